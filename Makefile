@@ -1,0 +1,70 @@
+# pk: deduplicating, compressing, encrypting backup filters.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SANITIZE ?=
+
+PKGS    = libsodium libzstd libxxhash libarchive libcrypto
+WARN    = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+PKCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALLCFLAGS = $(WARN) -D_GNU_SOURCE -Ilib $(PKCFLAGS) $(CFLAGS)
+LDLIBS   = $(PKLIBS) -lpthread
+ifneq ($(SANITIZE),)
+ALLCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=$(SANITIZE)
+endif
+
+TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat
+LIBSRC  = $(sort $(wildcard lib/*.c))
+LIBOBJ  = $(LIBSRC:.c=.o)
+UNITSRC = $(sort $(wildcard tests/unit/t-*.c))
+UNITS   = $(UNITSRC:.c=)
+BINS    = $(addprefix bin/,$(TOOLS))
+MAN1    = $(addprefix man/,$(addsuffix .1,$(TOOLS)))
+MAN     = $(MAN1) man/pk-stream.5 man/pk-repo.5 man/pk.7
+
+all: deps-check $(BINS)
+
+deps-check:
+	@scripts/deps.sh
+
+lib/libpk.a: $(LIBOBJ)
+	$(AR) rcs $@ $(LIBOBJ)
+
+lib/%.o: lib/%.c lib/*.h
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+bin/%: bin/%.c lib/libpk.a lib/*.h
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
+
+tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h
+	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
+
+check: all $(UNITS)
+	@tests/run.sh $(UNITS)
+
+demo: all
+	@scripts/demo.sh
+
+bench: all
+	@scripts/bench.sh
+
+lint:
+	@scripts/lint.sh $(MAN)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/pk-stream.5 man/pk-repo.5 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 man/pk.7 $(DESTDIR)$(PREFIX)/share/man/man7
+
+clean:
+	rm -f lib/*.o lib/libpk.a $(BINS) $(UNITS)
+	rm -rf tests/scratch
+
+.PHONY: all deps-check check demo bench lint install clean
+.SECONDARY: $(LIBOBJ)
