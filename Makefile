@@ -36,8 +36,11 @@ lib/libpk.a: $(LIBOBJ)
 lib/%.o: lib/%.c lib/*.h
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-bin/%: bin/%.c lib/libpk.a lib/*.h
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
+bin/common.o: bin/common.c bin/common.h lib/*.h
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+bin/%: bin/%.c bin/common.o lib/libpk.a lib/*.h bin/common.h
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< bin/common.o lib/libpk.a $(LDLIBS)
 
 tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h
 	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
@@ -63,7 +66,7 @@ install: all
 	install -m 644 man/pk.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
 clean:
-	rm -f lib/*.o lib/libpk.a $(BINS) $(UNITS)
+	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS)
 	rm -rf tests/scratch
 
 .PHONY: all deps-check check demo bench lint install clean

@@ -1,0 +1,39 @@
+/*
+ * common.h: what every pk program shares: exit codes, messages, option
+ * helpers.  Only programs print; the library returns errors.
+ */
+#ifndef PK_BIN_COMMON_H
+#define PK_BIN_COMMON_H
+
+#include <stdint.h>
+
+#define PK_VERSION "0.1.0"
+
+/* Exit codes, the same for every tool (documented in each man page). */
+#define PK_EXIT_OK	0	/* done */
+#define PK_EXIT_FAIL	1	/* failed; nothing was committed */
+#define PK_EXIT_USAGE	2	/* bad command line */
+#define PK_EXIT_PARTIAL	3	/* done, but some files could not be read */
+
+/* The program's name for messages, set by pk_tool_init(). */
+extern const char *pk_progname;
+
+/* Sets the name, ignores nothing: SIGPIPE keeps its default action so a
+ * closed pipe ends the program quietly. */
+void pk_tool_init(const char *name);
+
+/* "pk-x: msg" on stderr and exit(code). */
+void pk_die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+/* "pk-x: msg" on stderr. */
+void pk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Dies with the library's message for a failed call. */
+void pk_die_lib(int code) __attribute__((noreturn));
+
+/* Parses a size with an optional K, M or G suffix (powers of 1024). */
+int pk_parse_size(const char *s, uint64_t *out);
+
+/* Prints "name version" and exits 0. */
+void pk_print_version(void) __attribute__((noreturn));
+
+#endif

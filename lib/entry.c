@@ -1,0 +1,143 @@
+#include <errno.h>
+#include <string.h>
+
+#include "entry.h"
+#include "err.h"
+
+#define ENTRY_FIXED_VERSION 0	/* the reserved byte after the type */
+
+int
+pk_entry_encode(const struct pk_entry *e, struct pk_buf *b)
+{
+	uint32_t i;
+	int r = 0;
+
+	r |= pk_buf_add_u8(b, e->type);
+	r |= pk_buf_add_u8(b, 0);
+	r |= pk_buf_add_u16(b, 0);
+	r |= pk_buf_add_u32(b, e->mode);
+	r |= pk_buf_add_u32(b, e->uid);
+	r |= pk_buf_add_u32(b, e->gid);
+	r |= pk_buf_add_u64(b, e->size);
+	r |= pk_buf_add_u64(b, (uint64_t)e->mtime_sec);
+	r |= pk_buf_add_u32(b, e->mtime_nsec);
+	r |= pk_buf_add_u64(b, (uint64_t)e->ctime_sec);
+	r |= pk_buf_add_u32(b, e->ctime_nsec);
+	r |= pk_buf_add_u64(b, e->dev);
+	r |= pk_buf_add_u64(b, e->ino);
+	r |= pk_buf_add_u32(b, e->nlink);
+	r |= pk_buf_add_u32(b, e->rdev_major);
+	r |= pk_buf_add_u32(b, e->rdev_minor);
+	r |= pk_buf_add_str(b, e->path.p, e->path.len);
+	r |= pk_buf_add_str(b, e->link.p, e->link.len);
+	r |= pk_buf_add_str(b, e->uname.p, e->uname.len);
+	r |= pk_buf_add_str(b, e->gname.p, e->gname.len);
+	r |= pk_buf_add_u32(b, e->nxattrs);
+	for (i = 0; i < e->nxattrs; i++) {
+		r |= pk_buf_add_str(b, e->xattrs[i].name.p, e->xattrs[i].name.len);
+		r |= pk_buf_add_str(b, e->xattrs[i].value.p, e->xattrs[i].value.len);
+	}
+	return r ? -ENOMEM : 0;
+}
+
+int
+pk_path_valid(const uint8_t *p, size_t n)
+{
+	size_t i, start = 0;
+
+	if (n == 0 || p[0] == '/' || memchr(p, '\0', n) != NULL)
+		return 0;
+	if (n == 1 && p[0] == '.')
+		return 1;
+	for (i = 0; i <= n; i++) {
+		if (i < n && p[i] != '/')
+			continue;
+		if (i == start)
+			return 0;	/* empty component */
+		if ((i - start == 1 && p[start] == '.') ||
+		    (i - start == 2 && p[start] == '.' && p[start + 1] == '.'))
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
+static int
+get_name(struct pk_cursor *c, struct pk_str *s)
+{
+	s->p = pk_get_str(c, PK_ENTRY_MAX_NAME, &s->len);
+	return pk_cursor_ok(c);
+}
+
+int
+pk_entry_decode(struct pk_entry *e, const uint8_t *p, size_t n,
+    struct pk_buf *xbuf)
+{
+	struct pk_cursor c;
+	uint32_t i;
+
+	memset(e, 0, sizeof *e);
+	pk_cursor_init(&c, p, n);
+	e->type = pk_get_u8(&c);
+	if (pk_get_u8(&c) != ENTRY_FIXED_VERSION || pk_get_u16(&c) != 0)
+		return pk_err(-EBADMSG, "entry: reserved bytes set");
+	e->mode = pk_get_u32(&c);
+	e->uid = pk_get_u32(&c);
+	e->gid = pk_get_u32(&c);
+	e->size = pk_get_u64(&c);
+	e->mtime_sec = (int64_t)pk_get_u64(&c);
+	e->mtime_nsec = pk_get_u32(&c);
+	e->ctime_sec = (int64_t)pk_get_u64(&c);
+	e->ctime_nsec = pk_get_u32(&c);
+	e->dev = pk_get_u64(&c);
+	e->ino = pk_get_u64(&c);
+	e->nlink = pk_get_u32(&c);
+	e->rdev_major = pk_get_u32(&c);
+	e->rdev_minor = pk_get_u32(&c);
+	if (get_name(&c, &e->path) < 0 || get_name(&c, &e->link) < 0 ||
+	    get_name(&c, &e->uname) < 0 || get_name(&c, &e->gname) < 0)
+		return pk_err(-EBADMSG, "entry: truncated or overlong name");
+	e->nxattrs = pk_get_u32(&c);
+	if (pk_cursor_ok(&c) < 0 || e->nxattrs > PK_ENTRY_MAX_XATTRS)
+		return pk_err(-EBADMSG, "entry: bad xattr count");
+	pk_buf_reset(xbuf);
+	if (pk_buf_reserve(xbuf, e->nxattrs * sizeof *e->xattrs) < 0)
+		return -ENOMEM;
+	e->xattrs = (struct pk_xattr *)(void *)xbuf->data;
+	for (i = 0; i < e->nxattrs; i++) {
+		struct pk_xattr *x = &e->xattrs[i];
+
+		x->name.p = pk_get_str(&c, 255, &x->name.len);
+		x->value.p = pk_get_str(&c, PK_ENTRY_MAX_XATTR, &x->value.len);
+		if (pk_cursor_ok(&c) < 0 || x->name.len == 0 ||
+		    memchr(x->name.p, '\0', x->name.len) != NULL)
+			return pk_err(-EBADMSG, "entry: bad xattr");
+	}
+	if (c.left != 0)
+		return pk_err(-EBADMSG, "entry: trailing bytes");
+	if (e->type < PK_FT_REG || e->type > PK_FT_SOCK)
+		return pk_err(-EBADMSG, "entry: unknown file type %u", e->type);
+	if (e->mode > 07777 || e->mtime_nsec >= 1000000000u ||
+	    e->ctime_nsec >= 1000000000u)
+		return pk_err(-EBADMSG, "entry: bad mode or time");
+	if (!pk_path_valid(e->path.p, e->path.len))
+		return pk_err(-EBADMSG, "entry: bad path");
+	if ((e->type == PK_FT_SYMLINK || e->type == PK_FT_HARDLINK) &&
+	    (e->link.len == 0 || memchr(e->link.p, '\0', e->link.len)))
+		return pk_err(-EBADMSG, "entry: bad link target");
+	if (e->type == PK_FT_HARDLINK &&
+	    !pk_path_valid(e->link.p, e->link.len))
+		return pk_err(-EBADMSG, "entry: bad hard link target");
+	if (e->type != PK_FT_REG && e->size != 0)
+		return pk_err(-EBADMSG, "entry: size on a file without content");
+	return 0;
+}
+
+const char *
+pk_ftype_name(uint8_t type)
+{
+	static const char *names[] = { "?", "reg", "dir", "symlink", "hardlink",
+	    "chr", "blk", "fifo", "sock" };
+
+	return type <= PK_FT_SOCK ? names[type] : "?";
+}

@@ -1,0 +1,218 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "io.h"
+
+int
+pk_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, s, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		s += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+ssize_t
+pk_read_full(int fd, void *p, size_t n)
+{
+	char *s = p;
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < n) {
+		k = read(fd, s + got, n - got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+int
+pk_pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	char *s = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = pread(fd, s, n, (off_t)off);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			return -ENODATA;
+		s += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+void
+pk_pipe_grow(int fd)
+{
+	struct stat st;
+
+	/* A larger pipe lets each stage write whole records at once. */
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
+int
+pk_fsync_dir(const char *dir)
+{
+	int fd, r = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int
+pk_atomic_open(struct pk_atomic *a, const char *dir, mode_t mode)
+{
+	static unsigned counter;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(a->tmp, sizeof a->tmp, "%s/tmp-%ld-%u-%u", dir,
+		    (long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED),
+		    (unsigned)rand());
+		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (a->fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			return pk_err(-errno, "%s: %s", a->tmp, strerror(errno));
+	}
+	return pk_err(-EEXIST, "%s: cannot create a temporary file", dir);
+}
+
+int
+pk_atomic_commit(struct pk_atomic *a, const char *path)
+{
+	char dir[4096];
+	char *slash;
+	int r;
+
+	if (fsync(a->fd) < 0) {
+		r = pk_err(-errno, "%s: fsync: %s", a->tmp, strerror(errno));
+		pk_atomic_abort(a);
+		return r;
+	}
+	if (close(a->fd) < 0) {
+		a->fd = -1;
+		r = pk_err(-errno, "%s: close: %s", a->tmp, strerror(errno));
+		pk_atomic_abort(a);
+		return r;
+	}
+	a->fd = -1;
+	if (rename(a->tmp, path) < 0) {
+		r = pk_err(-errno, "%s: rename: %s", path, strerror(errno));
+		pk_atomic_abort(a);
+		return r;
+	}
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	if ((r = pk_fsync_dir(dir)) < 0)
+		return pk_err(r, "%s: fsync: %s", dir, strerror(-r));
+	return 0;
+}
+
+void
+pk_atomic_abort(struct pk_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp[0])
+		unlink(a->tmp);
+	a->tmp[0] = '\0';
+}
+
+int
+pk_atomic_write(const char *dir, const char *path, const void *p, size_t n,
+    mode_t mode)
+{
+	struct pk_atomic a;
+	int r;
+
+	if ((r = pk_atomic_open(&a, dir, mode)) < 0)
+		return r;
+	if ((r = pk_write_all(a.fd, p, n)) < 0) {
+		r = pk_err(r, "%s: write: %s", a.tmp, strerror(-r));
+		pk_atomic_abort(&a);
+		return r;
+	}
+	return pk_atomic_commit(&a, path);
+}
+
+int
+pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n)
+{
+	struct stat st;
+	uint8_t *data;
+	ssize_t k;
+	int fd, r;
+
+	*p = NULL;
+	*n = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return pk_err(-errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		r = pk_err(-errno, "%s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		return pk_err(-EFBIG, "%s: not a regular file of at most %zu bytes",
+		    path, max);
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (data == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	k = pk_read_full(fd, data, (size_t)st.st_size);
+	close(fd);
+	if (k < 0 || k != st.st_size) {
+		free(data);
+		return pk_err(k < 0 ? (int)k : -EIO, "%s: short read", path);
+	}
+	*p = data;
+	*n = (size_t)k;
+	return 0;
+}

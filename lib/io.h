@@ -1,0 +1,44 @@
+/*
+ * io.h: whole reads and writes on file descriptors, and crash-safe files.
+ */
+#ifndef PK_IO_H
+#define PK_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Writes all n bytes, retrying on EINTR and short writes. 0 or -errno. */
+int pk_write_all(int fd, const void *p, size_t n);
+/* Reads up to n bytes, stopping only at end of file.  Returns the count
+ * read (less than n only at end of file) or -errno. */
+ssize_t pk_read_full(int fd, void *p, size_t n);
+int pk_pread_all(int fd, void *p, size_t n, uint64_t off);
+
+/* Enlarges a pipe's buffer; does nothing on other files. */
+void pk_pipe_grow(int fd);
+
+/*
+ * A file that appears whole or not at all: created as a unique temporary
+ * file in dir (O_EXCL, mode 0600 or given), written, then pk_atomic_commit()
+ * fsyncs it, renames it to its final name and fsyncs the directory.
+ * pk_atomic_abort() unlinks it.  Both close the fd.
+ */
+struct pk_atomic {
+	int fd;
+	char tmp[4096];
+};
+
+int pk_atomic_open(struct pk_atomic *a, const char *dir, mode_t mode);
+int pk_atomic_commit(struct pk_atomic *a, const char *path);
+void pk_atomic_abort(struct pk_atomic *a);
+
+/* Writes a whole small file atomically. */
+int pk_atomic_write(const char *dir, const char *path, const void *p, size_t n,
+    mode_t mode);
+/* Reads a whole file of at most max bytes into a malloc'd buffer. */
+int pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n);
+/* fsync of a directory. */
+int pk_fsync_dir(const char *dir);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * pk.h: the pk library, one header per concept.
+ */
+#ifndef PK_H
+#define PK_H
+
+#include "err.h"	/* error messages */
+#include "buf.h"	/* growable buffer, bounded decoder */
+#include "io.h"		/* whole reads and writes, crash-safe files */
+#include "record.h"	/* the record stream, pk-stream(5) */
+#include "entry.h"	/* file metadata in ENTRY records */
+#include "chunker.h"	/* FastCDC */
+#include "hash.h"	/* chunk ids */
+
+#endif

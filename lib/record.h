@@ -1,0 +1,120 @@
+/*
+ * record.h: the pk record stream, version 1.  The normative specification
+ * is pk-stream(5); this header mirrors it.
+ *
+ * A stream is a 32-byte header followed by records.  Each record is an
+ * 8-byte header (type, flags, two zero bytes, u32 payload length, all
+ * little-endian) and its payload.  The last record is END, which carries
+ * the record count, the byte count and the XXH3-64 of every byte before it;
+ * nothing may follow it.
+ */
+#ifndef PK_RECORD_H
+#define PK_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define PK_STREAM_MAGIC		"PKSTREAM"
+#define PK_STREAM_VERSION	1
+#define PK_STREAM_HEADER_BYTES	32
+#define PK_RECORD_HEADER_BYTES	8
+#define PK_ID_BYTES		32	/* SHA-256 of the chunk's bytes */
+/* The largest payload a reader accepts: the largest chunk plus its id. */
+#define PK_RECORD_MAX_BYTES	(16u * 1024 * 1024 + PK_ID_BYTES)
+/* The size of DATA records that writers emit. */
+#define PK_DATA_RECORD_BYTES	(1u << 20)
+
+enum pk_record_type {
+	PK_REC_ENTRY = 0x01,	/* one file's metadata: struct pk_entry */
+	PK_REC_DATA  = 0x02,	/* raw bytes of the current file */
+	PK_REC_HOLE  = 0x03,	/* u64 count of zero bytes not stored */
+	PK_REC_CHUNK = 0x04,	/* id[32], then the chunk's bytes */
+	PK_REC_REF   = 0x05,	/* id[32], u32 length: a chunk not sent */
+	PK_REC_EOF   = 0x06,	/* end of the current file's content */
+	PK_REC_ERROR = 0x07,	/* a file that could not be read */
+	PK_REC_END   = 0x7f,	/* counts and checksum; last record */
+};
+
+/* Record flag: a reader that does not know the type skips the record. */
+#define PK_RECF_IGNORABLE	0x01
+
+/* EOF flag: the file changed while it was read (its size or times). */
+#define PK_EOF_CHANGED		0x01
+
+struct pk_stream_header {
+	uint32_t version;
+	uint32_t flags;		/* zero in version 1 */
+	uint32_t chunk_min;	/* chunker that made the CHUNK records, */
+	uint32_t chunk_avg;	/* or zeros when the stream is not chunked */
+	uint32_t chunk_max;
+};
+
+struct pk_record {
+	uint8_t type;
+	uint8_t flags;
+	uint32_t len;
+	const uint8_t *data;	/* valid until the next read */
+};
+
+/*
+ * Reading.  The reader owns a buffer; pk_reader_next() returns 1 and fills
+ * *rec, 0 after a verified END, or a negative errno (message set, naming
+ * the record number and byte offset).  Unknown ignorable records are
+ * returned like any other, so that filters can pass them through.
+ */
+struct pk_reader;
+
+/* name is used in messages ("stdin", a file name). */
+int pk_reader_new(struct pk_reader **r, int fd, const char *name);
+void pk_reader_free(struct pk_reader *r);
+/* Reads and checks the stream header. */
+int pk_reader_header(struct pk_reader *r, struct pk_stream_header *h);
+int pk_reader_next(struct pk_reader *r, struct pk_record *rec);
+/* The number of the last record returned (0-based) and its offset. */
+uint64_t pk_reader_recno(const struct pk_reader *r);
+uint64_t pk_reader_offset(const struct pk_reader *r);
+const char *pk_reader_name(const struct pk_reader *r);
+/* Bytes read from the fd so far. */
+uint64_t pk_reader_bytes(const struct pk_reader *r);
+
+/*
+ * Writing.  Output is buffered in large writes.  pk_writer_end() writes
+ * END and flushes.  A write to a closed pipe raises SIGPIPE as usual.
+ */
+struct pk_writer;
+
+int pk_writer_new(struct pk_writer **w, int fd, const struct pk_stream_header *h);
+void pk_writer_free(struct pk_writer *w);
+int pk_writer_put(struct pk_writer *w, uint8_t type, uint8_t flags,
+    const void *payload, size_t len);
+/* A record whose payload is two parts, so that chunks need no copy. */
+int pk_writer_put2(struct pk_writer *w, uint8_t type, uint8_t flags,
+    const void *a, size_t alen, const void *b, size_t blen);
+int pk_writer_flush(struct pk_writer *w);
+int pk_writer_end(struct pk_writer *w);
+uint64_t pk_writer_bytes(const struct pk_writer *w);
+
+/* Payload helpers for the fixed-layout records. */
+int pk_record_hole(const struct pk_record *rec, uint64_t *len);
+int pk_record_ref(const struct pk_record *rec, const uint8_t **id, uint32_t *len);
+int pk_record_chunk(const struct pk_record *rec, const uint8_t **id,
+    const uint8_t **data, uint32_t *len);
+int pk_record_eof(const struct pk_record *rec, uint64_t *size, uint32_t *flags);
+int pk_write_hole(struct pk_writer *w, uint64_t len);
+int pk_write_ref(struct pk_writer *w, const uint8_t *id, uint32_t len);
+int pk_write_eof(struct pk_writer *w, uint64_t size, uint32_t flags);
+/* ERROR: u32 errno value, path, message (u32-length strings). */
+int pk_write_error(struct pk_writer *w, int errnum, const char *path,
+    size_t pathlen, const char *msg);
+int pk_record_error(const struct pk_record *rec, int *errnum,
+    const uint8_t **path, size_t *pathlen, const uint8_t **msg, size_t *msglen);
+
+/* Passes a record through unchanged. */
+int pk_writer_copy(struct pk_writer *w, const struct pk_record *rec);
+
+/* "ENTRY", "CHUNK", … or "0x5a". */
+const char *pk_record_type_name(uint8_t type, char tmp[8]);
+
+#endif
