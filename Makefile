@@ -45,7 +45,10 @@ bin/%: bin/%.c bin/common.o lib/libpk.a lib/*.h bin/common.h
 tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h
 	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
 
-check: all $(UNITS)
+tests/gen: tests/gen.c
+	$(CC) $(ALLCFLAGS) -o $@ $<
+
+check: all $(UNITS) tests/gen
 	@tests/run.sh $(UNITS)
 
 demo: all
@@ -66,7 +69,7 @@ install: all
 	install -m 644 man/pk.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
 clean:
-	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS)
+	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) tests/gen
 	rm -rf tests/scratch
 
 .PHONY: all deps-check check demo bench lint install clean

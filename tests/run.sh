@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs the unit test binaries given as arguments, then every shell test
+# tests/t[0-9]*.sh, and prints one summary line: N passed, N failed, N skipped.
+# TESTS="t0100 t0200" limits the shell tests to those prefixes.
+cd "$(dirname "$0")/.." || exit 1
+top=$(pwd)
+log=tests/scratch/log
+rm -rf tests/scratch
+mkdir -p tests/scratch
+: >"$log"
+for u in "$@"; do
+	echo "# $u"
+	./"$u" 2>&1 | tee -a "$log"
+done
+for t in tests/t[0-9]*.sh; do
+	name=$(basename "$t" .sh)
+	if [ -n "$TESTS" ]; then
+		sel=
+		for p in $TESTS; do case $name in "$p"*) sel=1 ;; esac; done
+		[ -n "$sel" ] || continue
+	fi
+	echo "# $name"
+	PK_TOP=$top sh "$t" 2>&1 | tee -a "$log"
+done
+passed=$(grep -c '^ok ' "$log")
+failed=$(grep -c '^not ok ' "$log")
+skipped=$(grep -c '^skip ' "$log")
+if [ "$failed" -gt 0 ]; then
+	echo "failures:"
+	grep '^not ok ' "$log"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
