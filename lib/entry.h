@@ -26,6 +26,10 @@ enum pk_ftype {
 	PK_FT_SOCK = 8,
 };
 
+/* ENTRY size of a regular file read from a pipe: the EOF record that ends
+ * its content carries the size.  Never stored in a snapshot's catalog. */
+#define PK_SIZE_UNKNOWN		UINT64_MAX
+
 #define PK_ENTRY_MAX_NAME	(64u * 1024)	/* path, link, user, group */
 #define PK_ENTRY_MAX_XATTRS	4096
 #define PK_ENTRY_MAX_XATTR	(1u << 20)	/* one value, bytes */
