@@ -17,6 +17,8 @@
 
 struct pk_reader {
 	int fd;
+	ssize_t (*source)(void *arg, void *p, size_t n);
+	void *arg;
 	const char *name;
 	uint8_t *buf;
 	size_t pos, end;	/* unread bytes are buf[pos..end) */
@@ -31,6 +33,8 @@ struct pk_reader {
 
 struct pk_writer {
 	int fd;
+	int (*sink)(void *arg, const void *p, size_t n);
+	void *arg;
 	uint8_t *buf;
 	size_t len;
 	uint64_t bytes, records;
@@ -72,9 +76,23 @@ pk_reader_new(struct pk_reader **rp, int fd, const char *name)
 	XXH3_64bits_reset(r->xxh);
 	r->fd = fd;
 	r->name = name;
-	pk_pipe_grow(fd);
+	if (fd >= 0)
+		pk_pipe_grow(fd);
 	*rp = r;
 	return 0;
+}
+
+int
+pk_reader_new_source(struct pk_reader **rp, ssize_t (*source)(void *arg,
+    void *p, size_t n), void *arg, const char *name)
+{
+	int e = pk_reader_new(rp, -1, name);
+
+	if (e == 0) {
+		(*rp)->source = source;
+		(*rp)->arg = arg;
+	}
+	return e;
 }
 
 void
@@ -102,11 +120,17 @@ fill(struct pk_reader *r, size_t n)
 		r->pos = 0;
 	}
 	while (r->end - r->pos < n) {
-		k = read(r->fd, r->buf + r->end, READ_BUF_BYTES - r->end);
-		if (k < 0) {
-			if (errno == EINTR)
+		if (r->source) {
+			k = r->source(r->arg, r->buf + r->end, READ_BUF_BYTES - r->end);
+			if (k < 0)
+				return (int)k;
+		} else {
+			k = read(r->fd, r->buf + r->end, READ_BUF_BYTES - r->end);
+			if (k < 0 && errno == EINTR)
 				continue;
-			return pk_err(-errno, "%s: read: %s", r->name, strerror(errno));
+			if (k < 0)
+				return pk_err(-errno, "%s: read: %s", r->name,
+				    strerror(errno));
 		}
 		if (k == 0) {
 			r->eof = 1;
@@ -263,7 +287,8 @@ pk_writer_new(struct pk_writer **wp, int fd, const struct pk_stream_header *h)
 	}
 	XXH3_64bits_reset(w->xxh);
 	w->fd = fd;
-	pk_pipe_grow(fd);
+	if (fd >= 0)
+		pk_pipe_grow(fd);
 	p = w->buf;
 	memset(p, 0, PK_STREAM_HEADER_BYTES);
 	memcpy(p, PK_STREAM_MAGIC, 8);
@@ -278,6 +303,19 @@ pk_writer_new(struct pk_writer **wp, int fd, const struct pk_stream_header *h)
 	return 0;
 }
 
+int
+pk_writer_new_sink(struct pk_writer **wp, int (*sink)(void *arg,
+    const void *p, size_t n), void *arg, const struct pk_stream_header *h)
+{
+	int e = pk_writer_new(wp, -1, h);
+
+	if (e == 0) {
+		(*wp)->sink = sink;
+		(*wp)->arg = arg;
+	}
+	return e;
+}
+
 void
 pk_writer_free(struct pk_writer *w)
 {
@@ -289,6 +327,17 @@ pk_writer_free(struct pk_writer *w)
 	free(w);
 }
 
+static int
+out(struct pk_writer *w, const void *p, size_t n)
+{
+	int r;
+
+	if (w->sink)
+		return w->sink(w->arg, p, n);
+	r = pk_write_all(w->fd, p, n);
+	return r < 0 ? pk_err(r, "output: write: %s", strerror(-r)) : 0;
+}
+
 int
 pk_writer_flush(struct pk_writer *w)
 {
@@ -296,9 +345,9 @@ pk_writer_flush(struct pk_writer *w)
 
 	if (w->len == 0)
 		return 0;
-	r = pk_write_all(w->fd, w->buf, w->len);
+	r = out(w, w->buf, w->len);
 	w->len = 0;
-	return r < 0 ? pk_err(r, "output: write: %s", strerror(-r)) : 0;
+	return r;
 }
 
 static int
@@ -313,10 +362,8 @@ append(struct pk_writer *w, const void *p, size_t n)
 	if (w->len + n > WRITE_BUF_BYTES) {
 		if ((r = pk_writer_flush(w)) < 0)
 			return r;
-		if (n >= WRITE_BUF_BYTES / 2) {
-			r = pk_write_all(w->fd, p, n);
-			return r < 0 ? pk_err(r, "output: write: %s", strerror(-r)) : 0;
-		}
+		if (n >= WRITE_BUF_BYTES / 2)
+			return out(w, p, n);
 	}
 	memcpy(w->buf + w->len, p, n);
 	w->len += n;

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -68,6 +69,10 @@ struct pk_reader;
 
 /* name is used in messages ("stdin", a file name). */
 int pk_reader_new(struct pk_reader **r, int fd, const char *name);
+/* A reader over a source function instead of a fd: source returns the
+ * count read, 0 at the end, or a negative errno (with a message). */
+int pk_reader_new_source(struct pk_reader **r, ssize_t (*source)(void *arg,
+    void *p, size_t n), void *arg, const char *name);
 void pk_reader_free(struct pk_reader *r);
 /* Reads and checks the stream header. */
 int pk_reader_header(struct pk_reader *r, struct pk_stream_header *h);
@@ -86,6 +91,9 @@ uint64_t pk_reader_bytes(const struct pk_reader *r);
 struct pk_writer;
 
 int pk_writer_new(struct pk_writer **w, int fd, const struct pk_stream_header *h);
+/* A writer into a sink function: sink returns 0 or a negative errno. */
+int pk_writer_new_sink(struct pk_writer **w, int (*sink)(void *arg,
+    const void *p, size_t n), void *arg, const struct pk_stream_header *h);
 void pk_writer_free(struct pk_writer *w);
 int pk_writer_put(struct pk_writer *w, uint8_t type, uint8_t flags,
     const void *payload, size_t len);

@@ -1,0 +1,87 @@
+/* pk-chunk: split file data into content-defined chunks. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "pk.h"
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: pk-chunk [-v] [-r repository] [--min size] [--avg size] [--max size]\n");
+	exit(code);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repository", required_argument, NULL, 'r' },
+		{ "min", required_argument, NULL, 'm' },
+		{ "avg", required_argument, NULL, 'a' },
+		{ "max", required_argument, NULL, 'M' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t min = PK_CHUNK_MIN_DEFAULT, avg = PK_CHUNK_AVG_DEFAULT;
+	uint64_t max = PK_CHUNK_MAX_DEFAULT, *dst;
+	const char *repo = NULL;
+	struct pk_stream_header h;
+	struct pk_chunk_stats st;
+	struct pk_chunker c;
+	struct pk_reader *r;
+	struct pk_writer *w;
+	int ch, e, verbose = 0;
+
+	pk_tool_init("pk-chunk");
+	while ((ch = getopt_long(argc, argv, "r:v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': repo = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(0); break;
+		case 'V': pk_print_version(); break;
+		case 'm': case 'a': case 'M':
+			dst = ch == 'm' ? &min : ch == 'a' ? &avg : &max;
+			if (pk_parse_size(optarg, dst) < 0 || *dst > UINT32_MAX)
+				pk_die(PK_EXIT_USAGE, "%s: bad size", optarg);
+			break;
+		default: usage(PK_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(PK_EXIT_USAGE);
+	if (repo != NULL) {
+		struct pk_repo_params p;
+
+		if ((e = pk_repo_read_params(repo, &p)) < 0)
+			pk_die_lib(e);
+		min = p.chunk_min;
+		avg = p.chunk_avg;
+		max = p.chunk_max;
+	}
+	if (pk_chunker_init(&c, (uint32_t)min, (uint32_t)avg, (uint32_t)max) < 0)
+		pk_die(PK_EXIT_USAGE, "chunk sizes: need 64 <= min < avg < max <= 16M, "
+		    "avg a power of two, min and max even");
+	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
+	    (e = pk_reader_header(r, &h)) < 0)
+		pk_die_lib(e);
+	h.chunk_min = c.min;
+	h.chunk_avg = c.avg;
+	h.chunk_max = c.max;
+	if ((e = pk_writer_new(&w, 1, &h)) < 0)
+		pk_die_lib(e);
+	if ((e = pk_chunk_stream(r, w, &c, &st)) < 0)
+		pk_die_lib(e);
+	if (verbose)
+		fprintf(stderr, "pk-chunk: %llu files, %llu bytes, %llu chunks\n",
+		    (unsigned long long)st.files, (unsigned long long)st.bytes,
+		    (unsigned long long)st.chunks);
+	pk_writer_free(w);
+	pk_reader_free(r);
+	return PK_EXIT_OK;
+}

@@ -1,0 +1,147 @@
+#include <errno.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "crypto.h"
+#include "err.h"
+
+#define KDF_CONTEXT "pk-repo1"
+enum { SUBKEY_AEAD = 1, SUBKEY_IDMAC = 2, SUBKEY_MAC = 3 };
+
+int
+pk_crypto_init(void)
+{
+	return sodium_init() < 0 ? pk_err(-EIO, "libsodium: cannot initialise") : 0;
+}
+
+void
+pk_random(void *p, size_t n)
+{
+	randombytes_buf(p, n);
+}
+
+void
+pk_keys_derive(struct pk_keys *k, const uint8_t master[PK_KEY_BYTES], int encrypted)
+{
+	k->encrypted = encrypted;
+	crypto_kdf_derive_from_key(k->aead, sizeof k->aead, SUBKEY_AEAD,
+	    KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->idmac, sizeof k->idmac, SUBKEY_IDMAC,
+	    KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->mac, sizeof k->mac, SUBKEY_MAC,
+	    KDF_CONTEXT, master);
+}
+
+void
+pk_keys_wipe(struct pk_keys *k)
+{
+	sodium_memzero(k, sizeof *k);
+}
+
+static int
+kek(uint8_t out[PK_KEY_BYTES], const char *pass, size_t passlen,
+    const uint8_t salt[PK_SALT_BYTES], uint64_t ops, uint64_t mem)
+{
+	if (crypto_pwhash(out, PK_KEY_BYTES, pass, passlen, salt, ops, mem,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return pk_err(-ENOMEM, "argon2id: out of memory");
+	return 0;
+}
+
+int
+pk_key_wrap(uint8_t out[PK_WRAPPED_KEY_BYTES], const uint8_t master[PK_KEY_BYTES],
+    const char *pass, size_t passlen, const uint8_t salt[PK_SALT_BYTES],
+    uint64_t ops, uint64_t mem, const uint8_t *ad, size_t adlen)
+{
+	uint8_t k[PK_KEY_BYTES];
+	int r;
+
+	if ((r = kek(k, pass, passlen, salt, ops, mem)) < 0)
+		return r;
+	randombytes_buf(out, 24);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 24, NULL, master,
+	    PK_KEY_BYTES, ad, adlen, NULL, out, k);
+	sodium_memzero(k, sizeof k);
+	return 0;
+}
+
+int
+pk_key_unwrap(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_BYTES],
+    const char *pass, size_t passlen, const uint8_t salt[PK_SALT_BYTES],
+    uint64_t ops, uint64_t mem, const uint8_t *ad, size_t adlen)
+{
+	uint8_t k[PK_KEY_BYTES];
+	int r;
+
+	if ((r = kek(k, pass, passlen, salt, ops, mem)) < 0)
+		return r;
+	r = crypto_aead_xchacha20poly1305_ietf_decrypt(master, NULL, NULL,
+	    in + 24, PK_WRAPPED_KEY_BYTES - 24, ad, adlen, in, k);
+	sodium_memzero(k, sizeof k);
+	return r == 0 ? 0 : -EACCES;
+}
+
+size_t
+pk_box_overhead(const struct pk_keys *k)
+{
+	return k->encrypted ? PK_BOX_OVERHEAD_AEAD : PK_BOX_OVERHEAD_PLAIN;
+}
+
+static void
+plain_tag(const struct pk_keys *k, uint8_t tag[16], const uint8_t *p, size_t n,
+    const uint8_t *ad, size_t adlen)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, k->mac, sizeof k->mac, 16);
+	crypto_generichash_update(&st, ad, adlen);
+	crypto_generichash_update(&st, p, n);
+	crypto_generichash_final(&st, tag, 16);
+}
+
+void
+pk_box_seal(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
+    size_t n, const uint8_t *ad, size_t adlen)
+{
+	if (!k->encrypted) {
+		memcpy(out, in, n);
+		plain_tag(k, out + n, in, n, ad, adlen);
+		return;
+	}
+	randombytes_buf(out, 24);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 24, NULL, in, n,
+	    ad, adlen, NULL, out, k->aead);
+}
+
+int
+pk_box_open(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
+    size_t n, const uint8_t *ad, size_t adlen)
+{
+	uint8_t tag[16];
+
+	if (n < pk_box_overhead(k))
+		return -EBADMSG;
+	if (!k->encrypted) {
+		plain_tag(k, tag, in, n - 16, ad, adlen);
+		if (sodium_memcmp(tag, in + n - 16, 16) != 0)
+			return -EBADMSG;
+		memmove(out, in, n - 16);
+		return 0;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in + 24,
+	    n - 24, ad, adlen, in, k->aead) != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+void
+pk_storage_id(const struct pk_keys *k, uint8_t out[32], const uint8_t id[32])
+{
+	crypto_generichash(out, 32, id, 32, k->idmac, sizeof k->idmac);
+}
+
+void
+pk_mac(const struct pk_keys *k, uint8_t out[32], const void *p, size_t n)
+{
+	crypto_generichash(out, 32, p, n, k->mac, sizeof k->mac);
+}

@@ -1,0 +1,75 @@
+/*
+ * crypto.h: the repository's keys and the sealed boxes that carry every
+ * byte pk-store writes (pk-repo(5), "KEYS" and "BOXES").  libsodium only.
+ *
+ * A repository has one random 32-byte master key.  In an encrypted
+ * repository it is stored wrapped by a key derived from the passphrase with
+ * Argon2id; in a plaintext one it is stored as is.  Subkeys derive from it:
+ * one for the AEAD of boxes, one for the MAC that turns chunk ids into
+ * storage ids, one for the plaintext boxes' integrity tags and snapshot ids.
+ */
+#ifndef PK_CRYPTO_H
+#define PK_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PK_KEY_BYTES		32
+#define PK_SALT_BYTES		16
+#define PK_WRAPPED_KEY_BYTES	(24 + PK_KEY_BYTES + 16)	/* nonce, key, tag */
+#define PK_BOX_OVERHEAD_AEAD	40	/* XChaCha20-Poly1305: nonce + tag */
+#define PK_BOX_OVERHEAD_PLAIN	16	/* keyed BLAKE2b-128 tag */
+/* Argon2id cost of new repositories: 32 MiB, 3 passes. */
+#define PK_KDF_OPSLIMIT		3
+#define PK_KDF_MEMLIMIT		(32u * 1024 * 1024)
+
+struct pk_keys {
+	int encrypted;
+	uint8_t aead[PK_KEY_BYTES];	/* box encryption */
+	uint8_t idmac[PK_KEY_BYTES];	/* chunk id -> storage id */
+	uint8_t mac[PK_KEY_BYTES];	/* plaintext box tags, snapshot ids */
+};
+
+/* Calls sodium_init(); -EIO when libsodium cannot start. */
+int pk_crypto_init(void);
+
+void pk_random(void *p, size_t n);
+
+/* Derives the subkeys from a master key. */
+void pk_keys_derive(struct pk_keys *k, const uint8_t master[PK_KEY_BYTES],
+    int encrypted);
+void pk_keys_wipe(struct pk_keys *k);
+
+/*
+ * Wraps a master key under a passphrase (Argon2id with the given salt and
+ * cost, then XChaCha20-Poly1305 with the repository id as associated data)
+ * and unwraps it.  Unwrap returns -EACCES for a wrong passphrase.
+ */
+int pk_key_wrap(uint8_t out[PK_WRAPPED_KEY_BYTES], const uint8_t master[PK_KEY_BYTES],
+    const char *pass, size_t passlen, const uint8_t salt[PK_SALT_BYTES],
+    uint64_t ops, uint64_t mem, const uint8_t *ad, size_t adlen);
+int pk_key_unwrap(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_BYTES],
+    const char *pass, size_t passlen, const uint8_t salt[PK_SALT_BYTES],
+    uint64_t ops, uint64_t mem, const uint8_t *ad, size_t adlen);
+
+/* The bytes a box adds to its plaintext. */
+size_t pk_box_overhead(const struct pk_keys *k);
+
+/*
+ * Seals n bytes into out (n + overhead bytes), bound to ad: a box opened
+ * with other associated data fails.  Open verifies before it writes any
+ * plaintext to out (n - overhead bytes) and returns -EBADMSG when the box
+ * is not authentic.  in and out must not overlap.
+ */
+void pk_box_seal(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
+    size_t n, const uint8_t *ad, size_t adlen);
+int pk_box_open(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
+    size_t n, const uint8_t *ad, size_t adlen);
+
+/* The storage id of a chunk: keyed BLAKE2b-256 of its id. */
+void pk_storage_id(const struct pk_keys *k, uint8_t out[32], const uint8_t id[32]);
+
+/* A keyed BLAKE2b-256 of p, under the mac subkey (snapshot ids). */
+void pk_mac(const struct pk_keys *k, uint8_t out[32], const void *p, size_t n);
+
+#endif

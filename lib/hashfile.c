@@ -1,0 +1,378 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hashfile.h"
+
+#define MAGIC		"PKHASH\0\0"
+#define MIN_CAPACITY	1024u
+/* Header fields, byte offsets (pk-repo(5)). */
+#define H_VERSION	8
+#define H_KIND		12
+#define H_SLOT		16
+#define H_KEY		20
+#define H_CAPACITY	24
+#define H_COUNT		32
+#define H_REPO		40
+#define H_GENERATION	56
+#define H_DIRTY		64
+#define H_CHECKSUM	72	/* XXH3-64 of bytes [0, 72) */
+#define H_END		80
+
+struct pk_hashfile {
+	char *path;
+	char file[4096];	/* where the mapping lives: path, or a new file
+				 * renamed to path at close (PK_HF_CREATE) */
+	int fd, lockfd;
+	int writable;
+	uint8_t *map;
+	size_t maplen;
+	uint64_t capacity, count;
+	struct pk_hashfile_params p;
+	int err;
+};
+
+static uint8_t *slot_at(const struct pk_hashfile *h, uint64_t i)
+{
+	return h->map + PK_HASHFILE_HEADER_BYTES + i * h->p.slot_bytes;
+}
+
+static int
+is_empty(const struct pk_hashfile *h, const uint8_t *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->p.key_bytes; i++)
+		if (s[i])
+			return 0;
+	return 1;
+}
+
+static void
+header_write(struct pk_hashfile *h, int dirty)
+{
+	uint8_t *m = h->map;
+
+	memset(m, 0, H_END);
+	memcpy(m, MAGIC, 8);
+	pk_put_u32(m + H_VERSION, PK_HASHFILE_VERSION);
+	pk_put_u32(m + H_KIND, h->p.kind);
+	pk_put_u32(m + H_SLOT, h->p.slot_bytes);
+	pk_put_u32(m + H_KEY, h->p.key_bytes);
+	pk_put_u64(m + H_CAPACITY, h->capacity);
+	pk_put_u64(m + H_COUNT, h->count);
+	memcpy(m + H_REPO, h->p.repo_id, 16);
+	pk_put_u64(m + H_GENERATION, h->p.generation);
+	pk_put_u32(m + H_DIRTY, (uint32_t)dirty);
+	pk_put_u64(m + H_CHECKSUM, XXH3_64bits(m, H_CHECKSUM));
+}
+
+static int
+header_check(struct pk_hashfile *h, uint64_t filesize)
+{
+	const uint8_t *m = h->map;
+	const char *why = NULL;
+	uint64_t cap;
+
+	if (filesize < PK_HASHFILE_HEADER_BYTES || memcmp(m, MAGIC, 8) != 0)
+		why = "not a hash file";
+	else if (pk_load_u64(m + H_CHECKSUM) != XXH3_64bits(m, H_CHECKSUM))
+		why = "header checksum does not match";
+	else if (pk_load_u32(m + H_VERSION) != PK_HASHFILE_VERSION)
+		why = "unsupported version";
+	else if (pk_load_u32(m + H_DIRTY) != 0)
+		why = "not closed cleanly (torn)";
+	else if (pk_load_u32(m + H_KIND) != h->p.kind ||
+	    pk_load_u32(m + H_SLOT) != h->p.slot_bytes ||
+	    pk_load_u32(m + H_KEY) != h->p.key_bytes)
+		why = "of another kind";
+	else if (memcmp(m + H_REPO, h->p.repo_id, 16) != 0)
+		why = "of another repository";
+	else if (pk_load_u64(m + H_GENERATION) != h->p.generation)
+		why = "of an older generation";
+	if (why == NULL) {
+		cap = pk_load_u64(m + H_CAPACITY);
+		if (cap < MIN_CAPACITY || (cap & (cap - 1)) != 0 ||
+		    cap > (filesize - PK_HASHFILE_HEADER_BYTES) / h->p.slot_bytes ||
+		    filesize != PK_HASHFILE_HEADER_BYTES + cap * h->p.slot_bytes)
+			why = "truncated or bad capacity";
+		else if (pk_load_u64(m + H_COUNT) >= cap)
+			why = "bad count";
+		h->capacity = cap;
+		h->count = pk_load_u64(m + H_COUNT);
+	}
+	if (why)
+		return pk_err(-ESTALE, "%s: %s", h->path, why);
+	return 0;
+}
+
+/* Creates an empty file of the given capacity at tmp, mapped into h. */
+static int
+map_new(struct pk_hashfile *h, const char *file, uint64_t capacity)
+{
+	size_t len = PK_HASHFILE_HEADER_BYTES + capacity * h->p.slot_bytes;
+	int fd;
+
+	fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return pk_err(-errno, "%s: %s", file, strerror(errno));
+	if (ftruncate(fd, (off_t)len) < 0) {
+		int e = pk_err(-errno, "%s: %s", file, strerror(errno));
+		close(fd);
+		unlink(file);
+		return e;
+	}
+	h->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h->map == MAP_FAILED) {
+		int e = pk_err(-errno, "%s: mmap: %s", file, strerror(errno));
+		h->map = NULL;
+		close(fd);
+		unlink(file);
+		return e;
+	}
+	h->fd = fd;
+	h->maplen = len;
+	h->capacity = capacity;
+	h->count = 0;
+	header_write(h, 1);
+	return 0;
+}
+
+static int
+lock(struct pk_hashfile *h)
+{
+	char lp[4096];
+
+	snprintf(lp, sizeof lp, "%s.lock", h->path);
+	h->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (h->lockfd < 0)
+		return pk_err(-errno, "%s: %s", lp, strerror(errno));
+	while (flock(h->lockfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return pk_err(-errno, "%s: flock: %s", lp, strerror(errno));
+	return 0;
+}
+
+static void
+release(struct pk_hashfile *h)
+{
+	if (h->map)
+		munmap(h->map, h->maplen);
+	if (h->fd >= 0)
+		close(h->fd);
+	if (h->lockfd >= 0)
+		close(h->lockfd);
+	free(h->path);
+	free(h);
+}
+
+int
+pk_hashfile_open(struct pk_hashfile **hp, const char *path,
+    const struct pk_hashfile_params *p, int flags)
+{
+	struct pk_hashfile *h;
+	struct stat st;
+	int e;
+
+	if (p->slot_bytes % 8 || p->key_bytes < 8 ||
+	    p->key_bytes > p->slot_bytes || p->slot_bytes > 1024)
+		return -EINVAL;
+	*hp = NULL;
+	h = calloc(1, sizeof *h);
+	if (h == NULL || (h->path = strdup(path)) == NULL) {
+		free(h);
+		return -ENOMEM;
+	}
+	h->fd = h->lockfd = -1;
+	h->p = *p;
+	h->writable = (flags & (PK_HF_WRITE | PK_HF_CREATE)) != 0;
+	if (h->writable && (e = lock(h)) < 0)
+		goto fail;
+	snprintf(h->file, sizeof h->file, "%s", path);
+	if (flags & PK_HF_CREATE) {
+		/* Built aside, so that readers of the old file never see a
+		 * truncated one. */
+		snprintf(h->file, sizeof h->file, "%s.tmp", path);
+		if ((e = map_new(h, h->file, MIN_CAPACITY)) < 0)
+			goto fail;
+		*hp = h;
+		return 0;
+	}
+	h->fd = open(path, (h->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (h->fd < 0) {
+		e = errno == ENOENT ? -ENOENT :
+		    pk_err(-errno, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(h->fd, &st) < 0) {
+		e = pk_err(-errno, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((uint64_t)st.st_size < PK_HASHFILE_HEADER_BYTES) {
+		e = pk_err(-ESTALE, "%s: truncated", path);
+		goto fail;
+	}
+	h->maplen = (size_t)st.st_size;
+	h->map = mmap(NULL, h->maplen, PROT_READ | (h->writable ? PROT_WRITE : 0),
+	    MAP_SHARED, h->fd, 0);
+	if (h->map == MAP_FAILED) {
+		h->map = NULL;
+		e = pk_err(-errno, "%s: mmap: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((e = header_check(h, (uint64_t)st.st_size)) < 0)
+		goto fail;
+	if (h->writable) {
+		/* From here until close, a crash leaves the file marked torn. */
+		header_write(h, 1);
+		if (msync(h->map, PK_HASHFILE_HEADER_BYTES, MS_SYNC) < 0) {
+			e = pk_err(-errno, "%s: msync: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	*hp = h;
+	return 0;
+fail:
+	release(h);
+	return e;
+}
+
+const void *
+pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
+{
+	uint64_t mask = h->capacity - 1, i = pk_load_u64(key) & mask;
+	const uint8_t *s;
+
+	for (;;) {
+		s = slot_at(h, i);
+		if (memcmp(s, key, h->p.key_bytes) == 0)
+			return s;
+		if (is_empty(h, s))
+			return NULL;
+		i = (i + 1) & mask;
+	}
+}
+
+/* Places a slot known to be absent; the key goes in last (see header). */
+static void
+place(struct pk_hashfile *h, const uint8_t *slot)
+{
+	uint64_t mask = h->capacity - 1, i = pk_load_u64(slot) & mask;
+	uint8_t *s;
+
+	while (!is_empty(h, s = slot_at(h, i)))
+		i = (i + 1) & mask;
+	memcpy(s + h->p.key_bytes, slot + h->p.key_bytes,
+	    h->p.slot_bytes - h->p.key_bytes);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(s, slot, h->p.key_bytes);
+	h->count++;
+}
+
+static int
+grow(struct pk_hashfile *h)
+{
+	struct pk_hashfile old = *h;
+	char tmp[4096];
+	uint64_t i;
+	int e;
+
+	snprintf(tmp, sizeof tmp, "%s.new", h->path);
+	if ((e = map_new(h, tmp, old.capacity * 2)) < 0) {
+		*h = old;
+		return e;
+	}
+	for (i = 0; i < old.capacity; i++)
+		if (!is_empty(&old, slot_at(&old, i)))
+			place(h, slot_at(&old, i));
+	/* The new file is complete before it replaces the old one, but stays
+	 * marked dirty until close like any file open for writing. */
+	if (msync(h->map, h->maplen, MS_SYNC) < 0 || rename(tmp, old.file) < 0) {
+		e = pk_err(-errno, "%s: %s", tmp, strerror(errno));
+		munmap(h->map, h->maplen);
+		close(h->fd);
+		unlink(tmp);
+		*h = old;
+		return e;
+	}
+	munmap(old.map, old.maplen);
+	close(old.fd);
+	return 0;
+}
+
+int
+pk_hashfile_insert(struct pk_hashfile *h, const void *slot)
+{
+	int e;
+
+	if (!h->writable)
+		return -EBADF;
+	if (is_empty(h, slot))
+		return -EINVAL;
+	if (pk_hashfile_find(h, slot) != NULL)
+		return 1;
+	/* Keep the load at most 3/4 so that probes stay short. */
+	if ((h->count + 1) * 4 > h->capacity * 3 && (e = grow(h)) < 0)
+		return h->err = e;
+	place(h, slot);
+	return 0;
+}
+
+uint64_t pk_hashfile_count(const struct pk_hashfile *h) { return h->count; }
+uint64_t pk_hashfile_capacity(const struct pk_hashfile *h) { return h->capacity; }
+
+int
+pk_hashfile_foreach(const struct pk_hashfile *h,
+    int (*fn)(void *arg, const void *slot), void *arg)
+{
+	uint64_t i;
+	int r;
+
+	for (i = 0; i < h->capacity; i++) {
+		const uint8_t *s = slot_at(h, i);
+
+		if (!is_empty(h, s) && (r = fn(arg, s)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+pk_hashfile_close(struct pk_hashfile *h)
+{
+	int e = 0;
+
+	if (h == NULL)
+		return 0;
+	if (h->writable && h->err == 0) {
+		/* Slots reach the disk before the header says clean. */
+		if (msync(h->map, h->maplen, MS_SYNC) < 0)
+			e = pk_err(-errno, "%s: msync: %s", h->path, strerror(errno));
+		if (e == 0) {
+			header_write(h, 0);
+			if (msync(h->map, PK_HASHFILE_HEADER_BYTES, MS_SYNC) < 0)
+				e = pk_err(-errno, "%s: msync: %s", h->path,
+				    strerror(errno));
+		}
+	}
+	if (e == 0 && h->err)
+		e = h->err;
+	if (h->writable && strcmp(h->file, h->path) != 0) {
+		if (e == 0 && (fsync(h->fd) < 0 || rename(h->file, h->path) < 0))
+			e = pk_err(-errno, "%s: %s", h->path, strerror(errno));
+		if (e < 0)
+			unlink(h->file);
+	}
+	release(h);
+	return e;
+}

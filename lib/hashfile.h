@@ -1,0 +1,75 @@
+/*
+ * hashfile.h: a plain mmap'd hash file: fixed-size slots, open addressing
+ * with linear probing, a power-of-two capacity, a one-page header.  The
+ * chunk index of a repository and the pending set of pk-store are hash
+ * files.  The layout is normative: pk-repo(5), "HASH FILES".
+ *
+ * Keys are the first key_bytes of a slot and must be uniformly distributed
+ * (they are hash outputs): the home slot is the little-endian u64 of the
+ * key's first 8 bytes, masked by capacity - 1.  An all-zero key marks an
+ * empty slot and cannot be stored.
+ *
+ * Concurrency: one writer at a time (an exclusive flock on "PATH.lock",
+ * held from open to close); readers need no lock.  A writer only fills
+ * empty slots (a slot's key is written last), so a reader probing at the
+ * same time finds every key that was there when it started.  Growth
+ * rehashes into a new file renamed over the old one: readers keep their
+ * mapping of the old file.  While a writer has the file open the header is
+ * marked dirty; a file left dirty by a crash, torn, truncated, of another
+ * kind or repository, or of an older generation is refused with -ESTALE,
+ * and its owner rebuilds it.
+ */
+#ifndef PK_HASHFILE_H
+#define PK_HASHFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PK_HASHFILE_HEADER_BYTES 4096
+#define PK_HASHFILE_VERSION	1
+
+enum pk_hashfile_kind {
+	PK_HF_CHUNKINDEX = 1,	/* repository chunk index: struct pk_blobloc */
+	PK_HF_PENDING = 2,	/* blobs written by a pk-store not committed yet */
+};
+
+struct pk_hashfile_params {
+	uint32_t kind;
+	uint32_t slot_bytes;	/* a multiple of 8, at most 1024 */
+	uint32_t key_bytes;	/* 8 <= key_bytes <= slot_bytes */
+	uint8_t repo_id[16];
+	uint64_t generation;	/* bumped when the repository forgets data */
+};
+
+#define PK_HF_WRITE	0x1	/* open for writing: flock, dirty mark */
+#define PK_HF_CREATE	0x2	/* start a new empty file, replacing any */
+
+struct pk_hashfile;
+
+/*
+ * Opens (or with PK_HF_CREATE creates) the hash file at path.  Returns 0,
+ * -ENOENT when it does not exist, -ESTALE when it exists but cannot be
+ * trusted (message says why), or another negative errno.
+ */
+int pk_hashfile_open(struct pk_hashfile **h, const char *path,
+    const struct pk_hashfile_params *p, int flags);
+
+/* The slot holding key, or NULL.  Valid until the next insert or close. */
+const void *pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key);
+
+/* Stores a slot (slot_bytes, key first); an existing key is left as it is
+ * and 1 is returned; 0 when inserted.  May grow the file. */
+int pk_hashfile_insert(struct pk_hashfile *h, const void *slot);
+
+uint64_t pk_hashfile_count(const struct pk_hashfile *h);
+uint64_t pk_hashfile_capacity(const struct pk_hashfile *h);
+
+/* Calls fn on every slot in storage order; stops at a non-zero return. */
+int pk_hashfile_foreach(const struct pk_hashfile *h,
+    int (*fn)(void *arg, const void *slot), void *arg);
+
+/* Writes the header clean and syncs (writers), unmaps, closes, unlocks.
+ * Returns the first error met, if any. */
+int pk_hashfile_close(struct pk_hashfile *h);
+
+#endif
