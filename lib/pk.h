@@ -11,5 +11,9 @@
 #include "entry.h"	/* file metadata in ENTRY records */
 #include "chunker.h"	/* FastCDC */
 #include "hash.h"	/* chunk ids */
+#include "chunkstream.h"	/* the pk-chunk filter */
+#include "crypto.h"	/* keys, sealed boxes */
+#include "hashfile.h"	/* mmap'd hash files */
+#include "repo.h"	/* repository layout and config */
 
 #endif

@@ -1,0 +1,60 @@
+/*
+ * repo.h: a repository on a local file system (pk-repo(5)):
+ *
+ *	REPO/config		parameters and the wrapped master key (text)
+ *	REPO/packs/XX/ID	pack files: sealed blobs, sealed trailer
+ *	REPO/index/ID		index deltas: where each new blob lives
+ *	REPO/snapshots/ID	snapshots, the only commit points
+ *	REPO/chunkindex		hash file of every blob, rebuilt from index/
+ *	REPO/tmp/		files being written
+ *
+ * Every file but chunkindex is written once, under a name no other writer
+ * can choose, and never modified: many writers can share a repository.
+ */
+#ifndef PK_REPO_H
+#define PK_REPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+#define PK_REPO_VERSION		1
+#define PK_REPO_ID_BYTES	16
+
+struct pk_repo_params {
+	uint32_t chunk_min, chunk_avg, chunk_max;
+	int encrypted;
+};
+
+struct pk_repo {
+	char *path;
+	uint8_t id[PK_REPO_ID_BYTES];
+	struct pk_repo_params params;
+	struct pk_keys keys;
+	uint64_t generation;
+};
+
+/*
+ * Creates a repository at path (which must not exist or be an empty
+ * directory).  pass is required when p->encrypted.
+ */
+int pk_repo_init(const char *path, const struct pk_repo_params *p,
+    const char *pass, size_t passlen);
+
+/* Reads the public parameters, without a passphrase. */
+int pk_repo_read_params(const char *path, struct pk_repo_params *p);
+
+/*
+ * Opens a repository; pass is ignored by plaintext repositories.  Returns
+ * -EACCES for a wrong passphrase, -EPROTO for an unsupported version,
+ * -EBADMSG for a corrupt config.  Free with pk_repo_close().
+ */
+int pk_repo_open(struct pk_repo **r, const char *path, const char *pass,
+    size_t passlen);
+void pk_repo_close(struct pk_repo *r);
+
+/* Builds REPO/<rel> into out (of size n). */
+void pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel);
+
+#endif
