@@ -11,6 +11,7 @@
 #include "entry.h"	/* file metadata in ENTRY records */
 #include "chunker.h"	/* FastCDC */
 #include "hash.h"	/* chunk ids */
+#include "walk.h"	/* the walker behind pk-walk */
 #include "tar.h"		/* pax tar output */
 #include "chunkstream.h"	/* the pk-chunk filter */
 #include "crypto.h"	/* keys, sealed boxes */

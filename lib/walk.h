@@ -1,0 +1,116 @@
+/*
+ * walk.h: the walker, which turns file trees into a pk record stream
+ * (pk-stream(5)); the library behind pk-walk(1).
+ *
+ * For each file, in depth-first pre-order with every directory's children
+ * sorted bytewise by name, the walker writes:
+ *
+ *   ENTRY                        the metadata (struct pk_entry)
+ *   DATA | HOLE ... EOF          regular files only: content records that
+ *                                total exactly ENTRY.size bytes, then EOF
+ *   ERROR                        a file, or part of one, that could not be
+ *                                read; the walk goes on
+ *
+ * A regular file seen before under another name (same dev and ino, nlink
+ * > 1) becomes a PK_FT_HARDLINK entry naming the first path, without
+ * content.  A file that cannot be opened gets an ERROR record instead of
+ * its ENTRY; a directory that cannot be listed gets its ENTRY, then an
+ * ERROR.  A file that shrinks while read is padded with a HOLE to its
+ * ENTRY.size; a file that changes while read has PK_EOF_CHANGED set in its
+ * EOF record.  Symbolic links are never followed, not even on the command
+ * line; devices, fifos and sockets are never opened.
+ *
+ * Stored paths follow tar: the argument without leading '/', "./" and
+ * trailing '/', children joined with '/'; the arguments "/" and "." are
+ * stored as "." and their children without a prefix.
+ *
+ * Per-file problems are reported through the warn callback and counted in
+ * struct pk_walk_report; they are not errors of the calls below, which
+ * fail only when the walk cannot go on (the output failed, out of memory).
+ *
+ * A struct pk_walk is used by one thread at a time.  The library does not
+ * print; it reads only the files it walks and the user and group
+ * databases (getpwuid_r, getgrgid_r).
+ */
+#ifndef PK_WALK_H
+#define PK_WALK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "record.h"
+
+struct pk_walk_report {
+	uint64_t files;		/* ENTRY records written */
+	uint64_t bytes;		/* content bytes read (DATA records) */
+	uint64_t errors;	/* files or directories that could not be read */
+	uint64_t changed;	/* files that changed while read */
+	uint64_t missing;	/* arguments that could not be stat'ed */
+};
+
+struct pk_walk_options {
+	/* fnmatch(3) patterns, flags 0, matched against the stored path and
+	 * against the base name of every file, arguments included.  An
+	 * excluded directory is not descended into.  Borrowed. */
+	const char *const *excludes;
+	size_t nexcludes;
+	/* Do not descend into directories on another device than their
+	 * argument; the mount point's own entry is still written. */
+	int one_file_system;
+	/*
+	 * Called for every problem with one file: path is the file as the
+	 * user named it (the argument, then '/' and the rest), msg a reason
+	 * such as "Permission denied" or "file shrank while read".  Both are
+	 * valid during the call only.  May be NULL.
+	 */
+	void (*warn)(void *arg, const char *path, const char *msg);
+	/* Called after each entry and each DATA record, so that a program can
+	 * show progress; it should be cheap.  May be NULL. */
+	void (*progress)(void *arg, const struct pk_walk_report *rep);
+	void *arg;		/* for warn and progress */
+};
+
+struct pk_walk;
+
+/*
+ * Creates a walker writing to w (which the caller owns, created and ended
+ * by the caller).  The options are copied; the patterns they point to are
+ * borrowed and must outlive the walker.  0 or -ENOMEM.
+ */
+int pk_walk_new(struct pk_walk **wk, struct pk_writer *w,
+    const struct pk_walk_options *o);
+void pk_walk_free(struct pk_walk *wk);
+
+/*
+ * Writes the records of one command-line argument and everything below
+ * it.  Arguments walked by one walker share the hard link table, so a link
+ * between two arguments is found too.  An argument that cannot be stat'ed
+ * is warned about, written as an ERROR record and counted in
+ * report.missing.  Returns 0, -EINVAL for a path that
+ * pk_walk_stored_path() refuses, or another negative errno when the
+ * output failed (message set).
+ */
+int pk_walk_path(struct pk_walk *wk, const char *path);
+
+/*
+ * Writes the bytes read from fd until end of file as one regular file
+ * stored as name (normalised like an argument): mode 0600, owned by the
+ * process's uid and gid, mtime now, ENTRY.size PK_SIZE_UNKNOWN; the EOF
+ * record carries the size.  A read error is fatal (negative errno,
+ * message set): the stream must then not be ended, so that no snapshot
+ * holds a silently truncated file.
+ */
+int pk_walk_fd(struct pk_walk *wk, int fd, const char *name);
+
+/* The counts so far. */
+const struct pk_walk_report *pk_walk_report(const struct pk_walk *wk);
+
+/*
+ * Sets *out (cleared first) to the stored path of a command-line
+ * argument, NUL-terminated, as described above.  Returns 0, or -EINVAL
+ * (message set) when the argument is empty or has a ".." component.
+ */
+int pk_walk_stored_path(const char *arg, struct pk_buf *out);
+
+#endif
