@@ -1,0 +1,395 @@
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "hash.h"
+#include "index.h"
+#include "io.h"
+
+#define DELTA_MAGIC	"PKINDEX\0"
+#define DELTA_VERSION	1
+#define FRAME_BLOBS	65536u
+#define AD_DELTA	"pk index"
+
+void
+pk_index_params(const struct pk_repo *r, uint32_t kind,
+    struct pk_hashfile_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->kind = kind;
+	p->slot_bytes = PK_BLOBLOC_BYTES;
+	p->key_bytes = 32;
+	memcpy(p->repo_id, r->id, sizeof p->repo_id);
+	p->generation = r->generation;
+}
+
+/* The marker of a merged delta: a keyed hash of its name, so its key is as
+ * uniform as a storage id. */
+static void
+marker(const struct pk_repo *r, struct pk_blobloc *l, const char *name)
+{
+	char label[64];
+
+	memset(l, 0, sizeof *l);
+	snprintf(label, sizeof label, "pk index delta %s", name);
+	pk_mac(&r->keys, l->sid, label, strlen(label));
+	l->flags = PK_BLOBLOC_MARKER;
+}
+
+static int
+valid_name(const char *name)
+{
+	uint8_t id[PK_DELTA_ID_BYTES];
+
+	return strlen(name) == 2 * PK_DELTA_ID_BYTES &&
+	    pk_unhex(id, sizeof id, name) == 0;
+}
+
+int
+pk_index_list(struct pk_repo *r, int (*fn)(void *arg, const char *name),
+    void *arg)
+{
+	char dir[4096];
+	struct dirent *d;
+	DIR *dp;
+	int e = 0;
+
+	pk_repo_path(r, dir, sizeof dir, "index");
+	if ((dp = opendir(dir)) == NULL)
+		return pk_err(-errno, "%s: %s", dir, strerror(errno));
+	while (e == 0 && (errno = 0, d = readdir(dp)) != NULL)
+		if (valid_name(d->d_name))
+			e = fn(arg, d->d_name);
+	if (e == 0 && errno != 0)
+		e = pk_err(-errno, "%s: %s", dir, strerror(errno));
+	closedir(dp);
+	return e;
+}
+
+static size_t
+frame_ad(uint8_t *ad, const uint8_t id[PK_DELTA_ID_BYTES], uint64_t frame,
+    int last)
+{
+	memcpy(ad, AD_DELTA, sizeof AD_DELTA);
+	memcpy(ad + sizeof AD_DELTA, id, PK_DELTA_ID_BYTES);
+	pk_put_u64(ad + sizeof AD_DELTA + PK_DELTA_ID_BYTES, frame);
+	ad[sizeof AD_DELTA + PK_DELTA_ID_BYTES + 8] = (uint8_t)last;
+	return sizeof AD_DELTA + PK_DELTA_ID_BYTES + 9;
+}
+
+struct delta_writer {
+	struct pk_repo *repo;
+	struct pk_atomic file;
+	uint8_t id[PK_DELTA_ID_BYTES];
+	struct pk_buf plain, box;
+	uint64_t frame, left;	/* blobs still to write */
+	uint32_t inframe;
+};
+
+static int
+frame_flush(struct delta_writer *w)
+{
+	uint8_t ad[64], len[4];
+	int last = w->left == 0, e;
+
+	pk_put_u32(w->plain.data, w->inframe);
+	pk_buf_reset(&w->box);
+	if ((e = pk_buf_reserve(&w->box, w->plain.len + PK_BOX_OVERHEAD_AEAD)) < 0)
+		return e;
+	pk_box_seal(&w->repo->keys, w->box.data, w->plain.data, w->plain.len, ad,
+	    frame_ad(ad, w->id, w->frame, last));
+	w->box.len = w->plain.len + pk_box_overhead(&w->repo->keys);
+	pk_put_u32(len, (uint32_t)w->box.len);
+	if ((e = pk_write_all(w->file.fd, len, 4)) < 0 ||
+	    (e = pk_write_all(w->file.fd, w->box.data, w->box.len)) < 0)
+		return pk_err(e, "%s: write: %s", w->file.tmp, strerror(-e));
+	w->frame++;
+	w->inframe = 0;
+	pk_buf_reset(&w->plain);
+	return pk_buf_add_u32(&w->plain, 0);
+}
+
+static int
+delta_add(void *arg, const void *slot)
+{
+	struct delta_writer *w = arg;
+	int e;
+
+	if ((e = pk_buf_add(&w->plain, slot, PK_BLOBLOC_BYTES)) < 0)
+		return e;
+	w->inframe++;
+	w->left--;
+	if (w->inframe == FRAME_BLOBS || w->left == 0)
+		return frame_flush(w);
+	return 0;
+}
+
+int
+pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
+    char name[PK_DELTA_NAME_BYTES])
+{
+	struct delta_writer w = { .repo = r };
+	uint8_t h[16] = { 0 };
+	char dir[4096], path[4096];
+	int e;
+
+	name[0] = '\0';
+	w.left = pk_hashfile_count(pending);
+	if (w.left == 0)
+		return 0;
+	pk_random(w.id, sizeof w.id);
+	pk_hex(name, w.id, sizeof w.id);
+	pk_repo_path(r, dir, sizeof dir, "tmp");
+	if ((e = pk_atomic_open(&w.file, dir, 0400)) < 0)
+		return e;
+	memcpy(h, DELTA_MAGIC, 8);
+	pk_put_u32(h + 8, DELTA_VERSION);
+	if ((e = pk_write_all(w.file.fd, h, sizeof h)) < 0)
+		e = pk_err(e, "%s: write: %s", w.file.tmp, strerror(-e));
+	if (e == 0)
+		e = pk_buf_add_u32(&w.plain, 0);
+	if (e == 0)
+		e = pk_hashfile_foreach(pending, delta_add, &w);
+	if (e == 0) {
+		snprintf(path, sizeof path, "%s/index/%s", r->path, name);
+		e = pk_atomic_commit(&w.file, path);
+	} else {
+		pk_atomic_abort(&w.file);
+	}
+	pk_buf_release(&w.plain);
+	pk_buf_release(&w.box);
+	return e;
+}
+
+int
+pk_index_read_delta(struct pk_repo *r, const char *name,
+    int (*fn)(void *arg, const struct pk_blobloc *loc), void *arg)
+{
+	struct pk_buf plain = PK_BUF_INIT;
+	uint8_t id[PK_DELTA_ID_BYTES], ad[64], *data = NULL;
+	struct pk_blobloc loc;
+	struct pk_cursor c, f;
+	const uint8_t *box;
+	uint64_t frame = 0;
+	size_t n, blen;
+	uint32_t count, i;
+	char path[4096];
+	int e, last = 0;
+
+	snprintf(path, sizeof path, "%s/index/%s", r->path, name);
+	if (pk_unhex(id, sizeof id, name) < 0)
+		return pk_err(-EINVAL, "%s: bad name", path);
+	if ((e = pk_read_file(path, 1u << 30, &data, &n)) < 0)
+		return e;
+	pk_cursor_init(&c, data, n);
+	box = pk_get_bytes(&c, 16);
+	if (box == NULL || memcmp(box, DELTA_MAGIC, 8) != 0 ||
+	    pk_load_u32(box + 8) != DELTA_VERSION) {
+		e = pk_err(-EBADMSG, "%s: not an index delta", path);
+		goto out;
+	}
+	while (e == 0 && !last) {
+		blen = pk_get_u32(&c);
+		box = pk_get_bytes(&c, blen);
+		if (box == NULL || blen < pk_box_overhead(&r->keys) + 4) {
+			e = pk_err(-EBADMSG, "%s: truncated", path);
+			break;
+		}
+		last = c.left == 0;
+		pk_buf_reset(&plain);
+		if ((e = pk_buf_reserve(&plain, blen)) < 0)
+			break;
+		if (pk_box_open(&r->keys, plain.data, box, blen, ad,
+		    frame_ad(ad, id, frame, last)) < 0) {
+			e = pk_err(-EBADMSG, "%s: frame %" PRIu64
+			    " does not authenticate (corrupt or truncated)", path, frame);
+			break;
+		}
+		pk_cursor_init(&f, plain.data, blen - pk_box_overhead(&r->keys));
+		count = pk_get_u32(&f);
+		if (f.left != (uint64_t)count * PK_BLOBLOC_BYTES) {
+			e = pk_err(-EBADMSG, "%s: bad frame", path);
+			break;
+		}
+		for (i = 0; i < count && e == 0; i++) {
+			pk_blobloc_decode(&loc, pk_get_bytes(&f, PK_BLOBLOC_BYTES));
+			if (loc.flags != 0)
+				e = pk_err(-EBADMSG, "%s: bad entry", path);
+			else
+				e = fn(arg, &loc);
+		}
+		frame++;
+	}
+out:
+	pk_buf_release(&plain);
+	free(data);
+	return e;
+}
+
+struct merge {
+	struct pk_repo *repo;
+	struct pk_hashfile *hf;
+	int stale;		/* rebuilding: every delta */
+	uint64_t merged;
+};
+
+static int
+insert_loc(void *arg, const struct pk_blobloc *loc)
+{
+	struct merge *m = arg;
+	uint8_t slot[PK_BLOBLOC_BYTES];
+	int e;
+
+	pk_blobloc_encode(slot, loc);
+	e = pk_hashfile_insert(m->hf, slot);
+	return e < 0 ? e : 0;
+}
+
+static int
+insert_slot(void *arg, const void *slot)
+{
+	struct merge *m = arg;
+	int e = pk_hashfile_insert(m->hf, slot);
+
+	return e < 0 ? e : 0;
+}
+
+static int
+merge_delta(void *arg, const char *name)
+{
+	struct merge *m = arg;
+	struct pk_blobloc mk;
+	int e;
+
+	marker(m->repo, &mk, name);
+	if (pk_hashfile_find(m->hf, mk.sid) != NULL)
+		return 0;
+	if ((e = pk_index_read_delta(m->repo, name, insert_loc, m)) < 0)
+		return e;
+	m->merged++;
+	return insert_loc(m, &mk);
+}
+
+/* Stops at the first delta not merged yet. */
+static int
+find_unmerged(void *arg, const char *name)
+{
+	struct merge *m = arg;
+	struct pk_blobloc mk;
+
+	marker(m->repo, &mk, name);
+	return pk_hashfile_find(m->hf, mk.sid) == NULL ? 1 : 0;
+}
+
+static int
+update(struct pk_index *ix, int create)
+{
+	struct pk_hashfile_params p;
+	struct merge m = { .repo = ix->repo };
+	char path[4096];
+	int e, e2;
+
+	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
+	pk_repo_path(ix->repo, path, sizeof path, "chunkindex");
+	e = pk_hashfile_open(&m.hf, path, &p, create ? PK_HF_CREATE : PK_HF_WRITE);
+	if (e == -ENOENT || e == -ESTALE) {
+		if (e == -ESTALE)
+			snprintf(ix->why, sizeof ix->why, "%s", pk_errmsg(e));
+		ix->rebuilt = 1;
+		e = pk_hashfile_open(&m.hf, path, &p, PK_HF_CREATE);
+	}
+	if (e < 0)
+		return e;
+	e = pk_index_list(ix->repo, merge_delta, &m);
+	ix->merged += m.merged;
+	e2 = pk_hashfile_close(m.hf);
+	return e < 0 ? e : e2;
+}
+
+int
+pk_index_open(struct pk_index *ix, struct pk_repo *r)
+{
+	struct pk_hashfile_params p;
+	struct merge m = { .repo = r };
+	char path[4096];
+	int e;
+
+	memset(ix, 0, sizeof *ix);
+	ix->repo = r;
+	pk_index_params(r, PK_HF_CHUNKINDEX, &p);
+	pk_repo_path(r, path, sizeof path, "chunkindex");
+	e = pk_hashfile_open(&ix->hf, path, &p, 0);
+	if (e == -ENOENT || e == -ESTALE) {
+		if (e == -ESTALE) {
+			snprintf(ix->why, sizeof ix->why, "%s", pk_errmsg(e));
+			ix->rebuilt = 1;
+		}
+		if ((e = update(ix, e == -ESTALE)) < 0)
+			return e;
+		return pk_hashfile_open(&ix->hf, path, &p, 0);
+	}
+	if (e < 0)
+		return e;
+	m.hf = ix->hf;
+	if ((e = pk_index_list(r, find_unmerged, &m)) < 0) {
+		pk_index_close(ix);
+		return e;
+	}
+	if (e == 0)
+		return 0;
+	pk_hashfile_close(ix->hf);
+	ix->hf = NULL;
+	if ((e = update(ix, 0)) < 0)
+		return e;
+	return pk_hashfile_open(&ix->hf, path, &p, 0);
+}
+
+void
+pk_index_close(struct pk_index *ix)
+{
+	pk_hashfile_close(ix->hf);
+	ix->hf = NULL;
+}
+
+int
+pk_index_find(const struct pk_index *ix, const uint8_t sid[32],
+    struct pk_blobloc *loc)
+{
+	const uint8_t *s = pk_hashfile_find(ix->hf, sid);
+
+	if (s == NULL)
+		return 0;
+	pk_blobloc_decode(loc, s);
+	return loc->flags & PK_BLOBLOC_MARKER ? 0 : 1;
+}
+
+int
+pk_index_merge(struct pk_repo *r, const struct pk_hashfile *pending,
+    const char *name)
+{
+	struct pk_hashfile_params p;
+	struct merge m = { .repo = r };
+	struct pk_blobloc mk;
+	char path[4096];
+	int e, e2;
+
+	pk_index_params(r, PK_HF_CHUNKINDEX, &p);
+	pk_repo_path(r, path, sizeof path, "chunkindex");
+	e = pk_hashfile_open(&m.hf, path, &p, PK_HF_WRITE);
+	if (e == -ENOENT || e == -ESTALE)
+		return 0;	/* the next open rebuilds it, this delta too */
+	if (e < 0)
+		return e;
+	e = pk_hashfile_foreach(pending, insert_slot, &m);
+	if (e == 0 && name[0]) {
+		marker(r, &mk, name);
+		e = insert_loc(&m, &mk);
+	}
+	e2 = pk_hashfile_close(m.hf);
+	return e < 0 ? e : e2;
+}

@@ -1,0 +1,379 @@
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "hash.h"
+#include "io.h"
+#include "snapshot.h"
+
+#define SNAP_MAGIC	"PKSNAP\0\0"
+#define SNAP_VERSION	1
+#define SNAP_MAX_BYTES	(64u << 20)
+#define AD_SNAP		"pk snapshot"
+
+static int
+add_strings(struct pk_buf *b, char **v, uint32_t n)
+{
+	uint32_t i;
+	int e = pk_buf_add_u32(b, n);
+
+	for (i = 0; i < n && e == 0; i++)
+		e = pk_buf_add_str(b, v[i], strlen(v[i]));
+	return e;
+}
+
+static int
+encode(const struct pk_snapshot *s, struct pk_buf *b)
+{
+	uint32_t i;
+	int e = 0;
+
+	e |= pk_buf_add_u64(b, (uint64_t)s->start_sec);
+	e |= pk_buf_add_u32(b, s->start_nsec);
+	e |= pk_buf_add_u64(b, (uint64_t)s->end_sec);
+	e |= pk_buf_add_u32(b, s->end_nsec);
+	e |= pk_buf_add_str(b, s->host ? s->host : "", s->host ? strlen(s->host) : 0);
+	e |= pk_buf_add_str(b, s->user ? s->user : "", s->user ? strlen(s->user) : 0);
+	e |= add_strings(b, s->paths, s->npaths);
+	e |= add_strings(b, s->tags, s->ntags);
+	e |= pk_buf_add_u64(b, s->entries);
+	e |= pk_buf_add_u64(b, s->files);
+	e |= pk_buf_add_u64(b, s->dirs);
+	e |= pk_buf_add_u64(b, s->bytes);
+	e |= pk_buf_add_u64(b, s->stored);
+	e |= pk_buf_add_u64(b, s->chunks);
+	e |= pk_buf_add_u64(b, s->new_chunks);
+	e |= pk_buf_add_u64(b, s->errors);
+	e |= pk_buf_add_u32(b, s->chunk_min);
+	e |= pk_buf_add_u32(b, s->chunk_avg);
+	e |= pk_buf_add_u32(b, s->chunk_max);
+	e |= pk_buf_add_u64(b, s->catalog_bytes);
+	e |= pk_buf_add_u32(b, s->ncatalog);
+	for (i = 0; i < s->ncatalog; i++) {
+		e |= pk_buf_add(b, s->catalog[i].id, PK_ID_BYTES);
+		e |= pk_buf_add_u32(b, s->catalog[i].len);
+	}
+	return e ? -ENOMEM : 0;
+}
+
+static char *
+get_cstr(struct pk_cursor *c)
+{
+	const uint8_t *p;
+	size_t n;
+	char *s;
+
+	p = pk_get_str(c, 65536, &n);
+	if (p == NULL || memchr(p, '\0', n) != NULL) {
+		c->bad = 1;
+		return NULL;
+	}
+	if ((s = malloc(n + 1)) == NULL) {
+		c->bad = 1;
+		return NULL;
+	}
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static char **
+get_strings(struct pk_cursor *c, uint32_t *n, uint32_t max)
+{
+	char **v;
+	uint32_t i;
+
+	*n = pk_get_u32(c);
+	if (c->bad || *n > max) {
+		c->bad = 1;
+		*n = 0;
+		return NULL;
+	}
+	if ((v = calloc(*n + 1, sizeof *v)) == NULL) {
+		c->bad = 1;
+		*n = 0;
+		return NULL;
+	}
+	for (i = 0; i < *n; i++)
+		v[i] = get_cstr(c);
+	return v;
+}
+
+static int
+decode(struct pk_snapshot *s, const uint8_t *p, size_t n)
+{
+	struct pk_cursor c;
+	uint32_t i;
+
+	pk_cursor_init(&c, p, n);
+	s->start_sec = (int64_t)pk_get_u64(&c);
+	s->start_nsec = pk_get_u32(&c);
+	s->end_sec = (int64_t)pk_get_u64(&c);
+	s->end_nsec = pk_get_u32(&c);
+	s->host = get_cstr(&c);
+	s->user = get_cstr(&c);
+	s->paths = get_strings(&c, &s->npaths, PK_SNAPSHOT_MAX_PATHS);
+	s->tags = get_strings(&c, &s->ntags, PK_SNAPSHOT_MAX_TAGS);
+	s->entries = pk_get_u64(&c);
+	s->files = pk_get_u64(&c);
+	s->dirs = pk_get_u64(&c);
+	s->bytes = pk_get_u64(&c);
+	s->stored = pk_get_u64(&c);
+	s->chunks = pk_get_u64(&c);
+	s->new_chunks = pk_get_u64(&c);
+	s->errors = pk_get_u64(&c);
+	s->chunk_min = pk_get_u32(&c);
+	s->chunk_avg = pk_get_u32(&c);
+	s->chunk_max = pk_get_u32(&c);
+	s->catalog_bytes = pk_get_u64(&c);
+	s->ncatalog = pk_get_u32(&c);
+	if (c.bad || c.left != (uint64_t)s->ncatalog * (PK_ID_BYTES + 4))
+		return -EBADMSG;
+	s->catalog = calloc(s->ncatalog + 1, sizeof *s->catalog);
+	if (s->catalog == NULL)
+		return -ENOMEM;
+	for (i = 0; i < s->ncatalog; i++) {
+		memcpy(s->catalog[i].id, pk_get_bytes(&c, PK_ID_BYTES), PK_ID_BYTES);
+		s->catalog[i].len = pk_get_u32(&c);
+	}
+	return pk_cursor_ok(&c);
+}
+
+static size_t
+snap_ad(uint8_t *ad, const uint8_t id[PK_SNAPSHOT_ID_BYTES])
+{
+	memcpy(ad, AD_SNAP, sizeof AD_SNAP);
+	memcpy(ad + sizeof AD_SNAP, id, PK_SNAPSHOT_ID_BYTES);
+	return sizeof AD_SNAP + PK_SNAPSHOT_ID_BYTES;
+}
+
+int
+pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s)
+{
+	struct pk_buf plain = PK_BUF_INIT, file = PK_BUF_INIT;
+	char name[PK_SNAPSHOT_NAME_BYTES], path[4096], tmp[4096];
+	uint8_t ad[64];
+	size_t boxlen;
+	int e;
+
+	if ((e = encode(s, &plain)) < 0)
+		goto out;
+	pk_mac(&r->keys, s->id, plain.data, plain.len);
+	boxlen = plain.len + pk_box_overhead(&r->keys);
+	if ((e = pk_buf_add(&file, SNAP_MAGIC, 8)) < 0 ||
+	    (e = pk_buf_add_u32(&file, SNAP_VERSION)) < 0 ||
+	    (e = pk_buf_add_u32(&file, 0)) < 0 ||
+	    (e = pk_buf_reserve(&file, boxlen)) < 0)
+		goto out;
+	pk_box_seal(&r->keys, file.data + file.len, plain.data, plain.len, ad,
+	    snap_ad(ad, s->id));
+	file.len += boxlen;
+	pk_hex(name, s->id, sizeof s->id);
+	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, name);
+	pk_repo_path(r, tmp, sizeof tmp, "tmp");
+	e = pk_atomic_write(tmp, path, file.data, file.len, 0400);
+out:
+	pk_buf_release(&plain);
+	pk_buf_release(&file);
+	return e;
+}
+
+int
+pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
+{
+	uint8_t *data = NULL, *plain = NULL, ad[64];
+	char path[4096];
+	size_t n;
+	int e;
+
+	memset(s, 0, sizeof *s);
+	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, name);
+	if (strlen(name) != 2 * PK_SNAPSHOT_ID_BYTES ||
+	    pk_unhex(s->id, sizeof s->id, name) < 0)
+		return pk_err(-EINVAL, "%s: not a snapshot name", path);
+	if ((e = pk_read_file(path, SNAP_MAX_BYTES, &data, &n)) < 0)
+		return e;
+	if (n < 16 + pk_box_overhead(&r->keys) || memcmp(data, SNAP_MAGIC, 8) != 0) {
+		e = pk_err(-EBADMSG, "%s: not a snapshot file", path);
+		goto out;
+	}
+	if (pk_load_u32(data + 8) != SNAP_VERSION) {
+		e = pk_err(-EPROTO, "%s: unsupported snapshot version", path);
+		goto out;
+	}
+	if ((plain = malloc(n)) == NULL) {
+		e = -ENOMEM;
+		goto out;
+	}
+	n -= 16;
+	if (pk_box_open(&r->keys, plain, data + 16, n, ad, snap_ad(ad, s->id)) < 0) {
+		e = pk_err(-EBADMSG, "%s: does not authenticate (corrupt)", path);
+		goto out;
+	}
+	if ((e = decode(s, plain, n - pk_box_overhead(&r->keys))) < 0)
+		e = pk_err(e, "%s: corrupt contents", path);
+out:
+	if (e < 0)
+		pk_snapshot_release(s);
+	free(plain);
+	free(data);
+	return e;
+}
+
+static void
+free_strings(char **v, uint32_t n)
+{
+	uint32_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+pk_snapshot_release(struct pk_snapshot *s)
+{
+	free(s->host);
+	free(s->user);
+	free_strings(s->paths, s->npaths);
+	free_strings(s->tags, s->ntags);
+	free(s->catalog);
+	s->host = s->user = NULL;
+	s->paths = s->tags = NULL;
+	s->catalog = NULL;
+	s->npaths = s->ntags = s->ncatalog = 0;
+}
+
+static int
+push(char ***v, uint32_t *n, uint32_t max, const char *p, size_t len)
+{
+	char **nv, *s;
+
+	if (*n >= max)
+		return 0;
+	if ((s = strndup(p, len)) == NULL)
+		return -ENOMEM;
+	if ((nv = realloc(*v, (*n + 2) * sizeof *nv)) == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = s;
+	nv[*n] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int
+pk_snapshot_add_path(struct pk_snapshot *s, const char *p, size_t n)
+{
+	return push(&s->paths, &s->npaths, PK_SNAPSHOT_MAX_PATHS, p, n);
+}
+
+int
+pk_snapshot_add_tag(struct pk_snapshot *s, const char *t)
+{
+	return push(&s->tags, &s->ntags, PK_SNAPSHOT_MAX_TAGS, t, strlen(t));
+}
+
+static int
+by_time(const void *a, const void *b)
+{
+	const struct pk_snapshot *x = a, *y = b;
+
+	if (x->start_sec != y->start_sec)
+		return x->start_sec < y->start_sec ? -1 : 1;
+	if (x->start_nsec != y->start_nsec)
+		return x->start_nsec < y->start_nsec ? -1 : 1;
+	return memcmp(x->id, y->id, sizeof x->id);
+}
+
+void
+pk_snapshot_list_free(struct pk_snapshot *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		pk_snapshot_release(&list[i]);
+	free(list);
+}
+
+int
+pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np)
+{
+	struct pk_snapshot *list = NULL, *nl;
+	size_t n = 0, cap = 0;
+	char dir[4096];
+	struct dirent *d;
+	DIR *dp;
+	int e = 0;
+
+	*listp = NULL;
+	*np = 0;
+	pk_repo_path(r, dir, sizeof dir, "snapshots");
+	if ((dp = opendir(dir)) == NULL)
+		return pk_err(-errno, "%s: %s", dir, strerror(errno));
+	while ((d = readdir(dp)) != NULL) {
+		if (strlen(d->d_name) != 2 * PK_SNAPSHOT_ID_BYTES)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nl = realloc(list, cap * sizeof *list)) == NULL) {
+				e = -ENOMEM;
+				break;
+			}
+			list = nl;
+		}
+		if ((e = pk_snapshot_read(r, d->d_name, &list[n])) < 0)
+			break;
+		n++;
+	}
+	closedir(dp);
+	if (e < 0) {
+		pk_snapshot_list_free(list, n);
+		return e;
+	}
+	if (n)
+		qsort(list, n, sizeof *list, by_time);
+	*listp = list;
+	*np = n;
+	return 0;
+}
+
+int
+pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
+{
+	char name[PK_SNAPSHOT_NAME_BYTES], found[PK_SNAPSHOT_NAME_BYTES] = "";
+	struct pk_snapshot *list;
+	size_t n, i, len = strlen(sel), hits = 0;
+	int e;
+
+	memset(s, 0, sizeof *s);
+	if (strcmp(sel, "latest") != 0) {
+		if (len < 4 || len > 2 * PK_SNAPSHOT_ID_BYTES ||
+		    strspn(sel, "0123456789abcdef") != len)
+			return pk_err(-EINVAL, "%s: not a snapshot id or 'latest'", sel);
+		if (len == 2 * PK_SNAPSHOT_ID_BYTES)
+			return pk_snapshot_read(r, sel, s);
+	}
+	if ((e = pk_snapshot_list(r, &list, &n)) < 0)
+		return e;
+	for (i = 0; i < n; i++) {
+		pk_hex(name, list[i].id, sizeof list[i].id);
+		if (strcmp(sel, "latest") == 0 || strncmp(name, sel, len) == 0) {
+			memcpy(found, name, sizeof found);
+			hits++;
+		}
+	}
+	pk_snapshot_list_free(list, n);
+	if (hits == 0)
+		return pk_err(-ENOENT, "%s: no such snapshot", sel);
+	if (hits > 1 && strcmp(sel, "latest") != 0)
+		return pk_err(-EINVAL, "%s: ambiguous snapshot id", sel);
+	return pk_snapshot_read(r, found, s);
+}

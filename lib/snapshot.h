@@ -1,0 +1,75 @@
+/*
+ * snapshot.h: snapshot files (REPO/snapshots/ID, pk-repo(5) "SNAPSHOTS").
+ *
+ * A snapshot is small: when and where it was taken, what it holds, and the
+ * list of the chunks of its catalog.  The catalog is the snapshot's record
+ * stream with every chunk replaced by a reference (ENTRY, REF, HOLE, EOF
+ * and ERROR records, pk-stream(5)), chunked and stored as blobs like file
+ * data, so catalogs of similar trees share their chunks.  Writing the
+ * snapshot file is the commit point of a backup.  Its id is a keyed hash
+ * of its contents.
+ */
+#ifndef PK_SNAPSHOT_H
+#define PK_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "repo.h"
+
+#define PK_SNAPSHOT_ID_BYTES	32
+#define PK_SNAPSHOT_NAME_BYTES	(2 * PK_SNAPSHOT_ID_BYTES + 1)
+#define PK_SNAPSHOT_MAX_PATHS	64
+#define PK_SNAPSHOT_MAX_TAGS	64
+
+/* Catalog chunking: finer than file data, so small changes stay small. */
+#define PK_CATALOG_CHUNK_MIN	(16u * 1024)
+#define PK_CATALOG_CHUNK_AVG	(64u * 1024)
+#define PK_CATALOG_CHUNK_MAX	(256u * 1024)
+
+struct pk_catalog_chunk {
+	uint8_t id[PK_ID_BYTES];
+	uint32_t len;
+};
+
+struct pk_snapshot {
+	uint8_t id[PK_SNAPSHOT_ID_BYTES];
+	int64_t start_sec, end_sec;
+	uint32_t start_nsec, end_nsec;
+	char *host, *user;
+	uint32_t npaths, ntags;
+	char **paths, **tags;
+	uint64_t entries, files, dirs;	/* entries of each kind */
+	uint64_t bytes;			/* file content, holes included */
+	uint64_t stored;		/* bytes this snapshot added to packs */
+	uint64_t chunks, new_chunks;
+	uint64_t errors;		/* files that could not be read */
+	uint32_t chunk_min, chunk_avg, chunk_max;
+	uint64_t catalog_bytes;
+	uint32_t ncatalog;
+	struct pk_catalog_chunk *catalog;
+};
+
+/* Sets id from the contents and writes the snapshot file (the commit). */
+int pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s);
+/* Reads snapshots/<name>; -ENOENT if absent, -EBADMSG if corrupt. */
+int pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s);
+void pk_snapshot_release(struct pk_snapshot *s);
+
+/* Reads every snapshot, oldest first.  Free with pk_snapshot_list_free. */
+int pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **list, size_t *n);
+void pk_snapshot_list_free(struct pk_snapshot *list, size_t n);
+
+/*
+ * Finds the snapshot a user names: "latest", or a unique prefix (at least
+ * 4 hex digits) of its id.  -ENOENT when none matches, -EINVAL when the
+ * prefix is ambiguous (message says so).
+ */
+int pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s);
+
+/* Adds a string to paths or tags (strdup'd; up to the maximum). */
+int pk_snapshot_add_path(struct pk_snapshot *s, const char *p, size_t n);
+int pk_snapshot_add_tag(struct pk_snapshot *s, const char *t);
+
+#endif
