@@ -12,7 +12,7 @@
 #include "chunker.h"	/* FastCDC */
 #include "hash.h"	/* chunk ids */
 #include "walk.h"	/* the walker behind pk-walk */
-#include "tar.h"		/* pax tar output */
+#include "tar.h"	/* pax tar output */
 #include "chunkstream.h"	/* the pk-chunk filter */
 #include "crypto.h"	/* keys, sealed boxes */
 #include "hashfile.h"	/* mmap'd hash files */
