@@ -1,0 +1,236 @@
+/* pk-walk: walks file trees and writes them as a pk record stream. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "pk.h"
+
+static const char usage_text[] =
+    "usage: pk-walk [-vx] [--exclude PATTERN]... [--exclude-from FILE]\n"
+    "               [--one-file-system] [--name NAME] PATH...\n";
+
+struct patterns {
+	char **v;
+	size_t n, cap;
+};
+
+struct progress {
+	int verbose;
+	double start, last;
+};
+
+static void
+usage(int code)
+{
+	fputs(usage_text, code ? stderr : stdout);
+	exit(code);
+}
+
+static void
+add_pattern(struct patterns *p, const char *s)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		if ((p->v = realloc(p->v, p->cap * sizeof *p->v)) == NULL)
+			pk_die(PK_EXIT_FAIL, "out of memory");
+	}
+	if ((p->v[p->n++] = strdup(s)) == NULL)
+		pk_die(PK_EXIT_FAIL, "out of memory");
+}
+
+/* One pattern a line; blank lines and lines starting with '#' are skipped. */
+static void
+read_patterns(struct patterns *p, const char *file)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if ((f = fopen(file, "r")) == NULL)
+		pk_die(PK_EXIT_FAIL, "%s: %s", file, strerror(errno));
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0 && line[0] != '#')
+			add_pattern(p, line);
+	}
+	if (ferror(f))
+		pk_die(PK_EXIT_FAIL, "%s: %s", file, strerror(errno));
+	free(line);
+	fclose(f);
+}
+
+/* Control characters and backslashes in file names are shown as octal
+ * escapes, so that a name cannot play tricks on a terminal. */
+static void
+on_warn(void *arg, const char *path, const char *msg)
+{
+	const unsigned char *p;
+
+	fprintf(stderr, "%s: ", pk_progname);
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			fprintf(stderr, "\\%03o", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fprintf(stderr, ": %s\n", msg);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+print_progress(const struct pk_walk_report *rep, double secs, const char *end)
+{
+	double mib = rep->bytes / 1048576.0;
+
+	fprintf(stderr, "%s: %llu files, %.1f MiB in %.1f s (%.1f MiB/s)%s",
+	    pk_progname, (unsigned long long)rep->files, mib, secs,
+	    secs > 0 ? mib / secs : 0.0, end);
+}
+
+static void
+on_progress(void *arg, const struct pk_walk_report *rep)
+{
+	struct progress *pr = arg;
+	double t;
+
+	if (!pr->verbose || (t = now()) - pr->last < 1.0)
+		return;
+	pr->last = t;
+	print_progress(rep, t - pr->start, "\n");
+}
+
+static void
+print_summary(const struct pk_walk_report *rep, double secs)
+{
+	print_progress(rep, secs, "");
+	if (rep->errors)
+		fprintf(stderr, ", %llu unreadable",
+		    (unsigned long long)rep->errors);
+	if (rep->changed)
+		fprintf(stderr, ", %llu changed while read",
+		    (unsigned long long)rep->changed);
+	if (rep->missing)
+		fprintf(stderr, ", %llu not found",
+		    (unsigned long long)rep->missing);
+	fputc('\n', stderr);
+}
+
+/* Refuses bad arguments before anything is written. */
+static void
+check_args(char **paths, int n, const char *name)
+{
+	struct pk_buf b = PK_BUF_INIT;
+	int i, dashes = 0, r;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(paths[i], "-") == 0) {
+			dashes++;
+			continue;
+		}
+		if ((r = pk_walk_stored_path(paths[i], &b)) < 0) {
+			pk_warn("%s", pk_errmsg(r));
+			usage(PK_EXIT_USAGE);
+		}
+	}
+	pk_buf_release(&b);
+	if (dashes > 1)
+		pk_die(PK_EXIT_USAGE, "-: standard input given twice");
+	if (dashes && name == NULL)
+		pk_die(PK_EXIT_USAGE, "-: --name is required to read standard input");
+	if (!dashes && name != NULL)
+		pk_die(PK_EXIT_USAGE, "--name is only for '-' (standard input)");
+}
+
+static int
+exit_code(const struct pk_walk_report *rep)
+{
+	if (rep->missing)
+		return PK_EXIT_FAIL;
+	return rep->errors || rep->changed ? PK_EXIT_PARTIAL : PK_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "exclude", required_argument, NULL, 'E' },
+		{ "exclude-from", required_argument, NULL, 'F' },
+		{ "one-file-system", no_argument, NULL, 'x' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct patterns pats = { NULL, 0, 0 };
+	struct progress pr = { 0, 0, 0 };
+	struct pk_walk_options o;
+	struct pk_writer *w;
+	struct pk_walk *wk;
+	const char *name = NULL;
+	int c, i, r, code;
+	size_t k;
+
+	pk_tool_init("pk-walk");
+	memset(&o, 0, sizeof o);
+	while ((c = getopt_long(argc, argv, "vx", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'E': add_pattern(&pats, optarg); break;
+		case 'F': read_patterns(&pats, optarg); break;
+		case 'x': o.one_file_system = 1; break;
+		case 'N': name = optarg; break;
+		case 'v': pr.verbose = 1; break;
+		case 'h': usage(PK_EXIT_OK); break;
+		case 'V': pk_print_version(); break;
+		default: usage(PK_EXIT_USAGE);
+		}
+	}
+	if (optind == argc)
+		usage(PK_EXIT_USAGE);
+	check_args(argv + optind, argc - optind, name);
+	if (isatty(STDOUT_FILENO))
+		pk_die(PK_EXIT_USAGE, "refusing to write a binary stream to a "
+		    "terminal; pipe it into pk-chunk");
+
+	o.excludes = (const char *const *)pats.v;
+	o.nexcludes = pats.n;
+	o.warn = on_warn;
+	o.progress = on_progress;
+	o.arg = &pr;
+	pr.start = pr.last = now();
+	if ((r = pk_writer_new(&w, STDOUT_FILENO, NULL)) < 0 ||
+	    (r = pk_walk_new(&wk, w, &o)) < 0)
+		pk_die_lib(r);
+	for (i = optind; i < argc; i++) {
+		r = strcmp(argv[i], "-") == 0 ? pk_walk_fd(wk, STDIN_FILENO, name) :
+		    pk_walk_path(wk, argv[i]);
+		if (r < 0)
+			pk_die_lib(r);	/* no END: the stream reads as cut */
+	}
+	if ((r = pk_writer_end(w)) < 0)
+		pk_die_lib(r);
+	if (pr.verbose)
+		print_summary(pk_walk_report(wk), now() - pr.start);
+	code = exit_code(pk_walk_report(wk));
+	pk_walk_free(wk);
+	pk_writer_free(w);
+	for (k = 0; k < pats.n; k++)
+		free(pats.v[k]);
+	free(pats.v);
+	return code;
+}
