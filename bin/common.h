@@ -36,4 +36,18 @@ int pk_parse_size(const char *s, uint64_t *out);
 /* Prints "name version" and exits 0. */
 void pk_print_version(void) __attribute__((noreturn));
 
+/*
+ * The repository passphrase: from --passphrase-file FILE when given, else
+ * the PK_PASSPHRASE environment variable, else asked on the terminal (twice
+ * when confirm is set).  Never from argv.  Dies when none can be had.
+ * Returns a malloc'd string; wipe and free it with pk_passphrase_free.
+ */
+char *pk_passphrase(const char *file, int confirm);
+void pk_passphrase_free(char *p);
+
+/* Opens a repository, asking for the passphrase only when it is encrypted;
+ * dies on failure. */
+struct pk_repo;
+struct pk_repo *pk_open_repo(const char *path, const char *passfile);
+
 #endif

@@ -17,5 +17,9 @@
 #include "crypto.h"	/* keys, sealed boxes */
 #include "hashfile.h"	/* mmap'd hash files */
 #include "repo.h"	/* repository layout and config */
+#include "pack.h"	/* blobs and pack files */
+#include "index.h"	/* index deltas, the chunk index */
+#include "snapshot.h"	/* snapshot files */
+#include "store.h"	/* the pk-store engine */
 
 #endif

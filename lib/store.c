@@ -1,0 +1,541 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chunker.h"
+#include "entry.h"
+#include "err.h"
+#include "hash.h"
+#include "index.h"
+#include "pack.h"
+#include "store.h"
+
+#define PROGRESS_BYTES	(64u << 20)
+
+struct store {
+	struct pk_repo *repo;
+	struct pk_reader *in;
+	struct pk_store_options *opt;
+	struct pk_snapshot *snap;
+	struct pk_index index;
+	struct pk_hashfile *pending;	/* blobs written by this run */
+	char pending_path[4096];
+	struct pk_sealer sealer;
+	struct pk_buf box;
+	struct pk_pack_writer pack;
+	int pack_open;
+	struct pk_buf packs;		/* ids of packs this run committed */
+
+	/* The catalog: a record stream cut into chunks as it is written. */
+	struct pk_writer *cat;
+	struct pk_chunker catc;
+	struct pk_buf catbuf;
+	uint32_t catcap;
+
+	/* The file whose content is being read. */
+	int in_file;
+	uint64_t expected, got;
+	int size_unknown;		/* catalog records wait in held */
+	struct pk_buf held;		/* type, u32 length, payload... */
+
+	char *root;			/* the current top-level path */
+	size_t rootlen;
+	uint64_t next_progress;
+	struct pk_entry e;
+	struct pk_buf xbuf;
+};
+
+static int
+bad(struct store *s, const char *fmt, const char *arg)
+{
+	char why[512];
+
+	snprintf(why, sizeof why, fmt, arg);
+	return pk_err(-EBADMSG, "%s: record %" PRIu64 " at byte %" PRIu64 ": %s",
+	    pk_reader_name(s->in), pk_reader_recno(s->in),
+	    pk_reader_offset(s->in), why);
+}
+
+static int
+find(struct store *s, const uint8_t sid[32], struct pk_blobloc *loc)
+{
+	const uint8_t *slot = pk_hashfile_find(s->pending, sid);
+
+	if (slot != NULL) {
+		pk_blobloc_decode(loc, slot);
+		return 1;
+	}
+	return pk_index_find(&s->index, sid, loc);
+}
+
+static int
+pack_finish(struct store *s)
+{
+	int e;
+
+	if (!s->pack_open)
+		return 0;
+	s->pack_open = 0;
+	if ((e = pk_pack_finish(&s->pack)) < 0)
+		return e;
+	return pk_buf_add(&s->packs, s->pack.id, sizeof s->pack.id);
+}
+
+/* Stores a chunk unless the repository has it already. */
+static int
+put_chunk(struct store *s, const uint8_t id[PK_ID_BYTES], const uint8_t *p,
+    uint32_t n, int verify)
+{
+	uint8_t sid[32], check[PK_ID_BYTES], slot[PK_BLOBLOC_BYTES];
+	struct pk_blobloc loc;
+	int e;
+
+	pk_storage_id(&s->repo->keys, sid, id);
+	s->snap->chunks++;
+	if (find(s, sid, &loc)) {
+		if (loc.raw != n)
+			return bad(s, "%s", "chunk length differs from the stored one");
+		return 0;
+	}
+	if (verify) {
+		/* A wrong id would store data under another chunk's name. */
+		pk_hash_id(check, p, n);
+		if (memcmp(check, id, PK_ID_BYTES) != 0)
+			return bad(s, "%s", "chunk id does not match its data");
+	}
+	if ((e = pk_blob_seal(&s->sealer, &s->repo->keys, sid, p, n, &s->box)) < 0)
+		return e;
+	if (!s->pack_open) {
+		if ((e = pk_pack_begin(&s->pack, s->repo)) < 0)
+			return e;
+		s->pack_open = 1;
+	}
+	if ((e = pk_pack_append(&s->pack, sid, s->box.data, s->box.len, n, &loc)) < 0)
+		return e;
+	pk_blobloc_encode(slot, &loc);
+	if ((e = pk_hashfile_insert(s->pending, slot)) < 0)
+		return e;
+	s->snap->new_chunks++;
+	s->snap->stored += s->box.len;
+	if (pk_pack_full(&s->pack))
+		return pack_finish(s);
+	return 0;
+}
+
+static int
+cat_cut(struct store *s, int final)
+{
+	struct pk_catalog_chunk *cc;
+	uint8_t id[PK_ID_BYTES];
+	size_t n;
+	int e;
+
+	while (s->catbuf.len > 0 && (final || s->catbuf.len >= s->catc.max)) {
+		n = pk_chunker_cut(&s->catc, s->catbuf.data, s->catbuf.len);
+		pk_hash_id(id, s->catbuf.data, n);
+		if ((e = put_chunk(s, id, s->catbuf.data, (uint32_t)n, 0)) < 0)
+			return e;
+		s->snap->chunks--;	/* count file data only */
+		if (s->snap->ncatalog == s->catcap) {
+			s->catcap = s->catcap ? 2 * s->catcap : 64;
+			cc = realloc(s->snap->catalog, s->catcap * sizeof *cc);
+			if (cc == NULL)
+				return -ENOMEM;
+			s->snap->catalog = cc;
+		}
+		cc = &s->snap->catalog[s->snap->ncatalog++];
+		memcpy(cc->id, id, sizeof id);
+		cc->len = (uint32_t)n;
+		s->snap->catalog_bytes += n;
+		memmove(s->catbuf.data, s->catbuf.data + n, s->catbuf.len - n);
+		s->catbuf.len -= n;
+	}
+	return 0;
+}
+
+static int
+cat_sink(void *arg, const void *p, size_t n)
+{
+	struct store *s = arg;
+	int e;
+
+	if ((e = pk_buf_add(&s->catbuf, p, n)) < 0)
+		return e;
+	return cat_cut(s, 0);
+}
+
+/* A catalog record, held back while the current file's size is unknown. */
+static int
+cat_put(struct store *s, uint8_t type, const void *p, size_t n)
+{
+	int e;
+
+	if (!s->size_unknown)
+		return pk_writer_put(s->cat, type, 0, p, n);
+	if ((e = pk_buf_add_u8(&s->held, type)) < 0 ||
+	    (e = pk_buf_add_str(&s->held, p, n)) < 0)
+		return e;
+	return 0;
+}
+
+/* The size is known at EOF: patch the held ENTRY and write them all. */
+static int
+cat_release_held(struct store *s, uint64_t size)
+{
+	struct pk_cursor c;
+	const uint8_t *p;
+	size_t n;
+	uint8_t type;
+	int e = 0;
+
+	/* ENTRY payload: type, 3 reserved bytes, mode, uid, gid, then size. */
+	pk_put_u64(s->held.data + 5 + 16, size);
+	pk_cursor_init(&c, s->held.data, s->held.len);
+	while (e == 0 && c.left > 0) {
+		type = pk_get_u8(&c);
+		p = pk_get_str(&c, SIZE_MAX, &n);
+		e = pk_writer_put(s->cat, type, 0, p, n);
+	}
+	s->size_unknown = 0;
+	pk_buf_reset(&s->held);
+	return e;
+}
+
+static int
+cat_ref(struct store *s, const uint8_t id[PK_ID_BYTES], uint32_t len)
+{
+	uint8_t p[PK_ID_BYTES + 4];
+
+	memcpy(p, id, PK_ID_BYTES);
+	pk_put_u32(p + PK_ID_BYTES, len);
+	return cat_put(s, PK_REC_REF, p, sizeof p);
+}
+
+static int
+track_root(struct store *s, const struct pk_str *path)
+{
+	if (s->root != NULL && (s->rootlen == 1 && s->root[0] == '.'))
+		return 0;
+	if (s->root != NULL && path->len >= s->rootlen &&
+	    memcmp(path->p, s->root, s->rootlen) == 0 &&
+	    (path->len == s->rootlen || path->p[s->rootlen] == '/'))
+		return 0;
+	free(s->root);
+	if ((s->root = strndup((const char *)path->p, path->len)) == NULL)
+		return -ENOMEM;
+	s->rootlen = path->len;
+	return pk_snapshot_add_path(s->snap, s->root, s->rootlen);
+}
+
+static int
+on_entry(struct store *s, const struct pk_record *rec)
+{
+	int e;
+
+	if (s->in_file)
+		return bad(s, "%s", "ENTRY before the EOF of the previous file");
+	if ((e = pk_entry_decode(&s->e, rec->data, rec->len, &s->xbuf)) < 0)
+		return bad(s, "%s", pk_errmsg(e));
+	if ((e = track_root(s, &s->e.path)) < 0)
+		return e;
+	s->snap->entries++;
+	if (s->e.type == PK_FT_DIR)
+		s->snap->dirs++;
+	if (s->e.type == PK_FT_REG) {
+		s->snap->files++;
+		s->in_file = 1;
+		s->got = 0;
+		s->expected = s->e.size;
+		s->size_unknown = s->e.size == PK_SIZE_UNKNOWN;
+	} else if (s->e.size == PK_SIZE_UNKNOWN) {
+		return bad(s, "%s", "size unknown on a file without content");
+	}
+	return cat_put(s, PK_REC_ENTRY, rec->data, rec->len);
+}
+
+static int
+add_content(struct store *s, uint64_t n)
+{
+	if (!s->in_file)
+		return bad(s, "%s", "content outside a regular file");
+	if (n > UINT64_MAX - s->got ||
+	    (!s->size_unknown && s->got + n > s->expected))
+		return bad(s, "%s", "more content than the entry's size");
+	s->got += n;
+	s->snap->bytes += n;
+	return 0;
+}
+
+static int
+on_chunk(struct store *s, const struct pk_record *rec)
+{
+	const uint8_t *id, *data;
+	uint32_t len;
+	int e;
+
+	if (pk_record_chunk(rec, &id, &data, &len) < 0)
+		return bad(s, "%s", "bad CHUNK record");
+	if ((e = add_content(s, len)) < 0 ||
+	    (e = put_chunk(s, id, data, len, 1)) < 0)
+		return e;
+	return cat_ref(s, id, len);
+}
+
+static int
+on_ref(struct store *s, const struct pk_record *rec)
+{
+	struct pk_blobloc loc;
+	uint8_t sid[32];
+	const uint8_t *id;
+	char hex[17];
+	uint32_t len;
+	int e;
+
+	if (pk_record_ref(rec, &id, &len) < 0 || len == 0)
+		return bad(s, "%s", "bad REF record");
+	if ((e = add_content(s, len)) < 0)
+		return e;
+	pk_storage_id(&s->repo->keys, sid, id);
+	if (!find(s, sid, &loc)) {
+		pk_hex(hex, id, 8);
+		return bad(s, "chunk %s… is not in the repository", hex);
+	}
+	if (loc.raw != len)
+		return bad(s, "%s", "REF length differs from the stored chunk");
+	s->snap->chunks++;
+	return cat_put(s, PK_REC_REF, rec->data, rec->len);
+}
+
+static int
+on_hole(struct store *s, const struct pk_record *rec)
+{
+	uint64_t n;
+	int e;
+
+	if (pk_record_hole(rec, &n) < 0)
+		return bad(s, "%s", "bad HOLE record");
+	if ((e = add_content(s, n)) < 0)
+		return e;
+	return cat_put(s, PK_REC_HOLE, rec->data, rec->len);
+}
+
+static int
+on_eof(struct store *s, const struct pk_record *rec)
+{
+	uint64_t size;
+	uint32_t flags;
+	int e;
+
+	if (!s->in_file)
+		return bad(s, "%s", "EOF outside a regular file");
+	if (pk_record_eof(rec, &size, &flags) < 0)
+		return bad(s, "%s", "bad EOF record");
+	if (size != s->got || (!s->size_unknown && size != s->expected))
+		return bad(s, "%s", "file content does not add up to its size");
+	s->in_file = 0;
+	if (s->size_unknown && (e = cat_release_held(s, size)) < 0)
+		return e;
+	return pk_writer_put(s->cat, PK_REC_EOF, 0, rec->data, rec->len);
+}
+
+static int
+on_record(struct store *s, const struct pk_record *rec)
+{
+	switch (rec->type) {
+	case PK_REC_ENTRY:
+		return on_entry(s, rec);
+	case PK_REC_CHUNK:
+		return on_chunk(s, rec);
+	case PK_REC_REF:
+		return on_ref(s, rec);
+	case PK_REC_HOLE:
+		return on_hole(s, rec);
+	case PK_REC_EOF:
+		return on_eof(s, rec);
+	case PK_REC_ERROR:
+		if (s->in_file)
+			return bad(s, "%s", "ERROR inside a file's content");
+		s->snap->errors++;
+		return cat_put(s, PK_REC_ERROR, rec->data, rec->len);
+	case PK_REC_DATA:
+		return bad(s, "%s", "unchunked file data (pipe the stream "
+		    "through pk-chunk)");
+	}
+	if (rec->flags & PK_RECF_IGNORABLE)
+		return 0;
+	return bad(s, "%s", "unknown record type");
+}
+
+static int
+open_pending(struct store *s)
+{
+	struct pk_hashfile_params p;
+	uint8_t rnd[8];
+	char hex[17];
+
+	pk_random(rnd, sizeof rnd);
+	pk_hex(hex, rnd, sizeof rnd);
+	snprintf(s->pending_path, sizeof s->pending_path, "%s/tmp/pending-%s",
+	    s->repo->path, hex);
+	pk_index_params(s->repo, PK_HF_PENDING, &p);
+	return pk_hashfile_open(&s->pending, s->pending_path, &p, PK_HF_CREATE);
+}
+
+static void
+drop_pending(struct store *s)
+{
+	char p[4200];
+
+	if (s->pending == NULL)
+		return;
+	pk_hashfile_close(s->pending);
+	s->pending = NULL;
+	unlink(s->pending_path);
+	snprintf(p, sizeof p, "%s.tmp", s->pending_path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s.lock", s->pending_path);
+	unlink(p);
+}
+
+/* After a failure, the packs of this run are garbage nobody refers to. */
+static void
+drop_packs(struct store *s)
+{
+	char rel[128], path[4096];
+	size_t i;
+
+	if (s->pack_open)
+		pk_pack_abort(&s->pack);
+	s->pack_open = 0;
+	for (i = 0; i + PK_PACK_ID_BYTES <= s->packs.len; i += PK_PACK_ID_BYTES) {
+		pk_pack_relpath(rel, sizeof rel, s->packs.data + i);
+		pk_repo_path(s->repo, path, sizeof path, rel);
+		unlink(path);
+	}
+}
+
+static int
+commit(struct store *s)
+{
+	char delta[PK_DELTA_NAME_BYTES];
+	struct timespec ts;
+	int e;
+
+	if ((e = pk_writer_end(s->cat)) < 0 || (e = cat_cut(s, 1)) < 0 ||
+	    (e = pack_finish(s)) < 0)
+		return e;
+	if ((e = pk_index_write_delta(s->repo, s->pending, delta)) < 0)
+		return e;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->snap->end_sec = ts.tv_sec;
+	s->snap->end_nsec = (uint32_t)ts.tv_nsec;
+	if ((e = pk_snapshot_write(s->repo, s->snap)) < 0) {
+		if (delta[0]) {
+			char path[4096];
+
+			snprintf(path, sizeof path, "%s/index/%s", s->repo->path, delta);
+			unlink(path);
+		}
+		return e;
+	}
+	/* Committed.  A failure to update the chunk index now only costs a
+	 * rebuild from the deltas at the next open. */
+	pk_index_close(&s->index);
+	(void)pk_index_merge(s->repo, s->pending, delta);
+	return 0;
+}
+
+static int
+run(struct store *s)
+{
+	struct pk_stream_header h;
+	struct pk_record rec;
+	struct timespec ts;
+	struct pk_store_progress pr;
+	int n, e;
+	size_t i;
+
+	if ((e = pk_reader_header(s->in, &h)) < 0)
+		return e;
+	if (h.chunk_max == 0)
+		return pk_err(-EBADMSG, "%s: stream is not chunked (pipe it "
+		    "through pk-chunk)", pk_reader_name(s->in));
+	s->opt->chunker_mismatch = h.chunk_min != s->repo->params.chunk_min ||
+	    h.chunk_avg != s->repo->params.chunk_avg ||
+	    h.chunk_max != s->repo->params.chunk_max;
+	s->snap->chunk_min = h.chunk_min;
+	s->snap->chunk_avg = h.chunk_avg;
+	s->snap->chunk_max = h.chunk_max;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->snap->start_sec = ts.tv_sec;
+	s->snap->start_nsec = (uint32_t)ts.tv_nsec;
+	if ((s->opt->host && (s->snap->host = strdup(s->opt->host)) == NULL) ||
+	    (s->opt->user && (s->snap->user = strdup(s->opt->user)) == NULL))
+		return -ENOMEM;
+	for (i = 0; i < s->opt->ntags; i++)
+		if ((e = pk_snapshot_add_tag(s->snap, s->opt->tags[i])) < 0)
+			return e;
+	pk_chunker_init(&s->catc, PK_CATALOG_CHUNK_MIN, PK_CATALOG_CHUNK_AVG,
+	    PK_CATALOG_CHUNK_MAX);
+	if ((e = pk_index_open(&s->index, s->repo)) < 0 ||
+	    (e = open_pending(s)) < 0 ||
+	    (e = pk_sealer_init(&s->sealer, s->opt->level)) < 0 ||
+	    (e = pk_writer_new_sink(&s->cat, cat_sink, s, &h)) < 0)
+		return e;
+	s->next_progress = PROGRESS_BYTES;
+	while ((n = pk_reader_next(s->in, &rec)) > 0) {
+		if ((e = on_record(s, &rec)) < 0)
+			return e;
+		if (s->opt->progress && pk_reader_bytes(s->in) >= s->next_progress) {
+			s->next_progress += PROGRESS_BYTES;
+			pr.files = s->snap->files;
+			pr.bytes = pk_reader_bytes(s->in);
+			pr.stored = s->snap->stored;
+			pr.new_chunks = s->snap->new_chunks;
+			s->opt->progress(s->opt->progress_arg, &pr);
+		}
+	}
+	if (n < 0)
+		return n;
+	if (s->in_file)
+		return bad(s, "%s", "stream ends inside a file");
+	return commit(s);
+}
+
+int
+pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
+    struct pk_store_options *o, struct pk_snapshot *snap)
+{
+	struct store *s;
+	int e;
+
+	memset(snap, 0, sizeof *snap);
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return -ENOMEM;
+	s->repo = repo;
+	s->in = r;
+	s->opt = o;
+	s->snap = snap;
+	s->pack.file.fd = -1;
+	e = run(s);
+	if (e < 0) {
+		drop_packs(s);
+		pk_snapshot_release(snap);
+	}
+	drop_pending(s);
+	pk_index_close(&s->index);
+	pk_writer_free(s->cat);
+	pk_sealer_release(&s->sealer);
+	pk_buf_release(&s->box);
+	pk_buf_release(&s->packs);
+	pk_buf_release(&s->catbuf);
+	pk_buf_release(&s->held);
+	pk_buf_release(&s->xbuf);
+	free(s->root);
+	free(s);
+	return e;
+}

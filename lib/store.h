@@ -1,0 +1,46 @@
+/*
+ * store.h: the work of pk-store: consumes a chunked record stream and
+ * commits it to a repository as a snapshot.
+ *
+ * New chunks are checked against their ids, compressed, sealed and packed;
+ * known chunks and references cost a hash-file probe.  The stream is
+ * checked as it goes (framing, checksum, content lengths, references that
+ * the repository cannot satisfy); any failure leaves no snapshot and
+ * removes the packs this run wrote.  The commit order is packs, index
+ * delta, snapshot file, each synced before the next; only then is the
+ * chunk index updated, and it can be rebuilt from the deltas.
+ */
+#ifndef PK_STORE_H
+#define PK_STORE_H
+
+#include <stdint.h>
+
+#include "record.h"
+#include "repo.h"
+#include "snapshot.h"
+
+struct pk_store_progress {
+	uint64_t files, bytes, stored, new_chunks;
+};
+
+struct pk_store_options {
+	int level;			/* zstd level, 0 for none */
+	const char *host, *user;
+	const char *const *tags;
+	size_t ntags;
+	/* Called about every 64 MiB of input, from the calling thread. */
+	void (*progress)(void *arg, const struct pk_store_progress *p);
+	void *progress_arg;
+	/* Set when the stream's chunker differs from the repository's. */
+	int chunker_mismatch;
+};
+
+/*
+ * Reads r (its header not yet read) to its END and commits a snapshot.
+ * On success *snap holds it (release with pk_snapshot_release).  Returns 0
+ * or a negative errno with a message.
+ */
+int pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
+    struct pk_store_options *o, struct pk_snapshot *snap);
+
+#endif
