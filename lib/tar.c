@@ -460,9 +460,11 @@ content_check(struct pk_tar *t, uint64_t n)
 {
 	if (t->broken)
 		return pk_err(-EIO, "tar output: unusable after an error");
+	if (!t->open && t->name.len == 0)
+		return pk_err(-EBADMSG, "content before any file");
 	if (!t->open)
 		return pk_err(-EBADMSG, "%s: content after the end of the "
-		    "file (or no regular file)", name(t));
+		    "file", name(t));
 	if (n > t->size - t->off)
 		return pk_err(-EBADMSG, "%s: content longer than its size %"
 		    PRIu64, name(t), t->size);
