@@ -730,6 +730,158 @@ test_write_error(void)
 	close(fd);
 }
 
+enum { S_VALID, S_SHORT, S_LONG, S_REF, S_UNKNOWN_SIZE, S_NO_EOF,
+    S_BAD_TYPE, S_TRUNC, S_STRAY, S_KINDS };
+#define STREAM_FILE 4510	/* 1000 DATA, 500 CHUNK, 3000 HOLE, 10 DATA */
+
+static int
+put_record_entry(struct pk_writer *w, const struct pk_entry *e)
+{
+	struct pk_buf b = PK_BUF_INIT;
+	int r = pk_entry_encode(e, &b);
+
+	if (r == 0)
+		r = pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
+	pk_buf_release(&b);
+	return r;
+}
+
+/* The file "d/f" of a stream, broken as kind says. */
+static int
+put_stream_file(struct pk_writer *w, int kind)
+{
+	static const uint8_t id[PK_ID_BYTES] = { 1, 2, 3 };
+	struct pk_entry e = ent(PK_FT_REG, "d/f", 0640, STREAM_FILE);
+	int r = 0;
+
+	if (kind == S_UNKNOWN_SIZE)
+		e.size = PK_SIZE_UNKNOWN;
+	r |= put_record_entry(w, &e);
+	r |= pk_writer_put(w, PK_REC_DATA, 0, file_data, 1000);
+	r |= pk_writer_put2(w, PK_REC_CHUNK, 0, id, sizeof id, file_data + 1000, 500);
+	if (kind == S_REF)
+		r |= pk_write_ref(w, id, 500);
+	r |= pk_write_hole(w, 3000);
+	r |= pk_write_error(w, EIO, "d/f", 3, "Input/output error");
+	r |= pk_writer_put(w, 0x50, PK_RECF_IGNORABLE, "skip me", 7);
+	if (kind != S_SHORT)
+		r |= pk_writer_put(w, PK_REC_DATA, 0, file_data + 1500,
+		    kind == S_LONG ? 11 : 10);
+	if (kind == S_BAD_TYPE)
+		r |= pk_writer_put(w, 0x50, 0, "x", 1);
+	if (kind != S_NO_EOF && kind != S_TRUNC)
+		r |= pk_write_eof(w, STREAM_FILE, 0);
+	if (kind == S_STRAY)
+		r |= pk_writer_put(w, PK_REC_DATA, 0, "x", 1);
+	return r;
+}
+
+static int
+write_stream(const char *path, int kind)
+{
+	struct pk_writer *w;
+	struct pk_entry e;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+		return -1;
+	if (pk_writer_new(&w, fd, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	e = ent(PK_FT_DIR, "d", 0755, 0);
+	r |= put_record_entry(w, &e);
+	r |= put_stream_file(w, kind);
+	if (kind != S_TRUNC) {
+		e = ent(PK_FT_SOCK, "d/sock", 0755, 0);
+		r |= put_record_entry(w, &e);
+		e = ent(PK_FT_SYMLINK, "d/s", 0777, 0);
+		set_link(&e, "f");
+		r |= put_record_entry(w, &e);
+	}
+	r |= pk_writer_end(w);
+	pk_writer_free(w);
+	close(fd);
+	return r;
+}
+
+/* pk_tar_stream() from the stream in path to fd; *nerrors as it says. */
+static int
+stream_to(const char *path, int out, uint64_t *nerrors)
+{
+	struct pk_reader *r;
+	int fd, k;
+
+	*nerrors = 99;
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1000;
+	if ((k = pk_reader_new(&r, fd, "stream")) == 0) {
+		if ((k = pk_reader_header(r, &(struct pk_stream_header){ 0 })) == 0)
+			k = pk_tar_stream(r, out, nerrors);
+		pk_reader_free(r);
+	}
+	close(fd);
+	return k;
+}
+
+static void
+test_stream(void)
+{
+	unsigned char want[STREAM_FILE];
+	uint64_t nerr;
+	FILE *tar;
+	int k, st;
+
+	memcpy(want, file_data, 1500);
+	memset(want + 1500, 0, 3000);
+	memcpy(want + 4500, file_data + 1500, 10);
+	mkdir(DIR_ "/stream", 0700);
+	CHECK("stream: write", write_stream(DIR_ "/valid.pks", S_VALID) == 0);
+	tar = popen("cd " DIR_ "/stream && tar --numeric-owner -xpf -", "w");
+	if (tar == NULL)
+		return;
+	k = stream_to(DIR_ "/valid.pks", fileno(tar), &nerr);
+	st = pclose(tar);
+	CHECK("stream: converts, one socket skipped", k == 1);
+	CHECK("stream: ERROR record counted", nerr == 1);
+	CHECK("stream: gnu tar extracts it", st == 0);
+	CHECK("stream: file content", content_is(DIR_ "/stream/d/f", want,
+	    STREAM_FILE));
+	CHECK("stream: file meta", meta_is(DIR_ "/stream/d/f", S_IFREG, 0640,
+	    MTIME, NSEC));
+	CHECK("stream: symlink", link_is(DIR_ "/stream/d/s", "f"));
+}
+
+static void
+test_bad_streams(void)
+{
+	static const char *want[S_KINDS] = { NULL, "d/f: content is 4500 bytes",
+	    "d/f: content longer than its size", "chunk reference without data",
+	    "d/f: size unknown", "d/f: content not ended by EOF",
+	    "unknown record type 0x50", "d/f: stream ends inside",
+	    "DATA record outside a file's content" };
+	char name[96];
+	uint64_t nerr;
+	int kind, k, out;
+	const char *msg;
+
+	out = open(DIR_ "/bad.tar", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	for (kind = 1; kind < S_KINDS && out >= 0; kind++) {
+		snprintf(name, sizeof name, "stream: refuses \"%s\"", want[kind]);
+		pk_err_clear();
+		if (write_stream(DIR_ "/bad.pks", kind) != 0) {
+			CHECK(name, 0);
+			continue;
+		}
+		k = stream_to(DIR_ "/bad.pks", out, &nerr);
+		msg = pk_errmsg(k);
+		CHECK(name, k == -EBADMSG && strncmp(msg, "stream: record ", 15) == 0 &&
+		    strstr(msg, want[kind]) != NULL);
+	}
+	if (out >= 0)
+		close(out);
+}
+
 int
 main(void)
 {
@@ -742,5 +894,7 @@ main(void)
 	test_deep_extract();
 	test_misuse();
 	test_write_error();
+	test_stream();
+	test_bad_streams();
 	UNIT_END();
 }
