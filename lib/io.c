@@ -29,6 +29,22 @@ pk_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int
+pk_write_zeros(int fd, uint64_t n)
+{
+	static const char zeros[65536];
+	size_t k;
+	int e;
+
+	while (n > 0) {
+		k = n < sizeof zeros ? (size_t)n : sizeof zeros;
+		if ((e = pk_write_all(fd, zeros, k)) < 0)
+			return e;
+		n -= k;
+	}
+	return 0;
+}
+
 ssize_t
 pk_read_full(int fd, void *p, size_t n)
 {

@@ -10,6 +10,8 @@
 
 /* Writes all n bytes, retrying on EINTR and short writes. 0 or -errno. */
 int pk_write_all(int fd, const void *p, size_t n);
+/* Writes n zero bytes. */
+int pk_write_zeros(int fd, uint64_t n);
 /* Reads up to n bytes, stopping only at end of file.  Returns the count
  * read (less than n only at end of file) or -errno. */
 ssize_t pk_read_full(int fd, void *p, size_t n);

@@ -21,5 +21,7 @@
 #include "index.h"	/* index deltas, the chunk index */
 #include "snapshot.h"	/* snapshot files */
 #include "store.h"	/* the pk-store engine */
+#include "catalog.h"	/* reading snapshots */
+#include "extract.h"	/* the pk-cat engine */
 
 #endif

@@ -1,0 +1,117 @@
+/* pk-cat: a file's bytes, a tar stream, or a pk stream out of a snapshot. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "pk.h"
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: pk-cat [--tar | --stream] [--passphrase-file file] "
+	    "repository snapshot[:path]\n"
+	    "       pk-cat -\n");
+	exit(code);
+}
+
+static void
+warn_file(void *arg, const char *path, const char *msg)
+{
+	pk_warn("%s: %s", path, msg);
+}
+
+/* `pk-cat -`: a record stream on stdin to tar on stdout. */
+static int
+stdin_to_tar(void)
+{
+	struct pk_stream_header h;
+	struct pk_reader *r;
+	uint64_t nerrors = 0;
+	int e;
+
+	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
+	    (e = pk_reader_header(r, &h)) < 0 ||
+	    (e = pk_tar_stream(r, 1, &nerrors)) < 0)
+		pk_die_lib(e);
+	if (e > 0)
+		pk_warn("%d sockets skipped: tar cannot store them", e);
+	pk_reader_free(r);
+	return nerrors ? PK_EXIT_PARTIAL : PK_EXIT_OK;
+}
+
+/* "snapshot:path" with the path made a stored path (no leading '/'). */
+static char *
+split_selector(char *arg)
+{
+	char *path = strchr(arg, ':'), *end;
+
+	if (path == NULL)
+		return NULL;
+	*path++ = '\0';
+	while (*path == '/')
+		path++;
+	end = path + strlen(path);
+	while (end > path && end[-1] == '/')
+		*--end = '\0';
+	if (*path == '\0')
+		return NULL;
+	if (!pk_path_valid((const uint8_t *)path, strlen(path)))
+		pk_die(PK_EXIT_USAGE, "%s: not a valid path", path);
+	return path;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tar", no_argument, NULL, 'T' },
+		{ "stream", no_argument, NULL, 'S' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pk_extract_options o = { .mode = PK_EXTRACT_AUTO, .fd = 1,
+	    .warn = warn_file };
+	struct pk_extract_result res;
+	const char *passfile = NULL;
+	struct pk_snapshot snap;
+	struct pk_index ix;
+	struct pk_repo *repo;
+	int ch, e;
+
+	pk_tool_init("pk-cat");
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'T': o.mode = PK_EXTRACT_TAR; break;
+		case 'S': o.mode = PK_EXTRACT_STREAM; break;
+		case 'P': passfile = optarg; break;
+		case 'h': usage(0); break;
+		case 'V': pk_print_version(); break;
+		default: usage(PK_EXIT_USAGE);
+		}
+	}
+	if (argc - optind == 1 && strcmp(argv[optind], "-") == 0)
+		return stdin_to_tar();
+	if (argc - optind != 2)
+		usage(PK_EXIT_USAGE);
+	o.path = split_selector(argv[optind + 1]);
+	repo = pk_open_repo(argv[optind], passfile);
+	if ((e = pk_snapshot_select(repo, argv[optind + 1], &snap)) < 0 ||
+	    (e = pk_index_open(&ix, repo)) < 0)
+		pk_die_lib(e);
+	if (ix.rebuilt && ix.why[0])
+		pk_warn("%s; rebuilt it", ix.why);
+	if ((e = pk_extract(repo, &ix, &snap, &o, &res)) < 0)
+		pk_die_lib(e);
+	if (res.failed)
+		pk_warn("%llu files could not be restored whole",
+		    (unsigned long long)res.failed);
+	pk_index_close(&ix);
+	pk_snapshot_release(&snap);
+	pk_repo_close(repo);
+	return res.failed ? PK_EXIT_FAIL : PK_EXIT_OK;
+}

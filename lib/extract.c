@@ -1,0 +1,354 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "entry.h"
+#include "err.h"
+#include "extract.h"
+#include "io.h"
+#include "tar.h"
+
+struct extract {
+	struct pk_repo *repo;
+	const struct pk_index *ix;
+	const struct pk_extract_options *o;
+	struct pk_extract_result *res;
+	struct pk_catalog *cat;
+	struct pk_stream_header h;
+	struct pk_blob_reader br;
+	enum pk_extract_mode mode;
+	const char *sel;
+	size_t sellen;
+	struct pk_tar *tar;
+	struct pk_writer *out;
+	struct pk_buf entbuf, xbuf, held, data, map;
+	struct pk_entry e;
+	char *hardlink;		/* AUTO mode: the path a selected link names */
+};
+
+static int
+selected(const struct extract *x, const struct pk_str *p)
+{
+	if (x->sel == NULL)
+		return 1;
+	if (p->len < x->sellen || memcmp(p->p, x->sel, x->sellen) != 0)
+		return 0;
+	return p->len == x->sellen || p->p[x->sellen] == '/';
+}
+
+static void
+warn(struct extract *x, const char *msg)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%.*s", (int)x->e.path.len,
+	    (const char *)x->e.path.p);
+	if (x->o->warn)
+		x->o->warn(x->o->arg, path, msg);
+}
+
+/*
+ * Reads the current file's content records up to its EOF into held (type,
+ * u32 length, payload), so that tar gets the map of holes first.
+ */
+static int
+hold_content(struct extract *x)
+{
+	struct pk_record rec;
+	int n, e;
+
+	pk_buf_reset(&x->held);
+	while ((n = pk_catalog_next(x->cat, &rec)) > 0) {
+		if (rec.type != PK_REC_REF && rec.type != PK_REC_HOLE &&
+		    rec.type != PK_REC_EOF)
+			return pk_err(-EBADMSG, "catalog: unexpected record in a file");
+		if ((e = pk_buf_add_u8(&x->held, rec.type)) < 0 ||
+		    (e = pk_buf_add_str(&x->held, rec.data, rec.len)) < 0)
+			return e;
+		if (rec.type == PK_REC_EOF)
+			return 0;
+	}
+	return n < 0 ? n : pk_err(-EBADMSG, "catalog: file without EOF");
+}
+
+/* The data runs of the held content, when it has holes. */
+static int
+build_map(struct extract *x, size_t *nmap)
+{
+	struct pk_tar_extent ext;
+	struct pk_cursor c;
+	struct pk_record rec = { 0 };
+	uint64_t off = 0, n;
+	const uint8_t *id;
+	uint32_t len;
+	int holes = 0, e;
+
+	pk_buf_reset(&x->map);
+	*nmap = 0;
+	pk_cursor_init(&c, x->held.data, x->held.len);
+	while (c.left > 0) {
+		size_t l;
+
+		rec.type = pk_get_u8(&c);
+		rec.data = pk_get_str(&c, SIZE_MAX, &l);
+		rec.len = (uint32_t)l;
+		if (rec.type == PK_REC_HOLE) {
+			if (pk_record_hole(&rec, &n) < 0)
+				return pk_err(-EBADMSG, "catalog: bad HOLE");
+			holes = 1;
+			off += n;
+		} else if (rec.type == PK_REC_REF) {
+			if (pk_record_ref(&rec, &id, &len) < 0)
+				return pk_err(-EBADMSG, "catalog: bad REF");
+			/* Extend the last run or start a new one. */
+			if (*nmap > 0) {
+				struct pk_tar_extent *last = (struct pk_tar_extent *)
+				    (void *)x->map.data + *nmap - 1;
+
+				if (last->offset + last->length == off) {
+					last->length += len;
+					off += len;
+					continue;
+				}
+			}
+			ext.offset = off;
+			ext.length = len;
+			if ((e = pk_buf_add(&x->map, &ext, sizeof ext)) < 0)
+				return e;
+			(*nmap)++;
+			off += len;
+		}
+	}
+	if (!holes)
+		*nmap = 0;
+	return holes;
+}
+
+/* Sends the held content to tar, or the bytes to the output. */
+static int
+emit_content(struct extract *x, int raw)
+{
+	struct pk_record rec = { 0 };
+	struct pk_cursor c;
+	const uint8_t *id;
+	uint64_t n, done = 0;
+	uint32_t len;
+	size_t l;
+	int e, failed = 0;
+
+	pk_cursor_init(&c, x->held.data, x->held.len);
+	while (c.left > 0) {
+		rec.type = pk_get_u8(&c);
+		rec.data = pk_get_str(&c, SIZE_MAX, &l);
+		rec.len = (uint32_t)l;
+		if (rec.type == PK_REC_HOLE) {
+			pk_record_hole(&rec, &n);
+			e = raw ? pk_write_zeros(x->o->fd, n) : pk_tar_hole(x->tar, n);
+		} else if (rec.type == PK_REC_REF) {
+			pk_record_ref(&rec, &id, &len);
+			n = len;
+			e = failed ? -EIO : pk_chunk_fetch(x->repo, x->ix, &x->br,
+			    id, len, &x->data);
+			if (e < 0 && e != -EIO && !failed) {
+				warn(x, pk_errmsg(e));
+				failed = 1;
+			}
+			if (failed) {
+				/* Keep the archive in step: zeros stand in. */
+				if (raw)
+					return pk_err(-EBADMSG, "%.*s: %s",
+					    (int)x->e.path.len, x->e.path.p,
+					    "cannot be restored");
+				e = pk_tar_hole(x->tar, len);
+			} else if (raw) {
+				e = pk_write_all(x->o->fd, x->data.data, len);
+				if (e < 0)
+					e = pk_err(e, "output: %s", strerror(-e));
+			} else {
+				e = pk_tar_data(x->tar, x->data.data, len);
+			}
+		} else {
+			continue;
+		}
+		if (e < 0)
+			return e;
+		done += n;
+	}
+	x->res->bytes += done;
+	x->res->failed += (uint64_t)failed;
+	return 0;
+}
+
+static int
+tar_entry(struct extract *x)
+{
+	size_t nmap = 0;
+	int e;
+
+	if (x->tar == NULL && (e = pk_tar_new(&x->tar, x->o->fd)) < 0)
+		return e;
+	if (x->e.type == PK_FT_REG) {
+		if ((e = hold_content(x)) < 0 || (e = build_map(x, &nmap)) < 0)
+			return e;
+		e = pk_tar_entry(x->tar, &x->e, e ? (const struct pk_tar_extent *)
+		    (void *)x->map.data : NULL, nmap);
+		if (e < 0)
+			return e;
+		return emit_content(x, 0);
+	}
+	e = pk_tar_entry(x->tar, &x->e, NULL, 0);
+	if (e == PK_TAR_SKIPPED) {
+		x->res->skipped++;
+		warn(x, "sockets cannot be stored in tar; skipped");
+		return 0;
+	}
+	return e;
+}
+
+/* --stream: the catalog's records, every REF turned back into a CHUNK. */
+static int
+stream_record(struct extract *x, const struct pk_record *rec)
+{
+	const uint8_t *id;
+	uint32_t len;
+	int e;
+
+	if (rec->type != PK_REC_REF)
+		return pk_writer_copy(x->out, rec);
+	if (pk_record_ref(rec, &id, &len) < 0)
+		return pk_err(-EBADMSG, "catalog: bad REF");
+	if ((e = pk_chunk_fetch(x->repo, x->ix, &x->br, id, len, &x->data)) < 0)
+		return pk_err(e, "%.*s: %s", (int)x->e.path.len, x->e.path.p,
+		    pk_errmsg(e));
+	x->res->bytes += len;
+	return pk_writer_put2(x->out, PK_REC_CHUNK, 0, id, PK_ID_BYTES,
+	    x->data.data, len);
+}
+
+static int
+on_entry(struct extract *x, const struct pk_record *rec)
+{
+	int e;
+
+	/* The decoded entry borrows its strings: keep the payload. */
+	pk_buf_reset(&x->entbuf);
+	if ((e = pk_buf_add(&x->entbuf, rec->data, rec->len)) < 0)
+		return e;
+	if ((e = pk_entry_decode(&x->e, x->entbuf.data, x->entbuf.len,
+	    &x->xbuf)) < 0)
+		return pk_err(e, "catalog: %s", pk_errmsg(e));
+	x->res->entries++;
+	if (x->mode == PK_EXTRACT_AUTO) {
+		int exact = x->sel && x->e.path.len == x->sellen;
+
+		if (exact && x->e.type == PK_FT_HARDLINK) {
+			x->hardlink = strndup((const char *)x->e.link.p, x->e.link.len);
+			return x->hardlink ? 1 : -ENOMEM;
+		}
+		x->mode = exact && x->e.type == PK_FT_REG ? PK_EXTRACT_FILE :
+		    PK_EXTRACT_TAR;
+	}
+	if (x->mode == PK_EXTRACT_FILE) {
+		if ((e = hold_content(x)) < 0 || (e = emit_content(x, 1)) < 0)
+			return e;
+		return 1;	/* done */
+	}
+	if (x->mode == PK_EXTRACT_STREAM)
+		return pk_writer_copy(x->out, rec);
+	return tar_entry(x);
+}
+
+static int
+run(struct extract *x, const struct pk_snapshot *snap)
+{
+	struct pk_record rec;
+	int n, e = 0, in = 0, seen = 0;
+
+	if ((e = pk_catalog_open(&x->cat, x->repo, x->ix, snap, &x->h)) < 0)
+		return e;
+	if (x->mode == PK_EXTRACT_STREAM &&
+	    (e = pk_writer_new(&x->out, x->o->fd, &x->h)) < 0)
+		return e;
+	while ((n = pk_catalog_next(x->cat, &rec)) > 0) {
+		if (rec.type == PK_REC_ENTRY) {
+			struct pk_entry peek;
+
+			if ((e = pk_entry_decode(&peek, rec.data, rec.len,
+			    &x->xbuf)) < 0)
+				return pk_err(e, "catalog: %s", pk_errmsg(e));
+			in = selected(x, &peek.path);
+			if (!in && seen)
+				break;	/* a subtree's entries are contiguous */
+			if (!in)
+				continue;
+			seen = 1;
+			if ((e = on_entry(x, &rec)) != 0)
+				break;
+		} else if (in) {
+			if (rec.type == PK_REC_ERROR)
+				x->res->errors++;
+			if (x->mode == PK_EXTRACT_STREAM)
+				e = stream_record(x, &rec);
+			if (e < 0)
+				break;
+		}
+	}
+	if (n < 0)
+		return n;
+	if (e < 0)
+		return e;
+	if (!seen)
+		return pk_err(-ENOENT, "%s: not in the snapshot", x->sel);
+	if (x->out)
+		return pk_writer_end(x->out);
+	if (x->tar)
+		return pk_tar_finish(x->tar);
+	return 0;
+}
+
+int
+pk_extract(struct pk_repo *r, const struct pk_index *ix,
+    const struct pk_snapshot *snap, const struct pk_extract_options *o,
+    struct pk_extract_result *res)
+{
+	struct extract x = { .repo = r, .ix = ix, .o = o, .res = res };
+	char *owned = NULL;
+	int e, hops = 0;
+
+	memset(res, 0, sizeof *res);
+	x.mode = o->mode;
+	x.sel = o->path;
+	x.sellen = o->path ? strlen(o->path) : 0;
+	if ((e = pk_blob_reader_init(&x.br, r)) < 0)
+		return e;
+	for (;;) {
+		e = run(&x, snap);
+		pk_catalog_close(x.cat);
+		x.cat = NULL;
+		/* A selected hard link: restore the file it names instead. */
+		if (e < 0 || x.hardlink == NULL)
+			break;
+		if (++hops > 8) {
+			e = pk_err(-ELOOP, "%s: too many hard links", x.sel);
+			break;
+		}
+		free(owned);
+		x.sel = owned = x.hardlink;
+		x.sellen = strlen(x.sel);
+		x.hardlink = NULL;
+		memset(res, 0, sizeof *res);
+	}
+	free(owned);
+	free(x.hardlink);
+	pk_tar_free(x.tar);
+	pk_writer_free(x.out);
+	pk_blob_reader_release(&x.br);
+	pk_buf_release(&x.entbuf);
+	pk_buf_release(&x.xbuf);
+	pk_buf_release(&x.held);
+	pk_buf_release(&x.data);
+	pk_buf_release(&x.map);
+	return e;
+}
