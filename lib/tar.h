@@ -22,9 +22,10 @@
  * Sockets cannot be stored in tar: pk_tar_entry() skips them and says so.
  *
  * A struct pk_tar is used by one thread at a time.  The library does not
- * print; errors return a negative errno and set a message (err.h).  After
- * a failure of the output or of libarchive (-EIO) the tar stream is
- * unusable: only pk_tar_free() remains.
+ * print; errors return a negative errno and set a message (err.h).  A
+ * failed write to the fd returns its errno (-ENOSPC, ...), a failure inside
+ * libarchive -EIO; after either the tar stream is unusable and every call
+ * but pk_tar_free() returns -EIO.
  */
 #ifndef PK_TAR_H
 #define PK_TAR_H
@@ -58,8 +59,9 @@ int pk_tar_new(struct pk_tar **t, int fd);
  * -EBADMSG for an entry that cannot be written (a path that is not a valid
  * stored path, see pk_path_valid(), a link without target, a regular file
  * of size PK_SIZE_UNKNOWN, a bad sparse map) or when the previous regular
- * file did not get all its content, -EIO when libarchive or the output
- * failed.
+ * file did not get all its content; or an output error (see above).
+ * After -EBADMSG nothing was written and the caller may go on with the
+ * next entry.
  *
  * Only a regular file has content: after its header the caller passes
  * exactly e->size bytes, in file order, as any sequence of pk_tar_data()
@@ -72,13 +74,14 @@ int pk_tar_new(struct pk_tar **t, int fd);
  * non-NULL map with nmap 0 is a file that is all hole.  Content given with
  * pk_tar_data() inside a hole of the map must be zeros (-EBADMSG
  * otherwise); pk_tar_hole() inside a data run writes zeros.  The map is
- * copied.
+ * copied.  map must be NULL for other types.
  */
 int pk_tar_entry(struct pk_tar *t, const struct pk_entry *e,
     const struct pk_tar_extent *map, size_t nmap);
 
 /* The next n bytes of the current regular file's content.  0, -EBADMSG
- * when they go past e->size (or no regular file is open), -EIO. */
+ * when they go past e->size, when no regular file is open, or when
+ * non-zero bytes fall in a hole of the sparse map; or an output error. */
 int pk_tar_data(struct pk_tar *t, const void *p, size_t n);
 
 /* The next n bytes of the current file are zeros that the input did not
