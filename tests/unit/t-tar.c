@@ -582,7 +582,8 @@ test_read_back(void)
 	size_t n;
 
 	setlocale(LC_ALL, "C.UTF-8");
-	CHECK("libarchive reads main back", read_back(DIR_ "/main.tar", s, 32, &n) == 0);
+	CHECK("libarchive reads main back",
+	    read_back(DIR_ "/main.tar", s, 32, &n) == 0);
 	CHECK("15 entries, no socket", n == 15 && find(s, n, "sock") == NULL);
 	CHECK("root stored as ./", s[0].path[0] == '.' && s[0].path[1] == '/' &&
 	    s[0].path[2] == '\0');
@@ -597,7 +598,8 @@ test_read_back(void)
 	x = find(s, n, "sparse");
 	CHECK("sparse entry", x != NULL && x->nsparse > 0 && x->size == SPARSE_BYTES);
 	CHECK("non-UTF-8 name", find(s, n, "bad\xffname") != NULL);
-	CHECK("libarchive reads extra back", read_back(DIR_ "/extra.tar", s, 32, &n) == 0);
+	CHECK("libarchive reads extra back",
+	    read_back(DIR_ "/extra.tar", s, 32, &n) == 0);
 	CHECK("5000-byte path", n == 5 && strcmp(s[0].path, deep) == 0);
 	CHECK("hard link to it", strcmp(s[1].hard, deep) == 0);
 	CHECK("character device", s[2].type == AE_IFCHR && s[2].rmaj == 1 &&
@@ -621,7 +623,8 @@ test_write(void)
 	setlocale(LC_ALL, "C");
 	CHECK("archive does not depend on the locale",
 	    same_file(DIR_ "/main.tar", DIR_ "/main-utf8.tar"));
-	CHECK("write extra archive", write_archive(DIR_ "/extra.tar", write_extra) == 0);
+	CHECK("write extra archive",
+	    write_archive(DIR_ "/extra.tar", write_extra) == 0);
 	if ((f = fopen(DIR_ "/deepname", "w")) != NULL) {
 		fprintf(f, "%s\n", deep);
 		fclose(f);
