@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "err.h"
 #include "io.h"
@@ -32,7 +31,7 @@ struct pk_tar {
 	locale_t utf8;		/* C.UTF-8 for libarchive's name conversion */
 	int fd;
 	int werr;		/* errno of a failed write to fd */
-	int broken;		/* libarchive failed; the stream is unusable */
+	int broken;		/* a failure left the stream unusable */
 	int discard;		/* pk_tar_free() without finish: drop output */
 	int open;		/* a regular file's content is expected */
 	uint64_t size, off;	/* the open file's size and content so far */
@@ -463,8 +462,8 @@ content_check(struct pk_tar *t, uint64_t n)
 	if (!t->open && t->name.len == 0)
 		return pk_err(-EBADMSG, "content before any file");
 	if (!t->open)
-		return pk_err(-EBADMSG, "%s: content after the end of the "
-		    "file", name(t));
+		return pk_err(-EBADMSG, "%s: content where none is expected",
+		    name(t));
 	if (n > t->size - t->off)
 		return pk_err(-EBADMSG, "%s: content longer than its size %"
 		    PRIu64, name(t), t->size);
