@@ -23,5 +23,6 @@
 #include "store.h"	/* the pk-store engine */
 #include "catalog.h"	/* reading snapshots */
 #include "extract.h"	/* the pk-cat engine */
+#include "dedup.h"	/* the pk-dedup filter */
 
 #endif
