@@ -55,14 +55,14 @@ dump_entry(const struct pk_record *rec, struct pk_buf *xb)
 		printf(" size=? nlink=%u", e.nlink);
 	else
 		printf(" size=%llu nlink=%u", (unsigned long long)e.size, e.nlink);
-	if (e.type == PK_FT_CHR || e.type == PK_FT_BLK)
-		printf(" rdev=%u,%u", e.rdev_major, e.rdev_minor);
 	printf(" ");
 	put_escaped(e.path.p, e.path.len);
 	if (e.link.len) {
 		printf(" -> ");
 		put_escaped(e.link.p, e.link.len);
 	}
+	if (e.type == PK_FT_CHR || e.type == PK_FT_BLK)
+		printf(" rdev=%u,%u", e.rdev_major, e.rdev_minor);
 	for (i = 0; i < e.nxattrs; i++) {
 		printf(" x:");
 		put_escaped(e.xattrs[i].name.p, e.xattrs[i].name.len);
@@ -91,7 +91,8 @@ dump_error(const struct pk_record *rec)
 }
 
 /*
- * E TYPE MODE UID:GID UNAME:GNAME size=N nlink=N PATH [-> LINK] [x:N=V]...
+ * E TYPE MODE UID:GID UNAME:GNAME size=N nlink=N PATH [-> LINK] [rdev=M,N]
+ *   [x:NAME=VALUE]...
  * D BYTES | H BYTES | F SIZE FLAGS SHA256 | R ERRNO PATH MESSAGE
  * The SHA-256 in F covers the file's content, holes as zeros.
  */
