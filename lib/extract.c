@@ -184,6 +184,7 @@ emit_content(struct extract *x, int raw)
 static int
 tar_entry(struct extract *x)
 {
+	static const struct pk_tar_extent nomap;
 	size_t nmap = 0;
 	int e;
 
@@ -192,8 +193,11 @@ tar_entry(struct extract *x)
 	if (x->e.type == PK_FT_REG) {
 		if ((e = hold_content(x)) < 0 || (e = build_map(x, &nmap)) < 0)
 			return e;
-		e = pk_tar_entry(x->tar, &x->e, e ? (const struct pk_tar_extent *)
-		    (void *)x->map.data : NULL, nmap);
+		/* A file that is all hole has holes but no runs: the map must
+		 * still be non-NULL. */
+		e = pk_tar_entry(x->tar, &x->e, e ? (x->map.data ?
+		    (const struct pk_tar_extent *)(void *)x->map.data : &nomap) :
+		    NULL, nmap);
 		if (e < 0)
 			return e;
 		return emit_content(x, 0);
