@@ -24,5 +24,6 @@
 #include "catalog.h"	/* reading snapshots */
 #include "extract.h"	/* the pk-cat engine */
 #include "dedup.h"	/* the pk-dedup filter */
+#include "check.h"	/* repository checks */
 
 #endif

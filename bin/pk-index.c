@@ -1,0 +1,454 @@
+/* pk-index: list snapshots and their files; check a repository. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "pk.h"
+
+static int json;
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: pk-index [--json] [--passphrase-file file] repository "
+	    "[snapshot[:path]]\n"
+	    "       pk-index --check[=data] [--passphrase-file file] repository\n");
+	exit(code);
+}
+
+/* A name for a terminal: control bytes and backslashes escaped. */
+static void
+put_name(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\')
+			fputs("\\\\", stdout);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			printf("\\%03o", p[i]);
+		else
+			putchar(p[i]);
+	}
+}
+
+/* Length of the UTF-8 sequence at p, 0 when it is not valid UTF-8. */
+static size_t
+utf8_len(const uint8_t *p, size_t n)
+{
+	size_t k, i;
+	uint32_t c;
+
+	if (p[0] < 0x80)
+		return 1;
+	k = p[0] >= 0xf0 && p[0] < 0xf5 ? 4 : p[0] >= 0xe0 ? 3 :
+	    p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+	if (k == 0 || k > n)
+		return 0;
+	c = p[0] & (0x7f >> k);
+	for (i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((k == 3 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) ||
+	    (k == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return k;
+}
+
+/* A JSON string; bytes that are not UTF-8 come out as \u00XX. */
+static void
+put_json(const uint8_t *p, size_t n)
+{
+	size_t i, k;
+
+	putchar('"');
+	for (i = 0; i < n; i += k) {
+		k = utf8_len(p + i, n - i);
+		if (k > 1) {
+			fwrite(p + i, 1, k, stdout);
+			continue;
+		}
+		k = 1;
+		if (p[i] == '"' || p[i] == '\\')
+			printf("\\%c", p[i]);
+		else if (p[i] < 0x20 || p[i] >= 0x7f)
+			printf("\\u%04x", p[i]);
+		else
+			putchar(p[i]);
+	}
+	putchar('"');
+}
+
+static void
+put_jsonz(const char *s)
+{
+	put_json((const uint8_t *)s, strlen(s));
+}
+
+static void
+put_time(int64_t sec, uint32_t nsec, int utc)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+	char buf[64];
+
+	if (utc) {
+		gmtime_r(&t, &tm);
+		strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("\"%s.%09" PRIu32 "Z\"", buf, nsec);
+	} else {
+		localtime_r(&t, &tm);
+		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+		fputs(buf, stdout);
+	}
+}
+
+static const char *
+human(uint64_t n, char buf[16])
+{
+	static const char units[] = "BKMGTPE";
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, 16, u ? "%.1f%c" : "%.0f%c", v, units[u]);
+	return buf;
+}
+
+static void
+list_snapshot_text(const struct pk_snapshot *s)
+{
+	char id[PK_SNAPSHOT_NAME_BYTES], b1[16], b2[16];
+	uint32_t i;
+
+	pk_hex(id, s->id, sizeof s->id);
+	printf("%.12s  ", id);
+	put_time(s->start_sec, s->start_nsec, 0);
+	printf("  %-12s %8" PRIu64 " %8s %8s ", s->host ? s->host : "-",
+	    s->files, human(s->bytes, b1), human(s->stored, b2));
+	for (i = 0; i < s->npaths; i++)
+		printf("%s%s", i ? "," : "", s->paths[i]);
+	for (i = 0; i < s->ntags; i++)
+		printf("%s%s", i ? "," : " [", s->tags[i]);
+	printf("%s%s\n", s->ntags ? "]" : "",
+	    s->errors ? " (incomplete: files could not be read)" : "");
+}
+
+static void
+put_json_strings(const char *key, char **v, uint32_t n)
+{
+	uint32_t i;
+
+	printf(",\"%s\":[", key);
+	for (i = 0; i < n; i++) {
+		if (i)
+			putchar(',');
+		put_jsonz(v[i]);
+	}
+	putchar(']');
+}
+
+static void
+list_snapshot_json(const struct pk_snapshot *s)
+{
+	char id[PK_SNAPSHOT_NAME_BYTES];
+
+	pk_hex(id, s->id, sizeof s->id);
+	printf("{\"id\":\"%s\",\"time\":", id);
+	put_time(s->start_sec, s->start_nsec, 1);
+	printf(",\"end\":");
+	put_time(s->end_sec, s->end_nsec, 1);
+	printf(",\"host\":");
+	put_jsonz(s->host ? s->host : "");
+	printf(",\"user\":");
+	put_jsonz(s->user ? s->user : "");
+	put_json_strings("paths", s->paths, s->npaths);
+	put_json_strings("tags", s->tags, s->ntags);
+	printf(",\"entries\":%" PRIu64 ",\"files\":%" PRIu64 ",\"dirs\":%" PRIu64
+	    ",\"bytes\":%" PRIu64 ",\"stored\":%" PRIu64 ",\"chunks\":%" PRIu64
+	    ",\"new_chunks\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
+	    s->entries, s->files, s->dirs, s->bytes, s->stored, s->chunks,
+	    s->new_chunks, s->errors);
+}
+
+static int
+list_snapshots(struct pk_repo *r)
+{
+	struct pk_snapshot *list;
+	size_t n, i;
+	int e;
+
+	if ((e = pk_snapshot_list(r, &list, &n)) < 0)
+		pk_die_lib(e);
+	if (json)
+		putchar('[');
+	else if (n)
+		printf("%-12s  %-19s  %-12s %8s %8s %8s paths\n", "id", "time",
+		    "host", "files", "size", "stored");
+	for (i = 0; i < n; i++) {
+		if (json)
+			printf("%s\n", i ? "," : "");
+		json ? list_snapshot_json(&list[i]) : list_snapshot_text(&list[i]);
+	}
+	if (json)
+		printf("]\n");
+	pk_snapshot_list_free(list, n);
+	return PK_EXIT_OK;
+}
+
+static void
+mode_string(const struct pk_entry *e, char out[11])
+{
+	static const char types[] = "?-dlhcbps";
+	static const char rwx[] = "rwxrwxrwx";
+	int i;
+
+	out[0] = types[e->type <= PK_FT_SOCK ? e->type : 0];
+	for (i = 0; i < 9; i++)
+		out[1 + i] = e->mode & (0400u >> i) ? rwx[i] : '-';
+	if (e->mode & 04000)
+		out[3] = out[3] == 'x' ? 's' : 'S';
+	if (e->mode & 02000)
+		out[6] = out[6] == 'x' ? 's' : 'S';
+	if (e->mode & 01000)
+		out[9] = out[9] == 'x' ? 't' : 'T';
+	out[10] = '\0';
+}
+
+static void
+entry_text(const struct pk_entry *e)
+{
+	char mode[11];
+
+	mode_string(e, mode);
+	printf("%s ", mode);
+	if (e->uname.len)
+		put_name(e->uname.p, e->uname.len);
+	else
+		printf("%" PRIu32, e->uid);
+	putchar('/');
+	if (e->gname.len)
+		put_name(e->gname.p, e->gname.len);
+	else
+		printf("%" PRIu32, e->gid);
+	if (e->type == PK_FT_CHR || e->type == PK_FT_BLK)
+		printf(" %5" PRIu32 ",%-5" PRIu32 " ", e->rdev_major, e->rdev_minor);
+	else
+		printf(" %12" PRIu64 " ", e->size);
+	put_time(e->mtime_sec, e->mtime_nsec, 0);
+	putchar(' ');
+	put_name(e->path.p, e->path.len);
+	if (e->type == PK_FT_SYMLINK || e->type == PK_FT_HARDLINK) {
+		fputs(e->type == PK_FT_SYMLINK ? " -> " : " link to ", stdout);
+		put_name(e->link.p, e->link.len);
+	}
+	putchar('\n');
+}
+
+static void
+entry_json(const struct pk_entry *e, int first)
+{
+	uint32_t i;
+
+	printf("%s{\"path\":", first ? "" : ",\n");
+	put_json(e->path.p, e->path.len);
+	printf(",\"type\":\"%s\",\"mode\":\"%04" PRIo32 "\",\"uid\":%" PRIu32
+	    ",\"gid\":%" PRIu32 ",\"user\":", pk_ftype_name(e->type), e->mode,
+	    e->uid, e->gid);
+	put_json(e->uname.p, e->uname.len);
+	printf(",\"group\":");
+	put_json(e->gname.p, e->gname.len);
+	printf(",\"size\":%" PRIu64 ",\"mtime\":", e->size);
+	put_time(e->mtime_sec, e->mtime_nsec, 1);
+	if (e->link.len) {
+		printf(",\"link\":");
+		put_json(e->link.p, e->link.len);
+	}
+	if (e->type == PK_FT_CHR || e->type == PK_FT_BLK)
+		printf(",\"rdev\":[%" PRIu32 ",%" PRIu32 "]", e->rdev_major,
+		    e->rdev_minor);
+	if (e->nxattrs) {
+		printf(",\"xattrs\":[");
+		for (i = 0; i < e->nxattrs; i++) {
+			if (i)
+				putchar(',');
+			put_json(e->xattrs[i].name.p, e->xattrs[i].name.len);
+		}
+		putchar(']');
+	}
+	putchar('}');
+}
+
+static void
+error_out(const struct pk_record *rec, int first)
+{
+	const uint8_t *path, *msg;
+	size_t plen, mlen;
+	int errnum;
+
+	if (pk_record_error(rec, &errnum, &path, &plen, &msg, &mlen) < 0)
+		return;
+	if (json) {
+		printf("%s{\"path\":", first ? "" : ",\n");
+		put_json(path, plen);
+		printf(",\"error\":");
+		put_json(msg, mlen);
+		putchar('}');
+		return;
+	}
+	printf("?????????? ");
+	put_name(path, plen);
+	printf(" (not backed up: ");
+	put_name(msg, mlen);
+	printf(")\n");
+}
+
+static int
+selected(const struct pk_str *p, const char *sel)
+{
+	size_t n = sel ? strlen(sel) : 0;
+
+	return sel == NULL || (p->len >= n && memcmp(p->p, sel, n) == 0 &&
+	    (p->len == n || p->p[n] == '/'));
+}
+
+static int
+list_entries(struct pk_repo *r, char *arg)
+{
+	struct pk_buf xbuf = PK_BUF_INIT;
+	struct pk_stream_header h;
+	struct pk_snapshot snap;
+	struct pk_catalog *cat;
+	struct pk_record rec;
+	struct pk_entry e;
+	struct pk_index ix;
+	char *sel = strchr(arg, ':');
+	int n, in = 0, seen = 0;
+
+	if (sel) {
+		*sel++ = '\0';
+		while (*sel == '/')
+			sel++;
+		if (*sel == '\0')
+			sel = NULL;
+		else if (sel[strlen(sel) - 1] == '/')
+			sel[strlen(sel) - 1] = '\0';
+	}
+	if ((n = pk_snapshot_select(r, arg, &snap)) < 0 ||
+	    (n = pk_index_open(&ix, r)) < 0 ||
+	    (n = pk_catalog_open(&cat, r, &ix, &snap, &h)) < 0)
+		pk_die_lib(n);
+	if (json)
+		putchar('[');
+	while ((n = pk_catalog_next(cat, &rec)) > 0) {
+		if (rec.type == PK_REC_ENTRY) {
+			if ((n = pk_entry_decode(&e, rec.data, rec.len, &xbuf)) < 0)
+				pk_die(PK_EXIT_FAIL, "catalog: %s", pk_errmsg(n));
+			in = selected(&e.path, sel);
+			if (!in && seen)
+				break;
+			if (!in)
+				continue;
+			json ? entry_json(&e, !seen) : entry_text(&e);
+			seen = 1;
+		} else if (rec.type == PK_REC_ERROR && (in || sel == NULL)) {
+			error_out(&rec, !seen);
+			seen = 1;
+		}
+	}
+	if (n < 0)
+		pk_die_lib(n);
+	if (json)
+		printf("]\n");
+	pk_catalog_close(cat);
+	pk_index_close(&ix);
+	pk_snapshot_release(&snap);
+	pk_buf_release(&xbuf);
+	if (!seen && sel)
+		pk_die(PK_EXIT_FAIL, "%s: not in the snapshot", sel);
+	return PK_EXIT_OK;
+}
+
+static void
+say_problem(void *arg, const char *msg)
+{
+	pk_warn("%s", msg);
+}
+
+static int
+check(struct pk_repo *r, int data)
+{
+	struct pk_check_options o = { data, say_problem, say_problem, NULL };
+	struct pk_check_result res;
+	int e;
+
+	if ((e = pk_check(r, &o, &res)) < 0)
+		pk_die_lib(e);
+	printf("%" PRIu64 " snapshots, %" PRIu64 " index deltas, %" PRIu64
+	    " packs, %" PRIu64 " blobs, %" PRIu64 " references", res.snapshots,
+	    res.deltas, res.packs, res.blobs, res.refs);
+	if (data)
+		printf(", %" PRIu64 " blobs read (%" PRIu64 " bytes)",
+		    res.blobs_read, res.bytes_read);
+	printf(": %s\n", res.problems ? "PROBLEMS FOUND" : "ok");
+	if (res.problems)
+		pk_warn("%" PRIu64 " problems", res.problems);
+	return res.problems ? PK_EXIT_FAIL : PK_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "check", optional_argument, NULL, 'c' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *passfile = NULL;
+	struct pk_repo *r;
+	int ch, docheck = -1, code;
+
+	pk_tool_init("pk-index");
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'P': passfile = optarg; break;
+		case 'h': usage(0); break;
+		case 'V': pk_print_version(); break;
+		case 'c':
+			if (optarg && strcmp(optarg, "data") != 0)
+				pk_die(PK_EXIT_USAGE, "--check=%s: only 'data' is known",
+				    optarg);
+			docheck = optarg != NULL;
+			break;
+		default: usage(PK_EXIT_USAGE);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2 ||
+	    (docheck >= 0 && argc - optind != 1))
+		usage(PK_EXIT_USAGE);
+	r = pk_open_repo(argv[optind], passfile);
+	if (docheck >= 0)
+		code = check(r, docheck);
+	else if (argc - optind == 2)
+		code = list_entries(r, argv[optind + 1]);
+	else
+		code = list_snapshots(r);
+	pk_repo_close(r);
+	if (fflush(stdout) != 0)
+		return PK_EXIT_FAIL;
+	return code;
+}

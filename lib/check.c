@@ -1,0 +1,351 @@
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "check.h"
+#include "entry.h"
+#include "err.h"
+#include "hash.h"
+#include "index.h"
+#include "pack.h"
+#include "snapshot.h"
+
+struct check {
+	struct pk_repo *repo;
+	const struct pk_check_options *o;
+	struct pk_check_result *res;
+	struct pk_index ix;
+	struct pk_blob_reader br;
+	struct pk_buf packs;		/* pack ids the deltas name, sorted */
+	size_t npacks;
+	struct pk_buf bad;		/* storage ids of bad blobs */
+	struct pk_buf data;
+	const char *delta;
+};
+
+static void
+problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct check *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	c->res->problems++;
+	if (c->o->problem)
+		c->o->problem(c->o->arg, msg);
+}
+
+static int
+cmp_pack(const void *a, const void *b)
+{
+	return memcmp(a, b, PK_PACK_ID_BYTES);
+}
+
+static int
+add_pack(struct check *c, const uint8_t *id)
+{
+	/* Deltas name each pack many times in a row: skip repeats cheaply. */
+	if (c->packs.len >= PK_PACK_ID_BYTES &&
+	    memcmp(c->packs.data + c->packs.len - PK_PACK_ID_BYTES, id,
+	    PK_PACK_ID_BYTES) == 0)
+		return 0;
+	return pk_buf_add(&c->packs, id, PK_PACK_ID_BYTES);
+}
+
+static int
+delta_blob(void *arg, const struct pk_blobloc *loc)
+{
+	struct check *c = arg;
+	struct pk_blobloc have;
+
+	c->res->blobs++;
+	if (!pk_index_find(&c->ix, loc->sid, &have) ||
+	    memcmp(have.pack, loc->pack, PK_PACK_ID_BYTES) != 0) {
+		char hex[17];
+
+		pk_hex(hex, loc->sid, 8);
+		problem(c, "%s/index/%s: blob %s… missing from the chunk index",
+		    c->repo->path, c->delta, hex);
+	}
+	return add_pack(c, loc->pack);
+}
+
+static int
+check_delta(void *arg, const char *name)
+{
+	struct check *c = arg;
+	int e;
+
+	c->res->deltas++;
+	c->delta = name;
+	e = pk_index_read_delta(c->repo, name, delta_blob, c);
+	if (e == -ENOMEM)
+		return e;
+	if (e < 0)
+		problem(c, "%s", pk_errmsg(e));
+	return 0;
+}
+
+static int
+is_bad(const struct check *c, const uint8_t sid[32])
+{
+	size_t i;
+
+	for (i = 0; i + 32 <= c->bad.len; i += 32)
+		if (memcmp(c->bad.data + i, sid, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+read_blob(void *arg, const struct pk_blobloc *loc)
+{
+	struct check *c = arg;
+	uint8_t id[PK_ID_BYTES], sid[32];
+	int e;
+
+	c->res->blobs_read++;
+	e = pk_blob_read(&c->br, loc, &c->data);
+	if (e == 0) {
+		c->res->bytes_read += c->data.len;
+		pk_hash_id(id, c->data.data, c->data.len);
+		pk_storage_id(&c->repo->keys, sid, id);
+		if (memcmp(sid, loc->sid, 32) != 0) {
+			char rel[128];
+
+			pk_pack_relpath(rel, sizeof rel, loc->pack);
+			e = pk_err(-EBADMSG, "%s/%s: blob at offset %" PRIu32
+			    " does not match its id", c->repo->path, rel, loc->offset);
+		}
+	}
+	if (e == -ENOMEM)
+		return e;
+	if (e < 0) {
+		problem(c, "%s", pk_errmsg(e));
+		return pk_buf_add(&c->bad, loc->sid, 32);
+	}
+	return 0;
+}
+
+static int
+count_blob(void *arg, const struct pk_blobloc *loc)
+{
+	return 0;
+}
+
+static int
+check_pack(struct check *c, const char *dir, const char *name)
+{
+	uint8_t id[PK_PACK_ID_BYTES];
+	int e;
+
+	if (strlen(name) != 2 * PK_PACK_ID_BYTES ||
+	    pk_unhex(id, sizeof id, name) < 0 || strncmp(dir, name, 2) != 0) {
+		if (name[0] != '.')
+			problem(c, "%s/packs/%s/%s: not a pack name", c->repo->path,
+			    dir, name);
+		return 0;
+	}
+	c->res->packs++;
+	if (bsearch(id, c->packs.data, c->npacks, PK_PACK_ID_BYTES, cmp_pack) == NULL) {
+		char msg[4200];
+
+		c->res->unreferenced_packs++;
+		snprintf(msg, sizeof msg, "%s/packs/%s/%s: no index refers to this "
+		    "pack (left by an interrupted backup)", c->repo->path, dir, name);
+		if (c->o->note)
+			c->o->note(c->o->arg, msg);
+		return 0;
+	}
+	e = pk_pack_list(&c->br, id, c->o->data ? read_blob : count_blob, c);
+	if (e == -ENOMEM)
+		return e;
+	if (e < 0)
+		problem(c, "%s", pk_errmsg(e));
+	return 0;
+}
+
+static int
+check_packs(struct check *c)
+{
+	char path[4096], sub[4400];
+	struct dirent *d, *f;
+	DIR *top, *dp;
+	int e = 0;
+
+	pk_repo_path(c->repo, path, sizeof path, "packs");
+	if ((top = opendir(path)) == NULL)
+		return pk_err(-errno, "%s: %s", path, strerror(errno));
+	while (e == 0 && (d = readdir(top)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", path, d->d_name);
+		if ((dp = opendir(sub)) == NULL) {
+			problem(c, "%s: %s", sub, strerror(errno));
+			continue;
+		}
+		while (e == 0 && (f = readdir(dp)) != NULL)
+			if (f->d_name[0] != '.')
+				e = check_pack(c, d->d_name, f->d_name);
+		closedir(dp);
+	}
+	closedir(top);
+	return e;
+}
+
+/* Sorts the pack ids the deltas named, without repeats. */
+static void
+sort_packs(struct check *c)
+{
+	const size_t w = PK_PACK_ID_BYTES;
+	uint8_t *p = c->packs.data;
+	size_t i, k = 0, n = c->packs.len / w;
+
+	if (n)
+		qsort(p, n, w, cmp_pack);
+	for (i = 0; i < n; i++)
+		if (k == 0 || memcmp(p + (k - 1) * w, p + i * w, w) != 0)
+			memmove(p + k++ * w, p + i * w, w);
+	c->npacks = k;
+}
+
+/* Every pack the deltas name must exist. */
+static void
+check_pack_files(struct check *c)
+{
+	char rel[128], path[4096];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < c->npacks; i++) {
+		pk_pack_relpath(rel, sizeof rel, c->packs.data + i * PK_PACK_ID_BYTES);
+		pk_repo_path(c->repo, path, sizeof path, rel);
+		if (stat(path, &st) < 0)
+			problem(c, "%s: %s (indexed pack)", path, strerror(errno));
+	}
+}
+
+static int
+check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *rec,
+    const struct pk_entry *e, const char *snapname)
+{
+	struct pk_blobloc loc;
+	const uint8_t *id;
+	uint8_t sid[32];
+	uint32_t len;
+	char hex[17];
+
+	if (pk_record_ref(rec, &id, &len) < 0)
+		return -EBADMSG;
+	c->res->refs++;
+	pk_storage_id(&c->repo->keys, sid, id);
+	pk_hex(hex, id, 8);
+	if (!pk_index_find(&c->ix, sid, &loc))
+		problem(c, "snapshot %.12s: %.*s: chunk %s… missing", snapname,
+		    (int)e->path.len, e->path.p, hex);
+	else if (loc.raw != len)
+		problem(c, "snapshot %.12s: %.*s: chunk %s… has another length",
+		    snapname, (int)e->path.len, e->path.p, hex);
+	else if (is_bad(c, sid))
+		problem(c, "snapshot %.12s: %.*s: chunk %s… is corrupt", snapname,
+		    (int)e->path.len, e->path.p, hex);
+	return 0;
+}
+
+static void
+check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
+{
+	struct pk_buf ent = PK_BUF_INIT, xbuf = PK_BUF_INIT;
+	struct pk_stream_header h;
+	struct pk_catalog *cat;
+	struct pk_record rec;
+	struct pk_entry e = { 0 };
+	int n, err = 0;
+
+	if ((n = pk_catalog_open(&cat, c->repo, &c->ix, s, &h)) < 0) {
+		problem(c, "snapshot %.12s: catalog: %s", name, pk_errmsg(n));
+		return;
+	}
+	while ((n = pk_catalog_next(cat, &rec)) > 0 && err == 0) {
+		if (rec.type == PK_REC_ENTRY) {
+			pk_buf_reset(&ent);
+			err = pk_buf_add(&ent, rec.data, rec.len);
+			if (err == 0 && pk_entry_decode(&e, ent.data, ent.len, &xbuf) < 0)
+				err = -EBADMSG;
+		} else if (rec.type == PK_REC_REF) {
+			err = check_ref(c, s, &rec, &e, name);
+		}
+	}
+	if (n < 0 || err < 0)
+		problem(c, "snapshot %.12s: catalog: %s", name,
+		    n < 0 ? pk_errmsg(n) : "bad record");
+	pk_catalog_close(cat);
+	pk_buf_release(&ent);
+	pk_buf_release(&xbuf);
+}
+
+static int
+check_snapshots(struct check *c)
+{
+	char path[4096];
+	struct pk_snapshot s;
+	struct dirent *d;
+	DIR *dp;
+	int e;
+
+	pk_repo_path(c->repo, path, sizeof path, "snapshots");
+	if ((dp = opendir(path)) == NULL)
+		return pk_err(-errno, "%s: %s", path, strerror(errno));
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		c->res->snapshots++;
+		if ((e = pk_snapshot_read(c->repo, d->d_name, &s)) < 0) {
+			problem(c, "%s", pk_errmsg(e));
+			continue;
+		}
+		check_catalog(c, &s, d->d_name);
+		pk_snapshot_release(&s);
+	}
+	closedir(dp);
+	return 0;
+}
+
+int
+pk_check(struct pk_repo *r, const struct pk_check_options *o,
+    struct pk_check_result *res)
+{
+	struct check c = { .repo = r, .o = o, .res = res };
+	int e;
+
+	memset(res, 0, sizeof *res);
+	if ((e = pk_blob_reader_init(&c.br, r)) < 0)
+		return e;
+	if ((e = pk_index_open(&c.ix, r)) < 0)
+		goto out;
+	if ((e = pk_index_list(r, check_delta, &c)) < 0)
+		goto out;
+	sort_packs(&c);
+	check_pack_files(&c);
+	if ((e = check_packs(&c)) < 0)
+		goto out;
+	e = check_snapshots(&c);
+out:
+	pk_index_close(&c.ix);
+	pk_blob_reader_release(&c.br);
+	pk_buf_release(&c.packs);
+	pk_buf_release(&c.bad);
+	pk_buf_release(&c.data);
+	return e;
+}
