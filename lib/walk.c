@@ -863,6 +863,8 @@ sort_names(struct names *nl)
 	char *p = (char *)nl->blob.data;
 	size_t i;
 
+	if (nl->n == 0)
+		return 0;
 	pk_buf_reset(&nl->ptrs);
 	if (pk_buf_reserve(&nl->ptrs, nl->n * sizeof p) < 0)
 		return -ENOMEM;
