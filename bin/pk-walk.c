@@ -147,6 +147,11 @@ check_args(char **paths, int n, const char *name)
 			usage(PK_EXIT_USAGE);
 		}
 	}
+	if (name != NULL && ((r = pk_walk_stored_path(name, &b)) < 0 ||
+	    strcmp((char *)b.data, ".") == 0)) {
+		pk_warn("--name %s: not a file name", name);
+		usage(PK_EXIT_USAGE);
+	}
 	pk_buf_release(&b);
 	if (dashes > 1)
 		pk_die(PK_EXIT_USAGE, "-: standard input given twice");

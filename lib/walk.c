@@ -525,7 +525,8 @@ get_xattrs(struct pk_walk *wk, int fd, int dirfd, const char *name,
 		return r;
 	if (quiet)
 		return 0;
-	snprintf(msg, sizeof msg, "extended attributes: %s", strerror(-r));
+	snprintf(msg, sizeof msg, "extended attributes: %s", r == -E2BIG ?
+	    "too many or too large to store" : strerror(-r));
 	return file_error(wk, -r, msg);
 }
 

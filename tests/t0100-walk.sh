@@ -46,6 +46,8 @@ ok "unknown option: exit 2" status_is 2 pk-walk --bogus t
 ok "'..' in a path: exit 2" status_is 2 pk-walk t/../t
 ok "'-' without --name: exit 2" status_is 2 pk-walk -
 ok "--name without '-': exit 2" status_is 2 pk-walk --name x t
+ok "--name with '..': exit 2" status_is 2 pk-walk --name ../x -
+ok "--name '/': exit 2" status_is 2 pk-walk --name / -
 ok "--help: usage on stdout" sh -c 'pk-walk --help | grep -q "^usage: pk-walk \[-vx\]"'
 ok "--version" sh -c 'pk-walk --version | grep -q "^pk-walk [0-9]"'
 ok "'..' refused with a message" sh -c \
