@@ -1129,15 +1129,18 @@ pk_walk_new(struct pk_walk **wkp, struct pk_writer *w,
 void
 pk_walk_free(struct pk_walk *wk)
 {
-	struct pk_buf *bufs[] = { &wk->path, &wk->disp, &wk->entry,
-	    &wk->target, &wk->xlist, &wk->xvals, &wk->xtmp, &wk->xattrs,
-	    &wk->pwbuf, &wk->linkpaths };
-	size_t i;
-
 	if (wk == NULL)
 		return;
-	for (i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-		pk_buf_release(bufs[i]);
+	pk_buf_release(&wk->path);
+	pk_buf_release(&wk->disp);
+	pk_buf_release(&wk->entry);
+	pk_buf_release(&wk->target);
+	pk_buf_release(&wk->xlist);
+	pk_buf_release(&wk->xvals);
+	pk_buf_release(&wk->xtmp);
+	pk_buf_release(&wk->xattrs);
+	pk_buf_release(&wk->pwbuf);
+	pk_buf_release(&wk->linkpaths);
 	free(wk->frames);
 	free(wk->links);
 	free(wk->data);
