@@ -13,7 +13,7 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: pk-store [-v] [-l level] [-t tag]... [--host name] "
+	    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name] "
 	    "[--passphrase-file file] repository\n"
 	    "       pk-store --init [--no-encryption] [--min size] [--avg size] "
 	    "[--max size]\n"
@@ -59,6 +59,7 @@ main(int argc, char **argv)
 		{ "no-encryption", no_argument, NULL, 'N' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "min", required_argument, NULL, 'm' },
@@ -82,7 +83,7 @@ main(int argc, char **argv)
 	long level;
 
 	pk_tool_init("pk-store");
-	while ((ch = getopt_long(argc, argv, "l:t:v", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "j:l:t:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'I': doinit = 1; break;
 		case 'N': encrypted = 0; break;
@@ -96,6 +97,12 @@ main(int argc, char **argv)
 			if (*end || end == optarg || level < 0 || level > 19)
 				pk_die(PK_EXIT_USAGE, "%s: level must be 0 to 19", optarg);
 			o.level = (int)level;
+			break;
+		case 'j':
+			level = strtol(optarg, &end, 10);
+			if (*end || end == optarg || level < 1 || level > 256)
+				pk_die(PK_EXIT_USAGE, "%s: jobs must be 1 to 256", optarg);
+			o.threads = (int)level;
 			break;
 		case 't':
 			if (o.ntags == PK_SNAPSHOT_MAX_TAGS)
@@ -115,6 +122,8 @@ main(int argc, char **argv)
 	if (doinit)
 		return init(argv[optind], encrypted, min, avg, max, passfile);
 	o.tags = tags;
+	if (o.threads == 0)
+		o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (o.host == NULL && gethostname(host, sizeof host) == 0) {
 		host[sizeof host - 1] = '\0';
 		o.host = host;

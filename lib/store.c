@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "index.h"
 #include "pack.h"
+#include "sealpool.h"
 #include "store.h"
 
 #define PROGRESS_BYTES	(64u << 20)
@@ -24,8 +25,7 @@ struct store {
 	struct pk_index index;
 	struct pk_hashfile *pending;	/* blobs written by this run */
 	char pending_path[4096];
-	struct pk_sealer sealer;
-	struct pk_buf box;
+	struct pk_sealpool *pool;
 	struct pk_pack_writer pack;
 	int pack_open;
 	struct pk_buf packs;		/* ids of packs this run committed */
@@ -60,16 +60,25 @@ bad(struct store *s, const char *fmt, const char *arg)
 	    pk_reader_offset(s->in), why);
 }
 
+/* Whether the repository or this run has the blob; *raw is its length. */
 static int
-find(struct store *s, const uint8_t sid[32], struct pk_blobloc *loc)
+known(struct store *s, const uint8_t sid[32], uint64_t *raw)
 {
+	const struct pk_sealjob *j;
 	const uint8_t *slot = pk_hashfile_find(s->pending, sid);
+	struct pk_blobloc loc;
 
-	if (slot != NULL) {
-		pk_blobloc_decode(loc, slot);
+	if (slot != NULL || pk_index_find(&s->index, sid, &loc)) {
+		if (slot != NULL)
+			pk_blobloc_decode(&loc, slot);
+		*raw = loc.raw;
 		return 1;
 	}
-	return pk_index_find(&s->index, sid, loc);
+	if ((j = pk_sealpool_busy(s->pool, sid)) != NULL) {
+		*raw = j->in.len;
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -85,44 +94,84 @@ pack_finish(struct store *s)
 	return pk_buf_add(&s->packs, s->pack.id, sizeof s->pack.id);
 }
 
+/* Appends a sealed blob to the current pack and records it as pending. */
+static int
+collect(struct store *s, struct pk_sealjob *j)
+{
+	uint8_t slot[PK_BLOBLOC_BYTES];
+	struct pk_blobloc loc;
+	int e = j->err;
+
+	if (e == -EBADMSG)
+		e = pk_err(e, "chunk %02x%02x%02x%02x…: its id does not match its "
+		    "data", j->id[0], j->id[1], j->id[2], j->id[3]);
+	if (e == 0 && !s->pack_open) {
+		if ((e = pk_pack_begin(&s->pack, s->repo)) == 0)
+			s->pack_open = 1;
+	}
+	if (e == 0)
+		e = pk_pack_append(&s->pack, j->sid, j->box.data, j->box.len,
+		    (uint32_t)j->in.len, &loc);
+	if (e == 0) {
+		pk_blobloc_encode(slot, &loc);
+		e = pk_hashfile_insert(s->pending, slot);
+	}
+	if (e == 0) {
+		s->snap->new_chunks++;
+		s->snap->stored += j->box.len;
+		if (pk_pack_full(&s->pack))
+			e = pack_finish(s);
+	}
+	pk_sealpool_put(s->pool, j);
+	return e < 0 ? e : 0;
+}
+
+/* Collects done jobs; with wait, every job in flight. */
+static int
+drain(struct store *s, int wait)
+{
+	struct pk_sealjob *j;
+	int e;
+
+	while ((j = pk_sealpool_done(s->pool, wait)) != NULL)
+		if ((e = collect(s, j)) < 0)
+			return e;
+	return 0;
+}
+
 /* Stores a chunk unless the repository has it already. */
 static int
 put_chunk(struct store *s, const uint8_t id[PK_ID_BYTES], const uint8_t *p,
     uint32_t n, int verify)
 {
-	uint8_t sid[32], check[PK_ID_BYTES], slot[PK_BLOBLOC_BYTES];
-	struct pk_blobloc loc;
+	struct pk_sealjob *j;
+	uint8_t sid[32];
+	uint64_t raw;
 	int e;
 
 	pk_storage_id(&s->repo->keys, sid, id);
 	s->snap->chunks++;
-	if (find(s, sid, &loc)) {
-		if (loc.raw != n)
+	if (known(s, sid, &raw)) {
+		if (raw != n)
 			return bad(s, "%s", "chunk length differs from the stored one");
 		return 0;
 	}
-	if (verify) {
-		/* A wrong id would store data under another chunk's name. */
-		pk_hash_id(check, p, n);
-		if (memcmp(check, id, PK_ID_BYTES) != 0)
-			return bad(s, "%s", "chunk id does not match its data");
-	}
-	if ((e = pk_blob_seal(&s->sealer, &s->repo->keys, sid, p, n, &s->box)) < 0)
+	if ((e = drain(s, 0)) < 0)
 		return e;
-	if (!s->pack_open) {
-		if ((e = pk_pack_begin(&s->pack, s->repo)) < 0)
+	while ((j = pk_sealpool_get(s->pool)) == NULL) {
+		struct pk_sealjob *d = pk_sealpool_done(s->pool, 1);
+
+		if (d != NULL && (e = collect(s, d)) < 0)
 			return e;
-		s->pack_open = 1;
 	}
-	if ((e = pk_pack_append(&s->pack, sid, s->box.data, s->box.len, n, &loc)) < 0)
+	memcpy(j->id, id, PK_ID_BYTES);
+	memcpy(j->sid, sid, sizeof sid);
+	j->verify = verify;
+	if ((e = pk_buf_add(&j->in, p, n)) < 0) {
+		pk_sealpool_put(s->pool, j);
 		return e;
-	pk_blobloc_encode(slot, &loc);
-	if ((e = pk_hashfile_insert(s->pending, slot)) < 0)
-		return e;
-	s->snap->new_chunks++;
-	s->snap->stored += s->box.len;
-	if (pk_pack_full(&s->pack))
-		return pack_finish(s);
+	}
+	pk_sealpool_submit(s->pool, j);
 	return 0;
 }
 
@@ -288,10 +337,10 @@ on_chunk(struct store *s, const struct pk_record *rec)
 static int
 on_ref(struct store *s, const struct pk_record *rec)
 {
-	struct pk_blobloc loc;
 	uint8_t sid[32];
 	const uint8_t *id;
 	char hex[17];
+	uint64_t raw;
 	uint32_t len;
 	int e;
 
@@ -300,11 +349,11 @@ on_ref(struct store *s, const struct pk_record *rec)
 	if ((e = add_content(s, len)) < 0)
 		return e;
 	pk_storage_id(&s->repo->keys, sid, id);
-	if (!find(s, sid, &loc)) {
+	if (!known(s, sid, &raw)) {
 		pk_hex(hex, id, 8);
 		return bad(s, "chunk %s… is not in the repository", hex);
 	}
-	if (loc.raw != len)
+	if (raw != len)
 		return bad(s, "%s", "REF length differs from the stored chunk");
 	s->snap->chunks++;
 	return cat_put(s, PK_REC_REF, rec->data, rec->len);
@@ -426,7 +475,7 @@ commit(struct store *s)
 	int e;
 
 	if ((e = pk_writer_end(s->cat)) < 0 || (e = cat_cut(s, 1)) < 0 ||
-	    (e = pack_finish(s)) < 0)
+	    (e = drain(s, 1)) < 0 || (e = pack_finish(s)) < 0)
 		return e;
 	if ((e = pk_index_write_delta(s->repo, s->pending, delta)) < 0)
 		return e;
@@ -483,7 +532,8 @@ run(struct store *s)
 	    PK_CATALOG_CHUNK_MAX);
 	if ((e = pk_index_open(&s->index, s->repo)) < 0 ||
 	    (e = open_pending(s)) < 0 ||
-	    (e = pk_sealer_init(&s->sealer, s->opt->level)) < 0 ||
+	    (e = pk_sealpool_new(&s->pool, &s->repo->keys, s->opt->level,
+	    s->opt->threads > 0 ? s->opt->threads : 1)) < 0 ||
 	    (e = pk_writer_new_sink(&s->cat, cat_sink, s, &h)) < 0)
 		return e;
 	s->next_progress = PROGRESS_BYTES;
@@ -523,14 +573,16 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	s->pack.file.fd = -1;
 	e = run(s);
 	if (e < 0) {
+		/* Workers must stop before their output is thrown away. */
+		pk_sealpool_free(s->pool);
+		s->pool = NULL;
 		drop_packs(s);
 		pk_snapshot_release(snap);
 	}
 	drop_pending(s);
 	pk_index_close(&s->index);
 	pk_writer_free(s->cat);
-	pk_sealer_release(&s->sealer);
-	pk_buf_release(&s->box);
+	pk_sealpool_free(s->pool);
 	pk_buf_release(&s->packs);
 	pk_buf_release(&s->catbuf);
 	pk_buf_release(&s->held);

@@ -25,6 +25,7 @@ struct pk_store_progress {
 
 struct pk_store_options {
 	int level;			/* zstd level, 0 for none */
+	int threads;			/* workers that seal blobs, >= 1 */
 	const char *host, *user;
 	const char *const *tags;
 	size_t ntags;

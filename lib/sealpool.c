@@ -1,0 +1,201 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "pack.h"
+#include "sealpool.h"
+
+struct pk_sealpool {
+	const struct pk_keys *keys;
+	int level, nthreads, njobs;
+	pthread_t *threads;
+	struct pk_sealjob *jobs;
+	pthread_mutex_t lock;
+	pthread_cond_t work, finished;
+	struct pk_sealjob *free, *queue, *done;	/* lists through next */
+	int inflight;				/* submitted, not yet done */
+	int stop;
+};
+
+static void
+push(struct pk_sealjob **list, struct pk_sealjob *j)
+{
+	j->next = *list;
+	*list = j;
+}
+
+static struct pk_sealjob *
+pop(struct pk_sealjob **list)
+{
+	struct pk_sealjob *j = *list;
+
+	if (j)
+		*list = j->next;
+	return j;
+}
+
+static void
+seal(struct pk_sealpool *p, struct pk_sealer *s, struct pk_sealjob *j)
+{
+	uint8_t check[PK_ID_BYTES];
+
+	j->err = 0;
+	if (j->verify) {
+		pk_hash_id(check, j->in.data, j->in.len);
+		if (memcmp(check, j->id, PK_ID_BYTES) != 0) {
+			j->err = -EBADMSG;
+			return;
+		}
+	}
+	j->err = pk_blob_seal(s, p->keys, j->sid, j->in.data, j->in.len, &j->box);
+}
+
+static void *
+worker(void *arg)
+{
+	struct pk_sealpool *p = arg;
+	struct pk_sealer s;
+	struct pk_sealjob *j;
+	int e = pk_sealer_init(&s, p->level);
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (p->queue == NULL && !p->stop)
+			pthread_cond_wait(&p->work, &p->lock);
+		if ((j = pop(&p->queue)) == NULL)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		if (e < 0)
+			j->err = e;
+		else
+			seal(p, &s, j);
+		pthread_mutex_lock(&p->lock);
+		push(&p->done, j);
+		p->inflight--;
+		pthread_cond_broadcast(&p->finished);
+	}
+	pthread_mutex_unlock(&p->lock);
+	pk_sealer_release(&s);
+	return NULL;
+}
+
+int
+pk_sealpool_new(struct pk_sealpool **pp, const struct pk_keys *keys,
+    int level, int nthreads)
+{
+	struct pk_sealpool *p;
+	int i;
+
+	*pp = NULL;
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return -ENOMEM;
+	p->keys = keys;
+	p->level = level;
+	p->njobs = 2 * nthreads;
+	p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs);
+	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
+	if (p->jobs == NULL || p->threads == NULL) {
+		pk_sealpool_free(p);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->njobs; i++)
+		push(&p->free, &p->jobs[i]);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->finished, NULL);
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
+			break;
+		p->nthreads++;
+	}
+	if (p->nthreads == 0) {
+		pk_sealpool_free(p);
+		return -EAGAIN;
+	}
+	*pp = p;
+	return 0;
+}
+
+void
+pk_sealpool_free(struct pk_sealpool *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	if (p->nthreads) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->work);
+		pthread_mutex_unlock(&p->lock);
+		for (i = 0; i < p->nthreads; i++)
+			pthread_join(p->threads[i], NULL);
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->finished);
+	}
+	for (i = 0; p->jobs && i < p->njobs; i++) {
+		pk_buf_release(&p->jobs[i].in);
+		pk_buf_release(&p->jobs[i].box);
+	}
+	free(p->jobs);
+	free(p->threads);
+	free(p);
+}
+
+struct pk_sealjob *
+pk_sealpool_get(struct pk_sealpool *p)
+{
+	struct pk_sealjob *j;
+
+	/* Only the calling thread touches the free list. */
+	if ((j = pop(&p->free)) != NULL)
+		pk_buf_reset(&j->in);
+	return j;
+}
+
+void
+pk_sealpool_submit(struct pk_sealpool *p, struct pk_sealjob *j)
+{
+	j->busy = 1;
+	pthread_mutex_lock(&p->lock);
+	j->next = NULL;
+	/* Order does not matter: pack order is free. */
+	push(&p->queue, j);
+	p->inflight++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+}
+
+struct pk_sealjob *
+pk_sealpool_done(struct pk_sealpool *p, int wait)
+{
+	struct pk_sealjob *j;
+
+	pthread_mutex_lock(&p->lock);
+	while (wait && p->done == NULL && p->inflight > 0)
+		pthread_cond_wait(&p->finished, &p->lock);
+	j = pop(&p->done);
+	pthread_mutex_unlock(&p->lock);
+	return j;
+}
+
+void
+pk_sealpool_put(struct pk_sealpool *p, struct pk_sealjob *j)
+{
+	j->busy = 0;
+	push(&p->free, j);
+}
+
+const struct pk_sealjob *
+pk_sealpool_busy(struct pk_sealpool *p, const uint8_t sid[32])
+{
+	int i;
+
+	for (i = 0; i < p->njobs; i++)
+		if (p->jobs[i].busy && memcmp(p->jobs[i].sid, sid, 32) == 0)
+			return &p->jobs[i];
+	return NULL;
+}
