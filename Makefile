@@ -48,14 +48,28 @@ tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h
 tests/gen: tests/gen.c
 	$(CC) $(ALLCFLAGS) -o $@ $<
 
-check: all $(UNITS) tests/gen
-	@tests/run.sh $(UNITS)
+FUZZ    = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+
+tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/standalone.c lib/libpk.a lib/*.h
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c lib/libpk.a $(LDLIBS)
+
+# libFuzzer builds (clang): make fuzz, then tests/fuzz/lf-stream CORPUS_DIR
+fuzz: lib/libpk.a
+	for f in $(FUZZ); do n=$$(basename $$f | sed 's/fuzz-//'); \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -D_GNU_SOURCE -Ilib \
+		$(PKCFLAGS) -o tests/fuzz/lf-$$n $$f.c $(LIBSRC) $(LDLIBS) || exit 1; done
+
+check: all $(UNITS) $(FUZZ) tests/gen
+	@tests/run.sh $(UNITS) $(FUZZ)
 
 demo: all
 	@scripts/demo.sh
 
 bench: all
 	@scripts/bench.sh
+
+bench-deps:
+	@scripts/bench-deps.sh
 
 lint:
 	@scripts/lint.sh $(MAN)
@@ -69,8 +83,8 @@ install: all
 	install -m 644 man/pk.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
 clean:
-	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) tests/gen
+	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) $(FUZZ) tests/gen tests/fuzz/lf-*
 	rm -rf tests/scratch
 
-.PHONY: all deps-check check demo bench lint install clean
+.PHONY: all deps-check check demo bench bench-deps lint install clean
 .SECONDARY: $(LIBOBJ)
