@@ -51,5 +51,5 @@ gen_file() {
 
 # A pipeline's exit codes: fail when any stage failed.
 pipeline_ok() {
-	sh -c "set -o pipefail 2>/dev/null || true; $*"
+	bash -o pipefail -c "$*"
 }

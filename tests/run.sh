@@ -10,7 +10,16 @@ mkdir -p tests/scratch
 : >"$log"
 for u in "$@"; do
 	echo "# $u"
-	./"$u" 2>&1 | tee -a "$log"
+	set --
+	case $u in
+	tests/fuzz/fuzz-*)
+		# A fuzz target replays its corpus and the golden streams.
+		name=${u#tests/fuzz/fuzz-}
+		set -- tests/fuzz/corpus/"$name"/* tests/golden/*.pks
+		;;
+	esac
+	# A crash or a non-zero exit is a failure even if no check said so.
+	{ ./"$u" "$@" 2>&1; rc=$?; [ $rc -eq 0 ] || echo "not ok - $u exited with status $rc"; } | tee -a "$log"
 done
 for t in tests/t[0-9]*.sh; do
 	name=$(basename "$t" .sh)

@@ -1,0 +1,73 @@
+/* Fuzz target: the record stream reader and every payload decoder. */
+#include <stdint.h>
+#include <string.h>
+
+#include "pk.h"
+
+struct src {
+	const uint8_t *p;
+	size_t n;
+};
+
+static ssize_t
+source(void *arg, void *out, size_t n)
+{
+	struct src *s = arg;
+	/* Odd read sizes exercise the reader's buffering. */
+	size_t k = n < s->n ? n : s->n;
+
+	if (k > 4093)
+		k = 4093;
+	memcpy(out, s->p, k);
+	s->p += k;
+	s->n -= k;
+	return (ssize_t)k;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct src s = { data, size };
+	struct pk_buf xbuf = PK_BUF_INIT;
+	struct pk_stream_header h;
+	struct pk_reader *r;
+	struct pk_record rec;
+	struct pk_entry e;
+	const uint8_t *a, *b;
+	uint32_t len, flags;
+	uint64_t n64;
+	size_t l1, l2;
+	int en;
+
+	if (pk_reader_new_source(&r, source, &s, "fuzz") < 0)
+		return 0;
+	if (pk_reader_header(r, &h) == 0) {
+		while (pk_reader_next(r, &rec) > 0) {
+			switch (rec.type) {
+			case PK_REC_ENTRY:
+				pk_entry_decode(&e, rec.data, rec.len, &xbuf);
+				break;
+			case PK_REC_HOLE:
+				pk_record_hole(&rec, &n64);
+				break;
+			case PK_REC_REF:
+				pk_record_ref(&rec, &a, &len);
+				break;
+			case PK_REC_CHUNK:
+				pk_record_chunk(&rec, &a, &b, &len);
+				break;
+			case PK_REC_EOF:
+				pk_record_eof(&rec, &n64, &flags);
+				break;
+			case PK_REC_ERROR:
+				pk_record_error(&rec, &en, &a, &l1, &b, &l2);
+				break;
+			}
+		}
+	}
+	pk_reader_free(r);
+	pk_buf_release(&xbuf);
+	return 0;
+}
