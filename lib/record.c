@@ -248,6 +248,9 @@ pk_reader_next(struct pk_reader *r, struct pk_record *rec)
 	p = r->buf + r->pos;
 	rec->data = p + PK_RECORD_HEADER_BYTES;
 	if (rec->type == PK_REC_END) {
+		/* END is outside the checksum: its header must be exact. */
+		if (rec->flags != 0)
+			return bad(r, "END: flags set");
 		if ((e = check_end(r, rec->data, len)) < 0)
 			return e;
 		r->pos += PK_RECORD_HEADER_BYTES + len;
