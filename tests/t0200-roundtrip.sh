@@ -1,0 +1,263 @@
+#!/bin/sh
+# Round trip: a real tree (/usr/share/doc) and a generated tree with every
+# file type and odd name, backed up through pk-walk | pk-chunk | pk-dedup |
+# pk-store and restored through pk-cat with GNU tar and with bsdtar, then
+# compared with the source byte for byte and metadata for metadata.
+. "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
+
+# listing DIR: one sorted line per file under DIR: path, type, mode,
+# owner, size and link count (not for directories: the file system's),
+# mtime in ns, link target.  Newlines in names are shown as '\n'.  With
+# MAXPATH set, directories whose path is longer are left out, and with
+# MAXFILE set, other files too.
+listing() {
+	( cd "$1" && {
+		find . ! -type d -printf '%p\t%y %m %U:%G %s %n %T@ %l\0' |
+		    maxlen "${MAXFILE:-0}"
+		find . -type d -printf '%p\t%y %m %U:%G %T@\0' |
+		    maxlen "${MAXPATH:-0}"
+	} | awk 'BEGIN { RS = "\0" } { gsub("\n", "\\n"); print }' |
+	    LC_ALL=C sort )
+}
+
+# maxlen N: NUL-terminated lines whose path (up to a tab) is at most N
+# bytes long; all of them when N is 0.
+maxlen() {
+	LC_ALL=C awk -v max="$1" 'BEGIN { RS = ORS = "\0" }
+	    { p = $0; sub("\t.*", "", p) } max == 0 || length(p) <= max'
+}
+
+# contents DIR: the sha256 of every regular file under DIR (MAXFILE as
+# for listing), sorted by path.  Files beyond PATH_MAX are read from their
+# directory.
+contents() {
+	( cd "$1" && find . -type f -print0 | maxlen 4000 | maxlen "${MAXFILE:-0}" |
+	    LC_ALL=C sort -z | xargs -0 -r sha256sum --
+	find . -type f -regextype posix-extended -regex '.{4001,}' \
+	    -execdir sha256sum {} \; -printf '%p\0' | maxlen "${MAXFILE:-0}" |
+	    tr '\0' '\n' | paste - - | LC_ALL=C sort )
+}
+
+# xattrs DIR: every user.* extended attribute under DIR, one per line.
+xattrs() {
+	( cd "$1" && getfattr -R -h -d -m '^user\.' -e hex . 2>/dev/null |
+	    awk '/^# file: / { f = substr($0, 9); next }
+	        /=/ { print f " " $0 }' | LC_ALL=C sort )
+}
+
+# differ A B: diff of two files, its lines cut short (paths are long here).
+differ() {
+	diff "$1" "$2" >"$S/diff" && return 0
+	cut -c 1-160 "$S/diff" | head -n 20
+	return 1
+}
+
+# same_tree A B: A and B hold the same files, with the same contents and
+# metadata; differences are printed.
+same_tree() {
+	listing "$1" >"$S/list.a" && listing "$2" >"$S/list.b" &&
+	    differ "$S/list.a" "$S/list.b" || return 1
+	contents "$1" >"$S/sum.a" && contents "$2" >"$S/sum.b" &&
+	    differ "$S/sum.a" "$S/sum.b" || return 1
+	xattrs "$1" >"$S/xattr.a" && xattrs "$2" >"$S/xattr.b" &&
+	    differ "$S/xattr.a" "$S/xattr.b"
+}
+
+# limited DIRMAX FILEMAX COMMAND...: COMMAND with MAXPATH and MAXFILE set
+# (ok runs it in a subshell).
+limited() {
+	MAXPATH=$1 MAXFILE=$2
+	shift 2
+	"$@"
+}
+
+# backup REPO DIR...: backs up, the snapshot id in $S/id; fails when a
+# stage fails.
+backup() {
+	_r=$1; shift
+	{ pk-walk "$@"; echo $? >"$S/st.walk"; } |
+	    { pk-chunk; echo $? >"$S/st.chunk"; } |
+	    { pk-dedup; echo $? >"$S/st.dedup"; } |
+	    pk-store "$_r" >"$S/id" || return 1
+	for _s in walk chunk dedup; do
+		[ "$(cat "$S/st.$_s")" = 0 ] ||
+		    { echo "pk-$_s: exit $(cat "$S/st.$_s")"; return 1; }
+	done
+	grep -Eqx '[0-9a-f]{64}' "$S/id"
+}
+
+# gnu_x REPO SNAP DIR / bsd_x REPO SNAP DIR: pk-cat through GNU tar or
+# bsdtar into DIR (created); pk-cat's exit code in $S/st.cat, tar's in
+# $S/st.tar, tar's messages in $S/tar.err.
+gnu_x() {
+	mkdir -p "$3"
+	{ pk-cat "$1" "$2"; echo $? >"$S/st.cat"; } |
+	    tar --xattrs --xattrs-include='*' --numeric-owner -xpf - -C "$3" \
+	    2>"$S/tar.err"
+	echo $? >"$S/st.tar"
+}
+bsd_x() {
+	mkdir -p "$3"
+	{ pk-cat "$1" "$2"; echo $? >"$S/st.cat"; } |
+	    LC_ALL=C.UTF-8 bsdtar --numeric-owner -xpf - -C "$3" 2>"$S/tar.err"
+	echo $? >"$S/st.tar"
+}
+
+# only FILE PATTERN...: FILE has no line but those matching a PATTERN
+# (basic regular expressions); others are shown, cut short.
+only() {
+	_f=$1; shift
+	printf '%s\n' "$@" >"$S/patterns"
+	! grep -v -f "$S/patterns" "$_f" | cut -c 1-160 | grep .
+}
+
+# extracted: pk-cat and tar both exited 0 and tar said nothing but
+# GNU tar's warning about the pax keyword hdrcharset (names that are not
+# UTF-8, see tar.h).
+extracted() {
+	[ "$(cat "$S/st.cat")" = 0 ] || { echo "pk-cat: exit $(cat "$S/st.cat")"; return 1; }
+	[ "$(cat "$S/st.tar")" = 0 ] || { echo "tar: exit $(cat "$S/st.tar")"; cut -c 1-160 "$S/tar.err"; return 1; }
+	only "$S/tar.err" "unknown extended header keyword .hdrcharset."
+}
+
+pk-store --init repo
+
+# --- A real tree, walked in place.
+if [ -d /usr/share/doc ]; then
+	ok "real tree: backup" backup repo /usr/share/doc
+	gnu_x repo latest real1
+	ok "real tree: restore with GNU tar" extracted
+	ok "real tree: identical after GNU tar" same_tree /usr/share/doc real1/usr/share/doc
+	rm -rf real1
+	bsd_x repo latest real2
+	ok "real tree: restore with bsdtar" extracted
+	ok "real tree: identical after bsdtar" same_tree /usr/share/doc real2/usr/share/doc
+	rm -rf real2
+else
+	skip "real tree" "no /usr/share/doc"
+fi
+
+# --- A generated tree with every kind of file.
+mkdir -p g/files g/links g/special g/modes g/names g/empty/a/b g/empty/c g/deep
+: >g/files/zero
+printf x >g/files/one
+gen_file g/files/4095 4095 1
+gen_file g/files/1m1 1048577 2
+gen_file g/files/9m 9437184 3
+"$PK_TOP/tests/gen" 3000000 4 text >g/files/text
+truncate -s 100M g/files/sparse
+for off in 0 4000 50000 102399; do
+	printf 'data at %s' $off |
+	    dd of=g/files/sparse bs=1024 seek=$off conv=notrunc 2>/dev/null
+done
+gen_file g/links/h1 5000 5
+ln g/links/h1 g/links/h2
+ln g/links/h1 g/files/h3
+ln -s ../files/one g/links/rel
+ln -s /etc/passwd g/links/abs
+ln -s nowhere/at/all g/links/dangling
+ln -s "$(printf '%0300d' 7)" g/links/long
+mkfifo g/special/fifo
+have_dev=
+if mknod g/special/null c 1 3 2>/dev/null; then
+	have_dev=1
+else
+	skip "character device" "mknod failed: not root"
+fi
+printf a >g/modes/m0000
+printf b >g/modes/m4755
+printf c >g/modes/m0640
+mkdir g/modes/d1777 g/modes/d0700
+printf nl >"g/names/$(printf 'new\nline')"
+printf ff >"g/names/$(printf 'x\377y')"
+printf long >"g/names/$(printf '%0200d' 1)"
+printf sp >"g/names/ lead and trail "
+printf utf8 >"g/names/$(printf 'caf\303\251')"
+# A path of 4431 bytes, more than PATH_MAX: 22 directories of 200-byte
+# names and a file, made as two chains of 11, one moved into the other,
+# as no path given to a system call may be that long.
+long=$(printf '%0200d' 2)
+chain=$long
+for i in 2 3 4 5 6 7 8 9 10 11; do chain=$chain/$long; done
+mkdir -p "g/deep/$chain" "sub/$chain"
+printf bottom >"sub/$chain/file"
+mv "sub/$long" "g/deep/$chain/"
+have_xattr=
+if setfattr -n user.pk -v value g/files/one 2>/dev/null; then
+	setfattr -n user.bin -v 0x00ff00 g/files/one
+	setfattr -n user.dir -v d g/empty
+	setfattr -h -n user.deep -v deep "g/deep/$chain"
+	have_xattr=1
+else
+	skip "xattrs" "setfattr failed on this file system"
+fi
+touch -d '2020-01-02 03:04:05.123456789' g/files/text g/empty/a/b
+touch -h -d '2019-05-06 07:08:09.987654321' g/links/rel
+chown 1234:2345 g/files/4095 g/modes/d0700
+chown -h 1234:2345 g/links/abs
+chmod 0000 g/modes/m0000
+chmod 4755 g/modes/m4755
+chmod 0640 g/modes/m0640
+chmod 1777 g/modes/d1777
+chmod 0700 g/modes/d0700
+
+ok "generated tree: backup" backup repo g
+
+# GNU tar cannot make a path longer than PATH_MAX: it fails on the 21st
+# directory of the deep tree (exit 2), makes everything else.
+gnu_x repo latest out1
+ok "generated tree: pk-cat exit 0 (GNU tar)" test "$(cat st.cat)" = 0
+ok "generated tree: GNU tar fails only on the path over PATH_MAX" only tar.err \
+    "^tar: g/deep/[0-9/]*: Cannot mkdir: File name too long$" \
+    "^tar: g/deep/[0-9/]*/file: Cannot open: File name too long$" \
+    "^tar: Exiting with failure status due to previous errors$" \
+    "unknown extended header keyword .hdrcharset."
+ok "generated tree: identical after GNU tar, paths up to 3900 bytes" \
+    limited 3900 3900 same_tree g out1/g
+
+# bsdtar makes the long path, but then cannot set the owner, mode and
+# times of the directories beyond PATH_MAX (it does the same with an
+# archive of its own): those are left out of the comparison.
+bsd_x repo latest out2
+ok "generated tree: pk-cat exit 0 (bsdtar)" test "$(cat st.cat)" = 0
+ok "generated tree: bsdtar fails only on directories over PATH_MAX" only tar.err \
+    "^g/deep/[0-9/]*: Can't set user=0/group=0 for [0-9/]*: No such file or directory$" \
+    "^bsdtar: Error exit delayed from previous errors.$"
+ok "generated tree: identical after bsdtar, all files, long path included" \
+    limited 3900 0 same_tree g out2/g
+ok "generated tree: bsdtar: the file beyond PATH_MAX" sh -c \
+    "[ \"\$(find out2/g/deep -name file -execdir cat {} +)\" = bottom ]"
+
+# What the listings could hide.
+for o in out1 out2; do
+	ok "$o: hard links share one inode" sh -c "
+	    [ \$(stat -c %i $o/g/links/h1) = \$(stat -c %i $o/g/links/h2) ] &&
+	    [ \$(stat -c %i $o/g/links/h1) = \$(stat -c %i $o/g/files/h3) ]"
+	ok "$o: sparse file stays sparse" sh -c \
+	    "[ \$(du -k $o/g/files/sparse | cut -f1) -lt 1024 ]"
+	ok "$o: fifo" test -p $o/g/special/fifo
+	if [ -n "$have_dev" ]; then
+		ok "$o: character device 1,3" sh -c \
+		    "[ \"\$(stat -c '%F %t,%T' $o/g/special/null)\" = 'character special file 1,3' ]"
+	fi
+	if [ -n "$have_xattr" ]; then
+		ok "$o: xattrs" sh -c "
+		    [ \"\$(getfattr --only-values -n user.pk $o/g/files/one)\" = value ] &&
+		    getfattr -e hex -n user.bin $o/g/files/one | grep -qx 'user.bin=0x00ff00' &&
+		    [ \"\$(getfattr --only-values -n user.dir $o/g/empty)\" = d ]"
+	fi
+	ok "$o: nanosecond mtime" sh -c \
+	    "stat -c %y $o/g/files/text | grep -q '^2020-01-02 03:04:05.123456789 '"
+	ok "$o: setuid, sticky, 0000" sh -c "
+	    [ \$(stat -c %a $o/g/modes/m4755) = 4755 ] &&
+	    [ \$(stat -c %a $o/g/modes/d1777) = 1777 ] &&
+	    [ \$(stat -c %a $o/g/modes/m0000) = 0 ]"
+	ok "$o: owner 1234:2345" sh -c \
+	    "[ \$(stat -c %u:%g $o/g/files/4095) = 1234:2345 ] &&
+	     [ \$(stat -c %u:%g $o/g/links/abs) = 1234:2345 ]"
+	ok "$o: odd names" sh -c '
+	    [ "$(cat "'$o'/g/names/$(printf "new\nline")")" = nl ] &&
+	    [ "$(cat "'$o'/g/names/$(printf "x\377y")")" = ff ] &&
+	    [ "$(cat "'$o'/g/names/$(printf "%0200d" 1)")" = long ]'
+done
+rm -rf out1 out2
