@@ -12,7 +12,7 @@ struct state {
 	struct pk_writer *w;
 	struct pk_chunk_stats *st;
 	uint8_t *buf;		/* capacity c->max + PK_RECORD_MAX_BYTES */
-	size_t len;
+	size_t start, len;	/* unchunked bytes are buf[start..start+len) */
 };
 
 static int
@@ -21,14 +21,30 @@ emit(struct state *s, size_t n)
 	uint8_t id[PK_ID_BYTES];
 	int r;
 
-	pk_hash_id(id, s->buf, n);
-	r = pk_writer_put2(s->w, PK_REC_CHUNK, 0, id, sizeof id, s->buf, n);
+	pk_hash_id(id, s->buf + s->start, n);
+	r = pk_writer_put2(s->w, PK_REC_CHUNK, 0, id, sizeof id,
+	    s->buf + s->start, n);
 	if (r < 0)
 		return r;
 	s->st->chunks++;
-	memmove(s->buf, s->buf + n, s->len - n);
+	s->start += n;
 	s->len -= n;
+	if (s->len == 0)
+		s->start = 0;
 	return 0;
+}
+
+/* Appends file bytes, moving what is left to the front only when they
+ * would not fit: bytes move at most once per max bytes chunked. */
+static void
+append(struct state *s, const uint8_t *p, size_t n)
+{
+	if (s->start + s->len + n > (size_t)s->c->max + PK_RECORD_MAX_BYTES) {
+		memmove(s->buf, s->buf + s->start, s->len);
+		s->start = 0;
+	}
+	memcpy(s->buf + s->start + s->len, p, n);
+	s->len += n;
 }
 
 /* Cuts while a full window is buffered, or everything when final. */
@@ -38,7 +54,7 @@ cut(struct state *s, int final)
 	int r;
 
 	while (s->len > 0 && (final || s->len >= s->c->max)) {
-		r = emit(s, pk_chunker_cut(s->c, s->buf, s->len));
+		r = emit(s, pk_chunker_cut(s->c, s->buf + s->start, s->len));
 		if (r < 0)
 			return r;
 	}
@@ -56,21 +72,18 @@ int
 pk_chunk_stream(struct pk_reader *r, struct pk_writer *w,
     const struct pk_chunker *c, struct pk_chunk_stats *st)
 {
-	struct state s = { c, w, st, NULL, 0 };
+	struct state s = { c, w, st, NULL, 0, 0 };
 	struct pk_record rec;
 	int n, e = 0;
 
 	memset(st, 0, sizeof *st);
-	/* The memmove in emit() is cheap next to hashing: at most max bytes
-	 * move per chunk of at least min bytes. */
 	s.buf = malloc((size_t)c->max + PK_RECORD_MAX_BYTES);
 	if (s.buf == NULL)
 		return -ENOMEM;
 	while ((n = pk_reader_next(r, &rec)) > 0) {
 		switch (rec.type) {
 		case PK_REC_DATA:
-			memcpy(s.buf + s.len, rec.data, rec.len);
-			s.len += rec.len;
+			append(&s, rec.data, rec.len);
 			st->bytes += rec.len;
 			e = cut(&s, 0);
 			break;
