@@ -77,16 +77,16 @@ short_options() {
 }
 
 check_options() {
-	page=$1 src=$2
+	page=$1 src=$2 name=${2#"$top"/}
 	syn=$(synopsis_src "$page")
 	shorts=$(short_options "$src" | tr -d ':')
-	long_options "$src" | while read -r name letter; do
-		if ! grep -q "Fl -$name\\([[:space:]]\\|\$\\)" "$page"; then
-			problem "$page" "option --$name of $src is not documented"
+	long_options "$src" | while read -r opt letter; do
+		if ! grep -q "Fl -$opt\\([[:space:]]\\|\$\\)" "$page"; then
+			problem "$page" "option --$opt of $name is not documented"
 		fi
-		case $name in help|version) continue ;; esac
+		case $opt in help|version) continue ;; esac
 		if printf '%s\n' "$syn" |
-		    grep -q "Fl -$name\\([[:space:]]\\|\$\\)"; then
+		    grep -q "Fl -$opt\\([[:space:]]\\|\$\\)"; then
 			continue
 		fi
 		if [ "$letter" != "-" ] && case $shorts in *"$letter"*) true ;;
@@ -96,14 +96,14 @@ check_options() {
 		then
 			continue
 		fi
-		problem "$page" "SYNOPSIS does not mention --$name of $src"
+		problem "$page" "SYNOPSIS does not mention --$opt of $name"
 	done
 	want=$(usage_text "$src")
 	have=$(synopsis_text "$page")
 	if [ -z "$want" ]; then
-		problem "$page" "no usage message found in $src"
+		problem "$page" "no usage message found in $name"
 	elif [ "$want" != "$have" ]; then
-		problem "$page" "SYNOPSIS differs from the usage message of $src"
+		problem "$page" "SYNOPSIS differs from the usage message of $name"
 		echo "  usage:    $want" >&2
 		echo "  SYNOPSIS: $have" >&2
 	fi
