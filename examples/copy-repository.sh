@@ -12,9 +12,11 @@
 #   -p file  the source's passphrase (else PK_PASSPHRASE, else a prompt)
 #   -P file  the destination's passphrase (likewise)
 #
-# Both repositories must exist; the destination may have other chunk sizes
-# and another passphrase, or no encryption.  Only chunks the destination
-# lacks are stored.  A copy keeps the snapshot's host and tags and gets the
+# Both repositories must exist; the destination may have another
+# passphrase, or no encryption.  Chunks are copied as they are, and only
+# those the destination lacks are stored: give both repositories the same
+# chunk sizes, or the copies will not share chunks with the destination's
+# own backups (pk-store warns).  A copy keeps the snapshot's host and tags and gets the
 # tag copy-of:ID (the first 12 digits of the source id), by which a later
 # run skips what is already there.  Its time is the time of the copy, so
 # "latest" in the destination is the snapshot copied last.
