@@ -53,3 +53,116 @@ gen_file() {
 pipeline_ok() {
 	bash -o pipefail -c "$*"
 }
+
+# --- Helpers of the pipeline tests t0200-t0899 (appended).
+
+# tree_list DIR: one sorted line per file under DIR: path, type, mode,
+# owner, size and link count (not for directories: the file system's),
+# mtime in ns, link target.  Newlines in names are shown as '\n'.  With
+# MAXPATH set, directories with a longer path are left out; with MAXFILE
+# set, other files too.
+tree_list() {
+	( cd "$1" && {
+		find . ! -type d -printf '%p\t%y %m %U:%G %s %n %T@ %l\0' |
+		    tree_maxlen "${MAXFILE:-0}"
+		find . -type d -printf '%p\t%y %m %U:%G %T@\0' |
+		    tree_maxlen "${MAXPATH:-0}"
+	} | awk 'BEGIN { RS = "\0" } { gsub("\n", "\\n"); print }' |
+	    LC_ALL=C sort )
+}
+
+# tree_maxlen N: the NUL-terminated lines of stdin whose path (up to a tab)
+# is at most N bytes long; all of them when N is 0.
+tree_maxlen() {
+	LC_ALL=C awk -v max="$1" 'BEGIN { RS = ORS = "\0" }
+	    { p = $0; sub("\t.*", "", p) } max == 0 || length(p) <= max'
+}
+
+# tree_sums DIR: the sha256 of every regular file under DIR (MAXFILE as
+# for tree_list), sorted by path.  Files beyond PATH_MAX are read from
+# their directory.
+tree_sums() {
+	( cd "$1" && find . -type f -print0 | tree_maxlen 4000 |
+	    tree_maxlen "${MAXFILE:-0}" | LC_ALL=C sort -z |
+	    xargs -0 -r sha256sum --
+	find . -type f -regextype posix-extended -regex '.{4001,}' \
+	    -execdir sha256sum {} \; -printf '%p\0' | tree_maxlen "${MAXFILE:-0}" |
+	    tr '\0' '\n' | paste - - | LC_ALL=C sort )
+}
+
+# tree_xattrs DIR: every user.* extended attribute under DIR, one a line.
+tree_xattrs() {
+	( cd "$1" && getfattr -R -h -d -m '^user\.' -e hex . 2>/dev/null |
+	    awk '/^# file: / { f = substr($0, 9); next }
+	        /=/ { print f " " $0 }' | LC_ALL=C sort )
+}
+
+# tree_diff A B: diff of two files, the first lines of it cut short.
+tree_diff() {
+	diff "$1" "$2" >"$S/.diff" && return 0
+	cut -c 1-160 "$S/.diff" | head -n 20
+	return 1
+}
+
+# same_tree A B: the trees A and B hold the same files with the same
+# contents and metadata (tree_list, tree_sums, tree_xattrs); the
+# differences are printed.
+same_tree() {
+	tree_list "$1" >"$S/.list.a" && tree_list "$2" >"$S/.list.b" &&
+	    tree_diff "$S/.list.a" "$S/.list.b" || return 1
+	tree_sums "$1" >"$S/.sum.a" && tree_sums "$2" >"$S/.sum.b" &&
+	    tree_diff "$S/.sum.a" "$S/.sum.b" || return 1
+	tree_xattrs "$1" >"$S/.xattr.a" && tree_xattrs "$2" >"$S/.xattr.b" &&
+	    tree_diff "$S/.xattr.a" "$S/.xattr.b"
+}
+
+# backup REPO PATH...: pk-walk PATH... | pk-chunk | pk-dedup | pk-store
+# REPO; the snapshot id in $S/id.  Fails, saying which, when a stage fails.
+backup() {
+	_r=$1; shift
+	{ pk-walk "$@"; echo $? >"$S/.st.walk"; } |
+	    { pk-chunk; echo $? >"$S/.st.chunk"; } |
+	    { pk-dedup; echo $? >"$S/.st.dedup"; } |
+	    pk-store "$_r" >"$S/id" || { echo "pk-store: exit $?"; return 1; }
+	for _s in walk chunk dedup; do
+		[ "$(cat "$S/.st.$_s")" = 0 ] ||
+		    { echo "pk-$_s: exit $(cat "$S/.st.$_s")"; return 1; }
+	done
+	grep -Eqx '[0-9a-f]{64}' "$S/id"
+}
+
+# only FILE PATTERN...: FILE has no line but those matching a PATTERN
+# (basic regular expressions); the others are shown, cut short.
+only() {
+	_f=$1; shift
+	printf '%s\n' "$@" >"$S/.patterns"
+	! grep -v -f "$S/.patterns" "$_f" | cut -c 1-160 | grep .
+}
+
+# status_of N COMMAND...: COMMAND exits with N (its output in $S/.so and
+# $S/.se for a later look).
+status_of() {
+	_want=$1; shift
+	"$@" >"$S/.so" 2>"$S/.se"
+	_got=$?
+	[ "$_got" -eq "$_want" ] && return 0
+	echo "exit $_got, want $_want"
+	cut -c 1-160 "$S/.se" | head -n 5
+	return 1
+}
+
+# restore REPO SNAPSHOT DIR: pk-cat REPO SNAPSHOT | GNU tar -x into DIR
+# (made); fails, saying why, unless both exit 0 and tar says nothing but
+# its warning about the pax keyword hdrcharset (names that are not UTF-8).
+restore() {
+	mkdir -p "$3" || return 1
+	{ pk-cat "$1" "$2" 2>"$S/.cat.err"; echo $? >"$S/.st.cat"; } |
+	    tar --xattrs --xattrs-include='*' --numeric-owner -xpf - -C "$3" \
+	    2>"$S/.tar.err"
+	_st=$?
+	[ "$(cat "$S/.st.cat")" = 0 ] ||
+	    { echo "pk-cat: exit $(cat "$S/.st.cat")"; head -n 5 "$S/.cat.err"; return 1; }
+	[ "$_st" = 0 ] ||
+	    { echo "tar: exit $_st"; cut -c 1-160 "$S/.tar.err" | head -n 5; return 1; }
+	only "$S/.tar.err" "unknown extended header keyword .hdrcharset."
+}

@@ -5,85 +5,12 @@
 # compared with the source byte for byte and metadata for metadata.
 . "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
 
-# listing DIR: one sorted line per file under DIR: path, type, mode,
-# owner, size and link count (not for directories: the file system's),
-# mtime in ns, link target.  Newlines in names are shown as '\n'.  With
-# MAXPATH set, directories whose path is longer are left out, and with
-# MAXFILE set, other files too.
-listing() {
-	( cd "$1" && {
-		find . ! -type d -printf '%p\t%y %m %U:%G %s %n %T@ %l\0' |
-		    maxlen "${MAXFILE:-0}"
-		find . -type d -printf '%p\t%y %m %U:%G %T@\0' |
-		    maxlen "${MAXPATH:-0}"
-	} | awk 'BEGIN { RS = "\0" } { gsub("\n", "\\n"); print }' |
-	    LC_ALL=C sort )
-}
-
-# maxlen N: NUL-terminated lines whose path (up to a tab) is at most N
-# bytes long; all of them when N is 0.
-maxlen() {
-	LC_ALL=C awk -v max="$1" 'BEGIN { RS = ORS = "\0" }
-	    { p = $0; sub("\t.*", "", p) } max == 0 || length(p) <= max'
-}
-
-# contents DIR: the sha256 of every regular file under DIR (MAXFILE as
-# for listing), sorted by path.  Files beyond PATH_MAX are read from their
-# directory.
-contents() {
-	( cd "$1" && find . -type f -print0 | maxlen 4000 | maxlen "${MAXFILE:-0}" |
-	    LC_ALL=C sort -z | xargs -0 -r sha256sum --
-	find . -type f -regextype posix-extended -regex '.{4001,}' \
-	    -execdir sha256sum {} \; -printf '%p\0' | maxlen "${MAXFILE:-0}" |
-	    tr '\0' '\n' | paste - - | LC_ALL=C sort )
-}
-
-# xattrs DIR: every user.* extended attribute under DIR, one per line.
-xattrs() {
-	( cd "$1" && getfattr -R -h -d -m '^user\.' -e hex . 2>/dev/null |
-	    awk '/^# file: / { f = substr($0, 9); next }
-	        /=/ { print f " " $0 }' | LC_ALL=C sort )
-}
-
-# differ A B: diff of two files, its lines cut short (paths are long here).
-differ() {
-	diff "$1" "$2" >"$S/diff" && return 0
-	cut -c 1-160 "$S/diff" | head -n 20
-	return 1
-}
-
-# same_tree A B: A and B hold the same files, with the same contents and
-# metadata; differences are printed.
-same_tree() {
-	listing "$1" >"$S/list.a" && listing "$2" >"$S/list.b" &&
-	    differ "$S/list.a" "$S/list.b" || return 1
-	contents "$1" >"$S/sum.a" && contents "$2" >"$S/sum.b" &&
-	    differ "$S/sum.a" "$S/sum.b" || return 1
-	xattrs "$1" >"$S/xattr.a" && xattrs "$2" >"$S/xattr.b" &&
-	    differ "$S/xattr.a" "$S/xattr.b"
-}
-
 # limited DIRMAX FILEMAX COMMAND...: COMMAND with MAXPATH and MAXFILE set
-# (ok runs it in a subshell).
+# (see tree_list in lib.sh; ok runs it in a subshell).
 limited() {
 	MAXPATH=$1 MAXFILE=$2
 	shift 2
 	"$@"
-}
-
-# backup REPO DIR...: backs up, the snapshot id in $S/id; fails when a
-# stage fails.
-backup() {
-	_r=$1; shift
-	{ pk-walk "$@"; echo $? >"$S/st.walk"; } |
-	    { pk-chunk; echo $? >"$S/st.chunk"; } |
-	    { pk-dedup; echo $? >"$S/st.dedup"; } |
-	    pk-store "$_r" >"$S/id" || return 1
-	for _s in walk chunk dedup; do
-		[ "$(cat "$S/st.$_s")" = 0 ] ||
-		    { echo "pk-$_s: exit $(cat "$S/st.$_s")"; return 1; }
-	done
-	grep -Eqx '[0-9a-f]{64}' "$S/id"
 }
 
 # gnu_x REPO SNAP DIR / bsd_x REPO SNAP DIR: pk-cat through GNU tar or
@@ -101,14 +28,6 @@ bsd_x() {
 	{ pk-cat "$1" "$2"; echo $? >"$S/st.cat"; } |
 	    LC_ALL=C.UTF-8 bsdtar --numeric-owner -xpf - -C "$3" 2>"$S/tar.err"
 	echo $? >"$S/st.tar"
-}
-
-# only FILE PATTERN...: FILE has no line but those matching a PATTERN
-# (basic regular expressions); others are shown, cut short.
-only() {
-	_f=$1; shift
-	printf '%s\n' "$@" >"$S/patterns"
-	! grep -v -f "$S/patterns" "$_f" | cut -c 1-160 | grep .
 }
 
 # extracted: pk-cat and tar both exited 0 and tar said nothing but
