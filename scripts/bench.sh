@@ -1,0 +1,829 @@
+#!/bin/sh
+# bench.sh: measures pk against restic, borg and casync on the same data, in
+# the same run, and the machine's ceiling for pk's pipeline.
+#
+# usage: scripts/bench.sh    (run by `make bench` after the build)
+#
+# It builds its datasets deterministically in a scratch directory: a copy of
+# parts of /usr (the real tree), a few large files from tests/gen (text that
+# compresses, noise that does not), and, for the changed-tree backup, the
+# same tree with about 1% of its files modified in place, 0.5% removed and
+# 0.5% added.  Each tool backs up the same tree at the same path, so every
+# file cache sees unchanged files unchanged.  The data stays warm in the page
+# cache; tools alternate within each repetition; the short cases are the
+# median of BENCH_RUNS repetitions.  A peer that is not installed is 'n/a'
+# (`make bench-deps` installs them); a command that exits non-zero is
+# 'failed', and its log is kept.  Results: one table on standard output,
+# BENCH_DIR/results-DATE.md and BENCH_DIR/latest.md.
+#
+# Environment:
+#   BENCH_DIR    scratch directory (default ./bench), emptied on each run
+#                except for earlier results-*.md
+#   BENCH_QUICK  1: a small dataset (about 100 MB), to test the benchmark
+#   BENCH_SIZE   size cap of the tree copied from /usr (default 1500M)
+#   BENCH_BIG    size of each of the three large files (default 200M)
+#   BENCH_SCALE  the 1x of the scale test, 4x and 16x follow (default 256M)
+#   BENCH_RUNS   repetitions of the short cases (default 3)
+#   BENCH_SRC    the directories copied (default /usr/bin /usr/include
+#                /usr/lib/*-linux-gnu* /usr/share, those that exist)
+#   BENCH_TOOLS  the tools compared (default: pk restic borg casync)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$top/bin:$PATH
+export PATH
+LC_ALL=C
+export LC_ALL
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+say() {
+	echo "bench: $*" >&2
+}
+
+# q ARG: ARG quoted for the shell, when it needs it.
+q() {
+	case $1 in
+	*[!A-Za-z0-9_./:=+@%,-]* | '') printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")" ;;
+	*) printf %s "$1" ;;
+	esac
+}
+
+# bytes_of SIZE: 1500M, 2G, 64K or plain bytes, in bytes.
+bytes_of() {
+	awk -v s="$1" 'BEGIN {
+		n = s + 0; u = substr(s, length(s)); m = 1
+		if (u == "K" || u == "k") m = 1024
+		if (u == "M" || u == "m") m = 1048576
+		if (u == "G" || u == "g") m = 1073741824
+		if (n <= 0) exit 1
+		printf "%.0f\n", n * m }' || die "$1: not a size"
+}
+
+# calc EXPRESSION: evaluates a floating-point expression with awk.
+calc() {
+	awk "BEGIN { print $* }"
+}
+
+# --- configuration ----------------------------------------------------------
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	quick=1
+	size=$(bytes_of "${BENCH_SIZE:-64M}")
+	big=$(bytes_of "${BENCH_BIG:-8M}")
+	scale=$(bytes_of "${BENCH_SCALE:-8M}")
+else
+	quick=0
+	size=$(bytes_of "${BENCH_SIZE:-1500M}")
+	big=$(bytes_of "${BENCH_BIG:-200M}")
+	scale=$(bytes_of "${BENCH_SCALE:-256M}")
+fi
+runs=${BENCH_RUNS:-3}
+case $runs in '' | *[!0-9]* | 0) die "BENCH_RUNS=$runs: need a number of runs" ;; esac
+B=${BENCH_DIR:-$PWD/bench}
+mkdir -p "$B" || die "$B: cannot create it"
+B=$(cd -P "$B" && pwd -P) || die "$B: cannot enter it"
+case $B in
+/ | /usr | /usr/* | "$top") die "BENCH_DIR=$B: pick a scratch directory" ;;
+esac
+src=
+for d in ${BENCH_SRC:-/usr/bin /usr/include /usr/lib/*-linux-gnu* /usr/share}; do
+	[ -d "$d" ] && src="$src $d"
+done
+[ -n "$src" ] || die "none of the source directories exists (BENCH_SRC)"
+TIME=/usr/bin/time
+[ -x $TIME ] && $TIME -f %M true 2>/dev/null ||
+	die "GNU time is needed as $TIME (make bench-deps installs it)"
+gen=$top/tests/gen
+if [ ! -x "$gen" ] || [ "$top/tests/gen.c" -nt "$gen" ]; then
+	make -s -C "$top" tests/gen >&2 || die "cannot build tests/gen"
+fi
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat; do
+	[ -x "$top/bin/$t" ] || die "$top/bin/$t is not built (run make)"
+done
+ncpu=$(nproc)
+
+tools= have=
+for t in ${BENCH_TOOLS:-pk restic borg casync}; do
+	case $t in
+	pk) tools="$tools pk" ;;
+	restic | borg | casync) tools="$tools $t"
+		command -v "$t" >/dev/null 2>&1 && have="$have $t" ;;
+	*) die "BENCH_TOOLS: $t: not one of pk restic borg casync" ;;
+	esac
+done
+case " $tools " in *" pk "*) ;; *) die "BENCH_TOOLS must include pk" ;; esac
+have=" pk $have "
+
+# Everything the tools write stays in the scratch directory: their caches
+# (restic, borg) and key material live under $B/home.
+W=$B/work
+L=$B/logs
+rm -rf "$B/tree" "$B/big" "$W" "$L" "$B/repo" "$B/restore" "$B/home" ||
+	die "$B: cannot empty it"
+mkdir -p "$W" "$L" "$B/repo" "$B/restore" "$B/home" || die "$B: cannot fill it"
+HOME=$B/home
+XDG_CACHE_HOME=$B/home/.cache
+PK_PASSPHRASE=bench
+RESTIC_PASSWORD=bench
+RESTIC_CACHE_DIR=$B/home/.cache/restic
+BORG_PASSPHRASE=bench
+BORG_BASE_DIR=$B/home
+BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+export HOME XDG_CACHE_HOME PK_PASSPHRASE RESTIC_PASSWORD RESTIC_CACHE_DIR \
+	BORG_PASSPHRASE BORG_BASE_DIR BORG_RELOCATED_REPO_ACCESS_IS_OK
+started=$(date +%s)
+
+# --- measuring --------------------------------------------------------------
+
+# measure ID STAGE...: runs the stages (shell command lines) as one pipeline
+# in $mdir, each under GNU time, and appends to $L/ID.res one line: wall
+# seconds, peak RSS in KiB (the largest stage), CPU seconds (user + system,
+# summed over the stages); or 'failed' when a stage exits non-zero, is
+# killed, or the check in $mcheck (a command line) fails afterwards.  A stage
+# written @COMMAND runs untimed and is not counted (a data source).  Each
+# stage's own figures go to $L/ID.stages, its messages to $L/ID.err.
+mdir=$B
+mcheck=
+measure() {
+	_id=$1
+	shift
+	_n=0 _cmd=
+	rm -f "$L/$_id".t*
+	for _s; do
+		_n=$((_n + 1))
+		case $_s in
+		@*) _s=${_s#@}; : >"$L/$_id.t$_n.skip" ;;
+		*) _s="$TIME -f '%e %M %U %S %x' -o $(q "$L/$_id.t$_n") $_s" ;;
+		esac
+		_cmd="${_cmd:+$_cmd | }$_s"
+	done
+	echo "+ $*" >>"$L/$_id.err"
+	_t0=$(date +%s.%N)
+	(cd "$mdir" && eval "$_cmd") >"$L/$_id.out" 2>>"$L/$_id.err"
+	_t1=$(date +%s.%N)
+	_ok=1 _i=1
+	: >"$L/$_id.stages"
+	while [ $_i -le $_n ]; do
+		_f=$L/$_id.t$_i
+		if [ -e "$_f.skip" ]; then
+			:
+		elif [ ! -s "$_f" ] || grep -q 'terminated by signal' "$_f" ||
+			[ "$(tail -n 1 "$_f" | awk '{ print $5 }')" != 0 ]; then
+			_ok=0
+			echo "$_i failed" >>"$L/$_id.stages"
+		else
+			tail -n 1 "$_f" | awk -v i=$_i '{ print i, $1, $2, $3 + $4 }' \
+				>>"$L/$_id.stages"
+		fi
+		_i=$((_i + 1))
+	done
+	if [ $_ok = 1 ] && [ -n "$mcheck" ] && ! (cd "$mdir" && eval "$mcheck") \
+		>>"$L/$_id.err" 2>&1; then
+		echo "check failed: $mcheck" >>"$L/$_id.err"
+		_ok=0
+	fi
+	if [ $_ok = 1 ]; then
+		awk -v t0="$_t0" -v t1="$_t1" '
+			$2 == "failed" { next }
+			{ if ($3 > rss) rss = $3; cpu += $4 }
+			END { printf "%.3f %d %.2f\n", t1 - t0, rss, cpu }' \
+			"$L/$_id.stages" >>"$L/$_id.res"
+		set -- $(tail -n 1 "$L/$_id.res")
+		say "$_id: $1 s, peak RSS $(($2 / 1024)) MiB, CPU $3 s"
+	else
+		echo failed >>"$L/$_id.res"
+		echo "$_id" >>"$L/failures"
+		say "$_id: FAILED (see $L/$_id.err)"
+	fi
+	mcheck=
+	return 0
+}
+
+# rotate N WORD...: the words, starting with the (N mod count)th, so that no
+# tool always runs first.
+rotate() {
+	_k=$1
+	shift
+	_c=$#
+	_k=$((_k % _c))
+	_out=
+	_i=0
+	for _w; do
+		[ $_i -ge $_k ] && _out="$_out $_w"
+		_i=$((_i + 1))
+	done
+	_i=0
+	for _w; do
+		[ $_i -lt $_k ] && _out="$_out $_w"
+		_i=$((_i + 1))
+	done
+	echo $_out
+}
+
+installed() {
+	case $have in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# fsum DIR: "FILES BYTES" of the regular files under DIR, counting each name.
+fsum() {
+	find "$1" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { print n + 0, s + 0 }'
+}
+
+# dsize DIR...: the bytes of the regular files under DIR, a hard-linked file
+# once: the data a backup reads.
+dsize() {
+	find "$@" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { print s + 0 }'
+}
+
+# --- the tools --------------------------------------------------------------
+# Each repository lives in $B/repo/SET/TOOL; casync's is a chunk store and its
+# indexes side by side.
+
+repo() {
+	echo "$B/repo/$1/$2"
+}
+
+init_repo() { # TOOL SET
+	_r=$(repo "$2" "$1")
+	mkdir -p "$(dirname "$_r")"
+	case $1 in
+	pk) pk-store --init "$_r" ;;
+	restic) restic init -q -r "$_r" ;;
+	borg) borg init --encryption=repokey-blake2 "$_r" ;;
+	casync) mkdir -p "$_r" ;;
+	esac >>"$L/init.log" 2>&1 || {
+		say "$1: cannot create a repository in $_r (see $L/init.log)"
+		return 1
+	}
+}
+
+# backup TOOL SET ID NAME PATH: backs up PATH as snapshot NAME.
+backup() {
+	_r=$(q "$(repo "$2" "$1")")
+	case $1 in
+	pk) measure "$3" "pk-walk $(q "$5")" "pk-chunk -r $_r" "pk-dedup -r $_r" \
+		"pk-store $_r" ;;
+	restic) measure "$3" "restic -r $_r backup -q $(q "$5")" ;;
+	borg) measure "$3" "borg create $_r::$4 $(q "$5")" ;;
+	casync) measure "$3" "casync make --store=$_r/default.castr $_r/$4.caidx $(q "$5")" ;;
+	esac
+}
+
+# backup_stdin TOOL SET ID NAME STAGE: backs up what STAGE writes, as one file.
+backup_stdin() {
+	_r=$(q "$(repo "$2" "$1")")
+	case $1 in
+	pk) measure "$3" "$5" "pk-walk --name $4 -" "pk-chunk -r $_r" \
+		"pk-dedup -r $_r" "pk-store $_r" ;;
+	restic) measure "$3" "$5" "restic -r $_r backup -q --stdin --stdin-filename $4" ;;
+	borg) measure "$3" "$5" "borg create --stdin-name $4 $_r::$4 -" ;;
+	casync) ;; # casync make reads files and directories, not a pipe
+	esac
+}
+
+# restore TOOL SET ID NAME DIR: restores snapshot NAME (pk, restic: the
+# latest) into the empty directory DIR.
+restore() {
+	_r=$(q "$(repo "$2" "$1")")
+	_d=$(q "$5")
+	case $1 in
+	pk) measure "$3" "pk-cat $_r latest" "tar -xpf - -C $_d" ;;
+	restic) measure "$3" "restic -r $_r restore -q latest --target $_d" ;;
+	borg) mdir=$5 measure "$3" "borg extract $_r::$4"; mdir=$B ;;
+	casync) measure "$3" "casync extract --store=$_r/default.castr $_r/$4.caidx $_d" ;;
+	esac
+}
+
+# restore_one TOOL SET ID NAME PATH OUT: restores the file at absolute PATH
+# of snapshot NAME into the file OUT (casync: into the directory OUT.d).
+restore_one() {
+	_r=$(q "$(repo "$2" "$1")")
+	_o=$(q "$6")
+	case $1 in
+	pk) measure "$3" "pk-cat $_r latest:$(q "$5") >$_o" ;;
+	restic) measure "$3" "restic -r $_r dump -q latest $(q "$5") >$_o" ;;
+	borg) measure "$3" "borg extract --stdout $_r::$4 $(q "${5#/}") >$_o" ;;
+	casync) measure "$3" "casync extract --store=$_r/default.castr $_r/$4.caidx $(q "$6.d") $(q "${5#"$B"/tree/}")" ;;
+	esac
+}
+
+version_of() {
+	case $1 in
+	pk) pk-store --version 2>&1 | head -n 1 ;;
+	restic) restic version 2>&1 | awk '{ print $1, $2 }' ;;
+	borg) borg --version 2>&1 ;;
+	casync) casync --version 2>&1 ;;
+	esac
+}
+
+# --- datasets ---------------------------------------------------------------
+
+say "scratch directory $B; tools:$tools (installed:$have)"
+say "building the tree: up to $((size / 1048576)) MiB of$src"
+# Every regular file of the sources in name order, sampled evenly until the
+# size cap (a file is taken while the bytes taken stay within the cap's share
+# of the bytes seen); links and other entries sampled in the same share by
+# count; then the directories that lead to what was taken.
+find $src -xdev \( -type f ! -readable \) -prune -o \
+	\( -type d ! \( -readable -executable \) \) -prune -o -printf '%p\t%y\t%s\n' 2>/dev/null |
+	sort >"$W/source.list"
+awk -F '\t' -v cap="$size" '
+	NF != 3 { next }
+	FNR == 1 { pass++ }
+	pass == 1 { if ($2 == "f") total += $3; next }
+	pass == 2 {
+		if (!started) { r = total > 0 ? cap / total : 1; started = 1 }
+		if ($2 == "d") next
+		if ($2 == "f") {
+			seen += $3
+			if (taken + $3 > seen * r) next
+			taken += $3
+		} else {
+			nseen++
+			if (ntaken + 1 > nseen * r) next
+			ntaken++
+		}
+		want[$1] = 1
+		p = $1
+		while (sub(/\/[^\/]*$/, "", p) && p != "")
+			want[p] = 1
+		next
+	}
+	want[$1] { print substr($1, 2) }
+' "$W/source.list" "$W/source.list" "$W/source.list" >"$W/tree.list"
+mkdir "$B/tree" || die "$B/tree: cannot create it"
+tar -C / --no-recursion --verbatim-files-from -cf - -T "$W/tree.list" 2>"$L/copy.err" |
+	tar -xpf - -C "$B/tree" 2>>"$L/copy.err"
+[ -s "$L/copy.err" ] && say "some files could not be copied (see $L/copy.err)"
+set -- $(fsum "$B/tree")
+tree_files=$1
+tree_sum=$2
+tree_bytes=$(dsize "$B/tree")
+[ "$tree_files" -gt 0 ] || die "the tree is empty"
+say "tree: $tree_files files, $((tree_bytes / 1000000)) MB"
+
+mkdir "$B/big" || die "$B/big: cannot create it"
+"$gen" "$big" 1 text >"$B/big/text-1" &&
+	"$gen" "$big" 2 text >"$B/big/text-2" &&
+	"$gen" "$big" 3 >"$B/big/random" || die "cannot write the large files"
+big_bytes=$(dsize "$B/big")
+say "large files: 3 x $((big / 1000000)) MB"
+
+# The file restored alone: the first in name order of 1 to 8 MiB, else the
+# largest.
+one=$(find "$B/tree" -type f -size +1024k -size -8193k | sort | sed -n 1p)
+[ -n "$one" ] ||
+	one=$(find "$B/tree" -type f -printf '%s %p\n' | sort -k1,1nr -k2 | sed -n '1s/^[0-9]* //p')
+one_bytes=$(stat -c %s "$one")
+say "single file: ${one#"$B"/} ($one_bytes bytes)"
+
+# Read everything once so that every tool starts from a warm page cache.
+tar -cf - -C "$B" tree big | cat >/dev/null
+
+for t in $tools; do
+	installed $t || continue
+	init_repo $t tree || echo "$t.init" >>"$L/failures"
+done
+
+# --- backups and restores of the tree ---------------------------------------
+
+say "first backup of the tree"
+for t in $tools; do
+	installed $t && backup $t tree $t.first first "$B/tree"
+done
+
+say "re-backup of the unchanged tree, $runs runs"
+i=1
+while [ $i -le "$runs" ]; do
+	for t in $(rotate $i $tools); do
+		installed $t && backup $t tree $t.again again-$i "$B/tree"
+	done
+	i=$((i + 1))
+done
+last=again-$runs
+
+say "single-file restore, $runs runs"
+i=1
+while [ $i -le "$runs" ]; do
+	for t in $(rotate $i $tools); do
+		installed $t || continue
+		o=$B/restore/one-$t
+		rm -rf "$o" "$o.d"
+		case $t in
+		casync) mcheck="cmp $(q "$o.d/$(basename "$one")") $(q "$one")" ;;
+		*) mcheck="cmp $(q "$o") $(q "$one")" ;;
+		esac
+		restore_one $t tree $t.one $last "$one" "$o"
+		rm -rf "$o" "$o.d"
+	done
+	i=$((i + 1))
+done
+
+say "full restore of the tree"
+for t in $tools; do
+	installed $t || continue
+	d=$B/restore/$t
+	rm -rf "$d"
+	mkdir -p "$d"
+	mcheck="[ \"\$(fsum $(q "$d"))\" = '$tree_files $tree_sum' ]"
+	restore $t tree $t.restore $last "$d"
+	rm -rf "$d"
+done
+
+# --- the changed tree -------------------------------------------------------
+
+say "changing the tree: 1% of files modified in place, 0.5% removed, 0.5% added"
+find "$B/tree" -type f | sort >"$W/v1.files"
+awk 'NR % 100 == 1' "$W/v1.files" >"$W/modified"
+awk 'NR % 200 == 51' "$W/v1.files" >"$W/removed"
+awk 'NR % 200 == 151' "$W/v1.files" >"$W/added"
+n=0
+while IFS= read -r f; do
+	n=$((n + 1))
+	m=$(stat -c %a "$f")
+	[ -w "$f" ] || chmod u+w "$f"
+	"$gen" "$(stat -c %s "$f")" "$((1000 + n))" >"$f" || die "$f: cannot modify it"
+	chmod "$m" "$f"
+done <"$W/modified"
+while IFS= read -r f; do
+	rm -f "$f" || die "$f: cannot remove it"
+done <"$W/removed"
+while IFS= read -r f; do
+	n=$((n + 1))
+	"$gen" "$(stat -c %s "$f")" "$((1000 + n))" text >"$f.new" || die "$f.new: cannot write it"
+done <"$W/added"
+tree2_bytes=$(dsize "$B/tree")
+tar2_bytes=$(tar -cf - -C "$B" tree | wc -c)
+say "changed tree: $(wc -l <"$W/modified") modified, $(wc -l <"$W/removed") removed, $(wc -l <"$W/added") added"
+
+say "backup of the changed tree"
+for t in $tools; do
+	installed $t && backup $t tree $t.changed changed "$B/tree"
+done
+
+for t in $tools; do
+	installed $t || continue
+	r=$(repo tree $t)
+	[ -d "$r" ] && du -s -B1 "$r" | cut -f1 >"$L/$t.size.res"
+done
+
+say "tar stream piped in"
+for t in $tools; do
+	installed $t && backup_stdin $t tree $t.tar tree.tar "tar -cf - -C $(q "$B") tree"
+done
+if installed pk; then
+	pk-index --json "$(repo tree pk)" >"$W/pk-snapshots.json" 2>>"$L/pk-index.err" ||
+		echo pk.index >>"$L/failures"
+	pk_chunks=$(grep -o '"new_chunks":[0-9]*' "$W/pk-snapshots.json" |
+		awk -F: '{ s += $2 } END { print s + 0 }')
+	pk_index_bytes=$(stat -c %s "$(repo tree pk)/chunkindex" 2>/dev/null || echo 0)
+fi
+
+# --- the large files --------------------------------------------------------
+
+say "large files: backup and restore"
+for t in $tools; do
+	installed $t || continue
+	init_repo $t big || { echo "$t.init" >>"$L/failures"; continue; }
+	backup $t big $t.bigbackup first "$B/big"
+	du -s -B1 "$(repo big $t)" | cut -f1 >"$L/$t.bigsize.res"
+done
+for t in $tools; do
+	installed $t || continue
+	d=$B/restore/$t
+	rm -rf "$d"
+	mkdir -p "$d"
+	mcheck="[ \"\$(fsum $(q "$d"))\" = '3 $big_bytes' ]"
+	restore $t big $t.bigrestore first "$d"
+	rm -rf "$d"
+done
+
+# --- the machine's ceiling for pk -------------------------------------------
+# Single-core cost per byte of each piece of work pk's pipeline does.
+
+say "ceiling: cost of each primitive on one core"
+tq=$(q "$B")
+measure prim.read "tar -cf - -C $tq tree" "wc -c"
+tar_bytes=$(cat "$L/prim.read.out" 2>/dev/null)
+tar_bytes=${tar_bytes:-0}
+measure prim.zstd "tar -cf - -C $tq tree" "zstd -3 -T1 -c" "wc -c"
+zstd_bytes=$(cat "$L/prim.zstd.out" 2>/dev/null)
+zstd_bytes=${zstd_bytes:-0}
+# A pipe hop: cat FILE... | cat, less cat FILE... >/dev/null, over at least
+# 1 GiB (64 MiB quick).
+k=$(((quick ? 67108864 : 1073741824) / big + 1))
+files=
+i=0
+while [ $i -lt $k ]; do files="$files big/random"; i=$((i + 1)); done
+hop_bytes=$((k * big))
+measure prim.cat0 "cat $files >/dev/null"
+measure prim.cat1 "cat $files" "cat >/dev/null"
+measure prim.walk "pk-walk $tq/tree >$(q "$W/walk.stream")"
+walk_bytes=$(stat -c %s "$W/walk.stream")
+measure prim.chunk "pk-chunk <$(q "$W/walk.stream") >$(q "$W/chunk.stream")"
+chunk_bytes=$(stat -c %s "$W/chunk.stream")
+measure prim.dedup "pk-dedup <$(q "$W/chunk.stream") >/dev/null"
+for l in 0 3; do
+	pk-store --init "$W/r$l" >>"$L/init.log" 2>&1
+	measure prim.store$l "pk-store -j 1 -l $l $(q "$W/r$l") <$(q "$W/chunk.stream")"
+	rm -rf "$W/r$l"
+done
+rm -f "$W/walk.stream" "$W/chunk.stream"
+dd_bytes=$((big < 268435456 ? big : 268435456))
+measure prim.write "dd if=big/random of=$(q "$W/dd") bs=1M count=$((dd_bytes / 1048576)) conv=fsync status=none"
+dd_bytes=$(($(stat -c %s "$W/dd" 2>/dev/null || echo 0)))
+rm -f "$W/dd"
+# openssl speed: thousands of bytes per second, on 1 MiB buffers.
+speed() {
+	openssl speed -seconds "$((quick ? 1 : 3))" -bytes 1048576 -evp "$1" 2>/dev/null |
+		tail -n 1 | awk '{ v = $NF; sub(/k$/, "", v); if (v + 0 > 0) print v * 1000 }'
+}
+sha_rate=$(speed sha256)
+aead_rate=$(speed chacha20-poly1305)
+
+# --- scale ------------------------------------------------------------------
+
+say "scale: $((scale / 1048576)) MiB, 4x and 16x, generated data piped in"
+for m in 1 4 16; do
+	for t in $(rotate $m $tools); do
+		installed $t || continue
+		[ $t = casync ] && continue
+		rm -rf "$(repo scale $t)"
+		init_repo $t scale || { echo "$t.init" >>"$L/failures"; continue; }
+		backup_stdin $t scale $t.scale$m data "@$(q "$gen") $((m * scale)) $((50 + m))"
+		if [ $t = pk ]; then
+			c=$(pk-index --json "$(repo scale pk)" 2>>"$L/pk-index.err" |
+				grep -o '"new_chunks":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }')
+			echo "$c $(stat -c %s "$(repo scale pk)/chunkindex" 2>/dev/null || echo 0)" \
+				>"$L/pk.scale$m.index"
+		fi
+		rm -rf "$(repo scale $t)"
+	done
+done
+
+# --- the report -------------------------------------------------------------
+
+# stat_of ID FIELD: the median of FIELD (1 wall, 2 RSS KiB, 3 CPU) over the
+# runs of ID; 'failed' if any run failed; 'n/a' if it never ran.
+stat_of() {
+	[ -s "$L/$1.res" ] || { echo n/a; return; }
+	grep -q failed "$L/$1.res" && { echo failed; return; }
+	awk -v f="$2" '{ print $f }' "$L/$1.res" | sort -g |
+		awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# value TOOL CASE KIND [BYTES]: one cell's number, or n/a, or failed.
+#   rate: BYTES / wall in MB/s; s: wall seconds; ms: wall milliseconds;
+#   rss: peak RSS in MB; cpu: CPU seconds; size: stored bytes in MB.
+value() {
+	installed $1 || { echo n/a; return; }
+	case $3 in
+	rate) v=$(stat_of $1.$2 1) ;;
+	s | ms) v=$(stat_of $1.$2 1) ;;
+	rss) v=$(stat_of $1.$2 2) ;;
+	cpu) v=$(stat_of $1.$2 3) ;;
+	size) v=$(cat "$L/$1.$2.res" 2>/dev/null || echo n/a) ;;
+	esac
+	case $v in n/a | failed) echo $v; return ;; esac
+	case $3 in
+	rate) calc "$v > 0 ? $4 / 1e6 / $v : 0" ;;
+	s | cpu) echo "$v" ;;
+	ms) calc "$v * 1000" ;;
+	rss) calc "$v * 1024 / 1e6" ;;
+	size) calc "$v / 1e6" ;;
+	esac
+}
+
+fmt() {
+	case $1 in
+	n/a | failed) echo "$1" ;;
+	*) awk -v v="$1" -v u="$2" 'BEGIN {
+		if (v >= 100) f = "%.0f"; else if (v >= 10) f = "%.1f"; else f = "%.2f"
+		printf f " %s\n", v, u }' ;;
+	esac
+}
+
+# row LABEL CASE KIND UNIT [BYTES]: one table row, with pk's ratio to each
+# peer: how many times better pk does (higher rate; lower time, memory, CPU,
+# size); below 1 the peer does better.
+row() {
+	_line="| $1 |"
+	_pk=$(value pk $2 $3 ${5:-})
+	_ratios=
+	for _t in $tools; do
+		_v=$(value $_t $2 $3 ${5:-})
+		_line="$_line $(fmt "$_v" "$4") |"
+		[ $_t = pk ] && continue
+		case $_pk$_v in *n/a* | *failed*) continue ;; esac
+		_x=$(awk -v a="$_pk" -v b="$_v" -v k="$3" 'BEGIN {
+			if (k == "rate") { n = a; d = b } else { n = b; d = a }
+			if (d <= 0 || n <= 0) exit
+			x = n / d; printf(x >= 10 ? "%.0fx" : x >= 1 ? "%.1fx" : "%.2fx", x) }')
+		[ -n "$_x" ] && _ratios="${_ratios:+$_ratios, }$_x $_t"
+	done
+	echo "$_line ${_ratios:-—} |"
+}
+
+mb() {
+	calc "$1 / 1e6" | awk '{ printf "%.0f", $1 }'
+}
+
+# cost ID STAGE BYTES: nanoseconds of CPU per byte of that stage of ID.
+cost() {
+	awk -v s="$2" -v b="$3" '$1 == s && $2 != "failed" && b > 0 { printf "%.3f\n", $4 * 1e9 / b }' \
+		"$L/$1.stages" 2>/dev/null
+}
+
+stamp=$(date +%Y%m%d-%H%M%S)
+out=$B/results-$stamp.md
+{
+	echo "# pk benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	[ $quick = 1 ] && echo "**Quick mode (BENCH_QUICK=1): a small dataset; the figures test the benchmark, not the tools.**" && echo
+	echo "Data: a copy of$src, $tree_files files, $(mb $tree_bytes) MB (apparent size);"
+	echo "three large files of $(mb $big) MB (two of text from tests/gen, one of noise);"
+	echo "the changed tree: $(wc -l <"$W/modified") files modified in place, $(wc -l <"$W/removed") removed, $(wc -l <"$W/added") added"
+	echo "($(mb $tree2_bytes) MB); single file: $(mb $one_bytes) MB.  Warm page cache; tools alternate;"
+	echo "re-backup and single-file restore are the median of $runs runs; peak RSS is the largest stage of a"
+	echo "pipeline, CPU the user + system seconds of all its stages."
+	echo
+	printf '| measure |'
+	for t in $tools; do printf ' %s |' $t; done
+	echo ' pk vs peers |'
+	printf '| --- |'
+	for t in $tools; do printf ' ---: |'; done
+	echo ' --- |'
+	row "first backup, tree" first rate MB/s $tree_bytes
+	row "  peak RSS" first rss MB
+	row "  CPU" first cpu s
+	row "re-backup, unchanged tree" again s s
+	row "  peak RSS" again rss MB
+	row "  CPU" again cpu s
+	row "backup of the changed tree" changed s s
+	row "  peak RSS" changed rss MB
+	row "  CPU" changed cpu s
+	row "full restore, tree" restore rate MB/s $tree_bytes
+	row "  peak RSS" restore rss MB
+	row "  CPU" restore cpu s
+	row "single-file restore" one ms ms
+	row "  peak RSS" one rss MB
+	row "tar stream piped in" tar rate MB/s $tar2_bytes
+	row "  peak RSS" tar rss MB
+	row "  CPU" tar cpu s
+	row "repository after the three backups" size size MB
+	row "first backup, large files" bigbackup rate MB/s $big_bytes
+	row "  peak RSS" bigbackup rss MB
+	row "  CPU" bigbackup cpu s
+	row "full restore, large files" bigrestore rate MB/s $big_bytes
+	row "repository, large files" bigsize size MB
+	echo
+	echo "pk vs peers: how many times better pk does (higher MB/s; lower time, memory, CPU, size); below 1x the peer does better."
+	echo "n/a: not installed, or no such mode (casync make reads no pipe).  Repository sizes are on disk (du), without the"
+	echo "local caches of restic and borg.  Commands: pk-walk | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, zstd -l 3);"
+	echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
+	echo "casync make / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
+	echo
+
+	if installed pk && [ -s "$L/pk.first.stages" ]; then
+		echo "## pk stage by stage, first backup of the tree"
+		echo
+		echo "| stage | CPU s | ns/byte | peak RSS MB |"
+		echo "| --- | ---: | ---: | ---: |"
+		i=1
+		for s in pk-walk pk-chunk pk-dedup pk-store; do
+			awk -v s=$i -v n=$s -v b=$tree_bytes '$1 == s {
+				if ($2 == "failed") print "| " n " | failed | | |"
+				else printf "| %s | %.2f | %.2f | %.0f |\n", n, $4, $4 * 1e9 / b, $3 * 1024 / 1e6 }' \
+				"$L/pk.first.stages"
+			i=$((i + 1))
+		done
+		echo
+	fi
+
+	echo "## The machine's ceiling for pk"
+	echo
+	echo "Single-core cost per byte of each piece of work, on this data (ns/byte of CPU, and the MB/s one core"
+	echo "would reach)."
+	echo
+	echo "| primitive | how | ns/byte | MB/s on one core |"
+	echo "| --- | --- | ---: | ---: |"
+	c_read=$(cost prim.read 1 "$tree_bytes")
+	c_zstd=$(cost prim.zstd 2 "$tar_bytes")
+	c_cat0=$(cost prim.cat0 1 "$hop_bytes")
+	c_cat1=$(awk -v b=$hop_bytes '$2 != "failed" { c += $4 } END { if (b > 0) printf "%.3f\n", c * 1e9 / b }' "$L/prim.cat1.stages")
+	c_hop=$(calc "(${c_cat1:-0} - ${c_cat0:-0}) > 0.001 ? ${c_cat1:-0} - ${c_cat0:-0} : 0.001")
+	c_walk=$(cost prim.walk 1 "$tree_bytes")
+	c_chunk=$(cost prim.chunk 1 "$tree_bytes")
+	c_dedup=$(cost prim.dedup 1 "$tree_bytes")
+	c_store0=$(cost prim.store0 1 "$tree_bytes")
+	c_store3=$(cost prim.store3 1 "$tree_bytes")
+	c_sha=$([ -n "$sha_rate" ] && calc "1e9 / $sha_rate")
+	c_aead=$([ -n "$aead_rate" ] && calc "1e9 / $aead_rate")
+	w_wall=$(stat_of prim.write 1)
+	ratio=$(calc "${zstd_bytes:-0} > 0 ? $tar_bytes / $zstd_bytes : 1")
+	prow() {
+		if [ -n "$3" ]; then
+			awk -v c="$3" -v a="$1" -v h="$2" 'BEGIN {
+				printf "| %s | %s | %.2f | %.0f |\n", a, h, c, c > 0 ? 1000 / c : 0 }'
+		else
+			echo "| $1 | $2 | failed | |"
+		fi
+	}
+	prow "read" "tar -c of the tree, tar's CPU" "$c_read"
+	prow "pipe hop" "cat \| cat, less cat" "$c_hop"
+	prow "chunking + id hash" "pk-chunk on a saved pk-walk stream" "$c_chunk"
+	prow "id hash" "openssl speed -evp sha256, 1 MiB" "$c_sha"
+	prow "zstd -3" "zstd -3 -T1 of a tar of the tree (ratio $(printf %.2f "$ratio"))" "$c_zstd"
+	prow "AEAD" "openssl speed -evp chacha20-poly1305, 1 MiB" "$c_aead"
+	case $w_wall in
+	n/a | failed) echo "| write | dd with fsync | failed | |" ;;
+	*) awk -v b=$dd_bytes -v w="$w_wall" 'BEGIN { printf "| write | dd of %d MiB with fsync (wall) | %.2f | %.0f |\n", b / 1048576, w * 1e9 / b, b / 1e6 / w }' ;;
+	esac
+	prow "pk-walk" "pk-walk of the tree to a file" "$c_walk"
+	prow "pk-dedup" "pk-dedup of the chunk stream, new repository" "$c_dedup"
+	prow "pk-store -l 0 -j 1" "seal (AEAD, MAC), pack, write, index" "$c_store0"
+	prow "pk-store -l 3 -j 1" "the same with zstd -3" "$c_store3"
+	echo
+	# Work that must be done per byte of the tree: read it, chunk and hash
+	# it, compress it, seal what compression leaves, and 3 pipe hops.  The
+	# stages that run on one thread each: pk-walk (read, a hop), pk-chunk
+	# (chunk, hash, a hop) and pk-dedup (a hop); pk-store seals on -j
+	# threads.  Writing is bounded by the device, at the compressed size.
+	awk -v n=$ncpu -v rd="${c_read:-0}" -v hop="$c_hop" -v ch="${c_chunk:-0}" \
+		-v z="${c_zstd:-0}" -v ae="${c_aead:-0}" -v r="$ratio" \
+		-v w="$w_wall" -v wb="$dd_bytes" -v tb="$tree_bytes" \
+		-v pkw="$(stat_of pk.first 1)" 'BEGIN {
+		sum = rd + 3 * hop + ch + z + ae / r
+		cpu = n * 1000 / sum
+		st = rd + hop; who = "pk-walk (read + hop)"
+		if (ch + hop > st) { st = ch + hop; who = "pk-chunk (chunk + hash + hop)" }
+		stage = 1000 / st
+		disk = (w + 0 > 0) ? wb / 1e6 / w * r : 0
+		best = cpu < stage ? cpu : stage
+		lim = cpu < stage ? "all " n " cores busy" : "the slowest single-threaded stage"
+		if (disk > 0 && disk < best) { best = disk; lim = "the disk" }
+		printf "Work per byte of the tree: read + chunk and hash + zstd -3 + AEAD of the compressed bytes + 3 pipe hops\n"
+		printf "= %.2f ns/byte: %d cores allow %.0f MB/s; the slowest single-threaded stage, %s, %.2f ns/byte,\n", sum, n, cpu, who, st
+		printf "allows %.0f MB/s; the disk (writes of the compressed data, fsync) %.0f MB/s.\n", stage, disk
+		printf "**Ceiling: %.0f MB/s**, set by %s.", best, lim
+		if (pkw + 0 > 0) printf "  pk, first backup of the tree: %.0f MB/s, %.0f%% of the ceiling.", tb / 1e6 / pkw, 100 * tb / 1e6 / pkw / best
+		printf "\n"
+	}'
+	echo
+
+	echo "## Scale: backup of generated noise piped in, at 1x, 4x and 16x"
+	echo
+	printf '| data |'
+	for t in $tools; do [ $t = casync ] || printf ' %s s | %s MB/s | %s RSS MB |' $t $t $t; done
+	echo ' pk chunks | pk chunk index bytes/chunk |'
+	printf '| ---: |'
+	for t in $tools; do [ $t = casync ] || printf ' ---: | ---: | ---: |'; done
+	echo ' ---: | ---: |'
+	for m in 1 4 16; do
+		printf '| %s MB |' "$(mb $((m * scale)))"
+		for t in $tools; do
+			[ $t = casync ] && continue
+			printf ' %s | %s | %s |' "$(fmt "$(value $t scale$m s)" '')" \
+				"$(fmt "$(value $t scale$m rate $((m * scale)))" '')" \
+				"$(fmt "$(value $t scale$m rss)" '')"
+		done
+		if [ -s "$L/pk.scale$m.index" ]; then
+			awk '{ printf " %d | %s |\n", $1, $1 > 0 ? sprintf("%.0f", $2 / $1) : "-" }' "$L/pk.scale$m.index"
+		else
+			echo ' n/a | n/a |'
+		fi
+	done
+	echo
+	if installed pk; then
+		per=$(awk -v b="$pk_index_bytes" -v c="$pk_chunks" 'BEGIN { if (c > 0) printf "%.0f", b / c; else printf "-" }')
+		echo "pk's chunk index for the tree's repository: $pk_index_bytes bytes for $pk_chunks chunks ($per bytes/chunk)."
+		echo
+	fi
+
+	if [ -s "$L/failures" ]; then
+		echo "## Failures"
+		echo
+		sort -u "$L/failures" | while read -r f; do
+			echo "- $f: $(grep -v '^+ ' "$L/$f.err" 2>/dev/null | tail -n 2 | tr '\n' ' ' | cut -c1-300)"
+		done
+		echo
+	fi
+
+	echo "## The machine"
+	echo
+	echo "- cores: $ncpu; CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)"
+	echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel: $(uname -sr)"
+	echo "- file system of $B: $(df -T "$B" | awk 'NR == 2 { print $2 }')"
+	for t in $tools; do
+		installed $t && echo "- $t: $(version_of $t)"
+	done
+	echo "- tar: $(tar --version | sed -n 1p); zstd: $(zstd --version 2>&1 | sed -n 1p); openssl: $(openssl version 2>&1)"
+	echo "- benchmark time: $(($(date +%s) - started)) s; logs in $L"
+} >"$out"
+cp "$out" "$B/latest.md"
+cat "$out"
+say "results in $out and $B/latest.md"
