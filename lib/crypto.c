@@ -87,6 +87,12 @@ pk_box_overhead(const struct pk_keys *k)
 	return k->encrypted ? PK_BOX_OVERHEAD_AEAD : PK_BOX_OVERHEAD_PLAIN;
 }
 
+size_t
+pk_box_prefix(const struct pk_keys *k)
+{
+	return k->encrypted ? 24 : 0;
+}
+
 static void
 plain_tag(const struct pk_keys *k, uint8_t tag[16], const uint8_t *p, size_t n,
     const uint8_t *ad, size_t adlen)
@@ -104,8 +110,8 @@ pk_box_seal(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
     size_t n, const uint8_t *ad, size_t adlen)
 {
 	if (!k->encrypted) {
-		memcpy(out, in, n);
-		plain_tag(k, out + n, in, n, ad, adlen);
+		memmove(out, in, n);
+		plain_tag(k, out + n, out, n, ad, adlen);
 		return;
 	}
 	randombytes_buf(out, 24);

@@ -55,11 +55,16 @@ int pk_key_unwrap(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_
 /* The bytes a box adds to its plaintext. */
 size_t pk_box_overhead(const struct pk_keys *k);
 
+/* Where the plaintext starts inside a box: after the nonce, if any. */
+size_t pk_box_prefix(const struct pk_keys *k);
+
 /*
  * Seals n bytes into out (n + overhead bytes), bound to ad: a box opened
- * with other associated data fails.  Open verifies before it writes any
- * plaintext to out (n - overhead bytes) and returns -EBADMSG when the box
- * is not authentic.  in and out must not overlap.
+ * with other associated data fails.  Sealing may be done in place, with
+ * in == out + pk_box_prefix(k); otherwise in and out must not overlap.
+ * Open verifies before it writes any plaintext to out (n - overhead
+ * bytes) and returns -EBADMSG when the box is not authentic; in and out
+ * must not overlap.
  */
 void pk_box_seal(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
     size_t n, const uint8_t *ad, size_t adlen);

@@ -188,9 +188,16 @@ pk_index_read_delta(struct pk_repo *r, const char *name,
 		return e;
 	pk_cursor_init(&c, data, n);
 	box = pk_get_bytes(&c, 16);
-	if (box == NULL || memcmp(box, DELTA_MAGIC, 8) != 0 ||
-	    pk_load_u32(box + 8) != DELTA_VERSION) {
+	if (box == NULL || memcmp(box, DELTA_MAGIC, 8) != 0) {
 		e = pk_err(-EBADMSG, "%s: not an index delta", path);
+		goto out;
+	}
+	if (pk_load_u32(box + 8) != DELTA_VERSION) {
+		e = pk_err(-EPROTO, "%s: unsupported index delta version", path);
+		goto out;
+	}
+	if (pk_load_u32(box + 12) != 0) {
+		e = pk_err(-EBADMSG, "%s: reserved header bytes set", path);
 		goto out;
 	}
 	while (e == 0 && !last) {

@@ -67,7 +67,6 @@ void
 pk_sealer_release(struct pk_sealer *s)
 {
 	ZSTD_freeCCtx(s->zctx);
-	pk_buf_release(&s->plain);
 	s->zctx = NULL;
 }
 
@@ -75,31 +74,30 @@ int
 pk_blob_seal(struct pk_sealer *s, const struct pk_keys *k,
     const uint8_t sid[32], const uint8_t *p, size_t n, struct pk_buf *out)
 {
-	uint8_t ad[64];
-	size_t bound = ZSTD_compressBound(n), z;
+	size_t bound = ZSTD_compressBound(n), pre = pk_box_prefix(k), z, len;
+	uint8_t ad[64], *plain;
 	int e;
 
-	pk_buf_reset(&s->plain);
+	/* The plaintext (a compression byte, then the bytes) is built where
+	 * the box will hold it and sealed in place: one buffer, no copy. */
 	pk_buf_reset(out);
-	if ((e = pk_buf_reserve(&s->plain, 1 + (bound > n ? bound : n))) < 0)
+	if ((e = pk_buf_reserve(out, 1 + (bound > n ? bound : n) +
+	    PK_BOX_OVERHEAD_AEAD)) < 0)
 		return e;
-	s->plain.data[0] = PK_COMP_NONE;
-	s->plain.len = 1 + n;
+	plain = out->data + pre;
+	plain[0] = PK_COMP_NONE;
+	len = 1 + n;
 	if (s->level > 0) {
-		z = ZSTD_compressCCtx(s->zctx, s->plain.data + 1, bound, p, n,
-		    s->level);
+		z = ZSTD_compressCCtx(s->zctx, plain + 1, bound, p, n, s->level);
 		if (!ZSTD_isError(z) && z < n) {
-			s->plain.data[0] = PK_COMP_ZSTD;
-			s->plain.len = 1 + z;
+			plain[0] = PK_COMP_ZSTD;
+			len = 1 + z;
 		}
 	}
-	if (s->plain.data[0] == PK_COMP_NONE)
-		memcpy(s->plain.data + 1, p, n);
-	if ((e = pk_buf_reserve(out, s->plain.len + PK_BOX_OVERHEAD_AEAD)) < 0)
-		return e;
-	pk_box_seal(k, out->data, s->plain.data, s->plain.len, ad,
-	    ad_make(ad, AD_BLOB, sid, 32));
-	out->len = s->plain.len + pk_box_overhead(k);
+	if (plain[0] == PK_COMP_NONE)
+		memcpy(plain + 1, p, n);
+	pk_box_seal(k, out->data, plain, len, ad, ad_make(ad, AD_BLOB, sid, 32));
+	out->len = len + pk_box_overhead(k);
 	return 0;
 }
 
@@ -337,6 +335,8 @@ pk_pack_list(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
 		return pk_err(-EBADMSG, "%s: not a pack file (truncated?)", path);
 	if (pk_load_u32(h + 8) != PACK_VERSION)
 		return pk_err(-EPROTO, "%s: unsupported pack version", path);
+	if (pk_load_u32(h + 12) != 0)
+		return pk_err(-EBADMSG, "%s: reserved header bytes set", path);
 	blen = pk_load_u64(foot);
 	if (blen < pk_box_overhead(k) + 4 ||
 	    blen > end - HEADER_BYTES - FOOTER_BYTES)

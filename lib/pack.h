@@ -46,7 +46,6 @@ void pk_blobloc_decode(struct pk_blobloc *l, const uint8_t slot[PK_BLOBLOC_BYTES
 struct pk_sealer {
 	void *zctx;
 	int level;
-	struct pk_buf plain;
 };
 
 int pk_sealer_init(struct pk_sealer *s, int level);

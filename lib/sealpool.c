@@ -93,7 +93,7 @@ pk_sealpool_new(struct pk_sealpool **pp, const struct pk_keys *keys,
 		return -ENOMEM;
 	p->keys = keys;
 	p->level = level;
-	p->njobs = 2 * nthreads;
+	p->njobs = nthreads + 1;
 	p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs);
 	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
 	if (p->jobs == NULL || p->threads == NULL) {

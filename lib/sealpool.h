@@ -4,8 +4,8 @@
  * order of everything else: it takes a free job, fills it, submits it,
  * and later collects it done (in any order) to append it to a pack.
  *
- * Memory is bounded: a pool has 2 jobs per thread, each holding one chunk
- * and its box, reused from job to job.
+ * Memory is bounded: a pool has one job per thread and one more, each
+ * holding one chunk and its box, reused from job to job.
  */
 #ifndef PK_SEALPOOL_H
 #define PK_SEALPOOL_H

@@ -205,6 +205,10 @@ pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 		e = pk_err(-EPROTO, "%s: unsupported snapshot version", path);
 		goto out;
 	}
+	if (pk_load_u32(data + 12) != 0) {
+		e = pk_err(-EBADMSG, "%s: reserved header bytes set", path);
+		goto out;
+	}
 	if ((plain = malloc(n)) == NULL) {
 		e = -ENOMEM;
 		goto out;
