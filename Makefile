@@ -7,8 +7,9 @@ SANITIZE ?=
 
 PKGS    = libsodium libzstd libxxhash libarchive libcrypto
 WARN    = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-PKCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Expanded when used, so after deps-check has installed what was missing.
+PKCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALLCFLAGS = $(WARN) -D_GNU_SOURCE -Ilib $(PKCFLAGS) $(CFLAGS)
 LDLIBS   = $(PKLIBS) -lpthread
 ifneq ($(SANITIZE),)
@@ -33,10 +34,10 @@ deps-check:
 lib/libpk.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
-lib/%.o: lib/%.c lib/*.h
+lib/%.o: lib/%.c lib/*.h | deps-check
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-bin/common.o: bin/common.c bin/common.h lib/*.h
+bin/common.o: bin/common.c bin/common.h lib/*.h | deps-check
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 bin/%: bin/%.c bin/common.o lib/libpk.a lib/*.h bin/common.h
@@ -45,7 +46,7 @@ bin/%: bin/%.c bin/common.o lib/libpk.a lib/*.h bin/common.h
 tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h
 	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
 
-tests/gen: tests/gen.c
+tests/gen: tests/gen.c | deps-check
 	$(CC) $(ALLCFLAGS) -o $@ $<
 
 FUZZ    = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))

@@ -1,29 +1,30 @@
 #!/bin/sh
-# Checks that the build dependencies are installed; installs them with
-# apt-get when running as root, otherwise prints the command to run.
-pkgs="libsodium libzstd libxxhash libarchive libcrypto"
-debs="pkg-config libsodium-dev libzstd-dev libxxhash-dev libarchive-dev libssl-dev"
-tools="bsdtar:libarchive-tools mandoc:mandoc"
-[ "$1" = "--test" ] && tools="$tools"
+# Checks that what the build and the tests need is installed.  As root it
+# installs what is missing with apt-get; otherwise it prints the command.
+libs="libsodium libzstd libxxhash libarchive libcrypto"
+# command:package pairs: the tests use bsdtar, setfattr and mandoc.
+tools="pkg-config:pkg-config bsdtar:libarchive-tools setfattr:attr mandoc:mandoc"
+debs="pkg-config libsodium-dev libzstd-dev libxxhash-dev libarchive-dev libssl-dev libarchive-tools attr mandoc"
+
 missing=
-command -v pkg-config >/dev/null 2>&1 || missing=pkg-config
-if [ -z "$missing" ]; then
-	for p in $pkgs; do
-		pkg-config --exists "$p" || missing="$missing $p"
-	done
-fi
 for t in $tools; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
 done
+if command -v pkg-config >/dev/null 2>&1; then
+	for l in $libs; do
+		pkg-config --exists "$l" || missing="$missing $l"
+	done
+fi
 [ -z "$missing" ] && exit 0
-all="$debs libarchive-tools mandoc"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "deps: installing $all" >&2
+	echo "deps: installing $debs" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	{ apt-get update -qq && apt-get install -y -qq $all; } >&2 || {
-		echo "deps: apt-get failed" >&2; exit 1; }
+	{ apt-get update -qq && apt-get install -y -qq $debs; } >&2 || {
+		echo "deps: apt-get failed" >&2
+		exit 1
+	}
 	exit 0
 fi
 echo "deps: missing:$missing" >&2
-echo "deps: run: sudo apt-get install -y $all" >&2
+echo "deps: run: sudo apt-get install -y $debs" >&2
 exit 1
