@@ -34,10 +34,17 @@ rmtree(const char *p)
 	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Reads a scratch file; a test that cannot stops here. */
 static int
 get_file(const char *path, uint8_t **p, size_t *n)
 {
-	return pk_read_file(path, 1u << 30, p, n);
+	int e = pk_read_file(path, 1u << 30, p, n);
+
+	if (e < 0) {
+		printf("not ok - read %s: %s\n", path, pk_errmsg(e));
+		exit(1);
+	}
+	return 0;
 }
 
 static int
