@@ -32,7 +32,7 @@ usage() {
 	exit 2
 }
 
-all= spass= dpass=
+all='' spass='' dpass=''
 while getopts ap:P: opt; do
 	case $opt in
 	a) all=1 ;;

@@ -35,7 +35,7 @@ q() {
 	printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"
 }
 
-name= tags=
+name='' tags=''
 while getopts n:t: opt; do
 	case $opt in
 	n) name=$OPTARG ;;
@@ -48,6 +48,7 @@ shift $((OPTIND - 1))
 repo=$1 db=$2
 [ -n "$name" ] || name=$db.sql
 [ -n "$tags" ] || tags="-t $(q "db:$db")"
+# shellcheck disable=SC2034 # used in the eval below
 dump=${DUMP_CMD:-pg_dump $(q "$db")}
 pass=
 [ -z "${PK_PASSPHRASE_FILE:-}" ] || pass="--passphrase-file $(q "$PK_PASSPHRASE_FILE")"

@@ -50,7 +50,7 @@ trap 'rm -rf "$st"' EXIT
 trap 'exit 1' HUP INT TERM
 : >"$st/excludes"
 
-xdev= tags=
+xdev='' tags=''
 while getopts e:E:l:t:x opt; do
 	case $opt in
 	e) printf '%s\n' "$OPTARG" >>"$st/excludes" ;;
@@ -83,7 +83,7 @@ eval "
 # Every message of the stages (unreadable files, errors) goes to the log.
 while IFS= read -r line; do say "$line"; done <"$st/err"
 
-failed= partial=
+failed='' partial=''
 for stage in walk chunk dedup store; do
 	s=$(cat "$st/$stage" 2>/dev/null)
 	case ${s:-none} in

@@ -38,7 +38,7 @@ q() {
 	printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"
 }
 
-walkargs= tags=
+walkargs='' tags=''
 while getopts e:t:x opt; do
 	case $opt in
 	e) walkargs="$walkargs --exclude $(q "$OPTARG")" ;;
@@ -51,6 +51,7 @@ shift $((OPTIND - 1))
 [ $# -ge 3 ] || usage
 repo=$1 host=$2
 shift 2
+# shellcheck disable=SC2034 # used in the eval below
 ssh=${PK_SSH:-ssh}
 pass=
 [ -z "${PK_PASSPHRASE_FILE:-}" ] || pass="--passphrase-file $(q "$PK_PASSPHRASE_FILE")"
@@ -73,7 +74,7 @@ eval "
 { pk-store --host \"\$host\" $tags $pass \"\$repo\"; echo \$? >\"\$st/store\"; } >\"\$st/id\"
 "
 
-failed= partial=
+failed='' partial=''
 for stage in walk chunk dedup store; do
 	s=$(cat "$st/$stage" 2>/dev/null)
 	name=pk-$stage

@@ -44,7 +44,7 @@ while getopts C:p: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 2 ] && [ $# -le 3 ] || usage
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi
 repo=$1 host=$2 snap=${3:-latest}
 ssh=${PK_SSH:-ssh}
 

@@ -35,7 +35,7 @@ run() {
 # pipeline; fails the demo when any stage fails.  Each stage's exit status
 # goes to a file, as sh has no portable pipefail.
 pipe() {
-	_line= _cmd= _n=0
+	_line='' _cmd='' _n=0
 	for _s; do
 		_n=$((_n + 1))
 		_line="${_line:+$_line | }$_s"
