@@ -411,6 +411,15 @@ test_concurrent(void)
 	    insert_range(w, 5, 0, 100) == 0 && pk_hashfile_capacity(w) == cap);
 	CHECK("concurrent: the reader finds all its keys",
 	    count_found(r, 1, 0, 5000) == 5000);
+	/* Readers need no lock: a live writer is not a crash. */
+	e = pk_hashfile_open(&r2, path, &params, 0);
+	CHECK("concurrent: a reader opens while a writer has the file open",
+	    e == 0);
+	if (e == 0) {
+		CHECK("concurrent: ... and finds the keys that were there",
+		    count_found(r2, 1, 0, 5000) == 5000);
+		pk_hashfile_close(r2);
+	}
 	CHECK("concurrent: writer grows the file (rename)",
 	    insert_range(w, 5, 100, 30000) == 0 && pk_hashfile_capacity(w) > cap);
 	CHECK("concurrent: the reader still finds all its keys",

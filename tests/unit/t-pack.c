@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pk.h"
@@ -596,6 +597,40 @@ add_name(void *arg, const char *name)
 	return 0;
 }
 
+/* A child opens the chunk index for writing, as pk_index_merge does, and
+ * keeps it open for a second; returns once it is open. */
+static int
+hold_chunkindex(struct pk_repo *r)
+{
+	struct pk_hashfile_params p;
+	struct pk_hashfile *h;
+	char path[4096], c = 0;
+	int fds[2];
+	pid_t pid;
+
+	pk_index_params(r, PK_HF_CHUNKINDEX, &p);
+	pk_repo_path(r, path, sizeof path, "chunkindex");
+	if (pipe(fds) < 0)
+		return -errno;
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		if (pk_hashfile_open(&h, path, &p, PK_HF_WRITE) < 0)
+			_exit(1);
+		(void)write(fds[1], "x", 1);
+		sleep(1);
+		pk_hashfile_close(h);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], &c, 1) != 1) {
+		close(fds[0]);
+		return -EIO;
+	}
+	close(fds[0]);
+	return 0;
+}
+
 static void
 test_index(struct pk_repo *r, const char *mode)
 {
@@ -710,6 +745,17 @@ test_index(struct pk_repo *r, const char *mode)
 	e = pk_index_open(&ix, r);
 	snprintf(name, sizeof name, "%s index: repaired, it finds every blob", mode);
 	CHECK(name, e == 0 && index_finds(&ix, sets, 3) == all);
+	if (e == 0)
+		pk_index_close(&ix);
+
+	/* Opening while another process merges into the chunk index. */
+	e = hold_chunkindex(r);
+	if (e == 0)
+		e = pk_index_open(&ix, r);
+	wait(NULL);
+	snprintf(name, sizeof name, "%s index: opened while a writer holds the "
+	    "chunk index, without a rebuild", mode);
+	CHECK(name, e == 0 && !ix.rebuilt && index_finds(&ix, sets, 3) == all);
 	if (e == 0)
 		pk_index_close(&ix);
 
