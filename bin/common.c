@@ -133,11 +133,13 @@ pk_passphrase(const char *file, int confirm)
 			pk_die(PK_EXIT_FAIL, "%s: %s", file, strerror(errno));
 		p = read_line(f);
 		fclose(f);
-		if (p == NULL)
-			pk_die(PK_EXIT_FAIL, "%s: empty passphrase file", file);
+		if (p == NULL || p[0] == '\0')
+			pk_die(PK_EXIT_FAIL, "%s: empty passphrase", file);
 		return p;
 	}
 	if (env != NULL) {
+		if (env[0] == '\0')
+			pk_die(PK_EXIT_FAIL, "PK_PASSPHRASE: empty passphrase");
 		if ((p = strdup(env)) == NULL)
 			pk_die(PK_EXIT_FAIL, "out of memory");
 		return p;

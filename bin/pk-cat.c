@@ -110,8 +110,12 @@ main(int argc, char **argv)
 	if (res.failed)
 		pk_warn("%llu files could not be restored whole",
 		    (unsigned long long)res.failed);
+	if (res.errors)
+		pk_warn("the snapshot records %llu files that could not be read "
+		    "when it was made", (unsigned long long)res.errors);
 	pk_index_close(&ix);
 	pk_snapshot_release(&snap);
 	pk_repo_close(repo);
-	return res.failed ? PK_EXIT_FAIL : PK_EXIT_OK;
+	return res.failed ? PK_EXIT_FAIL : res.errors ? PK_EXIT_PARTIAL :
+	    PK_EXIT_OK;
 }

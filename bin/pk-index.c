@@ -185,11 +185,14 @@ static int
 list_snapshots(struct pk_repo *r)
 {
 	struct pk_snapshot *list;
-	size_t n, i;
+	size_t n, i, nbad;
 	int e;
 
-	if ((e = pk_snapshot_list(r, &list, &n)) < 0)
+	if ((e = pk_snapshot_list(r, &list, &n, &nbad)) < 0)
 		pk_die_lib(e);
+	if (nbad)
+		pk_warn("%zu snapshots cannot be read (pk-index --check names them)",
+		    nbad);
 	if (json)
 		putchar('[');
 	else if (n)
@@ -203,7 +206,7 @@ list_snapshots(struct pk_repo *r)
 	if (json)
 		printf("]\n");
 	pk_snapshot_list_free(list, n);
-	return PK_EXIT_OK;
+	return nbad ? PK_EXIT_FAIL : PK_EXIT_OK;
 }
 
 static void

@@ -88,7 +88,12 @@ main(int argc, char **argv)
 		case 'I': doinit = 1; break;
 		case 'N': encrypted = 0; break;
 		case 'P': passfile = optarg; break;
-		case 'H': o.host = optarg; break;
+		case 'H':
+			if (strlen(optarg) > PK_SNAPSHOT_MAX_STRING)
+				pk_die(PK_EXIT_USAGE, "host name longer than %d bytes",
+				    PK_SNAPSHOT_MAX_STRING);
+			o.host = optarg;
+			break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(0); break;
 		case 'V': pk_print_version(); break;
@@ -107,6 +112,9 @@ main(int argc, char **argv)
 		case 't':
 			if (o.ntags == PK_SNAPSHOT_MAX_TAGS)
 				pk_die(PK_EXIT_USAGE, "too many tags");
+			if (strlen(optarg) > PK_SNAPSHOT_MAX_STRING)
+				pk_die(PK_EXIT_USAGE, "tag longer than %d bytes",
+				    PK_SNAPSHOT_MAX_STRING);
 			tags[o.ntags++] = optarg;
 			break;
 		case 'm': case 'a': case 'M':

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "hash.h"
@@ -8,32 +7,6 @@ void
 pk_hash_id(uint8_t out[PK_HASH_BYTES], const void *p, size_t n)
 {
 	SHA256(p, n, out);
-}
-
-int
-pk_sha256_init(struct pk_sha256 *s)
-{
-	s->ctx = EVP_MD_CTX_new();
-	if (s->ctx == NULL || !EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(s->ctx);
-		s->ctx = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void
-pk_sha256_update(struct pk_sha256 *s, const void *p, size_t n)
-{
-	EVP_DigestUpdate(s->ctx, p, n);
-}
-
-void
-pk_sha256_final(struct pk_sha256 *s, uint8_t out[PK_HASH_BYTES])
-{
-	EVP_DigestFinal_ex(s->ctx, out, NULL);
-	EVP_MD_CTX_free(s->ctx);
-	s->ctx = NULL;
 }
 
 void

@@ -13,12 +13,6 @@
 /* out = SHA-256(p[0..n)). */
 void pk_hash_id(uint8_t out[PK_HASH_BYTES], const void *p, size_t n);
 
-/* Incremental SHA-256, for pack names. Caller-owned opaque state. */
-struct pk_sha256 { void *ctx; };
-int pk_sha256_init(struct pk_sha256 *s);
-void pk_sha256_update(struct pk_sha256 *s, const void *p, size_t n);
-void pk_sha256_final(struct pk_sha256 *s, uint8_t out[PK_HASH_BYTES]);
-
 /* Writes 2n hex digits and a NUL to out. */
 void pk_hex(char *out, const uint8_t *p, size_t n);
 /* Parses exactly 2n hex digits; returns 0 or -EINVAL. */

@@ -77,6 +77,26 @@ header_write(struct pk_hashfile *h, int dirty)
 	pk_put_u64(m + H_CHECKSUM, XXH3_64bits(m, H_CHECKSUM));
 }
 
+/*
+ * A file marked dirty is torn only if no writer holds its lock: a reader
+ * may open it while a writer inserts, since inserts only fill empty slots.
+ */
+static int
+writer_active(const struct pk_hashfile *h)
+{
+	char lp[4096];
+	int fd, busy;
+
+	if (h->writable)
+		return 0;	/* we hold the lock ourselves */
+	snprintf(lp, sizeof lp, "%s.lock", h->path);
+	if ((fd = open(lp, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
 static int
 header_check(struct pk_hashfile *h, uint64_t filesize)
 {
@@ -90,7 +110,7 @@ header_check(struct pk_hashfile *h, uint64_t filesize)
 		why = "header checksum does not match";
 	else if (pk_load_u32(m + H_VERSION) != PK_HASHFILE_VERSION)
 		why = "unsupported version";
-	else if (pk_load_u32(m + H_DIRTY) != 0)
+	else if (pk_load_u32(m + H_DIRTY) != 0 && !writer_active(h))
 		why = "not closed cleanly (torn)";
 	else if (pk_load_u32(m + H_KIND) != h->p.kind ||
 	    pk_load_u32(m + H_SLOT) != h->p.slot_bytes ||
@@ -253,7 +273,10 @@ pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 	uint64_t mask = h->capacity - 1, i = pk_load_u64(key) & mask;
 	const uint8_t *s;
 
-	for (;;) {
+	uint64_t n;
+
+	/* Bounded: a damaged file with no empty slot must not loop. */
+	for (n = 0; n < h->capacity; n++) {
 		s = slot_at(h, i);
 		if (memcmp(s, key, h->p.key_bytes) == 0)
 			return s;
@@ -261,6 +284,7 @@ pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 			return NULL;
 		i = (i + 1) & mask;
 	}
+	return NULL;
 }
 
 /* Places a slot known to be absent; the key goes in last (see header). */
@@ -270,6 +294,7 @@ place(struct pk_hashfile *h, const uint8_t *slot)
 	uint64_t mask = h->capacity - 1, i = pk_load_u64(slot) & mask;
 	uint8_t *s;
 
+	/* The load is at most 3/4 (insert grows first): an empty slot exists. */
 	while (!is_empty(h, s = slot_at(h, i)))
 		i = (i + 1) & mask;
 	memcpy(s + h->p.key_bytes, slot + h->p.key_bytes,

@@ -15,7 +15,8 @@
  * same time finds every key that was there when it started.  Growth
  * rehashes into a new file renamed over the old one: readers keep their
  * mapping of the old file.  While a writer has the file open the header is
- * marked dirty; a file left dirty by a crash, torn, truncated, of another
+ * marked dirty, and readers trust a dirty file only while its lock is
+ * held; a file left dirty by a crash, torn, truncated, of another
  * kind or repository, or of an older generation is refused with -ESTALE,
  * and its owner rebuilds it.
  */

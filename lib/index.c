@@ -332,11 +332,10 @@ pk_index_open(struct pk_index *ix, struct pk_repo *r)
 	pk_repo_path(r, path, sizeof path, "chunkindex");
 	e = pk_hashfile_open(&ix->hf, path, &p, 0);
 	if (e == -ENOENT || e == -ESTALE) {
-		if (e == -ESTALE) {
-			snprintf(ix->why, sizeof ix->why, "%s", pk_errmsg(e));
-			ix->rebuilt = 1;
-		}
-		if ((e = update(ix, e == -ESTALE)) < 0)
+		/* A file another process is merging into looks torn too:
+		 * update() waits for its lock and rebuilds only if it still
+		 * is. */
+		if ((e = update(ix, 0)) < 0)
 			return e;
 		return pk_hashfile_open(&ix->hf, path, &p, 0);
 	}

@@ -195,7 +195,15 @@ pk_pack_finish(struct pk_pack_writer *w)
 	pk_pack_relpath(rel, sizeof rel, w->id);
 	pk_repo_path(w->repo, path, sizeof path, rel);
 	*strrchr(path, '/') = '\0';
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(path, 0700) == 0) {
+		/* The new directory must survive a crash like the pack. */
+		*strrchr(path, '/') = '\0';
+		e = pk_fsync_dir(path);
+		if (e < 0) {
+			e = pk_err(e, "%s: fsync: %s", path, strerror(-e));
+			goto out;
+		}
+	} else if (errno != EEXIST) {
 		e = pk_err(-errno, "%s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -368,7 +376,10 @@ pk_pack_list(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
 		loc.offset = pk_get_u32(&c);
 		loc.length = pk_get_u32(&c);
 		loc.raw = pk_get_u32(&c);
-		(void)pk_get_u32(&c);
+		if (pk_get_u32(&c) != 0) {
+			e = pk_err(-EBADMSG, "%s: trailer: reserved bytes set", path);
+			break;
+		}
 		if ((uint64_t)loc.offset + loc.length > end - FOOTER_BYTES - blen ||
 		    loc.offset < HEADER_BYTES) {
 			e = pk_err(-EBADMSG, "%s: trailer entry out of range", path);

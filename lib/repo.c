@@ -202,6 +202,9 @@ read_config(const char *path, struct config *c)
 			e = -1;
 		else
 			e = parse_line(c, line);
+		/* A later version may have other keys: say so, not "corrupt". */
+		if (lineno == 1 && e == 0 && c->version != PK_REPO_VERSION)
+			break;
 	}
 	sodium_memzero(data, n);
 	free(data);

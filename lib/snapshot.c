@@ -32,6 +32,11 @@ encode(const struct pk_snapshot *s, struct pk_buf *b)
 	uint32_t i;
 	int e = 0;
 
+	if ((s->host && strlen(s->host) > PK_SNAPSHOT_MAX_STRING) ||
+	    (s->user && strlen(s->user) > PK_SNAPSHOT_MAX_STRING))
+		return pk_err(-EINVAL, "host or user name longer than %d bytes",
+		    PK_SNAPSHOT_MAX_STRING);
+
 	e |= pk_buf_add_u64(b, (uint64_t)s->start_sec);
 	e |= pk_buf_add_u32(b, s->start_nsec);
 	e |= pk_buf_add_u64(b, (uint64_t)s->end_sec);
@@ -67,7 +72,7 @@ get_cstr(struct pk_cursor *c)
 	size_t n;
 	char *s;
 
-	p = pk_get_str(c, 65536, &n);
+	p = pk_get_str(c, PK_SNAPSHOT_MAX_STRING, &n);
 	if (p == NULL || memchr(p, '\0', n) != NULL) {
 		c->bad = 1;
 		return NULL;
@@ -276,12 +281,17 @@ push(char ***v, uint32_t *n, uint32_t max, const char *p, size_t len)
 int
 pk_snapshot_add_path(struct pk_snapshot *s, const char *p, size_t n)
 {
+	if (n > PK_SNAPSHOT_MAX_STRING)
+		n = PK_SNAPSHOT_MAX_STRING;
 	return push(&s->paths, &s->npaths, PK_SNAPSHOT_MAX_PATHS, p, n);
 }
 
 int
 pk_snapshot_add_tag(struct pk_snapshot *s, const char *t)
 {
+	if (strlen(t) > PK_SNAPSHOT_MAX_STRING)
+		return pk_err(-EINVAL, "tag longer than %d bytes",
+		    PK_SNAPSHOT_MAX_STRING);
 	return push(&s->tags, &s->ntags, PK_SNAPSHOT_MAX_TAGS, t, strlen(t));
 }
 
@@ -308,7 +318,8 @@ pk_snapshot_list_free(struct pk_snapshot *list, size_t n)
 }
 
 int
-pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np)
+pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
+    size_t *nbad)
 {
 	struct pk_snapshot *list = NULL, *nl;
 	size_t n = 0, cap = 0;
@@ -319,6 +330,8 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np)
 
 	*listp = NULL;
 	*np = 0;
+	if (nbad)
+		*nbad = 0;
 	pk_repo_path(r, dir, sizeof dir, "snapshots");
 	if ((dp = opendir(dir)) == NULL)
 		return pk_err(-errno, "%s: %s", dir, strerror(errno));
@@ -333,8 +346,16 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np)
 			}
 			list = nl;
 		}
-		if ((e = pk_snapshot_read(r, d->d_name, &list[n])) < 0)
+		e = pk_snapshot_read(r, d->d_name, &list[n]);
+		if (e == -ENOMEM)
 			break;
+		/* One damaged snapshot must not hide the others. */
+		if (e < 0) {
+			if (nbad)
+				(*nbad)++;
+			e = 0;
+			continue;
+		}
 		n++;
 	}
 	closedir(dp);
@@ -365,7 +386,7 @@ pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
 		if (len == 2 * PK_SNAPSHOT_ID_BYTES)
 			return pk_snapshot_read(r, sel, s);
 	}
-	if ((e = pk_snapshot_list(r, &list, &n)) < 0)
+	if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
 		return e;
 	for (i = 0; i < n; i++) {
 		pk_hex(name, list[i].id, sizeof list[i].id);

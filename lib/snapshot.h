@@ -22,6 +22,7 @@
 #define PK_SNAPSHOT_NAME_BYTES	(2 * PK_SNAPSHOT_ID_BYTES + 1)
 #define PK_SNAPSHOT_MAX_PATHS	64
 #define PK_SNAPSHOT_MAX_TAGS	64
+#define PK_SNAPSHOT_MAX_STRING	4096	/* a path, tag, host or user name */
 
 /* Catalog chunking: finer than file data, so small changes stay small. */
 #define PK_CATALOG_CHUNK_MIN	(16u * 1024)
@@ -57,8 +58,12 @@ int pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s);
 int pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s);
 void pk_snapshot_release(struct pk_snapshot *s);
 
-/* Reads every snapshot, oldest first.  Free with pk_snapshot_list_free. */
-int pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **list, size_t *n);
+/* Reads every snapshot, oldest first.  Snapshots that cannot be read are
+ * left out and counted in *nbad (may be NULL), so that one damaged file
+ * does not hide the others; pk-index --check names them.  Free with
+ * pk_snapshot_list_free. */
+int pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **list, size_t *n,
+    size_t *nbad);
 void pk_snapshot_list_free(struct pk_snapshot *list, size_t n);
 
 /*
@@ -68,7 +73,8 @@ void pk_snapshot_list_free(struct pk_snapshot *list, size_t n);
  */
 int pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s);
 
-/* Adds a string to paths or tags (strdup'd; up to the maximum). */
+/* Adds a path (cut to PK_SNAPSHOT_MAX_STRING bytes) or a tag (refused
+ * when longer: -EINVAL) to the snapshot, up to the maximum count. */
 int pk_snapshot_add_path(struct pk_snapshot *s, const char *p, size_t n);
 int pk_snapshot_add_tag(struct pk_snapshot *s, const char *t);
 

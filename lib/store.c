@@ -482,15 +482,12 @@ commit(struct store *s)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->snap->end_sec = ts.tv_sec;
 	s->snap->end_nsec = (uint32_t)ts.tv_nsec;
-	if ((e = pk_snapshot_write(s->repo, s->snap)) < 0) {
-		if (delta[0]) {
-			char path[4096];
-
-			snprintf(path, sizeof path, "%s/index/%s", s->repo->path, delta);
-			unlink(path);
-		}
+	/* From here on the packs stay: the delta names them, and another
+	 * process may have merged it already.  Without a snapshot they are
+	 * only unreferenced data. */
+	s->packs.len = 0;
+	if ((e = pk_snapshot_write(s->repo, s->snap)) < 0)
 		return e;
-	}
 	/* Committed.  A failure to update the chunk index now only costs a
 	 * rebuild from the deltas at the next open. */
 	pk_index_close(&s->index);

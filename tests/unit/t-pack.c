@@ -999,7 +999,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	CHECK(name, e == 0 && snap_eq(&got, &s[0]));
 	pk_snapshot_release(&got);
 
-	e = pk_snapshot_list(r, &list, &n);
+	e = pk_snapshot_list(r, &list, &n, NULL);
 	snprintf(name, sizeof name, "%s snapshot: the list holds the three, oldest "
 	    "first", mode);
 	CHECK(name, e == 0 && n == 3 && snap_eq(&list[0], &s[2]) &&
