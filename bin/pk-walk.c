@@ -164,9 +164,10 @@ check_args(char **paths, int n, const char *name)
 static int
 exit_code(const struct pk_walk_report *rep)
 {
-	if (rep->missing)
-		return PK_EXIT_FAIL;
-	return rep->errors || rep->changed ? PK_EXIT_PARTIAL : PK_EXIT_OK;
+	/* A missing argument is recorded in the stream like any file that
+	 * cannot be read: the snapshot is made, and incomplete. */
+	return rep->missing || rep->errors || rep->changed ? PK_EXIT_PARTIAL :
+	    PK_EXIT_OK;
 }
 
 int

@@ -3,8 +3,8 @@
 # installs what is missing with apt-get; otherwise it prints the command.
 libs="libsodium libzstd libxxhash libarchive libcrypto"
 # command:package pairs: the tests use bsdtar, setfattr and mandoc.
-tools="pkg-config:pkg-config bsdtar:libarchive-tools setfattr:attr mandoc:mandoc"
-debs="pkg-config libsodium-dev libzstd-dev libxxhash-dev libarchive-dev libssl-dev libarchive-tools attr mandoc"
+tools="cc:build-essential pkg-config:pkg-config bsdtar:libarchive-tools setfattr:attr mandoc:mandoc"
+debs="build-essential pkg-config libsodium-dev libzstd-dev libxxhash-dev libarchive-dev libssl-dev libarchive-tools attr mandoc"
 
 missing=
 for t in $tools; do

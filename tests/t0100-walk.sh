@@ -78,7 +78,7 @@ ln -s t tlink
 walk tlink
 ok "symlink argument stored as a symlink" sh -c 'grep -c "^E " out | grep -qx 1 && grep -q "^E symlink .* tlink -> t$" out'
 walk ./t/ /t0100-nope t/B
-ok "missing argument: exit 1" sh -c '[ "$(cat code)" = 1 ]'
+ok "missing argument: exit 3" sh -c '[ "$(cat code)" = 3 ]'
 ok "missing argument: message" grep -qx 'pk-walk: /t0100-nope: No such file or directory' err
 ok "missing argument: in-band error, walk goes on" sh -c \
     'grep -q "^R 2 t0100-nope " out && grep -q " t/B$" out && tail -n 1 out | grep -qx END'
