@@ -96,8 +96,6 @@ id=$(cat "$st/id")
 
 if [ -n "$failed" ]; then
 	if [ -n "$id" ]; then
-		# pk-walk exits 1 when a path is missing but still ends its stream,
-		# so the snapshot holds the other paths.
 		say "FAILED: $failed; snapshot $id was written, but is incomplete"
 	else
 		say "FAILED: $failed; no snapshot written"

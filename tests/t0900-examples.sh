@@ -82,9 +82,9 @@ ok "nightly: tags given" t_nightly_tags
 ok "nightly: -E restores identical" restore_same repo r1 r1/tree
 ok "nightly: not a repository, exit 1" status_is 1 "$E/nightly-backup.sh" -l bad.log norepo tree
 ok "nightly: not a repository, message" grep -q 'FAILED: .*; no snapshot written$' bad.log
-ok "nightly: missing path, exit 1" status_is 1 "$E/nightly-backup.sh" -l miss.log repo tree nonexistent
-ok "nightly: missing path, incomplete snapshot message" grep -q \
-    'FAILED: pk-walk (exit 1); snapshot [0-9a-f]\{64\} was written, but is incomplete$' miss.log
+ok "nightly: missing path, exit 3" status_is 3 "$E/nightly-backup.sh" -l miss.log repo tree nonexistent
+ok "nightly: missing path, partial snapshot message" grep -q \
+    'PARTIAL: snapshot [0-9a-f]\{64\} written' miss.log
 ok "nightly: a stage exiting 3 is partial, exit 3" t_nightly_partial
 ok "nightly: partial message" grep -q 'PARTIAL: snapshot [0-9a-f]\{64\} written' part.log
 
