@@ -135,6 +135,7 @@ main(int argc, char **argv)
 	if (o.host == NULL && gethostname(host, sizeof host) == 0) {
 		host[sizeof host - 1] = '\0';
 		o.host = host;
+		o.host_is_default = 1;
 	}
 	if ((pw = getpwuid(getuid())) != NULL)
 		o.user = pw->pw_name;

@@ -16,10 +16,10 @@
 # passphrase, or no encryption.  Chunks are copied as they are, and only
 # those the destination lacks are stored: give both repositories the same
 # chunk sizes, or the copies will not share chunks with the destination's
-# own backups (pk-store warns).  A copy keeps the snapshot's host and tags and gets the
-# tag copy-of:ID (the first 12 digits of the source id), by which a later
-# run skips what is already there.  Its time is the time of the copy, so
-# "latest" in the destination is the snapshot copied last.
+# own backups (pk-store warns).  A copy keeps the snapshot's time, host and
+# tags (the stream carries them) and gets the tag copy-of:ID (the first 12
+# digits of the source id), by which a later run skips what is already
+# there.
 #
 # Exit status: 0 copied (or nothing to copy); 3 copied, but some source
 # snapshots lack files that could not be read when they were taken; 1 a
@@ -74,21 +74,13 @@ copied=0 skipped=0 partial=0 failed=0
 while IFS= read -r line; do
 	id=$(printf '%s\n' "$line" | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p')
 	host=$(printf '%s\n' "$line" | sed -n 's/.*"host":"\([^"]*\)".*/\1/p')
-	tags=$(printf '%s\n' "$line" | sed -n 's/.*"tags":\[\([^]]*\)\].*/\1/p' |
-	    sed 's/^"//; s/"$//; s/","/\
-/g')
 	short=$(printf %.12s "$id")
 	if grep -q "\"copy-of:$short\"" "$st/dst"; then
 		skipped=$((skipped + 1))
 		continue
 	fi
-	set -- --host "$host" -t "copy-of:$short"
-	while IFS= read -r t; do
-		[ -z "$t" ] || set -- "$@" -t "$t"
-	done <<TAGS
-$tags
-TAGS
-	echo "$prog: copying $short ($host${tags:+, tags $(printf %s "$tags" | tr '\n' ,)})" >&2
+	set -- -t "copy-of:$short"
+	echo "$prog: copying $short (from $host)" >&2
 	# Each side's exit status goes to a file: sh has no portable pipefail.
 	# The read above keeps its own stdin: the pipeline reads from /dev/null.
 	{ src_pk pk-cat --stream "$src" "$id"; echo $? >"$st/cat"; } </dev/null |

@@ -272,9 +272,15 @@ run(struct extract *x, const struct pk_snapshot *snap)
 
 	if ((e = pk_catalog_open(&x->cat, x->repo, x->ix, snap, &x->h)) < 0)
 		return e;
-	if (x->mode == PK_EXTRACT_STREAM &&
-	    (e = pk_writer_new(&x->out, x->o->fd, &x->h)) < 0)
-		return e;
+	if (x->mode == PK_EXTRACT_STREAM) {
+		/* The snapshot's own time, host and tags travel with it. */
+		pk_buf_reset(&x->data);
+		if ((e = pk_writer_new(&x->out, x->o->fd, &x->h)) < 0 ||
+		    (e = pk_snapshot_meta_encode(snap, &x->data)) < 0 ||
+		    (e = pk_writer_put(x->out, PK_REC_META, PK_RECF_IGNORABLE,
+		    x->data.data, x->data.len)) < 0)
+			return e;
+	}
 	while ((n = pk_catalog_next(x->cat, &rec)) > 0) {
 		if (rec.type == PK_REC_ENTRY) {
 			struct pk_entry peek;

@@ -52,6 +52,7 @@ pk_record_type_name(uint8_t type, char tmp[8])
 	case PK_REC_REF: return "REF";
 	case PK_REC_EOF: return "EOF";
 	case PK_REC_ERROR: return "ERROR";
+	case PK_REC_META: return "META";
 	case PK_REC_END: return "END";
 	}
 	snprintf(tmp, 8, "0x%02x", type);

@@ -35,6 +35,8 @@ enum pk_record_type {
 	PK_REC_REF   = 0x05,	/* id[32], u32 length: a chunk not sent */
 	PK_REC_EOF   = 0x06,	/* end of the current file's content */
 	PK_REC_ERROR = 0x07,	/* a file that could not be read */
+	PK_REC_META  = 0x08,	/* a copied snapshot's time, host, tags;
+				 * always written ignorable */
 	PK_REC_END   = 0x7f,	/* counts and checksum; last record */
 };
 

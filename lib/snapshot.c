@@ -148,6 +148,40 @@ decode(struct pk_snapshot *s, const uint8_t *p, size_t n)
 	return pk_cursor_ok(&c);
 }
 
+int
+pk_snapshot_meta_encode(const struct pk_snapshot *s, struct pk_buf *b)
+{
+	int e = 0;
+
+	e |= pk_buf_add_u64(b, (uint64_t)s->start_sec);
+	e |= pk_buf_add_u32(b, s->start_nsec);
+	e |= pk_buf_add_u64(b, (uint64_t)s->end_sec);
+	e |= pk_buf_add_u32(b, s->end_nsec);
+	e |= pk_buf_add_str(b, s->host ? s->host : "", s->host ? strlen(s->host) : 0);
+	e |= pk_buf_add_str(b, s->user ? s->user : "", s->user ? strlen(s->user) : 0);
+	e |= add_strings(b, s->tags, s->ntags);
+	return e ? -ENOMEM : 0;
+}
+
+int
+pk_snapshot_meta_decode(struct pk_snapshot *s, const uint8_t *p, size_t n)
+{
+	struct pk_cursor c;
+
+	pk_cursor_init(&c, p, n);
+	s->start_sec = (int64_t)pk_get_u64(&c);
+	s->start_nsec = pk_get_u32(&c);
+	s->end_sec = (int64_t)pk_get_u64(&c);
+	s->end_nsec = pk_get_u32(&c);
+	s->host = get_cstr(&c);
+	s->user = get_cstr(&c);
+	s->tags = get_strings(&c, &s->ntags, PK_SNAPSHOT_MAX_TAGS);
+	if (c.bad || c.left != 0 || s->start_nsec >= 1000000000u ||
+	    s->end_nsec >= 1000000000u)
+		return -EBADMSG;
+	return 0;
+}
+
 static size_t
 snap_ad(uint8_t *ad, const uint8_t id[PK_SNAPSHOT_ID_BYTES])
 {

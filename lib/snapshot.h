@@ -73,6 +73,14 @@ void pk_snapshot_list_free(struct pk_snapshot *list, size_t n);
  */
 int pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s);
 
+/*
+ * The META record of a copied snapshot (pk-stream(5)): its start and end
+ * times, host, user and tags, so that a copy keeps them.  Decoding fills
+ * those fields of s (which must hold none yet).
+ */
+int pk_snapshot_meta_encode(const struct pk_snapshot *s, struct pk_buf *b);
+int pk_snapshot_meta_decode(struct pk_snapshot *s, const uint8_t *p, size_t n);
+
 /* Adds a path (cut to PK_SNAPSHOT_MAX_STRING bytes) or a tag (refused
  * when longer: -EINVAL) to the snapshot, up to the maximum count. */
 int pk_snapshot_add_path(struct pk_snapshot *s, const char *p, size_t n);

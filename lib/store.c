@@ -42,6 +42,9 @@ struct store {
 	int size_unknown;		/* catalog records wait in held */
 	struct pk_buf held;		/* type, u32 length, payload... */
 
+	int have_meta;			/* a copy: times from the original */
+	int64_t meta_end_sec;
+	uint32_t meta_end_nsec;
 	char *root;			/* the current top-level path */
 	size_t rootlen;
 	uint64_t next_progress;
@@ -391,6 +394,39 @@ on_eof(struct store *s, const struct pk_record *rec)
 	return pk_writer_put(s->cat, PK_REC_EOF, 0, rec->data, rec->len);
 }
 
+/* A copied snapshot keeps its times, host, user and tags; the tags given
+ * to this run are added, a host given to this run wins. */
+static int
+on_meta(struct store *s, const struct pk_record *rec)
+{
+	struct pk_snapshot m = { 0 };
+	uint32_t i;
+	int e;
+
+	if (s->have_meta++)
+		return bad(s, "%s", "more than one META record");
+	if (pk_snapshot_meta_decode(&m, rec->data, rec->len) < 0) {
+		pk_snapshot_release(&m);
+		return bad(s, "%s", "bad META record");
+	}
+	s->snap->start_sec = m.start_sec;
+	s->snap->start_nsec = m.start_nsec;
+	s->meta_end_sec = m.end_sec;
+	s->meta_end_nsec = m.end_nsec;
+	if (s->opt->host == NULL || s->opt->host_is_default) {
+		free(s->snap->host);
+		s->snap->host = m.host;
+		m.host = NULL;
+	}
+	free(s->snap->user);
+	s->snap->user = m.user;
+	m.user = NULL;
+	for (i = 0, e = 0; i < m.ntags && e == 0; i++)
+		e = pk_snapshot_add_tag(s->snap, m.tags[i]);
+	pk_snapshot_release(&m);
+	return e;
+}
+
 static int
 on_record(struct store *s, const struct pk_record *rec)
 {
@@ -413,6 +449,8 @@ on_record(struct store *s, const struct pk_record *rec)
 	case PK_REC_DATA:
 		return bad(s, "%s", "unchunked file data (pipe the stream "
 		    "through pk-chunk)");
+	case PK_REC_META:
+		return on_meta(s, rec);
 	}
 	if (rec->flags & PK_RECF_IGNORABLE)
 		return 0;
@@ -480,8 +518,8 @@ commit(struct store *s)
 	if ((e = pk_index_write_delta(s->repo, s->pending, delta)) < 0)
 		return e;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	s->snap->end_sec = ts.tv_sec;
-	s->snap->end_nsec = (uint32_t)ts.tv_nsec;
+	s->snap->end_sec = s->have_meta ? s->meta_end_sec : ts.tv_sec;
+	s->snap->end_nsec = s->have_meta ? s->meta_end_nsec : (uint32_t)ts.tv_nsec;
 	/* From here on the packs stay: the delta names them, and another
 	 * process may have merged it already.  Without a snapshot they are
 	 * only unreferenced data. */

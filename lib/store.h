@@ -27,6 +27,7 @@ struct pk_store_options {
 	int level;			/* zstd level, 0 for none */
 	int threads;			/* workers that seal blobs, >= 1 */
 	const char *host, *user;
+	int host_is_default;		/* a copy's META host may replace it */
 	const char *const *tags;
 	size_t ntags;
 	/* Called about every 64 MiB of input, from the calling thread. */

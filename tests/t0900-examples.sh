@@ -137,6 +137,11 @@ ok "copy: init an unencrypted destination" pk-store --init --no-encryption copy
 ok "copy: latest, exit 0" status_is 0 "$E/copy-repository.sh" repo copy
 ok "copy: one snapshot copied" test "$(count copy)" -eq 1
 ok "copy: host, tags and copy-of kept" t_copy_kept
+t_copy_time() {
+	[ "$(last copy | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')" = \
+	    "$(last repo | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')" ]
+}
+ok "copy: the snapshot's time kept" t_copy_time
 ok "copy: restores identical" restore_same copy r5 "r5/${S#/}/tree"
 ok "copy: again, exit 0" status_is 0 "$E/copy-repository.sh" repo copy
 ok "copy: again, nothing copied" test "$(count copy)" -eq 1
