@@ -34,13 +34,15 @@ export PATH
 LC_ALL=C
 export LC_ALL
 
+started=$(date +%s)
+
 die() {
 	echo "bench: $*" >&2
 	exit 1
 }
 
 say() {
-	echo "bench: $*" >&2
+	echo "bench: [$(($(date +%s) - started)) s] $*" >&2
 }
 
 # q ARG: ARG quoted for the shell, when it needs it.
@@ -64,7 +66,7 @@ bytes_of() {
 
 # calc EXPRESSION: evaluates a floating-point expression with awk.
 calc() {
-	awk "BEGIN { print $* }"
+	awk "BEGIN { print ($*) }"
 }
 
 # --- configuration ----------------------------------------------------------
@@ -134,12 +136,12 @@ BORG_BASE_DIR=$B/home
 BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 export HOME XDG_CACHE_HOME PK_PASSPHRASE RESTIC_PASSWORD RESTIC_CACHE_DIR \
 	BORG_PASSPHRASE BORG_BASE_DIR BORG_RELOCATED_REPO_ACCESS_IS_OK
-started=$(date +%s)
 
 # --- measuring --------------------------------------------------------------
 
 # measure ID STAGE...: runs the stages (shell command lines) as one pipeline
-# in $mdir, each under GNU time, and appends to $L/ID.res one line: wall
+# in $mdir, each under GNU time, after a sync so that no earlier writes are
+# flushed during it, and appends to $L/ID.res one line: wall
 # seconds, peak RSS in KiB (the largest stage), CPU seconds (user + system,
 # summed over the stages); or 'failed' when a stage exits non-zero, is
 # killed, or the check in $mcheck (a command line) fails afterwards.  A stage
@@ -161,6 +163,7 @@ measure() {
 		_cmd="${_cmd:+$_cmd | }$_s"
 	done
 	echo "+ $*" >>"$L/$_id.err"
+	sync
 	_t0=$(date +%s.%N)
 	(cd "$mdir" && eval "$_cmd") >"$L/$_id.out" 2>>"$L/$_id.err"
 	_t1=$(date +%s.%N)
@@ -426,12 +429,10 @@ done
 say "full restore of the tree"
 for t in $tools; do
 	installed $t || continue
-	d=$B/restore/$t
-	rm -rf "$d"
+	d=$B/restore/tree-$t
 	mkdir -p "$d"
 	mcheck="[ \"\$(fsum $(q "$d"))\" = '$tree_files $tree_sum' ]"
 	restore $t tree $t.restore $last "$d"
-	rm -rf "$d"
 done
 
 # --- the changed tree -------------------------------------------------------
@@ -494,12 +495,10 @@ for t in $tools; do
 done
 for t in $tools; do
 	installed $t || continue
-	d=$B/restore/$t
-	rm -rf "$d"
+	d=$B/restore/big-$t
 	mkdir -p "$d"
 	mcheck="[ \"\$(fsum $(q "$d"))\" = '3 $big_bytes' ]"
 	restore $t big $t.bigrestore first "$d"
-	rm -rf "$d"
 done
 
 # --- the machine's ceiling for pk -------------------------------------------
@@ -603,7 +602,7 @@ fmt() {
 	n/a | failed) echo "$1" ;;
 	*) awk -v v="$1" -v u="$2" 'BEGIN {
 		if (v >= 100) f = "%.0f"; else if (v >= 10) f = "%.1f"; else f = "%.2f"
-		printf f " %s\n", v, u }' ;;
+		printf(f "%s\n", v, u == "" ? "" : " " u) }' ;;
 	esac
 }
 
@@ -728,7 +727,7 @@ out=$B/results-$stamp.md
 	prow() {
 		if [ -n "$3" ]; then
 			awk -v c="$3" -v a="$1" -v h="$2" 'BEGIN {
-				printf "| %s | %s | %.2f | %.0f |\n", a, h, c, c > 0 ? 1000 / c : 0 }'
+				printf("| %s | %s | %.2f | %.0f |\n", a, h, c, c > 0 ? 1000 / c : 0) }'
 		else
 			echo "| $1 | $2 | failed | |"
 		fi
@@ -792,7 +791,7 @@ out=$B/results-$stamp.md
 				"$(fmt "$(value $t scale$m rss)" '')"
 		done
 		if [ -s "$L/pk.scale$m.index" ]; then
-			awk '{ printf " %d | %s |\n", $1, $1 > 0 ? sprintf("%.0f", $2 / $1) : "-" }' "$L/pk.scale$m.index"
+			awk '{ printf(" %d | %s |\n", $1, $1 > 0 ? sprintf("%.0f", $2 / $1) : "-") }' "$L/pk.scale$m.index"
 		else
 			echo ' n/a | n/a |'
 		fi
@@ -827,3 +826,6 @@ out=$B/results-$stamp.md
 cp "$out" "$B/latest.md"
 cat "$out"
 say "results in $out and $B/latest.md"
+# The restores are kept until here: removing many files is slow on some
+# file systems, and would disturb the measurements if done during them.
+rm -rf "$B/restore"
