@@ -264,7 +264,8 @@ init_repo() { # TOOL SET
 	}
 }
 
-# backup TOOL SET ID NAME PATH: backs up PATH as snapshot NAME.
+# backup TOOL SET ID NAME PATH: backs up PATH as snapshot NAME.  casync gets
+# its file cache (--cache), as restic and borg have theirs by default.
 backup() {
 	_r=$(q "$(repo "$2" "$1")")
 	case $1 in
@@ -272,7 +273,7 @@ backup() {
 		"pk-store $_r" ;;
 	restic) measure "$3" "restic -r $_r backup -q $(q "$5")" ;;
 	borg) measure "$3" "borg create $_r::$4 $(q "$5")" ;;
-	casync) measure "$3" "casync make --store=$_r/default.castr $_r/$4.caidx $(q "$5")" ;;
+	casync) measure "$3" "casync make --store=$_r/default.castr --cache=$(q "$B/home/casync-$2") $_r/$4.caidx $(q "$5")" ;;
 	esac
 }
 
@@ -684,7 +685,7 @@ out=$B/results-$stamp.md
 	echo "n/a: not installed, or no such mode (casync make reads no pipe).  Repository sizes are on disk (du), without the"
 	echo "local caches of restic and borg.  Commands: pk-walk | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, zstd -l 3);"
 	echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
-	echo "casync make / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
+	echo "casync make --cache / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
 	echo
 
 	if installed pk && [ -s "$L/pk.first.stages" ]; then
