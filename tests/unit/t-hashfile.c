@@ -386,6 +386,38 @@ test_corrupt(void)
 	free(good);
 }
 
+/* A damaged file with no empty slot: a probe for an absent key must end.
+ * Run in a child with a timer, so that a loop fails the test. */
+static void
+test_full(void)
+{
+	struct itimerval it = { { 0, 0 }, { 5, 0 } };
+	struct pk_hashfile *h;
+	uint8_t *good = NULL, s[SLOT];
+	size_t n = 0;
+	pid_t pid;
+	int st;
+
+	if (make_file(10, &good, &n) < 0) {
+		CHECK("full: a file to fill", 0);
+		return;
+	}
+	unit_fill(good + PK_HASHFILE_HEADER_BYTES, n - PK_HASHFILE_HEADER_BYTES, 99);
+	put_file(good, n);
+	free(good);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		setitimer(ITIMER_REAL, &it, NULL);
+		if (pk_hashfile_open(&h, path, &params, 0) < 0)
+			_exit(2);
+		slot_make(s, 8, 0);
+		_exit(pk_hashfile_find(h, s) == NULL ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK("full: in a file with no empty slot, an absent key is not found "
+	    "and the probe ends", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static void
 test_concurrent(void)
 {
@@ -464,6 +496,7 @@ main(void)
 	test_insert();
 	test_crash();
 	test_corrupt();
+	test_full();
 	test_concurrent();
 	UNIT_END();
 }

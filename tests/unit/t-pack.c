@@ -970,7 +970,8 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	uint8_t id[32], *file, *p;
 	char hex[4][PK_SNAPSHOT_NAME_BYTES], path[4096], other[4096], name[200];
 	char sel[PK_SNAPSHOT_NAME_BYTES];
-	size_t n, i, j, len, bad, proto;
+	size_t n, i, j, len, bad, proto, nbad;
+	char *long_str;
 	int64_t t;
 	int e, k;
 
@@ -1127,6 +1128,18 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	CHECK(name, e == -EBADMSG);
 	if (e == 0)
 		pk_snapshot_release(&got);
+	e = pk_snapshot_list(r, &list, &n, &nbad);
+	snprintf(name, sizeof name, "%s snapshot: the list goes past a damaged "
+	    "file and counts it", mode);
+	CHECK(name, e == 0 && n == 4 && nbad == 1);
+	if (e == 0)
+		pk_snapshot_list_free(list, n);
+	e = pk_snapshot_select(r, "latest", &got);
+	snprintf(name, sizeof name, "%s snapshot: latest still selects past a "
+	    "damaged file", mode);
+	CHECK(name, e == 0 && snap_eq(&got, &s[1]));
+	if (e == 0)
+		pk_snapshot_release(&got);
 	unlink(other);
 	free(file);
 
@@ -1138,6 +1151,31 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	    "PK_SNAPSHOT_MAX_PATHS", mode);
 	CHECK(name, bad == 0 && empty.npaths == PK_SNAPSHOT_MAX_PATHS);
 	pk_snapshot_release(&empty);
+	memset(&empty, 0, sizeof empty);
+	long_str = malloc(PK_SNAPSHOT_MAX_STRING + 2);
+	memset(long_str, 'x', PK_SNAPSHOT_MAX_STRING + 1);
+	long_str[PK_SNAPSHOT_MAX_STRING + 1] = '\0';
+	e = pk_snapshot_add_path(&empty, long_str, PK_SNAPSHOT_MAX_STRING + 1);
+	snprintf(name, sizeof name, "%s snapshot: a long path is cut to "
+	    "PK_SNAPSHOT_MAX_STRING", mode);
+	CHECK(name, e == 0 && empty.npaths == 1 &&
+	    strlen(empty.paths[0]) == PK_SNAPSHOT_MAX_STRING);
+	snprintf(name, sizeof name, "%s snapshot: a tag over PK_SNAPSHOT_MAX_STRING "
+	    "is EINVAL", mode);
+	CHECK(name, pk_snapshot_add_tag(&empty, long_str) == -EINVAL &&
+	    empty.ntags == 0);
+	long_str[PK_SNAPSHOT_MAX_STRING] = '\0';
+	snprintf(name, sizeof name, "%s snapshot: a tag of PK_SNAPSHOT_MAX_STRING "
+	    "is accepted", mode);
+	CHECK(name, pk_snapshot_add_tag(&empty, long_str) == 0 && empty.ntags == 1);
+	long_str[PK_SNAPSHOT_MAX_STRING] = 'x';
+	empty.host = long_str;
+	snprintf(name, sizeof name, "%s snapshot: a host name over "
+	    "PK_SNAPSHOT_MAX_STRING is not written", mode);
+	CHECK(name, pk_snapshot_write(r, &empty) == -EINVAL);
+	empty.host = NULL;
+	pk_snapshot_release(&empty);
+	free(long_str);
 	memset(&empty, 0, sizeof empty);
 	empty.start_sec = -5;
 	e = pk_snapshot_write(r, &empty);
