@@ -1,0 +1,106 @@
+#!/bin/sh
+# Deduplication: re-backups of an unchanged tree cost next to nothing in
+# the repository and, with pk-dedup -r, in the pipe; the same data under two
+# names is stored once; a small change costs a few chunks; chunker sizes
+# follow the repository.
+. "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
+
+mkdir -p t/many
+i=0
+while [ $i -lt 16 ]; do gen_file t/r$i 1500000 $i; i=$((i + 1)); done
+"$PK_TOP/tests/gen" 4000000 99 text >t/text
+i=0
+while [ $i -lt 200 ]; do "$PK_TOP/tests/gen" $((i * 37)) $i text >t/many/f$i; i=$((i + 1)); done
+tree=$(du -sb t | cut -f1)
+
+size() { du -sb "$1" | cut -f1; }
+
+# grows_under REPO PERCENT BEFORE: REPO is now at most PERCENT % larger
+# than BEFORE bytes.
+grows_under() {
+	_now=$(size "$1")
+	[ $((_now - $3)) -le $(($3 * $2 / 100)) ] && return 0
+	echo "$1 grew from $3 to $_now bytes"
+	return 1
+}
+
+# --- With pk-dedup -r: the pipe carries only references.
+pk-store --init repo
+ok "first backup" backup repo t
+before=$(size repo)
+ok "the first backup stores the tree once" sh -c \
+    "[ $before -lt $((tree + tree / 10)) ] || { echo 'repository $before bytes, tree $tree'; false; }"
+{ pk-walk t | pk-chunk | pk-dedup -r repo | tee mid | pk-store repo >id2; } 2>err
+ok "re-backup through pk-dedup -r" sh -c '[ -s id2 ] && [ ! -s err ] || { cat err; false; }'
+ok "re-backup adds under 1% to the repository" grows_under repo 1 "$before"
+ok "pk-dedup -r: the stream to pk-store is tiny" sh -c \
+    "[ \$(stat -c %s mid) -lt $((tree / 100)) ] || { echo \"\$(stat -c %s mid) bytes for a tree of $tree\"; false; }"
+mkdir x
+ok "pk-dedup -r: the snapshot restores" restore repo latest x
+ok "pk-dedup -r: the tree" same_tree t x/t
+
+# --- Without pk-dedup: pk-store finds the chunks itself.
+pk-store --init repo2
+ok "first backup (no pk-dedup)" sh -c 'pk-walk t | pk-chunk | pk-store repo2 >/dev/null'
+before=$(size repo2)
+ok "re-backup (no pk-dedup)" sh -c 'pk-walk t | pk-chunk | tee mid2 | pk-store repo2 >/dev/null'
+ok "re-backup (no pk-dedup) adds under 1%" grows_under repo2 1 "$before"
+ok "without pk-dedup the pipe carries the data" sh -c \
+    "[ \$(stat -c %s mid2) -gt $tree ]"
+ok "pk-index: the second snapshot stored next to nothing" sh -c \
+    'pk-index repo2 | tail -n 1 | awk "{ print \$7 }" | grep -Eqx "[0-9.]+[BK]" ||
+    { pk-index repo2; false; }'
+
+# --- The same 5 MiB under two names, in one stream.
+mkdir twice
+gen_file twice/a 5242880 50
+cp twice/a twice/b
+pk-store --init repo3
+pk-walk twice | pk-chunk | pk-dedup | tee mid3 | pk-store repo3 >/dev/null
+ok "same file twice: stored once" sh -c \
+    "[ \$(du -sb repo3/packs | cut -f1) -lt 6000000 ] || du -sb repo3/packs"
+ok "same file twice: pk-dedup sends it once" sh -c \
+    "[ \$(stat -c %s mid3) -lt 6000000 ] || ls -l mid3"
+ok "same file twice: both restore" sh -c \
+    'pk-cat repo3 latest:twice/a | cmp - twice/a && pk-cat repo3 latest:twice/b | cmp - twice/a'
+pk-store --init repo4
+pk-walk twice | pk-chunk | pk-store repo4 >/dev/null
+ok "same file twice, no pk-dedup: stored once" sh -c \
+    "[ \$(du -sb repo4/packs | cut -f1) -lt 6000000 ] || du -sb repo4/packs"
+
+# --- A small change costs a few chunks: bytes inserted at the start and
+# one flipped in the middle of a 20 MB file (chunks average 1 MiB).
+mkdir big
+gen_file big/f 20000000 60
+pk-store --init repo5
+pk-walk big | pk-chunk | pk-store repo5 >/dev/null
+before=$(size repo5)
+{ printf 'inserted at the start'; cat big/f; } >big/g
+mv big/g big/f
+pk-walk big | pk-chunk | pk-dedup -r repo5 | tee mid5 | pk-store repo5 >/dev/null
+ok "bytes inserted at the start: under 4 MB stored" sh -c \
+    "[ \$((\$(size repo5) - $before)) -lt 4000000 ] || du -sb repo5"
+ok "bytes inserted at the start: under 4 MB sent" sh -c \
+    "[ \$(stat -c %s mid5) -lt 4000000 ] || ls -l mid5"
+before=$(size repo5)
+printf X | dd of=big/f bs=1 seek=10000000 conv=notrunc 2>/dev/null
+pk-walk big | pk-chunk | pk-dedup -r repo5 | pk-store repo5 >/dev/null
+ok "a byte changed in the middle: under 4 MB stored" sh -c \
+    "[ \$((\$(size repo5) - $before)) -lt 4000000 ] || du -sb repo5"
+ok "the changed file restores" sh -c 'pk-cat repo5 latest:big/f | cmp - big/f'
+
+# --- Chunk sizes are the repository's: pk-chunk -r follows them, a stream
+# chunked otherwise is stored with a warning.
+# blobs REPO: the number of blobs pk-index --check counts.
+blobs() { pk-index --check "$1" | sed -E 's/.* ([0-9]+) blobs.*/\1/'; }
+pk-store --init --min 64K --avg 256K --max 1M small
+pk-walk twice | pk-chunk -r small | pk-store small >/dev/null 2>err
+ok "pk-chunk -r: no warning" test ! -s err
+nsmall=$(blobs small) nbig=$(blobs repo4)
+ok "pk-chunk -r: chunks of the repository's sizes ($nsmall blobs, not $nbig)" \
+    test "$nsmall" -gt $((2 * nbig))
+pk-walk twice | pk-chunk | pk-store small >/dev/null 2>err
+ok "other chunk sizes: stored, with a warning" \
+    grep -q "^pk-store: stream chunked with other sizes than the repository's" err
+ok "other chunk sizes: restores" sh -c 'pk-cat small latest:twice/b | cmp - twice/b'
+ok "other chunk sizes: the repository checks" pk-index --check=data small
