@@ -26,6 +26,8 @@ struct extract {
 	struct pk_buf entbuf, xbuf, held, data, map;
 	struct pk_entry e;
 	char *hardlink;		/* AUTO mode: the path a selected link names */
+	const struct pk_snapshot *snap;
+	int held_ready;		/* held has the current file's content */
 };
 
 static int
@@ -54,13 +56,13 @@ warn(struct extract *x, const char *msg)
  * u32 length, payload), so that tar gets the map of holes first.
  */
 static int
-hold_content(struct extract *x)
+hold_content(struct extract *x, struct pk_catalog *cat)
 {
 	struct pk_record rec;
 	int n, e;
 
 	pk_buf_reset(&x->held);
-	while ((n = pk_catalog_next(x->cat, &rec)) > 0) {
+	while ((n = pk_catalog_next(cat, &rec)) > 0) {
 		if (rec.type != PK_REC_REF && rec.type != PK_REC_HOLE &&
 		    rec.type != PK_REC_EOF)
 			return pk_err(-EBADMSG, "catalog: unexpected record in a file");
@@ -191,7 +193,10 @@ tar_entry(struct extract *x)
 	if (x->tar == NULL && (e = pk_tar_new(&x->tar, x->o->fd)) < 0)
 		return e;
 	if (x->e.type == PK_FT_REG) {
-		if ((e = hold_content(x)) < 0 || (e = build_map(x, &nmap)) < 0)
+		if (!x->held_ready && (e = hold_content(x, x->cat)) < 0)
+			return e;
+		x->held_ready = 0;
+		if ((e = build_map(x, &nmap)) < 0)
 			return e;
 		/* A file that is all hole has holes but no runs: the map must
 		 * still be non-NULL. */
@@ -231,6 +236,78 @@ stream_record(struct extract *x, const struct pk_record *rec)
 	    x->data.data, len);
 }
 
+/* --stream of a file whose content is held: ENTRY, then its records with
+ * every REF turned into a CHUNK. */
+static int
+stream_file(struct extract *x)
+{
+	struct pk_record rec = { 0 };
+	struct pk_cursor c;
+	size_t l;
+	int e;
+
+	pk_buf_reset(&x->data);
+	if ((e = pk_entry_encode(&x->e, &x->data)) < 0 ||
+	    (e = pk_writer_put(x->out, PK_REC_ENTRY, 0, x->data.data,
+	    x->data.len)) < 0)
+		return e;
+	pk_cursor_init(&c, x->held.data, x->held.len);
+	while (c.left > 0) {
+		rec.type = pk_get_u8(&c);
+		rec.data = pk_get_str(&c, SIZE_MAX, &l);
+		rec.len = (uint32_t)l;
+		if ((e = stream_record(x, &rec)) < 0)
+			return e;
+	}
+	return 0;
+}
+
+/*
+ * A hard link whose target is outside the selection would name a file the
+ * output does not have: it becomes a regular file with the target's
+ * content, found by a second pass over the catalog.
+ */
+static int
+resolve_outside_link(struct extract *x)
+{
+	struct pk_buf xb = PK_BUF_INIT;
+	struct pk_stream_header h;
+	struct pk_catalog *c2;
+	struct pk_record rec;
+	struct pk_entry t;
+	int n, e;
+
+	if ((e = pk_catalog_open(&c2, x->repo, x->ix, x->snap, &h)) < 0)
+		return e;
+	e = -ENOENT;
+	while ((n = pk_catalog_next(c2, &rec)) > 0) {
+		if (rec.type != PK_REC_ENTRY)
+			continue;
+		if ((e = pk_entry_decode(&t, rec.data, rec.len, &xb)) < 0)
+			break;
+		e = -ENOENT;
+		if (t.type != PK_FT_REG || t.path.len != x->e.link.len ||
+		    memcmp(t.path.p, x->e.link.p, t.path.len) != 0)
+			continue;
+		x->e.size = t.size;
+		e = hold_content(x, c2);
+		break;
+	}
+	if (n < 0)
+		e = n;
+	pk_catalog_close(c2);
+	pk_buf_release(&xb);
+	if (e == -ENOENT)
+		return pk_err(e, "catalog: %.*s: hard link to a file not in the "
+		    "snapshot", (int)x->e.path.len, x->e.path.p);
+	if (e < 0)
+		return e;
+	x->e.type = PK_FT_REG;
+	x->e.link.len = 0;
+	x->held_ready = 1;
+	return 0;
+}
+
 static int
 on_entry(struct extract *x, const struct pk_record *rec)
 {
@@ -254,8 +331,16 @@ on_entry(struct extract *x, const struct pk_record *rec)
 		x->mode = exact && x->e.type == PK_FT_REG ? PK_EXTRACT_FILE :
 		    PK_EXTRACT_TAR;
 	}
+	if (x->sel && x->e.type == PK_FT_HARDLINK && !selected(x, &x->e.link)) {
+		if ((e = resolve_outside_link(x)) < 0)
+			return e;
+		if (x->mode == PK_EXTRACT_STREAM) {
+			x->held_ready = 0;
+			return stream_file(x);
+		}
+	}
 	if (x->mode == PK_EXTRACT_FILE) {
-		if ((e = hold_content(x)) < 0 || (e = emit_content(x, 1)) < 0)
+		if ((e = hold_content(x, x->cat)) < 0 || (e = emit_content(x, 1)) < 0)
 			return e;
 		return 1;	/* done */
 	}
@@ -329,6 +414,7 @@ pk_extract(struct pk_repo *r, const struct pk_index *ix,
 
 	memset(res, 0, sizeof *res);
 	x.mode = o->mode;
+	x.snap = snap;
 	x.sel = o->path;
 	x.sellen = o->path ? strlen(o->path) : 0;
 	if ((e = pk_blob_reader_init(&x.br, r)) < 0)
