@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog.h"
 #include "check.h"
@@ -20,7 +21,9 @@ struct check {
 	struct pk_repo *repo;
 	const struct pk_check_options *o;
 	struct pk_check_result *res;
-	struct pk_index ix;
+	struct pk_index ix;		/* the chunk index, as the tools see it */
+	struct pk_index fresh;		/* one built from the deltas alone */
+	char fresh_path[4096];
 	struct pk_blob_reader br;
 	struct pk_buf packs;		/* pack ids the deltas name, sorted */
 	size_t npacks;
@@ -68,8 +71,13 @@ delta_blob(void *arg, const struct pk_blobloc *loc)
 {
 	struct check *c = arg;
 	struct pk_blobloc have;
+	uint8_t slot[PK_BLOBLOC_BYTES];
+	int e;
 
 	c->res->blobs++;
+	pk_blobloc_encode(slot, loc);
+	if ((e = pk_hashfile_insert(c->fresh.hf, slot)) < 0)
+		return e;
 	if (!pk_index_find(&c->ix, loc->sid, &have) ||
 	    memcmp(have.pack, loc->pack, PK_PACK_ID_BYTES) != 0) {
 		char hex[17];
@@ -79,6 +87,61 @@ delta_blob(void *arg, const struct pk_blobloc *loc)
 		    c->repo->path, c->delta, hex);
 	}
 	return add_pack(c, loc->pack);
+}
+
+/* The chunk index is a cache: a blob it knows that no delta names would
+ * let a backup refer to data that is not there. */
+static int
+cached_blob(void *arg, const void *slot)
+{
+	struct check *c = arg;
+	struct pk_blobloc loc, have;
+	char hex[17];
+
+	pk_blobloc_decode(&loc, slot);
+	if (loc.flags & PK_BLOBLOC_MARKER)
+		return 0;
+	if (!pk_index_find(&c->fresh, loc.sid, &have) ||
+	    memcmp(have.pack, loc.pack, PK_PACK_ID_BYTES) != 0 ||
+	    have.offset != loc.offset) {
+		pk_hex(hex, loc.sid, 8);
+		problem(c, "%s/chunkindex: blob %s… is in no index delta (delete "
+		    "the chunk index: it is rebuilt from the deltas)",
+		    c->repo->path, hex);
+	}
+	return 0;
+}
+
+static int
+open_fresh(struct check *c)
+{
+	struct pk_hashfile_params p;
+	uint8_t rnd[8];
+	char hex[17];
+
+	pk_random(rnd, sizeof rnd);
+	pk_hex(hex, rnd, sizeof rnd);
+	snprintf(c->fresh_path, sizeof c->fresh_path, "%s/tmp/check-%s",
+	    c->repo->path, hex);
+	c->fresh.repo = c->repo;
+	pk_index_params(c->repo, PK_HF_PENDING, &p);
+	return pk_hashfile_open(&c->fresh.hf, c->fresh_path, &p, PK_HF_CREATE);
+}
+
+static void
+close_fresh(struct check *c)
+{
+	char p[4200];
+
+	if (c->fresh.hf == NULL)
+		return;
+	pk_hashfile_close(c->fresh.hf);
+	c->fresh.hf = NULL;
+	unlink(c->fresh_path);
+	snprintf(p, sizeof p, "%s.tmp", c->fresh_path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s.lock", c->fresh_path);
+	unlink(p);
 }
 
 static int
@@ -251,7 +314,7 @@ check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *
 	c->res->refs++;
 	pk_storage_id(&c->repo->keys, sid, id);
 	pk_hex(hex, id, 8);
-	if (!pk_index_find(&c->ix, sid, &loc))
+	if (!pk_index_find(&c->fresh, sid, &loc))
 		problem(c, "snapshot %.12s: %.*s: chunk %s… missing", snapname,
 		    (int)e->path.len, e->path.p, hex);
 	else if (loc.raw != len)
@@ -273,7 +336,7 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 	struct pk_entry e = { 0 };
 	int n, err = 0;
 
-	if ((n = pk_catalog_open(&cat, c->repo, &c->ix, s, &h)) < 0) {
+	if ((n = pk_catalog_open(&cat, c->repo, &c->fresh, s, &h)) < 0) {
 		problem(c, "snapshot %.12s: catalog: %s", name, pk_errmsg(n));
 		return;
 	}
@@ -332,9 +395,10 @@ pk_check(struct pk_repo *r, const struct pk_check_options *o,
 	memset(res, 0, sizeof *res);
 	if ((e = pk_blob_reader_init(&c.br, r)) < 0)
 		return e;
-	if ((e = pk_index_open(&c.ix, r)) < 0)
+	if ((e = pk_index_open(&c.ix, r)) < 0 || (e = open_fresh(&c)) < 0)
 		goto out;
-	if ((e = pk_index_list(r, check_delta, &c)) < 0)
+	if ((e = pk_index_list(r, check_delta, &c)) < 0 ||
+	    (e = pk_hashfile_foreach(c.ix.hf, cached_blob, &c)) < 0)
 		goto out;
 	sort_packs(&c);
 	check_pack_files(&c);
@@ -342,6 +406,7 @@ pk_check(struct pk_repo *r, const struct pk_check_options *o,
 		goto out;
 	e = check_snapshots(&c);
 out:
+	close_fresh(&c);
 	pk_index_close(&c.ix);
 	pk_blob_reader_release(&c.br);
 	pk_buf_release(&c.packs);

@@ -2,8 +2,10 @@
  * check.h: the work of pk-index --check: is every snapshot restorable?
  *
  * The structural check authenticates every snapshot, index delta and pack
- * trailer, checks that every chunk a snapshot refers to is indexed with
- * its length, that every indexed pack exists, and reads every catalog.
+ * trailer, checks that every chunk a snapshot refers to is named by an
+ * index delta with its length, that every indexed pack exists, that the
+ * chunk index (a cache) knows no blob the deltas do not name, and reads
+ * every catalog.
  * With data, every blob of every pack is also read, authenticated,
  * decompressed and re-hashed to its storage id, and the files of each
  * snapshot that use a bad blob are named.

@@ -287,21 +287,27 @@ pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 	return NULL;
 }
 
-/* Places a slot known to be absent; the key goes in last (see header). */
-static void
+/* Places a slot known to be absent; the key goes in last (see header).
+ * -ESTALE when there is no empty slot: the count lied, the file is
+ * damaged. */
+static int
 place(struct pk_hashfile *h, const uint8_t *slot)
 {
-	uint64_t mask = h->capacity - 1, i = pk_load_u64(slot) & mask;
+	uint64_t mask = h->capacity - 1, i = pk_load_u64(slot) & mask, n = 0;
 	uint8_t *s;
 
-	/* The load is at most 3/4 (insert grows first): an empty slot exists. */
-	while (!is_empty(h, s = slot_at(h, i)))
+	while (!is_empty(h, s = slot_at(h, i))) {
+		if (++n == h->capacity)
+			return pk_err(-ESTALE, "%s: full, but its count says not "
+			    "(damaged)", h->path);
 		i = (i + 1) & mask;
+	}
 	memcpy(s + h->p.key_bytes, slot + h->p.key_bytes,
 	    h->p.slot_bytes - h->p.key_bytes);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(s, slot, h->p.key_bytes);
 	h->count++;
+	return 0;
 }
 
 static int
@@ -317,9 +323,16 @@ grow(struct pk_hashfile *h)
 		*h = old;
 		return e;
 	}
-	for (i = 0; i < old.capacity; i++)
+	for (i = 0, e = 0; i < old.capacity && e == 0; i++)
 		if (!is_empty(&old, slot_at(&old, i)))
-			place(h, slot_at(&old, i));
+			e = place(h, slot_at(&old, i));
+	if (e < 0) {
+		munmap(h->map, h->maplen);
+		close(h->fd);
+		unlink(tmp);
+		*h = old;
+		return e;
+	}
 	/* The new file is complete before it replaces the old one, but stays
 	 * marked dirty until close like any file open for writing. */
 	if (msync(h->map, h->maplen, MS_SYNC) < 0 || rename(tmp, old.file) < 0) {
@@ -349,7 +362,8 @@ pk_hashfile_insert(struct pk_hashfile *h, const void *slot)
 	/* Keep the load at most 3/4 so that probes stay short. */
 	if ((h->count + 1) * 4 > h->capacity * 3 && (e = grow(h)) < 0)
 		return h->err = e;
-	place(h, slot);
+	if ((e = place(h, slot)) < 0)
+		return h->err = e;
 	return 0;
 }
 

@@ -309,10 +309,18 @@ update(struct pk_index *ix, int create)
 			snprintf(ix->why, sizeof ix->why, "%s", pk_errmsg(e));
 		ix->rebuilt = 1;
 		e = pk_hashfile_open(&m.hf, path, &p, PK_HF_CREATE);
+	} else if (create) {
+		ix->rebuilt = 1;
 	}
 	if (e < 0)
 		return e;
 	e = pk_index_list(ix->repo, merge_delta, &m);
+	if (e == -ESTALE && !create) {
+		/* Damaged in a way only an insert shows: start afresh. */
+		snprintf(ix->why, sizeof ix->why, "%s", pk_errmsg(e));
+		pk_hashfile_close(m.hf);
+		return update(ix, 1);
+	}
 	ix->merged += m.merged;
 	e2 = pk_hashfile_close(m.hf);
 	return e < 0 ? e : e2;

@@ -404,12 +404,39 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
 	return 0;
 }
 
+/* The name of the one snapshot file whose name starts with prefix. */
+static int
+find_name(struct pk_repo *r, const char *prefix, char found[PK_SNAPSHOT_NAME_BYTES])
+{
+	size_t len = strlen(prefix), hits = 0;
+	char dir[4096];
+	struct dirent *d;
+	DIR *dp;
+
+	pk_repo_path(r, dir, sizeof dir, "snapshots");
+	if ((dp = opendir(dir)) == NULL)
+		return pk_err(-errno, "%s: %s", dir, strerror(errno));
+	while ((d = readdir(dp)) != NULL) {
+		if (strlen(d->d_name) != 2 * PK_SNAPSHOT_ID_BYTES ||
+		    strncmp(d->d_name, prefix, len) != 0)
+			continue;
+		snprintf(found, PK_SNAPSHOT_NAME_BYTES, "%s", d->d_name);
+		hits++;
+	}
+	closedir(dp);
+	if (hits == 0)
+		return pk_err(-ENOENT, "%s: no such snapshot", prefix);
+	if (hits > 1)
+		return pk_err(-EINVAL, "%s: ambiguous snapshot id", prefix);
+	return 0;
+}
+
 int
 pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
 {
-	char name[PK_SNAPSHOT_NAME_BYTES], found[PK_SNAPSHOT_NAME_BYTES] = "";
+	char name[PK_SNAPSHOT_NAME_BYTES];
 	struct pk_snapshot *list;
-	size_t n, i, len = strlen(sel), hits = 0;
+	size_t n, len = strlen(sel);
 	int e;
 
 	memset(s, 0, sizeof *s);
@@ -417,22 +444,19 @@ pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
 		if (len < 4 || len > 2 * PK_SNAPSHOT_ID_BYTES ||
 		    strspn(sel, "0123456789abcdef") != len)
 			return pk_err(-EINVAL, "%s: not a snapshot id or 'latest'", sel);
-		if (len == 2 * PK_SNAPSHOT_ID_BYTES)
-			return pk_snapshot_read(r, sel, s);
+		/* Ids are file names: only the one meant is read, so a damaged
+		 * one is named as such, and others do not matter. */
+		if ((e = find_name(r, sel, name)) < 0)
+			return e;
+		return pk_snapshot_read(r, name, s);
 	}
 	if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
 		return e;
-	for (i = 0; i < n; i++) {
-		pk_hex(name, list[i].id, sizeof list[i].id);
-		if (strcmp(sel, "latest") == 0 || strncmp(name, sel, len) == 0) {
-			memcpy(found, name, sizeof found);
-			hits++;
-		}
+	if (n == 0) {
+		pk_snapshot_list_free(list, n);
+		return pk_err(-ENOENT, "latest: the repository has no snapshot");
 	}
+	pk_hex(name, list[n - 1].id, sizeof list[n - 1].id);
 	pk_snapshot_list_free(list, n);
-	if (hits == 0)
-		return pk_err(-ENOENT, "%s: no such snapshot", sel);
-	if (hits > 1 && strcmp(sel, "latest") != 0)
-		return pk_err(-EINVAL, "%s: ambiguous snapshot id", sel);
-	return pk_snapshot_read(r, found, s);
+	return pk_snapshot_read(r, name, s);
 }
