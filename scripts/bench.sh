@@ -434,6 +434,7 @@ for t in $tools; do
 	mkdir -p "$d"
 	mcheck="[ \"\$(fsum $(q "$d"))\" = '$tree_files $tree_sum' ]"
 	restore $t tree $t.restore $last "$d"
+	rm -rf "$d"
 done
 
 # --- the changed tree -------------------------------------------------------
@@ -500,6 +501,7 @@ for t in $tools; do
 	mkdir -p "$d"
 	mcheck="[ \"\$(fsum $(q "$d"))\" = '3 $big_bytes' ]"
 	restore $t big $t.bigrestore first "$d"
+	rm -rf "$d"
 done
 
 # --- the machine's ceiling for pk -------------------------------------------
@@ -829,6 +831,4 @@ out=$B/results-$stamp.md
 cp "$out" "$B/latest.md"
 cat "$out"
 say "results in $out and $B/latest.md"
-# The restores are kept until here: removing many files is slow on some
-# file systems, and would disturb the measurements if done during them.
 rm -rf "$B/restore"
