@@ -102,7 +102,7 @@ else
 	ok "unreadable: pk-cat of the unreadable file: exit 1" status_of 1 pk-cat repo "$(cut -c 1-12 id):u/secret"
 	ok "unreadable: the repository checks" pk-index --check repo
 	pk-store --init --no-encryption copy
-	pk-cat --stream repo "$(cut -c 1-12 id)" | pk-store copy >/dev/null 2>&1
+	pk-cat --stream repo "$(cut -c 1-12 id)" 2>/dev/null | pk-store copy >/dev/null 2>&1
 	ok "unreadable: a copy of the snapshot keeps the errors (exit 3)" test $? = 3
 	ok "unreadable: the copy is listed as incomplete" sh -c \
 	    'pk-index copy | tail -n 1 | grep -q incomplete'
