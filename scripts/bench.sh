@@ -326,6 +326,7 @@ version_of() {
 
 # --- datasets ---------------------------------------------------------------
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "scratch directory $B; tools:$tools (installed:$have)"
 say "building the tree: up to $((size / 1048576)) MiB of$src"
 # Every regular file of the sources in name order, sampled evenly until the
@@ -821,6 +822,7 @@ out=$B/results-$stamp.md
 	echo
 	echo "- cores: $ncpu; CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)"
 	echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel: $(uname -sr)"
+	echo "- load average (1, 5, 15 min) at the start: $load0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- file system of $B: $(df -T "$B" | awk 'NR == 2 { print $2 }')"
 	for t in $tools; do
 		installed $t && echo "- $t: $(version_of $t)"
