@@ -258,8 +258,9 @@ init_repo() { # TOOL SET
 	restic) restic init -q -r "$_r" ;;
 	borg) borg init --encryption=repokey-blake2 "$_r" ;;
 	casync) mkdir -p "$_r" ;;
-	esac >>"$L/init.log" 2>&1 || {
-		say "$1: cannot create a repository in $_r (see $L/init.log)"
+	esac >>"$L/$1.init.err" 2>&1 || {
+		say "$1: cannot create a repository in $_r (see $L/$1.init.err)"
+		echo "$1.init" >>"$L/failures"
 		return 1
 	}
 }
@@ -391,7 +392,7 @@ tar -cf - -C "$B" tree big | cat >/dev/null
 
 for t in $tools; do
 	installed $t || continue
-	init_repo $t tree || echo "$t.init" >>"$L/failures"
+	init_repo $t tree
 done
 
 # --- backups and restores of the tree ---------------------------------------
@@ -469,10 +470,20 @@ for t in $tools; do
 	installed $t && backup $t tree $t.changed changed "$B/tree"
 done
 
+# size TOOL SET ID...: the repository's size on disk, or 'failed' unless
+# every backup ID into it succeeded.
+size() {
+	_t=$1 _r=$(repo $2 $1) _o=$L/$1.$3.res
+	shift 3
+	for _id; do
+		[ -s "$L/$_t.$_id.res" ] && ! grep -q failed "$L/$_t.$_id.res" ||
+			{ echo failed >"$_o"; return; }
+	done
+	du -s -B1 "$_r" | cut -f1 >"$_o"
+}
+
 for t in $tools; do
-	installed $t || continue
-	r=$(repo tree $t)
-	[ -d "$r" ] && du -s -B1 "$r" | cut -f1 >"$L/$t.size.res"
+	installed $t && size $t tree size first again changed
 done
 
 say "tar stream piped in"
@@ -492,9 +503,9 @@ fi
 say "large files: backup and restore"
 for t in $tools; do
 	installed $t || continue
-	init_repo $t big || { echo "$t.init" >>"$L/failures"; continue; }
+	init_repo $t big || { echo failed >"$L/$t.bigbackup.res"; continue; }
 	backup $t big $t.bigbackup first "$B/big"
-	du -s -B1 "$(repo big $t)" | cut -f1 >"$L/$t.bigsize.res"
+	size $t big bigsize bigbackup
 done
 for t in $tools; do
 	installed $t || continue
@@ -533,7 +544,7 @@ measure prim.chunk "pk-chunk <$(q "$W/walk.stream")" "cat >$(q "$W/chunk.stream"
 chunk_bytes=$(stat -c %s "$W/chunk.stream")
 measure prim.dedup "pk-dedup <$(q "$W/chunk.stream") >/dev/null"
 for l in 0 3; do
-	pk-store --init "$W/r$l" >>"$L/init.log" 2>&1
+	pk-store --init "$W/r$l" >>"$L/pk.init.err" 2>&1
 	measure prim.store$l "pk-store -j 1 -l $l $(q "$W/r$l") <$(q "$W/chunk.stream")"
 	rm -rf "$W/r$l"
 done
@@ -558,7 +569,7 @@ for m in 1 4 16; do
 		installed $t || continue
 		[ $t = casync ] && continue
 		rm -rf "$(repo scale $t)"
-		init_repo $t scale || { echo "$t.init" >>"$L/failures"; continue; }
+		init_repo $t scale || { echo failed >"$L/$t.scale$m.res"; continue; }
 		backup_stdin $t scale $t.scale$m data "@$(q "$gen") $((m * scale)) $((50 + m))"
 		if [ $t = pk ]; then
 			c=$(pk-index --json "$(repo scale pk)" 2>>"$L/pk-index.err" |
@@ -591,7 +602,7 @@ value() {
 	s | ms) v=$(stat_of $1.$2 1) ;;
 	rss) v=$(stat_of $1.$2 2) ;;
 	cpu) v=$(stat_of $1.$2 3) ;;
-	size) v=$(cat "$L/$1.$2.res" 2>/dev/null || echo n/a) ;;
+	size) v=$(cat "$L/$1.$2.res" 2>/dev/null || echo failed) ;;
 	esac
 	case $v in n/a | failed) echo $v; return ;; esac
 	case $3 in
