@@ -90,6 +90,10 @@ B=$(cd -P "$B" && pwd -P) || die "$B: cannot enter it"
 case $B in
 / | /usr | /usr/* | "$top") die "BENCH_DIR=$B: pick a scratch directory" ;;
 esac
+# Only a directory the benchmark made (or an empty one) is emptied.
+[ -e "$B/.pk-bench" ] || [ -z "$(ls -A "$B")" ] ||
+	die "BENCH_DIR=$B: not empty and not made by the benchmark: pick another"
+: >"$B/.pk-bench" || die "$B: cannot write in it"
 src=
 for d in ${BENCH_SRC:-/usr/bin /usr/include /usr/lib/*-linux-gnu* /usr/share}; do
 	[ -d "$d" ] && src="$src $d"
