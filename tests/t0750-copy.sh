@@ -67,7 +67,7 @@ ok "C holds the tree (and t/later)" same_tree t xc/t
 before=$(du -sb c | cut -f1)
 pk-cat --stream a latest | pk-dedup -r c | tee mid | pk-store c >/dev/null
 ok "a second copy through pk-dedup -r sends references only" sh -c \
-    '[ $(stat -c %s mid) -lt 100000 ] || ls -l mid'
+    '[ $(stat -c %s mid) -lt 100000 ] || { ls -l mid; false; }'
 ok "a second copy adds under 1%" sh -c \
     "[ \$((\$(du -sb c | cut -f1) - $before)) -lt $((before / 100)) ]"
 

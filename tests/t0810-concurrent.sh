@@ -41,7 +41,7 @@ for kind in encrypted plaintext; do
 	ok "$kind: 6 writers at once: every pk-store exits 0" sh -c \
 	    '! cat fails.* | grep . >/dev/null || { cat fails.* | sort | uniq -c; sort -u err.* | head -n 5; false; }'
 	ok "$kind: 30 snapshots committed" sh -c \
-	    '[ $(ls r'$kind'/snapshots | wc -l) = 31 ] || ls r'$kind'/snapshots | wc -l'
+	    '[ $(ls r'$kind'/snapshots | wc -l) = 31 ] || { ls r'$kind'/snapshots | wc -l; false; }'
 	ok "$kind: readers meanwhile never failed" sh -c \
 	    '[ ! -s rfails ] || { sort rfails | uniq -c; sort -u rerr | head -n 5; false; }'
 	ok "$kind: the repository checks, data included" pk-index --check=data r$kind
@@ -55,7 +55,7 @@ for kind in encrypted plaintext; do
 	}
 	ok "$kind: every snapshot restores" each_restores
 	ok "$kind: the shared file stored about once" sh -c \
-	    '[ $(du -sb r'$kind'/packs | cut -f1) -lt $((2000000 * 3 + 6 * 300000 * 2)) ] || du -sb r'$kind'/packs'
+	    '[ $(du -sb r'$kind'/packs | cut -f1) -lt $((2000000 * 3 + 6 * 300000 * 2)) ] || { du -sb r'$kind'/packs; false; }'
 	rm -f fails.* err.* rfails rerr
 
 	# A storm of tiny backups: the chunk index is updated all the time.

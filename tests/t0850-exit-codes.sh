@@ -110,3 +110,26 @@ else
 	    'pk-cat - <stream >/dev/null 2>/dev/null; [ $? = 3 ]'
 fi
 chmod 755 u/locked
+
+# --- A file that shrinks while pk-walk reads it: the reader of the pipe
+# stops after 3 MB, the file is cut to 10 MB, the reading goes on.
+# pk-walk(1): its EOF is marked changed, a warning is printed, pk-walk
+# exits 3, and "the snapshot made of it says it is incomplete".
+mkdir s
+gen_file s/big 40000000 5
+printf after >s/z
+{ pk-walk s 2>err; echo $? >st; } |
+    { head -c 3000000; truncate -s 10000000 s/big; cat; } | pk-chunk >shrank
+ok "shrinking file: pk-walk exits 3" test "$(cat st)" = 3
+ok "shrinking file: pk-walk warns" grep -qx "pk-walk: s/big: file shrank while read" err
+pk-store repo <shrank >id 2>err
+echo $? >st
+ok "shrinking file: the stream stores" grep -Eqx '[0-9a-f]{64}' id
+ok "shrinking file: pk-store exits 3" sh -c '[ "$(cat st)" = 3 ] || { echo "exit $(cat st)"; cat err; false; }'
+ok "shrinking file: the snapshot is listed as incomplete" sh -c \
+    "pk-index repo | grep '^$(cut -c 1-12 id) ' | grep -q incomplete || { pk-index repo; false; }"
+ok "shrinking file: restored with the bytes read, zeros after" sh -c \
+    "pk-cat repo $(cut -c 1-12 id):s/big >big.out && [ \$(stat -c %s big.out) = 40000000 ] &&
+    cmp -n 10000000 big.out s/big && cmp -i 10000000 big.out /dev/zero 2>&1 | grep -q EOF"
+ok "shrinking file: the next file is whole" sh -c \
+    "[ \"\$(pk-cat repo $(cut -c 1-12 id):s/z)\" = after ]"
