@@ -123,6 +123,17 @@ ok "pk-cat --stream | pk-cat -: the tree" same_tree t x7/t
 ok "pk-cat - of garbage: exit 1" status_of 1 sh -c 'echo garbage | pk-cat -'
 ok "pk-cat - of garbage: a message" grep -q "^pk-cat: " .se
 
+# A database dump piped in, and an empty one.
+gen_file dump 30000000 7
+ok "a dump on stdin: backup" sh -c \
+    'pk-walk --name /db/dump.sql - <dump | pk-chunk | pk-dedup -r repo | pk-store repo >idd'
+ok "a dump on stdin: its bytes" sh -c 'pk-cat repo latest:/db/dump.sql | cmp - dump'
+ok "a dump on stdin: its size listed" sh -c \
+    'pk-index repo latest | grep -q " 30000000 .* db/dump.sql$" || { pk-index repo latest; false; }'
+ok "an empty dump" sh -c \
+    'pk-walk --name empty.sql - </dev/null | pk-chunk | pk-store repo >/dev/null &&
+    pk-cat repo latest:empty.sql >empty.out && [ -f empty.out ] && [ ! -s empty.out ]'
+
 # Ambiguous prefixes: snapshots of a plaintext repository (no key
 # derivation, so they are cheap) until two ids share 4 digits.
 pk-store --init --no-encryption plain
