@@ -67,7 +67,8 @@ cd "$S" || exit 1
 res() { if [ "$2" = 0 ]; then echo "ok - $T: $1"; else echo "not ok - $T: $1"; sed 's/^/#   /' "$S/inner.out" | tail -n 10; fi; }
 state() { ( cd "$1" && find snapshots index packs tmp -type f | LC_ALL=C sort ); }
 mkdir -p full
-mount -t tmpfs -o size=24m tmpfs full || exit 1
+mount -t tmpfs -o size=24m tmpfs full ||
+    { echo "skip - $T: a full file system (cannot mount a tmpfs)"; exit 0; }
 pk-store --init full/base
 pk-walk base | pk-chunk | pk-store full/base >full.id0 2>inner.out
 res "full disk: a first snapshot" $?
