@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <sodium.h>
 
@@ -188,4 +189,37 @@ pk_open_repo(const char *path, const char *passfile)
 	if (e < 0)
 		pk_die_lib(e);
 	return r;
+}
+
+static void
+mkdirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(path, 0700);
+		*p = '/';
+	}
+}
+
+void
+pk_default_cache(const char *repo, char *out, size_t n, int create)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	struct pk_repo_params p;
+	char id[2 * PK_REPO_ID_BYTES + 1];
+	int e;
+
+	if ((e = pk_repo_read_params(repo, &p)) < 0)
+		pk_die_lib(e);
+	pk_hex(id, p.id, sizeof p.id);
+	if (xdg && xdg[0] == '/')
+		snprintf(out, n, "%s/pk/%s/stat", xdg, id);
+	else
+		snprintf(out, n, "%s/.cache/pk/%s/stat", home ? home : "", id);
+	if (create)
+		mkdirs(out);
 }

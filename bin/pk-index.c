@@ -17,7 +17,9 @@ usage(int code)
 	fprintf(code ? stderr : stdout,
 	    "usage: pk-index [--json] [--passphrase-file file] repository "
 	    "[snapshot[:path]]\n"
-	    "       pk-index --check[=data] [--passphrase-file file] repository\n");
+	    "       pk-index --check[=data] [--passphrase-file file] repository\n"
+	    "       pk-index --export-cache file [--passphrase-file file] "
+	    "repository snapshot\n");
 	exit(code);
 }
 
@@ -409,6 +411,22 @@ check(struct pk_repo *r, int data)
 	return res.problems ? PK_EXIT_FAIL : PK_EXIT_OK;
 }
 
+static int
+export_cache(struct pk_repo *r, const char *sel, const char *path)
+{
+	struct pk_snapshot snap;
+	struct pk_index ix;
+	int e;
+
+	if ((e = pk_snapshot_select(r, sel, &snap)) < 0 ||
+	    (e = pk_index_open(&ix, r)) < 0 ||
+	    (e = pk_statcache_export(r, &ix, &snap, path)) < 0)
+		pk_die_lib(e);
+	pk_index_close(&ix);
+	pk_snapshot_release(&snap);
+	return PK_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -416,11 +434,12 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", optional_argument, NULL, 'c' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "export-cache", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *passfile = NULL;
+	const char *passfile = NULL, *exportcache = NULL;
 	struct pk_repo *r;
 	int ch, docheck = -1, code;
 
@@ -429,6 +448,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
+		case 'X': exportcache = optarg; break;
 		case 'h': usage(0); break;
 		case 'V': pk_print_version(); break;
 		case 'c':
@@ -441,10 +461,13 @@ main(int argc, char **argv)
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2 ||
-	    (docheck >= 0 && argc - optind != 1))
+	    (docheck >= 0 && argc - optind != 1) ||
+	    (exportcache && (argc - optind != 2 || docheck >= 0)))
 		usage(PK_EXIT_USAGE);
 	r = pk_open_repo(argv[optind], passfile);
-	if (docheck >= 0)
+	if (exportcache)
+		code = export_cache(r, argv[optind + 1], exportcache);
+	else if (docheck >= 0)
 		code = check(r, docheck);
 	else if (argc - optind == 2)
 		code = list_entries(r, argv[optind + 1]);

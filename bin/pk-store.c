@@ -13,8 +13,9 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name] "
-	    "[--passphrase-file file] repository\n"
+	    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name]\n"
+	    "                [--cache file | --no-cache] [--passphrase-file file] "
+	    "repository\n"
 	    "       pk-store --init [--no-encryption] [--min size] [--avg size] "
 	    "[--max size]\n"
 	    "                [--passphrase-file file] repository\n");
@@ -33,8 +34,9 @@ static int
 init(const char *path, int encrypted, uint64_t min, uint64_t avg, uint64_t max,
     const char *passfile)
 {
-	struct pk_repo_params p = { (uint32_t)min, (uint32_t)avg, (uint32_t)max,
-	    encrypted };
+	struct pk_repo_params p = { .chunk_min = (uint32_t)min,
+	    .chunk_avg = (uint32_t)avg, .chunk_max = (uint32_t)max,
+	    .encrypted = encrypted };
 	struct pk_chunker c;
 	char *pass = NULL;
 	int e;
@@ -62,6 +64,8 @@ main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "no-cache", no_argument, NULL, 'n' },
 		{ "min", required_argument, NULL, 'm' },
 		{ "avg", required_argument, NULL, 'a' },
 		{ "max", required_argument, NULL, 'M' },
@@ -74,12 +78,12 @@ main(int argc, char **argv)
 	uint64_t max = PK_CHUNK_MAX_DEFAULT, *dst;
 	struct pk_store_options o = { .level = 3 };
 	const char *passfile = NULL, *tags[PK_SNAPSHOT_MAX_TAGS];
-	char host[256], name[PK_SNAPSHOT_NAME_BYTES], *end;
+	char host[256], name[PK_SNAPSHOT_NAME_BYTES], *end, cache[4096];
 	struct pk_snapshot snap;
 	struct pk_reader *r;
 	struct pk_repo *repo;
 	struct passwd *pw;
-	int ch, e, doinit = 0, encrypted = 1, verbose = 0;
+	int ch, e, doinit = 0, encrypted = 1, verbose = 0, nocache = 0;
 	long level;
 
 	pk_tool_init("pk-store");
@@ -88,6 +92,8 @@ main(int argc, char **argv)
 		case 'I': doinit = 1; break;
 		case 'N': encrypted = 0; break;
 		case 'P': passfile = optarg; break;
+		case 'C': o.cache = optarg; break;
+		case 'n': nocache = 1; break;
 		case 'H':
 			if (strlen(optarg) > PK_SNAPSHOT_MAX_STRING)
 				pk_die(PK_EXIT_USAGE, "host name longer than %d bytes",
@@ -142,11 +148,19 @@ main(int argc, char **argv)
 	if (verbose)
 		o.progress = progress;
 	repo = pk_open_repo(argv[optind], passfile);
+	if (nocache)
+		o.cache = NULL;
+	else if (o.cache == NULL) {
+		pk_default_cache(argv[optind], cache, sizeof cache, 1);
+		o.cache = cache;
+	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
 		pk_die_lib(e);
 	e = pk_store_stream(repo, r, &o, &snap);
 	if (e < 0)
 		pk_die(PK_EXIT_FAIL, "%s (no snapshot written)", pk_errmsg(e));
+	if (o.cache_failed)
+		pk_warn("stat cache not written: %s", o.cache_error);
 	if (o.chunker_mismatch)
 		pk_warn("stream chunked with other sizes than the repository's "
 		    "(pk-chunk -r %s keeps deduplication working)", argv[optind]);

@@ -12,7 +12,8 @@
 
 static const char usage_text[] =
     "usage: pk-walk [-vx] [--exclude PATTERN]... [--exclude-from FILE]\n"
-    "               [--one-file-system] [--name NAME] PATH...\n";
+    "               [--one-file-system] [--cache FILE | -r REPO | --no-cache]\n"
+    "               [--name NAME] PATH...\n";
 
 struct patterns {
 	char **v;
@@ -127,6 +128,9 @@ print_summary(const struct pk_walk_report *rep, double secs)
 	if (rep->missing)
 		fprintf(stderr, ", %llu not found",
 		    (unsigned long long)rep->missing);
+	if (rep->cached)
+		fprintf(stderr, ", %llu unchanged (not read)",
+		    (unsigned long long)rep->cached);
 	fputc('\n', stderr);
 }
 
@@ -170,6 +174,34 @@ exit_code(const struct pk_walk_report *rep)
 	    PK_EXIT_OK;
 }
 
+/*
+ * The stat cache: FILE, or the default one of the repository, whose id it
+ * must then carry.  One that cannot be trusted is ignored, with a warning:
+ * every file is read instead.
+ */
+static struct pk_statcache *
+open_cache(const char *file, const char *repo, char *path, size_t n)
+{
+	struct pk_repo_params p;
+	struct pk_statcache *c;
+	int e;
+
+	if (repo && (e = pk_repo_read_params(repo, &p)) < 0)
+		pk_die_lib(e);
+	if (file)
+		snprintf(path, n, "%s", file);
+	else
+		pk_default_cache(repo, path, n, 0);
+	e = pk_statcache_open(&c, path, repo ? p.id : NULL);
+	if (e == -ENOENT)
+		return NULL;	/* the first backup */
+	if (e < 0) {
+		pk_warn("%s; reading every file", pk_errmsg(e));
+		return NULL;
+	}
+	return c;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -178,6 +210,9 @@ main(int argc, char **argv)
 		{ "exclude-from", required_argument, NULL, 'F' },
 		{ "one-file-system", no_argument, NULL, 'x' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "repository", required_argument, NULL, 'r' },
+		{ "no-cache", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -188,18 +223,22 @@ main(int argc, char **argv)
 	struct pk_walk_options o;
 	struct pk_writer *w;
 	struct pk_walk *wk;
-	const char *name = NULL;
-	int c, i, r, code;
+	const char *name = NULL, *cachefile = NULL, *repo = NULL;
+	char cachepath[4096];
+	int c, i, r, code, nocache = 0;
 	size_t k;
 
 	pk_tool_init("pk-walk");
 	memset(&o, 0, sizeof o);
-	while ((c = getopt_long(argc, argv, "vx", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:vx", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'E': add_pattern(&pats, optarg); break;
 		case 'F': read_patterns(&pats, optarg); break;
 		case 'x': o.one_file_system = 1; break;
 		case 'N': name = optarg; break;
+		case 'C': cachefile = optarg; break;
+		case 'r': repo = optarg; break;
+		case 'n': nocache = 1; break;
 		case 'v': pr.verbose = 1; break;
 		case 'h': usage(PK_EXIT_OK); break;
 		case 'V': pk_print_version(); break;
@@ -213,6 +252,8 @@ main(int argc, char **argv)
 		pk_die(PK_EXIT_USAGE, "refusing to write a binary stream to a "
 		    "terminal; pipe it into pk-chunk");
 
+	if (!nocache && (cachefile || repo))
+		o.cache = open_cache(cachefile, repo, cachepath, sizeof cachepath);
 	o.excludes = (const char *const *)pats.v;
 	o.nexcludes = pats.n;
 	o.warn = on_warn;
@@ -234,6 +275,7 @@ main(int argc, char **argv)
 		print_summary(pk_walk_report(wk), now() - pr.start);
 	code = exit_code(pk_walk_report(wk));
 	pk_walk_free(wk);
+	pk_statcache_close(o.cache);
 	pk_writer_free(w);
 	for (k = 0; k < pats.n; k++)
 		free(pats.v[k]);

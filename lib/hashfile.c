@@ -35,6 +35,7 @@ struct pk_hashfile {
 				 * renamed to path at close (PK_HF_CREATE) */
 	int fd, lockfd;
 	int writable;
+	int any_repo;
 	uint8_t *map;
 	size_t maplen;
 	uint64_t capacity, count;
@@ -116,7 +117,7 @@ header_check(struct pk_hashfile *h, uint64_t filesize)
 	    pk_load_u32(m + H_SLOT) != h->p.slot_bytes ||
 	    pk_load_u32(m + H_KEY) != h->p.key_bytes)
 		why = "of another kind";
-	else if (memcmp(m + H_REPO, h->p.repo_id, 16) != 0)
+	else if (!h->any_repo && memcmp(m + H_REPO, h->p.repo_id, 16) != 0)
 		why = "of another repository";
 	else if (pk_load_u64(m + H_GENERATION) != h->p.generation)
 		why = "of an older generation";
@@ -216,6 +217,7 @@ pk_hashfile_open(struct pk_hashfile **hp, const char *path,
 	h->fd = h->lockfd = -1;
 	h->p = *p;
 	h->writable = (flags & (PK_HF_WRITE | PK_HF_CREATE)) != 0;
+	h->any_repo = (flags & PK_HF_ANY_REPO) && !h->writable;
 	if (h->writable && (e = lock(h)) < 0)
 		goto fail;
 	snprintf(h->file, sizeof h->file, "%s", path);
@@ -414,4 +416,14 @@ pk_hashfile_close(struct pk_hashfile *h)
 	}
 	release(h);
 	return e;
+}
+
+void
+pk_hashfile_abort(struct pk_hashfile *h)
+{
+	if (h == NULL)
+		return;
+	if (strcmp(h->file, h->path) != 0)
+		unlink(h->file);
+	release(h);
 }

@@ -32,6 +32,7 @@
 enum pk_hashfile_kind {
 	PK_HF_CHUNKINDEX = 1,	/* repository chunk index: struct pk_blobloc */
 	PK_HF_PENDING = 2,	/* blobs written by a pk-store not committed yet */
+	PK_HF_STATCACHE = 3,	/* pk-walk's stat cache, statcache.h */
 };
 
 struct pk_hashfile_params {
@@ -44,6 +45,7 @@ struct pk_hashfile_params {
 
 #define PK_HF_WRITE	0x1	/* open for writing: flock, dirty mark */
 #define PK_HF_CREATE	0x2	/* start a new empty file, replacing any */
+#define PK_HF_ANY_REPO	0x4	/* read-only: accept any repository id */
 
 struct pk_hashfile;
 
@@ -72,5 +74,8 @@ int pk_hashfile_foreach(const struct pk_hashfile *h,
 /* Writes the header clean and syncs (writers), unmaps, closes, unlocks.
  * Returns the first error met, if any. */
 int pk_hashfile_close(struct pk_hashfile *h);
+
+/* Closes a file opened with PK_HF_CREATE without putting it in place. */
+void pk_hashfile_abort(struct pk_hashfile *h);
 
 #endif

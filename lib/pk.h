@@ -25,5 +25,6 @@
 #include "extract.h"	/* the pk-cat engine */
 #include "dedup.h"	/* the pk-dedup filter */
 #include "check.h"	/* repository checks */
+#include "statcache.h"	/* pk-walk's stat cache */
 
 #endif

@@ -227,6 +227,7 @@ pk_repo_read_params(const char *path, struct pk_repo_params *p)
 	if ((e = read_config(path, &c)) < 0)
 		return e;
 	*p = c.p;
+	memcpy(p->id, c.id, sizeof p->id);
 	sodium_memzero(&c, sizeof c);
 	return 0;
 }

@@ -25,6 +25,7 @@
 struct pk_repo_params {
 	uint32_t chunk_min, chunk_avg, chunk_max;
 	int encrypted;
+	uint8_t id[PK_REPO_ID_BYTES];	/* read, not used by init */
 };
 
 struct pk_repo {

@@ -13,6 +13,7 @@
 #include "index.h"
 #include "pack.h"
 #include "sealpool.h"
+#include "statcache.h"
 #include "store.h"
 
 #define PROGRESS_BYTES	(64u << 20)
@@ -42,6 +43,9 @@ struct store {
 	int size_unknown;		/* catalog records wait in held */
 	struct pk_buf held;		/* type, u32 length, payload... */
 
+	/* The stat cache of this snapshot, built as it goes. */
+	struct pk_statcache_builder *cache;
+	struct pk_buf cache_entry, cache_content;
 	int have_meta;			/* a copy: times from the original */
 	int64_t meta_end_sec;
 	uint32_t meta_end_nsec;
@@ -257,13 +261,58 @@ cat_release_held(struct store *s, uint64_t size)
 	return e;
 }
 
+static void
+cache_fail(struct store *s, int e)
+{
+	s->opt->cache_failed = 1;
+	snprintf(s->opt->cache_error, sizeof s->opt->cache_error, "%s",
+	    pk_errmsg(e));
+	pk_statcache_build_abort(s->cache);
+	s->cache = NULL;
+}
+
+/* A content record of the current file, for the stat cache. */
+static int
+cache_content(struct store *s, uint8_t type, const void *p, size_t n)
+{
+	int e;
+
+	if (s->cache == NULL)
+		return 0;
+	if ((e = pk_buf_add_u8(&s->cache_content, type)) < 0 ||
+	    (e = pk_buf_add_str(&s->cache_content, p, n)) < 0)
+		return e;
+	return 0;
+}
+
+static void
+cache_file(struct store *s, uint32_t eof_flags)
+{
+	struct pk_buf xbuf = PK_BUF_INIT;
+	struct pk_entry e;
+	int r;
+
+	if (s->cache == NULL)
+		return;
+	r = pk_entry_decode(&e, s->cache_entry.data, s->cache_entry.len, &xbuf);
+	if (r == 0)
+		r = pk_statcache_build_file(s->cache, &e, s->cache_content.data,
+		    s->cache_content.len, eof_flags);
+	pk_buf_release(&xbuf);
+	if (r < 0)
+		cache_fail(s, r);
+}
+
 static int
 cat_ref(struct store *s, const uint8_t id[PK_ID_BYTES], uint32_t len)
 {
 	uint8_t p[PK_ID_BYTES + 4];
+	int e;
 
 	memcpy(p, id, PK_ID_BYTES);
 	pk_put_u32(p + PK_ID_BYTES, len);
+	if ((e = cache_content(s, PK_REC_REF, p, sizeof p)) < 0)
+		return e;
 	return cat_put(s, PK_REC_REF, p, sizeof p);
 }
 
@@ -300,6 +349,11 @@ on_entry(struct store *s, const struct pk_record *rec)
 	if (s->e.type == PK_FT_REG) {
 		s->snap->files++;
 		s->in_file = 1;
+		pk_buf_reset(&s->cache_entry);
+		pk_buf_reset(&s->cache_content);
+		if (s->cache && (e = pk_buf_add(&s->cache_entry, rec->data,
+		    rec->len)) < 0)
+			return e;
 		s->got = 0;
 		s->expected = s->e.size;
 		s->size_unknown = s->e.size == PK_SIZE_UNKNOWN;
@@ -349,6 +403,8 @@ on_ref(struct store *s, const struct pk_record *rec)
 
 	if (pk_record_ref(rec, &id, &len) < 0 || len == 0)
 		return bad(s, "%s", "bad REF record");
+	if ((e = cache_content(s, PK_REC_REF, rec->data, rec->len)) < 0)
+		return e;
 	if ((e = add_content(s, len)) < 0)
 		return e;
 	pk_storage_id(&s->repo->keys, sid, id);
@@ -370,6 +426,8 @@ on_hole(struct store *s, const struct pk_record *rec)
 
 	if (pk_record_hole(rec, &n) < 0)
 		return bad(s, "%s", "bad HOLE record");
+	if ((e = cache_content(s, PK_REC_HOLE, rec->data, rec->len)) < 0)
+		return e;
 	if ((e = add_content(s, n)) < 0)
 		return e;
 	return cat_put(s, PK_REC_HOLE, rec->data, rec->len);
@@ -389,6 +447,8 @@ on_eof(struct store *s, const struct pk_record *rec)
 	if (size != s->got || (!s->size_unknown && size != s->expected))
 		return bad(s, "%s", "file content does not add up to its size");
 	s->in_file = 0;
+	if (!s->size_unknown)
+		cache_file(s, flags);
 	if (s->size_unknown && (e = cat_release_held(s, size)) < 0)
 		return e;
 	return pk_writer_put(s->cat, PK_REC_EOF, 0, rec->data, rec->len);
@@ -526,8 +586,16 @@ commit(struct store *s)
 	s->packs.len = 0;
 	if ((e = pk_snapshot_write(s->repo, s->snap)) < 0)
 		return e;
-	/* Committed.  A failure to update the chunk index now only costs a
-	 * rebuild from the deltas at the next open. */
+	/* Committed: the stat cache may now describe it. */
+	if (s->cache) {
+		if ((e = pk_statcache_build_commit(s->cache)) < 0) {
+			s->cache = NULL;
+			cache_fail(s, e);
+		}
+		s->cache = NULL;
+	}
+	/* A failure to update the chunk index now only costs a rebuild from
+	 * the deltas at the next open. */
 	pk_index_close(&s->index);
 	(void)pk_index_merge(s->repo, s->pending, delta);
 	return 0;
@@ -571,6 +639,10 @@ run(struct store *s)
 	    s->opt->threads > 0 ? s->opt->threads : 1)) < 0 ||
 	    (e = pk_writer_new_sink(&s->cat, cat_sink, s, &h)) < 0)
 		return e;
+	if (s->opt->cache && (e = pk_statcache_build_begin(&s->cache,
+	    s->opt->cache, s->repo->id, s->repo->generation,
+	    s->snap->start_sec)) < 0)
+		cache_fail(s, e);
 	s->next_progress = PROGRESS_BYTES;
 	while ((n = pk_reader_next(s->in, &rec)) > 0) {
 		if ((e = on_record(s, &rec)) < 0)
@@ -614,6 +686,9 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 		drop_packs(s);
 		pk_snapshot_release(snap);
 	}
+	pk_statcache_build_abort(s->cache);
+	pk_buf_release(&s->cache_entry);
+	pk_buf_release(&s->cache_content);
 	drop_pending(s);
 	pk_index_close(&s->index);
 	pk_writer_free(s->cat);

@@ -33,8 +33,16 @@ struct pk_store_options {
 	/* Called about every 64 MiB of input, from the calling thread. */
 	void (*progress)(void *arg, const struct pk_store_progress *p);
 	void *progress_arg;
+	/* Where to write the stat cache of the new snapshot (statcache.h),
+	 * or NULL for none.  It replaces the file there once the snapshot is
+	 * committed. */
+	const char *cache;
 	/* Set when the stream's chunker differs from the repository's. */
 	int chunker_mismatch;
+	/* Set, with a message, when the stat cache could not be written; the
+	 * snapshot is committed all the same. */
+	int cache_failed;
+	char cache_error[256];
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "entry.h"
 #include "err.h"
 #include "io.h"
+#include "statcache.h"
 #include "walk.h"
 
 /*
@@ -77,7 +78,7 @@ struct pk_walk {
 	size_t nframes, framecap;
 
 	/* Scratch space reused for every file. */
-	struct pk_buf entry, target, xlist, xvals, xtmp, xattrs, pwbuf;
+	struct pk_buf entry, target, xlist, xvals, xtmp, xattrs, pwbuf, cached;
 	uint8_t *data;
 
 	struct link *links;	/* open addressing, linkcap a power of 2 */
@@ -756,6 +757,49 @@ put_content(struct pk_walk *wk, int fd, const struct stat *st)
 	return c.err ? file_error(wk, c.err, NULL) : 0;
 }
 
+/*
+ * A file the stat cache knows with this very stat: its entry, then the
+ * content records of the snapshot that had it, without opening it.
+ * Returns 1 when done so, 0 when the file must be read.
+ */
+static int
+walk_cached(struct pk_walk *wk, int dirfd, const char *name,
+    const struct stat *st)
+{
+	struct pk_statinfo si = { st->st_dev, st->st_ino, (uint64_t)st->st_size,
+	    st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec,
+	    st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec,
+	    st->st_mode };
+	struct pk_record rec = { 0 };
+	struct pk_cursor c;
+	const char *path;
+	uint32_t nx;
+	size_t len, l;
+	int r;
+
+	path = stored(wk, &len);
+	if ((r = pk_statcache_lookup(wk->o.cache, (const uint8_t *)path, len,
+	    &si, &wk->cached)) <= 0)
+		return r;
+	if ((r = get_xattrs(wk, -1, dirfd, name, &nx, 0)) < 0 ||
+	    (r = put_entry(wk, PK_FT_REG, st, (uint64_t)st->st_size, NULL, 0,
+	    nx)) < 0 ||
+	    (st->st_nlink > 1 && (r = link_add(wk, st)) < 0))
+		return r;
+	pk_cursor_init(&c, wk->cached.data, wk->cached.len);
+	while (c.left > 0) {
+		rec.type = pk_get_u8(&c);
+		rec.data = pk_get_str(&c, SIZE_MAX, &l);
+		rec.len = (uint32_t)l;
+		if ((r = pk_writer_copy(wk->w, &rec)) < 0)
+			return r;
+	}
+	if ((r = pk_write_eof(wk->w, (uint64_t)st->st_size, 0)) < 0)
+		return r;
+	wk->rep.cached++;
+	return 1;
+}
+
 static int
 walk_reg(struct pk_walk *wk, int dirfd, const char *name,
     const struct stat *lst)
@@ -768,6 +812,8 @@ walk_reg(struct pk_walk *wk, int dirfd, const char *name,
 	if (lst->st_nlink > 1 && (l = link_find(wk, lst)) != NULL)
 		return put_entry(wk, PK_FT_HARDLINK, lst, 0,
 		    wk->linkpaths.data + l->off, l->len, 0);
+	if (wk->o.cache && (r = walk_cached(wk, dirfd, name, lst)) != 0)
+		return r < 0 ? r : 0;
 	fd = open_at(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY |
 	    O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -1140,6 +1186,7 @@ pk_walk_free(struct pk_walk *wk)
 	pk_buf_release(&wk->xtmp);
 	pk_buf_release(&wk->xattrs);
 	pk_buf_release(&wk->pwbuf);
+	pk_buf_release(&wk->cached);
 	pk_buf_release(&wk->linkpaths);
 	free(wk->frames);
 	free(wk->links);

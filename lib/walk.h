@@ -47,6 +47,7 @@ struct pk_walk_report {
 	uint64_t errors;	/* files or directories that could not be read */
 	uint64_t changed;	/* files that changed while read */
 	uint64_t missing;	/* arguments that could not be stat'ed */
+	uint64_t cached;	/* files not read: the stat cache knew them */
 };
 
 struct pk_walk_options {
@@ -58,6 +59,10 @@ struct pk_walk_options {
 	/* Do not descend into directories on another device than their
 	 * argument; the mount point's own entry is still written. */
 	int one_file_system;
+	/* A stat cache (statcache.h): a regular file it knows with the same
+	 * stat is not read; its content goes out as REF and HOLE records.
+	 * Borrowed; may be NULL. */
+	struct pk_statcache *cache;
 	/*
 	 * Called for every problem with one file: path is the file as the
 	 * user named it (the argument, then '/' and the rest), msg a reason

@@ -1,0 +1,82 @@
+/*
+ * statcache.h: the stat cache.  For each regular file of a committed
+ * snapshot it keeps the file's identity and times and the chunks of its
+ * content, so that pk-walk --cache emits references for a file that did
+ * not change instead of reading it: a re-backup costs a stat and a probe
+ * per unchanged file.  The layout is normative: pk-repo(5), "STAT CACHE".
+ *
+ * A cache is two files: PATH, a hash file (kind PK_HF_STATCACHE) of 64-byte
+ * slots keyed by a hash of the stored path, and PATH.lists, the content
+ * lists the slots point into.  Each list repeats its key and the file's
+ * stat and ends with a checksum, so a list that does not belong to its
+ * slot (a torn pair, a damaged file) is detected and never trusted.  A
+ * cache describes only committed data: it is built from a snapshot's
+ * catalog, aside, and renamed into place once the snapshot is committed.
+ * Files modified within a second of the snapshot's start are left out
+ * (their next change could keep the same times).
+ */
+#ifndef PK_STATCACHE_H
+#define PK_STATCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "entry.h"
+
+struct pk_statinfo {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+	uint32_t mode;		/* st_mode, type bits included */
+};
+
+struct pk_statcache;
+
+/*
+ * Opens a cache read-only.  repo_id, when not NULL, must be the cache's
+ * repository (16 bytes).  Returns 0, -ENOENT, or -ESTALE (message says
+ * why: torn, foreign, damaged), or another negative errno.
+ */
+int pk_statcache_open(struct pk_statcache **c, const char *path,
+    const uint8_t *repo_id);
+void pk_statcache_close(struct pk_statcache *c);
+
+/*
+ * 1 when path is in the cache with exactly this stat: out then holds the
+ * file's content records (u8 type REF or HOLE, u32 length, payload, ...).
+ * 0 when not (or when its list fails its checks).
+ */
+int pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path,
+    size_t len, const struct pk_statinfo *st, struct pk_buf *out);
+
+/* Building a new cache. */
+struct pk_statcache_builder;
+
+/* not_before_sec: files whose mtime or ctime is at or after one second
+ * before it are left out. */
+int pk_statcache_build_begin(struct pk_statcache_builder **b, const char *path,
+    const uint8_t repo_id[16], uint64_t generation, int64_t not_before_sec);
+/*
+ * Adds one regular file: e (its ENTRY), its content records as above, and
+ * the flags of its EOF.  Files of unknown size or that changed while read
+ * are left out.
+ */
+int pk_statcache_build_file(struct pk_statcache_builder *b,
+    const struct pk_entry *e, const uint8_t *content, size_t len,
+    uint32_t eof_flags);
+/* Renames the new lists, then the new hash file, into place. */
+int pk_statcache_build_commit(struct pk_statcache_builder *b);
+void pk_statcache_build_abort(struct pk_statcache_builder *b);
+
+/* Builds the cache of a committed snapshot at path (pk-index
+ * --export-cache), for pk-walk on another host. */
+struct pk_repo;
+struct pk_index;
+struct pk_snapshot;
+int pk_statcache_export(struct pk_repo *r, const struct pk_index *ix,
+    const struct pk_snapshot *snap, const char *path);
+
+/* The entry's stat as the cache compares it. */
+void pk_statinfo_from_entry(struct pk_statinfo *st, const struct pk_entry *e);
+
+#endif
