@@ -23,6 +23,9 @@
 #define ITEM_BYTES	40		/* id[32] (zeros: a hole), u64 length */
 #define LIST_FIXED	64		/* key, ino, dev, size, mtime, ctime, mode, n */
 #define MAX_ITEMS	(1u << 24)
+/* In a list's mode field: the file had extended attributes.  Without it a
+ * hit needs no xattr system call (a change to them changes the ctime). */
+#define LIST_XATTRS	0x80000000u
 
 /* Slot: key[16], ino, dev, size, mtime_ns, ctime_ns (u64 each), the list's
  * offset in 8-byte units (u32), mode (u32). */
@@ -170,7 +173,7 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 		return 0;
 	/* The list must be this file's, whole: key, stat, checksum. */
 	if (memcmp(rec, key, KEY_BYTES) != 0 || memcmp(rec + 16, want, 40) != 0 ||
-	    pk_load_u32(rec + 56) != st->mode ||
+	    (pk_load_u32(rec + 56) & ~LIST_XATTRS) != st->mode ||
 	    pk_load_u64(rec + LIST_FIXED + n * ITEM_BYTES) !=
 	    XXH3_64bits(rec, LIST_FIXED + n * ITEM_BYTES))
 		return 0;
@@ -197,7 +200,9 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 			return e;
 		size += pk_load_u64(item + 32);
 	}
-	return size == st->size;
+	if (size != st->size)
+		return 0;
+	return pk_load_u32(rec + 56) & LIST_XATTRS ? PK_STATCACHE_XATTRS : 1;
 }
 
 int
@@ -267,7 +272,7 @@ pk_statcache_build_file(struct pk_statcache_builder *b,
 	pk_buf_reset(&b->rec);
 	path_key(fixed, e->path.p, e->path.len);
 	put_stat(fixed + 16, &st);
-	pk_put_u32(fixed + 56, st.mode);
+	pk_put_u32(fixed + 56, st.mode | (e->nxattrs ? LIST_XATTRS : 0));
 	if ((r = pk_buf_add(&b->rec, fixed, sizeof fixed)) < 0)
 		return r;
 	pk_cursor_init(&c, content, len);

@@ -43,9 +43,12 @@ void pk_statcache_close(struct pk_statcache *c);
 
 /*
  * 1 when path is in the cache with exactly this stat: out then holds the
- * file's content records (u8 type REF or HOLE, u32 length, payload, ...).
- * 0 when not (or when its list fails its checks).
+ * file's content records (u8 type REF or HOLE, u32 length, payload, ...);
+ * PK_STATCACHE_XATTRS instead of 1 when the file had extended attributes
+ * (without them, none need be read).  0 when not in the cache (or when its
+ * list fails its checks).
  */
+#define PK_STATCACHE_XATTRS 2
 int pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path,
     size_t len, const struct pk_statinfo *st, struct pk_buf *out);
 

@@ -781,7 +781,9 @@ walk_cached(struct pk_walk *wk, int dirfd, const char *name,
 	if ((r = pk_statcache_lookup(wk->o.cache, (const uint8_t *)path, len,
 	    &si, &wk->cached)) <= 0)
 		return r;
-	if ((r = get_xattrs(wk, -1, dirfd, name, &nx, 0)) < 0 ||
+	nx = 0;
+	if ((r == PK_STATCACHE_XATTRS &&
+	    (r = get_xattrs(wk, -1, dirfd, name, &nx, 0)) < 0) ||
 	    (r = put_entry(wk, PK_FT_REG, st, (uint64_t)st->st_size, NULL, 0,
 	    nx)) < 0 ||
 	    (st->st_nlink > 1 && (r = link_add(wk, st)) < 0))
