@@ -1,7 +1,9 @@
 /* pk-dedup: send each chunk's data once. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common.h"
 #include "pk.h"
@@ -10,7 +12,8 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: pk-dedup [-v] [-r repository] [--passphrase-file file]\n");
+	    "usage: pk-dedup [-v] [-r repository | --known file] "
+	    "[--passphrase-file file]\n");
 	exit(code);
 }
 
@@ -20,12 +23,15 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "repository", required_argument, NULL, 'r' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "known", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *reponame = NULL, *passfile = NULL;
+	const char *reponame = NULL, *passfile = NULL, *knownfile = NULL;
+	struct pk_known *known = NULL;
+	char path[4200];
 	struct pk_stream_header h;
 	struct pk_dedup_stats st;
 	struct pk_repo *repo = NULL;
@@ -39,6 +45,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'r': reponame = optarg; break;
 		case 'P': passfile = optarg; break;
+		case 'K': knownfile = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(0); break;
 		case 'V': pk_print_version(); break;
@@ -47,16 +54,29 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(PK_EXIT_USAGE);
+	if (knownfile && reponame)
+		usage(PK_EXIT_USAGE);
+	if (knownfile && (e = pk_known_open(&known, knownfile, NULL)) < 0) {
+		if (e != -ENOENT)
+			pk_warn("%s; sending every chunk", pk_errmsg(e));
+		known = NULL;
+	}
 	if (reponame != NULL) {
-		repo = pk_open_repo(reponame, passfile);
-		if ((e = pk_index_open(&ix, repo)) < 0)
-			pk_die_lib(e);
+		/* The repository's known-chunk set needs no key; without one,
+		 * the chunk index does. */
+		pk_default_cache(reponame, path, sizeof path - 8, 0);
+		strcat(path, ".known");
+		if (pk_known_open(&known, path, NULL) < 0) {
+			repo = pk_open_repo(reponame, passfile);
+			if ((e = pk_index_open(&ix, repo)) < 0)
+				pk_die_lib(e);
+		}
 	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
 	    (e = pk_reader_header(r, &h)) < 0 ||
 	    (e = pk_writer_new(&w, 1, &h)) < 0)
 		pk_die_lib(e);
-	if ((e = pk_dedup_stream(r, w, repo, repo ? &ix : NULL, &st)) < 0)
+	if ((e = pk_dedup_stream(r, w, repo, repo ? &ix : NULL, known, &st)) < 0)
 		pk_die_lib(e);
 	if (verbose)
 		fprintf(stderr, "pk-dedup: %llu chunks, %llu sent as references "
@@ -65,6 +85,7 @@ main(int argc, char **argv)
 		    (unsigned long long)st.bytes);
 	pk_writer_free(w);
 	pk_reader_free(r);
+	pk_known_close(known);
 	if (repo) {
 		pk_index_close(&ix);
 		pk_repo_close(repo);

@@ -19,7 +19,9 @@ usage(int code)
 	    "[snapshot[:path]]\n"
 	    "       pk-index --check[=data] [--passphrase-file file] repository\n"
 	    "       pk-index --export-cache file [--passphrase-file file] "
-	    "repository snapshot\n");
+	    "repository snapshot\n"
+	    "       pk-index --export-known file [--passphrase-file file] "
+	    "repository [snapshot]\n");
 	exit(code);
 }
 
@@ -427,6 +429,34 @@ export_cache(struct pk_repo *r, const char *sel, const char *path)
 	return PK_EXIT_OK;
 }
 
+/* The chunks of one snapshot, or of all, into a known-chunk set. */
+static int
+export_known(struct pk_repo *r, const char *sel, const char *path)
+{
+	struct pk_snapshot snap, *list = NULL;
+	struct pk_index ix;
+	size_t n = 0, i;
+	int e;
+
+	if ((e = pk_index_open(&ix, r)) < 0)
+		pk_die_lib(e);
+	if (sel) {
+		if ((e = pk_snapshot_select(r, sel, &snap)) < 0 ||
+		    (e = pk_known_export(r, &ix, &snap, path)) < 0)
+			pk_die_lib(e);
+		pk_snapshot_release(&snap);
+	} else {
+		if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
+			pk_die_lib(e);
+		for (i = 0; i < n; i++)
+			if ((e = pk_known_export(r, &ix, &list[i], path)) < 0)
+				pk_die_lib(e);
+		pk_snapshot_list_free(list, n);
+	}
+	pk_index_close(&ix);
+	return PK_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -435,11 +465,12 @@ main(int argc, char **argv)
 		{ "check", optional_argument, NULL, 'c' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "export-cache", required_argument, NULL, 'X' },
+		{ "export-known", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *passfile = NULL, *exportcache = NULL;
+	const char *passfile = NULL, *exportcache = NULL, *exportknown = NULL;
 	struct pk_repo *r;
 	int ch, docheck = -1, code;
 
@@ -449,6 +480,7 @@ main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
 		case 'X': exportcache = optarg; break;
+		case 'K': exportknown = optarg; break;
 		case 'h': usage(0); break;
 		case 'V': pk_print_version(); break;
 		case 'c':
@@ -462,10 +494,14 @@ main(int argc, char **argv)
 	}
 	if (argc - optind < 1 || argc - optind > 2 ||
 	    (docheck >= 0 && argc - optind != 1) ||
-	    (exportcache && (argc - optind != 2 || docheck >= 0)))
+	    (exportcache && (argc - optind != 2 || docheck >= 0)) ||
+	    (exportknown && (exportcache || docheck >= 0)))
 		usage(PK_EXIT_USAGE);
 	r = pk_open_repo(argv[optind], passfile);
-	if (exportcache)
+	if (exportknown)
+		code = export_known(r, argc - optind == 2 ? argv[optind + 1] : NULL,
+		    exportknown);
+	else if (exportcache)
 		code = export_cache(r, argv[optind + 1], exportcache);
 	else if (docheck >= 0)
 		code = check(r, docheck);

@@ -79,6 +79,7 @@ main(int argc, char **argv)
 	struct pk_store_options o = { .level = 3 };
 	const char *passfile = NULL, *tags[PK_SNAPSHOT_MAX_TAGS];
 	char host[256], name[PK_SNAPSHOT_NAME_BYTES], *end, cache[4096];
+	char known[4200];
 	struct pk_snapshot snap;
 	struct pk_reader *r;
 	struct pk_repo *repo;
@@ -154,13 +155,18 @@ main(int argc, char **argv)
 		pk_default_cache(argv[optind], cache, sizeof cache, 1);
 		o.cache = cache;
 	}
+	if (o.cache) {
+		snprintf(known, sizeof known, "%s.known", o.cache);
+		o.known = known;
+	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
 		pk_die_lib(e);
 	e = pk_store_stream(repo, r, &o, &snap);
 	if (e < 0)
 		pk_die(PK_EXIT_FAIL, "%s (no snapshot written)", pk_errmsg(e));
 	if (o.cache_failed)
-		pk_warn("stat cache not written: %s", o.cache_error);
+		pk_warn("stat cache or known-chunk set not written: %s",
+		    o.cache_error);
 	if (o.chunker_mismatch)
 		pk_warn("stream chunked with other sizes than the repository's "
 		    "(pk-chunk -r %s keeps deduplication working)", argv[optind]);

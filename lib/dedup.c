@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "dedup.h"
 #include "err.h"
+#include "known.h"
 
 #define KEY_BYTES 16	/* of a chunk id: ids are uniform, 128 bits suffice */
 
@@ -87,7 +88,8 @@ known(struct pk_repo *repo, const struct pk_index *ix, const uint8_t *id)
 
 int
 pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
-    struct pk_repo *repo, const struct pk_index *ix, struct pk_dedup_stats *st)
+    struct pk_repo *repo, const struct pk_index *ix,
+    const struct pk_known *kn, struct pk_dedup_stats *st)
 {
 	struct idset seen = { NULL, 0, 0 };
 	struct pk_record rec;
@@ -119,7 +121,7 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 			e = dup;
 			break;
 		}
-		if (dup || known(repo, ix, id)) {
+		if (dup || known(repo, ix, id) || (kn && pk_known_has(kn, id))) {
 			st->refs++;
 			st->ref_bytes += len;
 			e = pk_write_ref(w, id, len);

@@ -19,11 +19,15 @@ struct pk_dedup_stats {
 
 /*
  * Reads r (header read) to its END and writes the stream to w.  repo and
- * ix, when not NULL, name a repository whose chunks need not be sent.
+ * ix, when not NULL, name a repository whose chunks need not be sent;
+ * known, when not NULL, a known-chunk set (known.h) that does the same
+ * without the repository's key.
  * The set of chunks seen keeps 16 bytes of each id in memory: about 24 MiB
  * per million distinct chunks (a terabyte at the default sizes).
  */
+struct pk_known;
 int pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
-    struct pk_repo *repo, const struct pk_index *ix, struct pk_dedup_stats *st);
+    struct pk_repo *repo, const struct pk_index *ix,
+    const struct pk_known *known, struct pk_dedup_stats *st);
 
 #endif

@@ -33,6 +33,7 @@ enum pk_hashfile_kind {
 	PK_HF_CHUNKINDEX = 1,	/* repository chunk index: struct pk_blobloc */
 	PK_HF_PENDING = 2,	/* blobs written by a pk-store not committed yet */
 	PK_HF_STATCACHE = 3,	/* pk-walk's stat cache, statcache.h */
+	PK_HF_KNOWN = 4,	/* pk-dedup's known-chunk set, known.h */
 };
 
 struct pk_hashfile_params {

@@ -26,5 +26,6 @@
 #include "dedup.h"	/* the pk-dedup filter */
 #include "check.h"	/* repository checks */
 #include "statcache.h"	/* pk-walk's stat cache */
+#include "known.h"	/* pk-dedup's known-chunk set */
 
 #endif

@@ -13,6 +13,7 @@
 #include "index.h"
 #include "pack.h"
 #include "sealpool.h"
+#include "known.h"
 #include "statcache.h"
 #include "store.h"
 
@@ -46,6 +47,9 @@ struct store {
 	/* The stat cache of this snapshot, built as it goes. */
 	struct pk_statcache_builder *cache;
 	struct pk_buf cache_entry, cache_content;
+	/* Chunk ids the known-chunk set lacks, added at commit. */
+	struct pk_known *known;
+	struct pk_buf newknown;
 	int have_meta;			/* a copy: times from the original */
 	int64_t meta_end_sec;
 	uint32_t meta_end_nsec;
@@ -261,6 +265,14 @@ cat_release_held(struct store *s, uint64_t size)
 	return e;
 }
 
+static int
+note_known(struct store *s, const uint8_t id[PK_ID_BYTES])
+{
+	if (s->opt->known == NULL || (s->known && pk_known_has(s->known, id)))
+		return 0;
+	return pk_buf_add(&s->newknown, id, PK_KNOWN_KEY_BYTES);
+}
+
 static void
 cache_fail(struct store *s, int e)
 {
@@ -386,7 +398,8 @@ on_chunk(struct store *s, const struct pk_record *rec)
 	if (pk_record_chunk(rec, &id, &data, &len) < 0)
 		return bad(s, "%s", "bad CHUNK record");
 	if ((e = add_content(s, len)) < 0 ||
-	    (e = put_chunk(s, id, data, len, 1)) < 0)
+	    (e = put_chunk(s, id, data, len, 1)) < 0 ||
+	    (e = note_known(s, id)) < 0)
 		return e;
 	return cat_ref(s, id, len);
 }
@@ -414,6 +427,8 @@ on_ref(struct store *s, const struct pk_record *rec)
 	}
 	if (raw != len)
 		return bad(s, "%s", "REF length differs from the stored chunk");
+	if ((e = note_known(s, id)) < 0)
+		return e;
 	s->snap->chunks++;
 	return cat_put(s, PK_REC_REF, rec->data, rec->len);
 }
@@ -594,6 +609,17 @@ commit(struct store *s)
 		}
 		s->cache = NULL;
 	}
+	if (s->opt->known) {
+		pk_known_close(s->known);
+		s->known = NULL;
+		e = pk_known_add(s->opt->known, s->repo->id, s->repo->generation,
+		    s->newknown.data, s->newknown.len / PK_KNOWN_KEY_BYTES);
+		if (e < 0) {
+			s->opt->cache_failed = 1;
+			snprintf(s->opt->cache_error, sizeof s->opt->cache_error,
+			    "%s", pk_errmsg(e));
+		}
+	}
 	/* A failure to update the chunk index now only costs a rebuild from
 	 * the deltas at the next open. */
 	pk_index_close(&s->index);
@@ -643,6 +669,8 @@ run(struct store *s)
 	    s->opt->cache, s->repo->id, s->repo->generation,
 	    s->snap->start_sec)) < 0)
 		cache_fail(s, e);
+	if (s->opt->known)
+		(void)pk_known_open(&s->known, s->opt->known, s->repo->id);
 	s->next_progress = PROGRESS_BYTES;
 	while ((n = pk_reader_next(s->in, &rec)) > 0) {
 		if ((e = on_record(s, &rec)) < 0)
@@ -689,6 +717,8 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	pk_statcache_build_abort(s->cache);
 	pk_buf_release(&s->cache_entry);
 	pk_buf_release(&s->cache_content);
+	pk_known_close(s->known);
+	pk_buf_release(&s->newknown);
 	drop_pending(s);
 	pk_index_close(&s->index);
 	pk_writer_free(s->cat);

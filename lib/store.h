@@ -37,10 +37,13 @@ struct pk_store_options {
 	 * or NULL for none.  It replaces the file there once the snapshot is
 	 * committed. */
 	const char *cache;
+	/* The known-chunk set (known.h) to add this snapshot's chunks to, or
+	 * NULL. */
+	const char *known;
 	/* Set when the stream's chunker differs from the repository's. */
 	int chunker_mismatch;
-	/* Set, with a message, when the stat cache could not be written; the
-	 * snapshot is committed all the same. */
+	/* Set, with a message, when the stat cache or the known-chunk set
+	 * could not be written; the snapshot is committed all the same. */
 	int cache_failed;
 	char cache_error[256];
 };
