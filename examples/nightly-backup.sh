@@ -19,9 +19,11 @@
 #
 #   30 2 * * * PK_PASSPHRASE_FILE=/root/.pk-passphrase nightly-backup.sh -x -E /etc/pk-excludes -l /var/log/pk-nightly.log /srv/repo /etc /home /var/lib
 #
-# The pipeline is pk-walk | pk-chunk -r | pk-dedup -r | pk-store: pk-chunk
-# uses the repository's chunk sizes and pk-dedup leaves out the chunks the
-# repository already has, so a night where little changed stores little.
+# The pipeline is pk-walk -r | pk-chunk -r | pk-dedup -r | pk-store: pk-walk
+# does not read the files the stat cache of the last snapshot knows
+# unchanged, pk-chunk uses the repository's chunk sizes and pk-dedup leaves
+# out the chunks the repository already has, so a night where little
+# changed costs little.
 #
 # Exit status: 0 snapshot written; 3 snapshot written, but some files could
 # not be read (see the log); 1 failure; 2 usage.
@@ -74,7 +76,7 @@ say "backing up $* into $repo"
 # Each stage writes its exit status to a file: sh has no portable pipefail,
 # and a pipeline's status is only that of its last command.
 eval "
-{ pk-walk $xdev --exclude-from \"\$st/excludes\" \"\$@\"; echo \$? >\"\$st/walk\"; } |
+{ pk-walk -r \"\$repo\" $xdev --exclude-from \"\$st/excludes\" \"\$@\"; echo \$? >\"\$st/walk\"; } |
 { pk-chunk -r \"\$repo\"; echo \$? >\"\$st/chunk\"; } |
 { pk-dedup -r \"\$repo\" $pass; echo \$? >\"\$st/dedup\"; } |
 { pk-store $tags $pass \"\$repo\"; echo \$? >\"\$st/store\"; } >\"\$st/id\"

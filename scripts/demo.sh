@@ -94,9 +94,10 @@ echo "demo: first backup took $(($(date +%s) - start)) s"
 run du -sh "$repo"
 size1=$(du -sh "$repo" | cut -f1)
 echo
-echo "# Second backup of the same tree: only new chunks are stored."
+echo "# Second backup of the same tree.  With -r, pk-walk uses the stat cache"
+echo "# pk-store wrote at the first commit: unchanged files are not read."
 start=$(date +%s)
-pipe "pk-walk $s" "pk-chunk -r $repo" "pk-dedup -r $repo" "pk-store $repo"
+pipe "pk-walk -v -r $repo $s" "pk-chunk -r $repo" "pk-dedup -r $repo" "pk-store $repo"
 echo "demo: second backup took $(($(date +%s) - start)) s"
 run du -sh "$repo"
 size2=$(du -sh "$repo" | cut -f1)
