@@ -76,6 +76,9 @@ if [ -z "${PK_PASSPHRASE:-}" ]; then
 else
 	echo "demo: using the passphrase in PK_PASSPHRASE"
 fi
+# The stat cache and known-chunk set go with the demo, not in ~/.cache.
+XDG_CACHE_HOME=$demo/cache
+export XDG_CACHE_HOME
 echo "demo: backing up $src into $demo/repo"
 echo
 
