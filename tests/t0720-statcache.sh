@@ -175,3 +175,17 @@ ok "rolled-back repository: no snapshot of missing chunks" sh -c \
 pk-walk -r rb t 2>/dev/null | pk-chunk | pk-dedup -r rb | pk-store rb >out 2>err
 ok "rolled-back repository: the next backup works, or the error names the cache" sh -c \
     '[ -s out ] && pk-cat rb latest:t/new | cmp - t/new || grep -qi "cache" err || { cat err; false; }'
+
+# --- Two trees backed up in turn into one repository (two cron jobs, say
+# /etc and /home): each re-backup must still find its unchanged files.
+mkdir -p two/etc two/home
+gen_file two/etc/a 2000000 81
+gen_file two/home/b 2000000 82
+pk-store --init tworepo
+settle
+pk-walk -r tworepo two/etc | pk-chunk | pk-store tworepo >/dev/null
+pk-walk -r tworepo two/home | pk-chunk | pk-store tworepo >/dev/null
+pk-walk -v -r tworepo two/etc 2>walk.err >/dev/null
+ok "two trees in turn: the first one's files not read again" unchanged 1
+pk-walk -v -r tworepo two/home 2>walk.err >/dev/null
+ok "two trees in turn: the second one's files not read again" unchanged 1

@@ -70,6 +70,8 @@ for kind in encrypted plaintext; do
 	wait
 	ok "$kind: 8 writers of tiny backups: every pk-store exits 0" sh -c \
 	    '! cat fails.* | grep . >/dev/null || { cat fails.* | sort | uniq -c; sort -u err.* | head -n 5; false; }'
+	ok "$kind: 8 writers of tiny backups: no warnings" sh -c \
+	    '! cat err.* | grep . >/dev/null || { sort err.* | uniq -c | head -n 5; false; }'
 	ok "$kind: 200 more snapshots" sh -c \
 	    '[ $(ls r'$kind'/snapshots | wc -l) = $(('$before' + 200)) ]'
 	ok "$kind: the repository still checks" pk-index --check r$kind
