@@ -27,6 +27,8 @@
 #   BENCH_SRC    the directories copied (default /usr/bin /usr/include
 #                /usr/lib/*-linux-gnu* /usr/share, those that exist)
 #   BENCH_TOOLS  the tools compared (default: pk restic borg casync)
+#   BENCH_KEEP   1: keep the datasets and repositories afterwards (the logs
+#                and results are always kept)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$PATH
@@ -848,4 +850,9 @@ out=$B/results-$stamp.md
 cp "$out" "$B/latest.md"
 cat "$out"
 say "results in $out and $B/latest.md"
-rm -rf "$B/restore"
+if [ "${BENCH_KEEP:-0}" = 1 ]; then
+	rm -rf "$B/restore"
+else
+	say "removing the datasets and repositories (BENCH_KEEP=1 keeps them)"
+	rm -rf "$B/tree" "$B/big" "$W" "$B/repo" "$B/restore" "$B/home"
+fi
