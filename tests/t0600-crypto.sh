@@ -107,7 +107,7 @@ state repo >before
 # wrong TOOL ARGS...: TOOL exits 1 and says "wrong passphrase".
 wrong() {
 	_t=$1; shift
-	PK_PASSPHRASE=not-the-one $_t "$@" >"$S/.so" 2>"$S/.se" </dev/null
+	PK_PASSPHRASE=not-the-one $_t "$@" >"$S/.so" 2>"$S/.se" <"$S/stream"
 	_st=$?
 	[ $_st = 1 ] || { echo "exit $_st"; return 1; }
 	grep -qx "$_t: repo: wrong passphrase" "$S/.se" || { cat "$S/.se"; return 1; }
