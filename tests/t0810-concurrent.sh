@@ -62,7 +62,7 @@ for kind in encrypted plaintext; do
 	before=$(ls r$kind/snapshots | wc -l)
 	for w in 1 2 3 4 5 6 7 8; do
 		( i=0; : >fails.$w
-		while [ $i -lt 25 ]; do
+		while [ $i -lt 15 ]; do
 			pk-store r$kind <tiny >/dev/null 2>>err.$w || echo $? >>fails.$w
 			i=$((i + 1))
 		done ) &
@@ -72,8 +72,8 @@ for kind in encrypted plaintext; do
 	    '! cat fails.* | grep . >/dev/null || { cat fails.* | sort | uniq -c; sort -u err.* | head -n 5; false; }'
 	ok "$kind: 8 writers of tiny backups: no warnings" sh -c \
 	    '! cat err.* | grep . >/dev/null || { sort err.* | uniq -c | head -n 5; false; }'
-	ok "$kind: 200 more snapshots" sh -c \
-	    '[ $(ls r'$kind'/snapshots | wc -l) = $(('$before' + 200)) ]'
+	ok "$kind: 120 more snapshots" sh -c \
+	    '[ $(ls r'$kind'/snapshots | wc -l) = $(('$before' + 120)) ]'
 	ok "$kind: the repository still checks" pk-index --check r$kind
 	rm -f fails.* err.*
 done
