@@ -24,6 +24,8 @@ while [ $i -lt 300 ]; do printf 'small file %d\n' $i >t/many/s$i; i=$((i + 1)); 
 printf 'with xattrs' >t/sub/xa
 setfattr -n user.k -v v1 t/sub/xa 2>/dev/null
 gen_file u/other 2000000 50		# another repository's data
+mkdir c
+gen_file c/old 300000 80
 
 # Files whose ctime is within a second of a backup's start are left out of
 # its cache: let the tree settle.
@@ -172,6 +174,11 @@ ok "racy: the new content stored" sh -c 'pk-cat repo latest:t/f3 | cmp - t/f3'
 ok "racy: backup again" bk repo -r repo t
 ok "racy: read again, not taken from the cache" opened_only f3
 ok "racy: ... $((N - 1)) not read" unchanged $((N - 1))
+# A copied snapshot keeps its start time: a file racy then stays out of
+# the cache of the copy (copied after the settle below).
+gen_file c/racy 300000 81
+pk-store --init orig
+ok "racy, copied: backup" bk orig c
 
 # --- New, deleted, renamed, replaced by a rename, hard links changed
 # (f3, racy in the last snapshot, is read once more).
@@ -192,6 +199,11 @@ ok "new, deleted, renamed: the rest not read" unchanged $(($(nreg) - 6))
 ok "renamed: the content" sh -c 'pk-cat repo latest:t/f5.moved | cmp - t/f5.moved'
 ok "replaced by a rename: the content" sh -c 'pk-cat repo latest:t/f7 | cmp - t/f7'
 ok "new hard link: one file" sh -c 'pk-cat repo latest:t/zz-hard | cmp - t/a-big'
+pk-store --init copy
+ok "racy, copied: the copy" sh -c \
+    'pk-cat orig latest --stream | pk-store copy >/dev/null'
+pk-walk -v -r copy c 2>walk.err >/dev/null
+ok "racy, copied: the file racy in the original is read" unchanged 1
 N=$(nreg)
 ok "settled: backup" bk repo -r repo t
 ok "settled: $N files not read" unchanged "$N"
