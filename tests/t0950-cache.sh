@@ -50,7 +50,7 @@ strace -f -qq -e trace=openat -o /dev/null true 2>/dev/null && have_strace=1
 bk() {
 	_r=$1; shift
 	: >"$S/trace"
-	set -- ${have_strace:+strace -f -qq -e trace=openat,open -o "$S/trace"} \
+	set -- ${have_strace:+strace -f -qq -e trace=openat -o "$S/trace"} \
 	    pk-walk -v "$@"
 	{ "$@" 2>"$S/walk.err"; echo $? >"$S/st.walk"; } | tee "$S/walked" |
 	    pk-chunk | pk-dedup | pk-store "$_r" >"$S/id" 2>"$S/store.err" ||
