@@ -271,12 +271,14 @@ init_repo() { # TOOL SET
 	}
 }
 
-# backup TOOL SET ID NAME PATH: backs up PATH as snapshot NAME.  casync gets
-# its file cache (--cache), as restic and borg have theirs by default.
+# backup TOOL SET ID NAME PATH: backs up PATH as snapshot NAME, the way a
+# daily backup runs: pk-walk -r with the stat cache pk-store wrote last time;
+# casync with its file cache (--cache), as restic and borg have theirs by
+# default.
 backup() {
 	_r=$(q "$(repo "$2" "$1")")
 	case $1 in
-	pk) measure "$3" "pk-walk $(q "$5")" "pk-chunk -r $_r" "pk-dedup -r $_r" \
+	pk) measure "$3" "pk-walk -r $_r $(q "$5")" "pk-chunk -r $_r" "pk-dedup -r $_r" \
 		"pk-store $_r" ;;
 	restic) measure "$3" "restic -r $_r backup -q $(q "$5")" ;;
 	borg) measure "$3" "borg create $_r::$4 $(q "$5")" ;;
@@ -705,7 +707,7 @@ out=$B/results-$stamp.md
 	echo
 	echo "pk vs peers: how many times better pk does (higher MB/s; lower time, memory, CPU, size); below 1x the peer does better."
 	echo "n/a: not installed, or no such mode (casync make reads no pipe).  Repository sizes are on disk (du), without the"
-	echo "local caches of restic and borg.  Commands: pk-walk | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, zstd -l 3);"
+	echo "local caches of restic, borg, casync and pk.  Commands: pk-walk -r | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, -l 3);"
 	echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
 	echo "casync make --cache / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
 	echo
