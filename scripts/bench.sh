@@ -152,7 +152,8 @@ export HOME XDG_CACHE_HOME PK_PASSPHRASE RESTIC_PASSWORD RESTIC_CACHE_DIR \
 # summed over the stages); or 'failed' when a stage exits non-zero, is
 # killed, or the check in $mcheck (a command line) fails afterwards.  A stage
 # written @COMMAND runs untimed and is not counted (a data source).  Each
-# stage's own figures go to $L/ID.stages, its messages to $L/ID.err.
+# stage's own figures go to $L/ID.stages (every run's to ID.stages.all), its
+# messages to $L/ID.err.
 mdir=$B
 mcheck=
 measure() {
@@ -189,6 +190,7 @@ measure() {
 		fi
 		_i=$((_i + 1))
 	done
+	awk '{ print "run", $0 }' "$L/$_id.stages" >>"$L/$_id.stages.all"
 	if [ $_ok = 1 ] && [ -n "$mcheck" ] && ! (cd "$mdir" && eval "$mcheck") \
 		>>"$L/$_id.err" 2>&1; then
 		echo "check failed: $mcheck" >>"$L/$_id.err"
@@ -529,10 +531,15 @@ done
 
 say "ceiling: cost of each primitive on one core"
 tq=$(q "$B")
-measure prim.read "tar -cf - -C $tq tree" "wc -c"
+# The cheap ones run BENCH_RUNS times, alternating, and count by their median.
+i=1
+while [ $i -le "$runs" ]; do
+	measure prim.read "tar -cf - -C $tq tree" "wc -c"
+	measure prim.zstd "tar -cf - -C $tq tree" "zstd -3 -T1 -c" "wc -c"
+	i=$((i + 1))
+done
 tar_bytes=$(cat "$L/prim.read.out" 2>/dev/null)
 tar_bytes=${tar_bytes:-0}
-measure prim.zstd "tar -cf - -C $tq tree" "zstd -3 -T1 -c" "wc -c"
 zstd_bytes=$(cat "$L/prim.zstd.out" 2>/dev/null)
 zstd_bytes=${zstd_bytes:-0}
 # A pipe hop: cat FILE... | cat, less cat FILE... >/dev/null, over at least
@@ -542,8 +549,12 @@ files=
 i=0
 while [ $i -lt $k ]; do files="$files big/random"; i=$((i + 1)); done
 hop_bytes=$((k * big))
-measure prim.cat0 "cat $files >/dev/null"
-measure prim.cat1 "cat $files" "cat >/dev/null"
+i=1
+while [ $i -le "$runs" ]; do
+	measure prim.cat0 "cat $files >/dev/null"
+	measure prim.cat1 "cat $files" "cat >/dev/null"
+	i=$((i + 1))
+done
 # Saved streams go through cat: writing a new file costs more than the pipe
 # the stage writes to in a backup.
 measure prim.walk "pk-walk $tq/tree" "cat >$(q "$W/walk.stream")"
@@ -656,10 +667,17 @@ mb() {
 	calc "$1 / 1e6" | awk '{ printf "%.0f", $1 }'
 }
 
-# cost ID STAGE BYTES: nanoseconds of CPU per byte of that stage of ID.
+# cost ID STAGE BYTES: nanoseconds of CPU per byte of that stage of ID (the
+# median over its runs; STAGE 0: all stages summed); empty if a run failed.
 cost() {
-	awk -v s="$2" -v b="$3" '$1 == s && $2 != "failed" && b > 0 { printf "%.3f\n", $4 * 1e9 / b }' \
-		"$L/$1.stages" 2>/dev/null
+	[ -s "$L/$1.stages.all" ] || return 0
+	grep -q failed "$L/$1.stages.all" && return 0
+	awk -v s="$2" -v b="$3" '
+		$2 == 1 { n++ }
+		s == 0 || $2 == s { c[n] += $5 }
+		END { if (b > 0) for (i = 1; i <= n; i++) print c[i] * 1e9 / b }' \
+		"$L/$1.stages.all" | sort -g |
+		awk '{ a[NR] = $1 } END { if (NR) printf "%.3f\n", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 stamp=$(date +%Y%m%d-%H%M%S)
@@ -738,7 +756,7 @@ out=$B/results-$stamp.md
 	c_read=$(cost prim.read 1 "$tree_bytes")
 	c_zstd=$(cost prim.zstd 2 "$tar_bytes")
 	c_cat0=$(cost prim.cat0 1 "$hop_bytes")
-	c_cat1=$(awk -v b=$hop_bytes '$2 != "failed" { c += $4 } END { if (b > 0) printf "%.3f\n", c * 1e9 / b }' "$L/prim.cat1.stages")
+	c_cat1=$(cost prim.cat1 0 "$hop_bytes")
 	c_hop=$(calc "(${c_cat1:-0} - ${c_cat0:-0}) > 0.001 ? ${c_cat1:-0} - ${c_cat0:-0} : 0.001")
 	c_walk=$(cost prim.walk 1 "$tree_bytes")
 	c_chunk=$(cost prim.chunk 1 "$tree_bytes")
@@ -794,7 +812,11 @@ out=$B/results-$stamp.md
 		printf "= %.2f ns/byte: %d cores allow %.0f MB/s; the slowest single-threaded stage, %s, %.2f ns/byte,\n", sum, n, cpu, who, st
 		printf "allows %.0f MB/s; the disk (writes of the compressed data, fsync) %.0f MB/s.\n", stage, disk
 		printf "**Ceiling: %.0f MB/s**, set by %s.", best, lim
-		if (pkw + 0 > 0) printf "  pk, first backup of the tree: %.0f MB/s, %.0f%% of the ceiling.", tb / 1e6 / pkw, 100 * tb / 1e6 / pkw / best
+		if (pkw + 0 > 0) {
+			printf "  pk, first backup of the tree: %.0f MB/s, %.0f%% of the ceiling.", tb / 1e6 / pkw, 100 * tb / 1e6 / pkw / best
+			if (tb / 1e6 / pkw > best)
+				printf "  (Above 100%%: the primitives were measured under more load than the backup; see the load average.)"
+		}
 		printf "\n"
 	}'
 	echo
