@@ -165,7 +165,8 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 	if (memcmp(slot + 16, want, 40) != 0 || pk_load_u32(slot + 60) != st->mode)
 		return 0;
 	off = (uint64_t)pk_load_u32(slot + 56) * 8;
-	if (off < LISTS_HEADER || off > c->listlen - LIST_FIXED)
+	if (off < LISTS_HEADER || c->listlen < LIST_FIXED + 8 ||
+	    off > c->listlen - LIST_FIXED - 8)
 		return 0;
 	rec = c->lists + off;
 	n = pk_load_u32(rec + 60);
