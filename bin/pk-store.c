@@ -53,6 +53,30 @@ init(const char *path, int encrypted, uint64_t min, uint64_t avg, uint64_t max,
 	return PK_EXIT_OK;
 }
 
+/*
+ * A stream that names chunks the repository lacks came through a stale
+ * stat cache or known-chunk set.  When it is this repository's own (it was
+ * rolled back to an older copy), dropping it lets the next backup read
+ * everything and succeed.
+ */
+static void
+drop_stale_cache(const char *cache, const char *known)
+{
+	char lists[4200];
+
+	if (cache) {
+		snprintf(lists, sizeof lists, "%s.lists", cache);
+		unlink(cache);
+		unlink(lists);
+		unlink(known);
+		pk_warn("%s: stat cache and known-chunk set removed, as the "
+		    "stream names chunks the repository does not hold", cache);
+	}
+	pk_warn("a stat cache or known-chunk set that fed this stream is "
+	    "stale (a repository restored from an older copy?): run pk-walk "
+	    "and pk-dedup with --no-cache once, or export them anew");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,6 +186,8 @@ main(int argc, char **argv)
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
 		pk_die_lib(e);
 	e = pk_store_stream(repo, r, &o, &snap);
+	if (e < 0 && o.missing_chunk)
+		drop_stale_cache(o.stale_cache ? o.cache : NULL, o.known);
 	if (e < 0)
 		pk_die(PK_EXIT_FAIL, "%s (no snapshot written)", pk_errmsg(e));
 	if (o.cache_failed)

@@ -137,25 +137,29 @@ header_check(struct pk_hashfile *h, uint64_t filesize)
 	return 0;
 }
 
-/* Creates an empty file of the given capacity at tmp, mapped into h. */
+/*
+ * Creates an empty file of the given capacity, mapped into h, at a unique
+ * name made from the template file ("...XXXXXX", rewritten in place).  Its
+ * blocks are allocated now: a full disk is an error here, not a SIGBUS at
+ * the first store into the mapping.
+ */
 static int
-map_new(struct pk_hashfile *h, const char *file, uint64_t capacity)
+map_new(struct pk_hashfile *h, char *file, uint64_t capacity)
 {
 	size_t len = PK_HASHFILE_HEADER_BYTES + capacity * h->p.slot_bytes;
-	int fd;
+	int fd, e;
 
-	fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if ((fd = mkostemp(file, O_CLOEXEC)) < 0)
 		return pk_err(-errno, "%s: %s", file, strerror(errno));
-	if (ftruncate(fd, (off_t)len) < 0) {
-		int e = pk_err(-errno, "%s: %s", file, strerror(errno));
+	if ((e = posix_fallocate(fd, 0, (off_t)len)) != 0) {
+		e = pk_err(-e, "%s: %s", file, strerror(e));
 		close(fd);
 		unlink(file);
 		return e;
 	}
 	h->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h->map == MAP_FAILED) {
-		int e = pk_err(-errno, "%s: mmap: %s", file, strerror(errno));
+		e = pk_err(-errno, "%s: mmap: %s", file, strerror(errno));
 		h->map = NULL;
 		close(fd);
 		unlink(file);
@@ -218,18 +222,19 @@ pk_hashfile_open(struct pk_hashfile **hp, const char *path,
 	h->p = *p;
 	h->writable = (flags & (PK_HF_WRITE | PK_HF_CREATE)) != 0;
 	h->any_repo = (flags & PK_HF_ANY_REPO) && !h->writable;
-	if (h->writable && (e = lock(h)) < 0)
-		goto fail;
 	snprintf(h->file, sizeof h->file, "%s", path);
 	if (flags & PK_HF_CREATE) {
-		/* Built aside, so that readers of the old file never see a
-		 * truncated one. */
-		snprintf(h->file, sizeof h->file, "%s.tmp", path);
+		/* Built aside under a name of its own, so that readers of the
+		 * old file never see a partial one and two builders never
+		 * write into one file; no lock is needed until the rename. */
+		snprintf(h->file, sizeof h->file, "%s.tmp-XXXXXX", path);
 		if ((e = map_new(h, h->file, MIN_CAPACITY)) < 0)
 			goto fail;
 		*hp = h;
 		return 0;
 	}
+	if (h->writable && (e = lock(h)) < 0)
+		goto fail;
 	h->fd = open(path, (h->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (h->fd < 0) {
 		e = errno == ENOENT ? -ENOENT :
@@ -316,11 +321,11 @@ static int
 grow(struct pk_hashfile *h)
 {
 	struct pk_hashfile old = *h;
-	char tmp[4096];
+	char tmp[4200];
 	uint64_t i;
 	int e;
 
-	snprintf(tmp, sizeof tmp, "%s.new", h->path);
+	snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", old.file);
 	if ((e = map_new(h, tmp, old.capacity * 2)) < 0) {
 		*h = old;
 		return e;

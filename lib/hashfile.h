@@ -9,8 +9,10 @@
  * key's first 8 bytes, masked by capacity - 1.  An all-zero key marks an
  * empty slot and cannot be stored.
  *
- * Concurrency: one writer at a time (an exclusive flock on "PATH.lock",
- * held from open to close); readers need no lock.  A writer only fills
+ * Concurrency: one writer of an existing file at a time (an exclusive
+ * flock on "PATH.lock", held from open to close); readers need no lock.
+ * A new file (PK_HF_CREATE) is built under a unique temporary name, with
+ * no lock, and renamed into place at close: the last builder wins.  A writer only fills
  * empty slots (a slot's key is written last), so a reader probing at the
  * same time finds every key that was there when it started.  Growth
  * rehashes into a new file renamed over the old one: readers keep their

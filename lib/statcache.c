@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,8 +24,13 @@
 #define ITEM_BYTES	40		/* id[32] (zeros: a hole), u64 length */
 #define LIST_FIXED	64		/* key, ino, dev, size, mtime, ctime, mode, n */
 #define MAX_ITEMS	(1u << 24)
-/* In a list's mode field: the file had extended attributes.  Without it a
- * hit needs no xattr system call (a change to them changes the ctime). */
+/* A list's mode field: st_mode in the low 16 bits; the list's age (how
+ * many later caches carried it over without its file) in bits 16-23; and
+ * whether the file had extended attributes.  Without that bit a hit needs
+ * no xattr system call (a change to them changes the ctime). */
+#define LIST_MODE	0xffffu
+#define LIST_AGE_SHIFT	16
+#define LIST_AGE	0xff0000u
 #define LIST_XATTRS	0x80000000u
 
 /* Slot: key[16], ino, dev, size, mtime_ns, ctime_ns (u64 each), the list's
@@ -38,8 +44,10 @@ struct pk_statcache {
 
 struct pk_statcache_builder {
 	struct pk_hashfile *hf;
-	char path[4096], lists_tmp[4200];
-	int fd;
+	char path[4096];
+	uint8_t repo_id[16];
+	uint64_t generation;
+	struct pk_atomic lists;
 	uint64_t off;
 	int64_t not_before;
 	struct pk_buf out, rec;
@@ -85,9 +93,9 @@ put_stat(uint8_t *p, const struct pk_statinfo *st)
 	pk_put_u64(p + 32, (uint64_t)st->ctime_ns);
 }
 
-int
-pk_statcache_open(struct pk_statcache **cp, const char *path,
-    const uint8_t *repo_id)
+static int
+open_gen(struct pk_statcache **cp, const char *path, const uint8_t *repo_id,
+    uint64_t generation)
 {
 	struct pk_hashfile_params p;
 	struct pk_statcache *c;
@@ -98,7 +106,7 @@ pk_statcache_open(struct pk_statcache **cp, const char *path,
 	*cp = NULL;
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return -ENOMEM;
-	params(&p, repo_id, 0);
+	params(&p, repo_id, generation);
 	e = pk_hashfile_open(&c->hf, path, &p, repo_id ? 0 : PK_HF_ANY_REPO);
 	if (e < 0) {
 		free(c);
@@ -135,6 +143,13 @@ fail:
 	return e;
 }
 
+int
+pk_statcache_open(struct pk_statcache **cp, const char *path,
+    const uint8_t *repo_id)
+{
+	return open_gen(cp, path, repo_id, 0);
+}
+
 void
 pk_statcache_close(struct pk_statcache *c)
 {
@@ -146,6 +161,32 @@ pk_statcache_close(struct pk_statcache *c)
 	free(c);
 }
 
+/*
+ * The list a slot points to, whole and matching the slot (key, stat, mode,
+ * checksum), and its item count; NULL when it fails a check.
+ */
+static const uint8_t *
+list_at(const struct pk_statcache *c, const uint8_t *slot, uint64_t *np)
+{
+	const uint8_t *rec;
+	uint64_t off = (uint64_t)pk_load_u32(slot + 56) * 8, n;
+
+	if (off < LISTS_HEADER || c->listlen < LIST_FIXED + 8 ||
+	    off > c->listlen - LIST_FIXED - 8)
+		return NULL;
+	rec = c->lists + off;
+	n = pk_load_u32(rec + 60);
+	if (n > MAX_ITEMS || LIST_FIXED + n * ITEM_BYTES + 8 > c->listlen - off)
+		return NULL;
+	if (memcmp(rec, slot, 56) != 0 ||
+	    (pk_load_u32(rec + 56) & LIST_MODE) != pk_load_u32(slot + 60) ||
+	    pk_load_u64(rec + LIST_FIXED + n * ITEM_BYTES) !=
+	    XXH3_64bits(rec, LIST_FIXED + n * ITEM_BYTES))
+		return NULL;
+	*np = n;
+	return rec;
+}
+
 int
 pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
     const struct pk_statinfo *st, struct pk_buf *out)
@@ -153,7 +194,7 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 	static const uint8_t zero[PK_ID_BYTES];
 	uint8_t key[KEY_BYTES], want[40];
 	const uint8_t *slot, *rec, *item;
-	uint64_t off, n, i, size = 0;
+	uint64_t n, i, size = 0;
 	uint8_t ref[PK_ID_BYTES + 4];
 	int e;
 
@@ -164,19 +205,8 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 	put_stat(want, st);
 	if (memcmp(slot + 16, want, 40) != 0 || pk_load_u32(slot + 60) != st->mode)
 		return 0;
-	off = (uint64_t)pk_load_u32(slot + 56) * 8;
-	if (off < LISTS_HEADER || c->listlen < LIST_FIXED + 8 ||
-	    off > c->listlen - LIST_FIXED - 8)
-		return 0;
-	rec = c->lists + off;
-	n = pk_load_u32(rec + 60);
-	if (n > MAX_ITEMS || LIST_FIXED + n * ITEM_BYTES + 8 > c->listlen - off)
-		return 0;
-	/* The list must be this file's, whole: key, stat, checksum. */
-	if (memcmp(rec, key, KEY_BYTES) != 0 || memcmp(rec + 16, want, 40) != 0 ||
-	    (pk_load_u32(rec + 56) & ~LIST_XATTRS) != st->mode ||
-	    pk_load_u64(rec + LIST_FIXED + n * ITEM_BYTES) !=
-	    XXH3_64bits(rec, LIST_FIXED + n * ITEM_BYTES))
+	/* The list must be this file's, whole. */
+	if ((rec = list_at(c, slot, &n)) == NULL)
 		return 0;
 	for (i = 0; i < n; i++) {
 		item = rec + LIST_FIXED + i * ITEM_BYTES;
@@ -213,24 +243,28 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 	struct pk_statcache_builder *b;
 	struct pk_hashfile_params p;
 	uint8_t h[LISTS_HEADER] = { 0 };
+	char dir[4096], *slash;
 	int e;
 
 	*bp = NULL;
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return -ENOMEM;
 	snprintf(b->path, sizeof b->path, "%s", path);
-	snprintf(b->lists_tmp, sizeof b->lists_tmp, "%s.lists.tmp", path);
+	memcpy(b->repo_id, repo_id, sizeof b->repo_id);
+	b->generation = generation;
 	b->not_before = not_before_sec - 1;
-	b->fd = open(b->lists_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (b->fd < 0) {
-		e = pk_err(-errno, "%s: %s", b->lists_tmp, strerror(errno));
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	if ((e = pk_atomic_open(&b->lists, dir, 0600)) < 0) {
 		free(b);
 		return e;
 	}
 	params(&p, repo_id, generation);
 	if ((e = pk_hashfile_open(&b->hf, path, &p, PK_HF_CREATE)) < 0) {
-		close(b->fd);
-		unlink(b->lists_tmp);
+		pk_atomic_abort(&b->lists);
 		free(b);
 		return e;
 	}
@@ -241,13 +275,47 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 	return 0;
 }
 
+void
+pk_statcache_build_not_before(struct pk_statcache_builder *b, int64_t sec)
+{
+	if (sec - 1 < b->not_before)
+		b->not_before = sec - 1;
+}
+
 static int
 flush(struct pk_statcache_builder *b)
 {
-	int e = pk_write_all(b->fd, b->out.data, b->out.len);
+	int e = pk_write_all(b->lists.fd, b->out.data, b->out.len);
 
 	pk_buf_reset(&b->out);
-	return e < 0 ? pk_err(e, "%s: write: %s", b->lists_tmp, strerror(-e)) : 0;
+	return e < 0 ? pk_err(e, "%s: write: %s", b->lists.tmp, strerror(-e)) : 0;
+}
+
+/*
+ * Appends a list (len bytes, its checksum field last, set here) and its
+ * slot, unless its path is in already: the first one wins (two walks of
+ * one tree, or a list carried over from the cache being replaced).
+ */
+static int
+add_list(struct pk_statcache_builder *b, uint8_t *list, size_t len)
+{
+	uint8_t slot[SLOT_BYTES];
+	int r;
+
+	if (b->off / 8 > UINT32_MAX - 1)
+		return 0;
+	pk_put_u64(list + len - 8, XXH3_64bits(list, len - 8));
+	memcpy(slot, list, 56);
+	pk_put_u32(slot + 56, (uint32_t)(b->off / 8));
+	pk_put_u32(slot + 60, pk_load_u32(list + 56) & LIST_MODE);
+	if ((r = pk_hashfile_insert(b->hf, slot)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = pk_buf_add(&b->out, list, len)) < 0)
+		return r;
+	b->off += len;
+	if (b->out.len >= (1u << 20))
+		return flush(b);
+	return 0;
 }
 
 int
@@ -255,19 +323,19 @@ pk_statcache_build_file(struct pk_statcache_builder *b,
     const struct pk_entry *e, const uint8_t *content, size_t len,
     uint32_t eof_flags)
 {
-	uint8_t slot[SLOT_BYTES], item[ITEM_BYTES], fixed[LIST_FIXED];
+	uint8_t item[ITEM_BYTES], fixed[LIST_FIXED];
 	struct pk_statinfo st;
 	struct pk_record rec = { 0 };
 	struct pk_cursor c;
 	const uint8_t *id;
 	uint64_t n = 0, hole;
 	uint32_t rlen;
-	size_t start, l;
+	size_t l;
 	int r;
 
 	if (e->type != PK_FT_REG || e->size == PK_SIZE_UNKNOWN ||
 	    (eof_flags & PK_EOF_CHANGED) || e->mtime_sec >= b->not_before ||
-	    e->ctime_sec >= b->not_before || b->off / 8 > UINT32_MAX - 1)
+	    e->ctime_sec >= b->not_before)
 		return 0;
 	pk_statinfo_from_entry(&st, e);
 	pk_buf_reset(&b->rec);
@@ -298,68 +366,126 @@ pk_statcache_build_file(struct pk_statcache_builder *b,
 	if (n > MAX_ITEMS)
 		return 0;
 	pk_put_u32(b->rec.data + 60, (uint32_t)n);
-	start = b->rec.len;
-	if ((r = pk_buf_add_u64(&b->rec, XXH3_64bits(b->rec.data, start))) < 0)
+	if ((r = pk_buf_add_u64(&b->rec, 0)) < 0)
 		return r;
-	memcpy(slot, fixed, 16);
-	put_stat(slot + 16, &st);
-	pk_put_u32(slot + 56, (uint32_t)(b->off / 8));
-	pk_put_u32(slot + 60, st.mode);
-	/* The same path twice (two walks of one tree): the first one wins. */
-	if ((r = pk_hashfile_insert(b->hf, slot)) != 0)
-		return r < 0 ? r : 0;
-	if ((r = pk_buf_add(&b->out, b->rec.data, b->rec.len)) < 0)
-		return r;
-	b->off += b->rec.len;
-	if (b->out.len >= (1u << 20))
-		return flush(b);
-	return 0;
+	return add_list(b, b->rec.data, b->rec.len);
+}
+
+/*
+ * Carries the lists of the cache being replaced whose paths this one does
+ * not have (files of another tree backed up into the same repository, or
+ * files since deleted), each one run older, up to PK_STATCACHE_MAX_AGE.
+ * The old cache describes committed snapshots of the same repository and
+ * generation, so its lists stay true.
+ */
+struct carry {
+	struct pk_statcache_builder *b;
+	const struct pk_statcache *old;
+};
+
+static int
+carry_list(void *arg, const void *slot)
+{
+	struct carry *c = arg;
+	struct pk_statcache_builder *b = c->b;
+	const uint8_t *rec;
+	uint64_t n, age;
+	uint32_t mode;
+	size_t len;
+	int e;
+
+	if (pk_hashfile_find(b->hf, slot) != NULL ||
+	    (rec = list_at(c->old, slot, &n)) == NULL)
+		return 0;
+	mode = pk_load_u32(rec + 56);
+	age = ((mode & LIST_AGE) >> LIST_AGE_SHIFT) + 1;
+	if (age > PK_STATCACHE_MAX_AGE)
+		return 0;
+	len = LIST_FIXED + n * ITEM_BYTES + 8;
+	pk_buf_reset(&b->rec);
+	if ((e = pk_buf_add(&b->rec, rec, len)) < 0)
+		return e;
+	pk_put_u32(b->rec.data + 56, (mode & ~LIST_AGE) |
+	    (uint32_t)(age << LIST_AGE_SHIFT));
+	return add_list(b, b->rec.data, len);
+}
+
+static int
+carry(struct pk_statcache_builder *b)
+{
+	struct carry c = { .b = b };
+	struct pk_statcache *old;
+	int e;
+
+	if (open_gen(&old, b->path, b->repo_id, b->generation) < 0)
+		return 0;	/* none, or not to be trusted: nothing to carry */
+	c.old = old;
+	e = pk_hashfile_foreach(old->hf, carry_list, &c);
+	pk_statcache_close(old);
+	return e;
+}
+
+/* Holds PATH.lock, so that two writers neither interleave their renames
+ * nor carry from a cache the other is replacing. */
+static int
+lock_path(const char *path)
+{
+	char lp[4200];
+	int fd;
+
+	snprintf(lp, sizeof lp, "%s.lock", path);
+	if ((fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return pk_err(-errno, "%s: %s", lp, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int e = pk_err(-errno, "%s: flock: %s", lp, strerror(errno));
+
+			close(fd);
+			return e;
+		}
+	return fd;
 }
 
 int
 pk_statcache_build_commit(struct pk_statcache_builder *b)
 {
 	char lists[4200];
-	int e;
+	int e, lockfd;
 
 	snprintf(lists, sizeof lists, "%s.lists", b->path);
-	e = flush(b);
-	if (e == 0 && fsync(b->fd) < 0)
-		e = pk_err(-errno, "%s: fsync: %s", b->lists_tmp, strerror(errno));
-	close(b->fd);
-	b->fd = -1;
+	if ((lockfd = lock_path(b->path)) < 0) {
+		pk_statcache_build_abort(b);
+		return lockfd;
+	}
+	if ((e = carry(b)) == 0)
+		e = flush(b);
 	/* Lists first: a crash between the renames leaves old slots over new
 	 * lists, which the lists' own checks refuse. */
-	if (e == 0 && rename(b->lists_tmp, lists) < 0)
-		e = pk_err(-errno, "%s: %s", lists, strerror(errno));
-	if (e < 0) {
-		pk_statcache_build_abort(b);
-		return e;
-	}
-	e = pk_hashfile_close(b->hf);
+	if (e == 0)
+		e = pk_atomic_commit(&b->lists, lists);
+	else
+		pk_atomic_abort(&b->lists);
+	b->lists.fd = -1;
+	if (e == 0)
+		e = pk_hashfile_close(b->hf);
+	else
+		pk_hashfile_abort(b->hf);
+	close(lockfd);
 	b->hf = NULL;
-	pk_buf_release(&b->out);
-	pk_buf_release(&b->rec);
-	free(b);
+	pk_statcache_build_abort(b);
 	return e;
 }
 
 void
 pk_statcache_build_abort(struct pk_statcache_builder *b)
 {
-	char tmp[4200];
-
 	if (b == NULL)
 		return;
-	if (b->fd >= 0)
-		close(b->fd);
-	unlink(b->lists_tmp);
-	if (b->hf) {
-		/* Never renamed into place: a failed build leaves it aside. */
-		pk_hashfile_abort(b->hf);
-		snprintf(tmp, sizeof tmp, "%s.tmp", b->path);
-		unlink(tmp);
-	}
+	if (b->lists.fd >= 0)
+		pk_atomic_abort(&b->lists);
+	/* Never renamed into place: a failed build leaves the cache as it
+	 * was. */
+	pk_hashfile_abort(b->hf);
 	pk_buf_release(&b->out);
 	pk_buf_release(&b->rec);
 	free(b);

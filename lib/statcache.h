@@ -55,10 +55,22 @@ int pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path,
 /* Building a new cache. */
 struct pk_statcache_builder;
 
+/*
+ * A new cache replaces the one at path when committed, and takes over the
+ * files of the old one (same repository and generation) that it does not
+ * have, for up to PK_STATCACHE_MAX_AGE commits: two trees backed up in turn
+ * into one repository each keep their files cached.
+ */
+#define PK_STATCACHE_MAX_AGE 32
+
 /* not_before_sec: files whose mtime or ctime is at or after one second
- * before it are left out. */
+ * before it are left out.  Builders write their own temporary files and
+ * take PATH.lock only to commit. */
 int pk_statcache_build_begin(struct pk_statcache_builder **b, const char *path,
     const uint8_t repo_id[16], uint64_t generation, int64_t not_before_sec);
+/* Lowers the cut-off to an earlier time (a copied snapshot's start). */
+void pk_statcache_build_not_before(struct pk_statcache_builder *b,
+    int64_t not_before_sec);
 /*
  * Adds one regular file: e (its ENTRY), its content records as above, and
  * the flags of its EOF.  Files of unknown size or that changed while read
@@ -67,7 +79,8 @@ int pk_statcache_build_begin(struct pk_statcache_builder **b, const char *path,
 int pk_statcache_build_file(struct pk_statcache_builder *b,
     const struct pk_entry *e, const uint8_t *content, size_t len,
     uint32_t eof_flags);
-/* Renames the new lists, then the new hash file, into place. */
+/* Carries the old cache's files over, then renames the new lists, then
+ * the new hash file, into place; frees b either way. */
 int pk_statcache_build_commit(struct pk_statcache_builder *b);
 void pk_statcache_build_abort(struct pk_statcache_builder *b);
 

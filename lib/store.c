@@ -423,6 +423,9 @@ on_ref(struct store *s, const struct pk_record *rec)
 	pk_storage_id(&s->repo->keys, sid, id);
 	if (!known(s, sid, &raw)) {
 		pk_hex(hex, id, 8);
+		s->opt->missing_chunk = 1;
+		if (s->known && pk_known_has(s->known, id))
+			s->opt->stale_cache = 1;
 		return bad(s, "chunk %s… is not in the repository", hex);
 	}
 	if (raw != len)
@@ -486,6 +489,9 @@ on_meta(struct store *s, const struct pk_record *rec)
 	}
 	s->snap->start_sec = m.start_sec;
 	s->snap->start_nsec = m.start_nsec;
+	/* Its files were read when the copied snapshot started. */
+	if (s->cache)
+		pk_statcache_build_not_before(s->cache, m.start_sec);
 	s->meta_end_sec = m.end_sec;
 	s->meta_end_nsec = m.end_nsec;
 	if (s->opt->host == NULL || s->opt->host_is_default) {
@@ -550,17 +556,8 @@ open_pending(struct store *s)
 static void
 drop_pending(struct store *s)
 {
-	char p[4200];
-
-	if (s->pending == NULL)
-		return;
-	pk_hashfile_close(s->pending);
+	pk_hashfile_abort(s->pending);
 	s->pending = NULL;
-	unlink(s->pending_path);
-	snprintf(p, sizeof p, "%s.tmp", s->pending_path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s.lock", s->pending_path);
-	unlink(p);
 }
 
 /* After a failure, the packs of this run are garbage nobody refers to. */

@@ -40,6 +40,13 @@ struct pk_store_options {
 	/* The known-chunk set (known.h) to add this snapshot's chunks to, or
 	 * NULL. */
 	const char *known;
+	/* Set when the stream referred to a chunk the repository does not
+	 * hold: a stat cache or known-chunk set upstream is stale. */
+	int missing_chunk;
+	/* Set too when that chunk is in the known-chunk set (known): it and
+	 * the stat cache beside it no longer describe the repository (it
+	 * was restored from an older copy, say). */
+	int stale_cache;
 	/* Set when the stream's chunker differs from the repository's. */
 	int chunker_mismatch;
 	/* Set, with a message, when the stat cache or the known-chunk set

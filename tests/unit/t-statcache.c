@@ -6,6 +6,7 @@
  * slots over new lists and the reverse), truncated lists: misses, never
  * wrong content, never a crash; 100000 files; another repository's cache.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -135,9 +136,10 @@ look_exact(struct pk_statcache *c, const struct file *f)
 	return look(c, f, &st);
 }
 
-/* Builds the cache at path from files [0, n). */
+/* Builds a cache at path from files [0, n), over the one there (which
+ * passes its other files on). */
 static int
-build(struct file *fs, size_t n, int64_t now, uint64_t gen)
+build_over(struct file *fs, size_t n, int64_t now, uint64_t gen)
 {
 	struct pk_statcache_builder *b;
 	size_t i;
@@ -152,6 +154,34 @@ build(struct file *fs, size_t n, int64_t now, uint64_t gen)
 			return e;
 		}
 	return pk_statcache_build_commit(b);
+}
+
+/* No temporary file of a builder left in the scratch directory. */
+static int
+only_cache_files(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir(SCRATCH);
+	int clean = dir != NULL;
+
+	while (dir && (d = readdir(dir)) != NULL)
+		if (strstr(d->d_name, ".tmp") || strncmp(d->d_name, "tmp-", 4) == 0)
+			clean = 0;
+	if (dir)
+		closedir(dir);
+	return clean;
+}
+
+/* Builds the cache at path from files [0, n) alone. */
+static int
+build(struct file *fs, size_t n, int64_t now, uint64_t gen)
+{
+	char lp[4200];
+
+	snprintf(lp, sizeof lp, "%s.lists", path);
+	unlink(path);
+	unlink(lp);
+	return build_over(fs, n, now, gen);
 }
 
 static int
@@ -655,7 +685,7 @@ test_rebuild(void)
 	struct pk_statcache_builder *b;
 	struct pk_statcache *c;
 	struct file f[2];
-	int e;
+	int e, i;
 
 	file_make(&f[0], 7, 0);
 	file_make(&f[1], 7, 1);
@@ -682,17 +712,32 @@ test_rebuild(void)
 		    f[1].content.len, 0);
 		pk_statcache_build_abort(b);
 	}
-	CHECK("abort: no temporary left", e == 0 &&
-	    !exists(SCRATCH "/stat.lists.tmp") && !exists(SCRATCH "/stat.tmp"));
+	CHECK("abort: no temporary left", e == 0 && only_cache_files());
 	e = pk_statcache_open(&c, path, repo);
 	CHECK("abort: the old cache still answers", e == 0 &&
 	    look_exact(c, &f[0]) == 1 && look_exact(c, &f[1]) == 0);
 	if (e == 0)
 		pk_statcache_close(c);
-	/* A new build replaces it. */
-	e = build(&f[1], 1, NOW, 0);
+	/* A new build replaces it, and carries the old files over, each for
+	 * PK_STATCACHE_MAX_AGE builds. */
+	for (i = 0, e = 0; i < PK_STATCACHE_MAX_AGE && e == 0; i++)
+		e = build_over(&f[1], 1, NOW, 0);
 	e = e ? e : pk_statcache_open(&c, path, repo);
-	CHECK("rebuild: only the new files", e == 0 &&
+	CHECK("rebuild: the new file, and the old one carried over", e == 0 &&
+	    look_exact(c, &f[1]) == 1 && look_exact(c, &f[0]) == 1);
+	if (e == 0)
+		pk_statcache_close(c);
+	CHECK("rebuild: no temporary left", only_cache_files());
+	e = build_over(&f[1], 1, NOW, 0);
+	e = e ? e : pk_statcache_open(&c, path, repo);
+	CHECK("rebuild: the old file gone after as many builds",
+	    e == 0 && look_exact(c, &f[1]) == 1 && look_exact(c, &f[0]) == 0);
+	if (e == 0)
+		pk_statcache_close(c);
+	e = build_over(&f[0], 1, NOW, 1);
+	e = e ? e : build_over(&f[1], 1, NOW, 0);
+	e = e ? e : pk_statcache_open(&c, path, repo);
+	CHECK("rebuild: nothing carried from another generation", e == 0 &&
 	    look_exact(c, &f[1]) == 1 && look_exact(c, &f[0]) == 0);
 	if (e == 0)
 		pk_statcache_close(c);
