@@ -146,6 +146,7 @@ open_fresh(struct check *c)
 	struct pk_hashfile_params p;
 	uint8_t rnd[8];
 	char hex[17];
+	int e;
 
 	pk_random(rnd, sizeof rnd);
 	pk_hex(hex, rnd, sizeof rnd);
@@ -153,7 +154,13 @@ open_fresh(struct check *c)
 	    c->repo->path, hex);
 	c->fresh.repo = c->repo;
 	pk_index_params(c->repo, PK_HF_PENDING, &p);
-	return pk_hashfile_open(&c->fresh.hf, c->fresh_path, &p, PK_HF_CREATE);
+	e = pk_hashfile_open(&c->fresh.hf, c->fresh_path, &p, PK_HF_CREATE);
+	/* A full or read-only disk must not keep a repository from being
+	 * checked: the index then lives in memory. */
+	if (e == -ENOSPC || e == -EDQUOT || e == -EROFS || e == -EACCES)
+		e = pk_hashfile_open(&c->fresh.hf, c->fresh_path, &p,
+		    PK_HF_CREATE | PK_HF_MEMORY);
+	return e;
 }
 
 static void

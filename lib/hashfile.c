@@ -36,6 +36,7 @@ struct pk_hashfile {
 	int fd, lockfd;
 	int writable;
 	int any_repo;
+	int memory;		/* PK_HF_MEMORY: no file, nothing to rename */
 	uint8_t *map;
 	size_t maplen;
 	uint64_t capacity, count;
@@ -149,12 +150,17 @@ map_new(struct pk_hashfile *h, char *file, uint64_t capacity)
 	size_t len = PK_HASHFILE_HEADER_BYTES + capacity * h->p.slot_bytes;
 	int fd, e;
 
-	if ((fd = mkostemp(file, O_CLOEXEC)) < 0)
+	if (h->memory)
+		fd = memfd_create("pk-hashfile", MFD_CLOEXEC);
+	else
+		fd = mkostemp(file, O_CLOEXEC);
+	if (fd < 0)
 		return pk_err(-errno, "%s: %s", file, strerror(errno));
 	if ((e = posix_fallocate(fd, 0, (off_t)len)) != 0) {
 		e = pk_err(-e, "%s: %s", file, strerror(e));
 		close(fd);
-		unlink(file);
+		if (!h->memory)
+			unlink(file);
 		return e;
 	}
 	h->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -162,7 +168,8 @@ map_new(struct pk_hashfile *h, char *file, uint64_t capacity)
 		e = pk_err(-errno, "%s: mmap: %s", file, strerror(errno));
 		h->map = NULL;
 		close(fd);
-		unlink(file);
+		if (!h->memory)
+			unlink(file);
 		return e;
 	}
 	h->fd = fd;
@@ -222,6 +229,7 @@ pk_hashfile_open(struct pk_hashfile **hp, const char *path,
 	h->p = *p;
 	h->writable = (flags & (PK_HF_WRITE | PK_HF_CREATE)) != 0;
 	h->any_repo = (flags & PK_HF_ANY_REPO) && !h->writable;
+	h->memory = (flags & PK_HF_MEMORY) && (flags & PK_HF_CREATE);
 	snprintf(h->file, sizeof h->file, "%s", path);
 	if (flags & PK_HF_CREATE) {
 		/* Built aside under a name of its own, so that readers of the
@@ -342,7 +350,8 @@ grow(struct pk_hashfile *h)
 	}
 	/* The new file is complete before it replaces the old one, but stays
 	 * marked dirty until close like any file open for writing. */
-	if (msync(h->map, h->maplen, MS_SYNC) < 0 || rename(tmp, old.file) < 0) {
+	if (!h->memory &&
+	    (msync(h->map, h->maplen, MS_SYNC) < 0 || rename(tmp, old.file) < 0)) {
 		e = pk_err(-errno, "%s: %s", tmp, strerror(errno));
 		munmap(h->map, h->maplen);
 		close(h->fd);
@@ -400,7 +409,7 @@ pk_hashfile_close(struct pk_hashfile *h)
 
 	if (h == NULL)
 		return 0;
-	if (h->writable && h->err == 0) {
+	if (h->writable && h->err == 0 && !h->memory) {
 		/* Slots reach the disk before the header says clean. */
 		if (msync(h->map, h->maplen, MS_SYNC) < 0)
 			e = pk_err(-errno, "%s: msync: %s", h->path, strerror(errno));
@@ -413,7 +422,7 @@ pk_hashfile_close(struct pk_hashfile *h)
 	}
 	if (e == 0 && h->err)
 		e = h->err;
-	if (h->writable && strcmp(h->file, h->path) != 0) {
+	if (h->writable && !h->memory && strcmp(h->file, h->path) != 0) {
 		if (e == 0 && (fsync(h->fd) < 0 || rename(h->file, h->path) < 0))
 			e = pk_err(-errno, "%s: %s", h->path, strerror(errno));
 		if (e < 0)
@@ -428,7 +437,7 @@ pk_hashfile_abort(struct pk_hashfile *h)
 {
 	if (h == NULL)
 		return;
-	if (strcmp(h->file, h->path) != 0)
+	if (!h->memory && strcmp(h->file, h->path) != 0)
 		unlink(h->file);
 	release(h);
 }

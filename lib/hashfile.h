@@ -49,6 +49,9 @@ struct pk_hashfile_params {
 #define PK_HF_WRITE	0x1	/* open for writing: flock, dirty mark */
 #define PK_HF_CREATE	0x2	/* start a new empty file, replacing any */
 #define PK_HF_ANY_REPO	0x4	/* read-only: accept any repository id */
+#define PK_HF_MEMORY	0x8	/* with PK_HF_CREATE: in memory, never
+				 * renamed into place (a full or read-only
+				 * disk) */
 
 struct pk_hashfile;
 
