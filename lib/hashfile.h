@@ -36,6 +36,7 @@ enum pk_hashfile_kind {
 	PK_HF_PENDING = 2,	/* blobs written by a pk-store not committed yet */
 	PK_HF_STATCACHE = 3,	/* pk-walk's stat cache, statcache.h */
 	PK_HF_KNOWN = 4,	/* pk-dedup's known-chunk set, known.h */
+	PK_HF_LINKS = 5,	/* pk-store's hard link targets, in memory */
 };
 
 struct pk_hashfile_params {

@@ -20,6 +20,8 @@ struct pk_sealjob {
 	uint8_t id[PK_ID_BYTES];	/* chunk id */
 	uint8_t sid[32];		/* storage id */
 	int verify;			/* check that in hashes to id */
+	uint64_t recno, offset;		/* its record in the stream, for
+					 * messages (the caller's) */
 	struct pk_buf in;		/* the chunk (filled by the caller) */
 	struct pk_buf box;		/* the sealed blob (filled by a worker) */
 	int err;			/* 0, -EBADMSG (id mismatch), -ENOMEM */

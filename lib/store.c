@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "chunker.h"
 #include "entry.h"
@@ -26,6 +27,7 @@ struct store {
 	struct pk_snapshot *snap;
 	struct pk_index index;
 	struct pk_hashfile *pending;	/* blobs written by this run */
+	struct pk_hashfile *links;	/* paths a hard link may name */
 	char pending_path[4096];
 	struct pk_sealpool *pool;
 	struct pk_pack_writer pack;
@@ -114,8 +116,10 @@ collect(struct store *s, struct pk_sealjob *j)
 	int e = j->err;
 
 	if (e == -EBADMSG)
-		e = pk_err(e, "chunk %02x%02x%02x%02x…: its id does not match its "
-		    "data", j->id[0], j->id[1], j->id[2], j->id[3]);
+		e = pk_err(e, "%s: record %" PRIu64 " at byte %" PRIu64 ": chunk "
+		    "%02x%02x%02x%02x…: its id does not match its data",
+		    pk_reader_name(s->in), j->recno, j->offset, j->id[0], j->id[1],
+		    j->id[2], j->id[3]);
 	if (e == 0 && !s->pack_open) {
 		if ((e = pk_pack_begin(&s->pack, s->repo)) == 0)
 			s->pack_open = 1;
@@ -178,6 +182,8 @@ put_chunk(struct store *s, const uint8_t id[PK_ID_BYTES], const uint8_t *p,
 	memcpy(j->id, id, PK_ID_BYTES);
 	memcpy(j->sid, sid, sizeof sid);
 	j->verify = verify;
+	j->recno = pk_reader_recno(s->in);
+	j->offset = pk_reader_offset(s->in);
 	if ((e = pk_buf_add(&j->in, p, n)) < 0) {
 		pk_sealpool_put(s->pool, j);
 		return e;
@@ -344,6 +350,43 @@ track_root(struct store *s, const struct pk_str *path)
 	return pk_snapshot_add_path(s->snap, s->root, s->rootlen);
 }
 
+/*
+ * A hard link must name an earlier regular file with more than one link
+ * (pk-stream(5)), or the snapshot would not restore.  Only those files
+ * are remembered, by a hash of their path, in memory: as many as the
+ * multiply-linked files of the tree, like pk-walk's own table of them.
+ */
+static void
+link_key(const struct pk_str *path, uint8_t key[16])
+{
+	crypto_generichash(key, 16, path->p, path->len, NULL, 0);
+}
+
+static int
+track_link(struct store *s)
+{
+	struct pk_hashfile_params p = { .kind = PK_HF_LINKS, .slot_bytes = 16,
+	    .key_bytes = 16 };
+	uint8_t key[16];
+	int e;
+
+	if (s->e.type == PK_FT_REG && s->e.nlink > 1) {
+		if (s->links == NULL && (e = pk_hashfile_open(&s->links,
+		    "hard link targets", &p, PK_HF_CREATE | PK_HF_MEMORY)) < 0)
+			return e;
+		link_key(&s->e.path, key);
+		e = pk_hashfile_insert(s->links, key);
+		return e < 0 ? e : 0;
+	}
+	if (s->e.type != PK_FT_HARDLINK)
+		return 0;
+	link_key(&s->e.link, key);
+	if (s->links == NULL || pk_hashfile_find(s->links, key) == NULL)
+		return bad(s, "%s", "hard link to a path that is not an earlier "
+		    "regular file with more than one link");
+	return 0;
+}
+
 static int
 on_entry(struct store *s, const struct pk_record *rec)
 {
@@ -353,7 +396,7 @@ on_entry(struct store *s, const struct pk_record *rec)
 		return bad(s, "%s", "ENTRY before the EOF of the previous file");
 	if ((e = pk_entry_decode(&s->e, rec->data, rec->len, &s->xbuf)) < 0)
 		return bad(s, "%s", pk_errmsg(e));
-	if ((e = track_root(s, &s->e.path)) < 0)
+	if ((e = track_root(s, &s->e.path)) < 0 || (e = track_link(s)) < 0)
 		return e;
 	s->snap->entries++;
 	if (s->e.type == PK_FT_DIR)
@@ -558,6 +601,8 @@ drop_pending(struct store *s)
 {
 	pk_hashfile_abort(s->pending);
 	s->pending = NULL;
+	pk_hashfile_abort(s->links);
+	s->links = NULL;
 }
 
 /* After a failure, the packs of this run are garbage nobody refers to. */
