@@ -160,19 +160,24 @@ progress(struct pk_walk *wk)
 		wk->o.progress(wk->o.arg, &wk->rep);
 }
 
-/* Warns about the current file and writes an ERROR record for it; msg NULL
- * means strerror(err).  Fails only when the output does. */
+/* Warns about the current file and writes an ERROR record for it.  Fails
+ * only when the output does. */
 static int
-file_error(struct pk_walk *wk, int err, const char *msg)
+put_error(struct pk_walk *wk, int err, const char *msg)
 {
 	size_t len;
 	const char *p = stored(wk, &len);
 
-	if (msg == NULL)
-		msg = strerror(err);
-	wk->rep.errors++;
 	warn(wk, msg);
 	return pk_write_error(wk->w, err, p, len, msg);
+}
+
+/* The current file could not be read; msg NULL means strerror(err). */
+static int
+file_error(struct pk_walk *wk, int err, const char *msg)
+{
+	wk->rep.errors++;
+	return put_error(wk, err, msg ? msg : strerror(err));
 }
 
 static int
@@ -707,29 +712,21 @@ same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* Tells whether the file changed since st was taken, and warns.  Growth
- * shows in the size: no read past st_size, which would flag every file in
- * /proc, whose size is 0 whatever it holds. */
-static uint32_t
-check_changed(struct pk_walk *wk, int fd, const struct stat *st,
-    const struct content *c)
+/* Why the file's content may be no state it was ever in, or NULL.
+ * Growth shows in the size: no read past st_size, which would flag every
+ * file in /proc, whose size is 0 whatever it holds. */
+static const char *
+changed(int fd, const struct stat *st, const struct content *c)
 {
 	struct stat now;
-	const char *msg;
 
-	if (c->err)
-		return PK_EOF_CHANGED;	/* reported as an error */
 	if (c->shrank)
-		msg = "file shrank while read";
-	else if (fstat(fd, &now) < 0 || now.st_size != st->st_size ||
+		return "file shrank while read";
+	if (fstat(fd, &now) < 0 || now.st_size != st->st_size ||
 	    !same_time(&now.st_mtim, &st->st_mtim) ||
 	    !same_time(&now.st_ctim, &st->st_ctim))
-		msg = "file changed while read";
-	else
-		return 0;
-	wk->rep.changed++;
-	warn(wk, msg);
-	return PK_EOF_CHANGED;
+		return "file changed while read";
+	return NULL;
 }
 
 /* Writes exactly st_size bytes of content, zeros standing in for what
@@ -740,7 +737,7 @@ put_content(struct pk_walk *wk, int fd, const struct stat *st)
 	struct content c = { 0, 0, 0, 0 };
 	uint64_t size = (uint64_t)st->st_size, end;
 	int sparse = (uint64_t)st->st_blocks * 512 < size;
-	uint32_t flags;
+	const char *msg;
 	int r;
 
 	while (c.pos < size && !c.shrank && !c.err) {
@@ -751,10 +748,17 @@ put_content(struct pk_walk *wk, int fd, const struct stat *st)
 	c.hole += size - c.pos;
 	if ((r = flush_hole(wk, &c)) < 0)
 		return r;
-	flags = check_changed(wk, fd, st, &c);
-	if ((r = pk_write_eof(wk->w, size, flags)) < 0)
+	msg = c.err ? NULL : changed(fd, st, &c);
+	if ((r = pk_write_eof(wk->w, size, c.err || msg ? PK_EOF_CHANGED :
+	    0)) < 0)
 		return r;
-	return c.err ? file_error(wk, c.err, NULL) : 0;
+	if (c.err)
+		return file_error(wk, c.err, NULL);
+	if (msg == NULL)
+		return 0;
+	/* In-band too, so that the snapshot says it is incomplete. */
+	wk->rep.changed++;
+	return put_error(wk, 0, msg);
 }
 
 /*
