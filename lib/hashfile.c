@@ -282,6 +282,26 @@ fail:
 	return e;
 }
 
+int
+pk_hashfile_may_replace(const char *path, uint32_t kind, const char *what)
+{
+	uint8_t h[H_END];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 :
+		    pk_err(-errno, "%s: %s", path, strerror(errno));
+	n = fstat(fd, &st) < 0 ? -1 : st.st_size == 0 ? 0 : read(fd, h, sizeof h);
+	close(fd);
+	if (n == 0 || (n == (ssize_t)sizeof h && memcmp(h, MAGIC, 8) == 0 &&
+	    pk_load_u32(h + H_KIND) == kind))
+		return 0;
+	return pk_err(-EEXIST, "%s: exists and is not a %s (remove it first)",
+	    path, what);
+}
+
 const void *
 pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 {

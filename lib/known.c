@@ -67,6 +67,9 @@ pk_known_add(const char *path, const uint8_t repo_id[16], uint64_t generation,
 	int e;
 
 	params(&p, repo_id, generation);
+	if ((e = pk_hashfile_may_replace(path, PK_HF_KNOWN,
+	    "known-chunk set")) < 0)
+		return e;
 	e = pk_hashfile_open(&hf, path, &p, PK_HF_WRITE);
 	if (e == -ENOENT || e == -ESTALE)
 		e = pk_hashfile_open(&hf, path, &p, PK_HF_CREATE);

@@ -247,6 +247,9 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 	int e;
 
 	*bp = NULL;
+	if ((e = pk_hashfile_may_replace(path, PK_HF_STATCACHE,
+	    "stat cache")) < 0)
+		return e;
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return -ENOMEM;
 	snprintf(b->path, sizeof b->path, "%s", path);

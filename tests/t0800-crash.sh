@@ -92,16 +92,21 @@ done
 # Another stage killed: pk-store sees a truncated stream and fails cleanly.
 snapshots >before
 ls -A repo/tmp >tmp.before
+# pk-chunk gets part of the stream, then waits for more: it is killed
+# mid-stream however fast this machine is.
+pk-walk big 2>/dev/null | head -c 30000000 >walked.part
 mkfifo walked chunked
-pk-walk big >walked 2>/dev/null &
+{ cat walked.part; exec sleep 60; } >walked 2>/dev/null &
+feedpid=$!
 pk-chunk <walked >chunked &
 chunkpid=$!
 pk-store repo <chunked >out 2>err &
 storepid=$!
-sleep 0.5
+sleep 1
 kill -9 $chunkpid
 wait $storepid
 echo $? >st
+kill $feedpid
 wait
 ok "pk-chunk killed: pk-store exits 1" test "$(cat st)" = 1
 ok "pk-chunk killed: a truncated stream" grep -q "^pk-store: stdin: record [0-9]* at byte [0-9]*: truncated" err

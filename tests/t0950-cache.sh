@@ -384,3 +384,14 @@ cp exported.known "$ocdir/stat.known"
 pk-dedup -r other <full 2>err.dedup | pk-store other >out 2>err
 ok "another repository's known set in the default place: no snapshot that does not restore" \
     refused_or_restores
+
+# --- 8. Exports onto a file that is neither: refused, the file kept.
+printf 'precious\n' >precious
+pk-index repo --export-known precious 2>err
+ok "--export-known onto another file: refused" sh -c \
+    'grep -q "^pk-index: precious: exists and is not a known-chunk set" err || { cat err; false; }'
+pk-index repo latest --export-cache precious 2>err
+ok "--export-cache onto another file: refused" sh -c \
+    'grep -q "^pk-index: precious: exists and is not a stat cache" err || { cat err; false; }'
+ok "... the file kept, nothing beside it" sh -c \
+    '[ "$(cat precious)" = precious ] && [ -z "$(ls -d precious.* 2>/dev/null)" ]'
