@@ -20,6 +20,22 @@ pk_random(void *p, size_t n)
 	randombytes_buf(p, n);
 }
 
+/* A random nonce, from a per-thread pool: one getrandom() per 170 boxes
+ * rather than one per box.  Nonces need not be secret, only unique. */
+static void
+nonce(uint8_t out[24])
+{
+	static __thread uint8_t pool[24 * 170];
+	static __thread size_t used = sizeof pool;
+
+	if (used == sizeof pool) {
+		randombytes_buf(pool, sizeof pool);
+		used = 0;
+	}
+	memcpy(out, pool + used, 24);
+	used += 24;
+}
+
 void
 pk_keys_derive(struct pk_keys *k, const uint8_t master[PK_KEY_BYTES], int encrypted)
 {
@@ -114,7 +130,7 @@ pk_box_seal(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
 		plain_tag(k, out + n, out, n, ad, adlen);
 		return;
 	}
-	randombytes_buf(out, 24);
+	nonce(out);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 24, NULL, in, n,
 	    ad, adlen, NULL, out, k->aead);
 }

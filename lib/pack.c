@@ -140,6 +140,15 @@ pk_pack_full(const struct pk_pack_writer *w)
 	return w->size >= PK_PACK_TARGET_BYTES || w->count >= PK_PACK_MAX_BLOBS;
 }
 
+static int
+flush(struct pk_pack_writer *w)
+{
+	int e = pk_write_all(w->file.fd, w->out.data, w->out.len);
+
+	pk_buf_reset(&w->out);
+	return e < 0 ? pk_err(e, "%s: write: %s", w->file.tmp, strerror(-e)) : 0;
+}
+
 int
 pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[32],
     const uint8_t *box, size_t len, uint32_t raw, struct pk_blobloc *loc)
@@ -147,8 +156,17 @@ pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[32],
 	uint8_t ent[TRAILER_ENTRY] = { 0 };
 	int e;
 
-	if ((e = pk_write_all(w->file.fd, box, len)) < 0)
-		return pk_err(e, "%s: write: %s", w->file.tmp, strerror(-e));
+	/* Small boxes gather in out; a large one goes straight to the file,
+	 * so that out stays about PK_PACK_WRITE_BYTES. */
+	if ((w->out.len + len > PK_PACK_WRITE_BYTES ||
+	    len >= PK_PACK_WRITE_BYTES / 2) && (e = flush(w)) < 0)
+		return e;
+	if (len >= PK_PACK_WRITE_BYTES / 2) {
+		if ((e = pk_write_all(w->file.fd, box, len)) < 0)
+			return pk_err(e, "%s: write: %s", w->file.tmp, strerror(-e));
+	} else if ((e = pk_buf_add(&w->out, box, len)) < 0) {
+		return e;
+	}
 	memset(loc, 0, sizeof *loc);
 	memcpy(loc->sid, sid, 32);
 	memcpy(loc->pack, w->id, sizeof w->id);
@@ -187,11 +205,10 @@ pk_pack_finish(struct pk_pack_writer *w)
 	box.len = plain.len + pk_box_overhead(&w->repo->keys);
 	pk_put_u64(foot, box.len);
 	memcpy(foot + 8, PACK_FOOTER, 8);
-	if ((e = pk_write_all(w->file.fd, box.data, box.len)) < 0 ||
-	    (e = pk_write_all(w->file.fd, foot, sizeof foot)) < 0) {
-		e = pk_err(e, "%s: write: %s", w->file.tmp, strerror(-e));
+	if ((e = pk_buf_add(&w->out, box.data, box.len)) < 0 ||
+	    (e = pk_buf_add(&w->out, foot, sizeof foot)) < 0 ||
+	    (e = flush(w)) < 0)
 		goto out;
-	}
 	pk_pack_relpath(rel, sizeof rel, w->id);
 	pk_repo_path(w->repo, path, sizeof path, rel);
 	*strrchr(path, '/') = '\0';
@@ -215,6 +232,7 @@ out:
 	pk_buf_release(&plain);
 	pk_buf_release(&box);
 	pk_buf_release(&w->trailer);
+	pk_buf_release(&w->out);
 	return e;
 }
 
@@ -223,6 +241,7 @@ pk_pack_abort(struct pk_pack_writer *w)
 {
 	pk_atomic_abort(&w->file);
 	pk_buf_release(&w->trailer);
+	pk_buf_release(&w->out);
 }
 
 int

@@ -62,7 +62,10 @@ struct pk_pack_writer {
 	uint64_t size;
 	uint32_t count;
 	struct pk_buf trailer;
+	struct pk_buf out;	/* boxes not written yet: one write() per
+				 * PK_PACK_WRITE_BYTES, not one per blob */
 };
+#define PK_PACK_WRITE_BYTES	(1u << 20)
 
 int pk_pack_begin(struct pk_pack_writer *w, struct pk_repo *r);
 /* Appends a sealed box; fills *loc. */

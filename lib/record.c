@@ -11,7 +11,8 @@
 #include "io.h"
 #include "record.h"
 
-#define READ_BUF_BYTES	(PK_RECORD_MAX_BYTES + PK_RECORD_HEADER_BYTES + (1u << 20))
+#define READ_STEP	(1u << 20)
+#define READ_BUF_BYTES	(PK_RECORD_MAX_BYTES + PK_RECORD_HEADER_BYTES + READ_STEP)
 #define WRITE_BUF_BYTES	(1u << 20)
 #define END_PAYLOAD_BYTES 24
 
@@ -107,26 +108,36 @@ pk_reader_free(struct pk_reader *r)
 	free(r);
 }
 
-/* Makes n bytes available at buf[pos]; returns how many are (< n at EOF). */
+/*
+ * Makes n bytes available at buf[pos]; returns how many are (< n at EOF).
+ * Reads go by READ_STEP near the start of the buffer, so that only as much
+ * of it as the largest record needs is ever touched (resident).
+ */
 static ssize_t
 fill(struct pk_reader *r, size_t n)
 {
+	size_t want;
 	ssize_t k;
 
 	if (r->end - r->pos >= n || r->eof)
 		return (ssize_t)(r->end - r->pos);
-	if (r->pos + n > READ_BUF_BYTES) {
+	if (r->pos >= READ_STEP || r->pos + n > READ_BUF_BYTES) {
 		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
 		r->end -= r->pos;
 		r->pos = 0;
 	}
 	while (r->end - r->pos < n) {
+		want = n - (r->end - r->pos);
+		if (want < READ_STEP)
+			want = READ_STEP;
+		if (want > READ_BUF_BYTES - r->end)
+			want = READ_BUF_BYTES - r->end;
 		if (r->source) {
-			k = r->source(r->arg, r->buf + r->end, READ_BUF_BYTES - r->end);
+			k = r->source(r->arg, r->buf + r->end, want);
 			if (k < 0)
 				return (int)k;
 		} else {
-			k = read(r->fd, r->buf + r->end, READ_BUF_BYTES - r->end);
+			k = read(r->fd, r->buf + r->end, want);
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0)

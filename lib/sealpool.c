@@ -17,7 +17,22 @@ struct pk_sealpool {
 	struct pk_sealjob *free, *queue, *done;	/* lists through next */
 	int inflight;				/* submitted, not yet done */
 	int stop;
+	/* The calling thread's own: jobs it has taken and not given back,
+	 * and the bytes of their chunks. */
+	int out;
+	size_t held;
+	size_t kept;	/* buffer bytes of the free jobs */
 };
+
+/*
+ * Many small jobs in flight keep the workers busy without a hand-off per
+ * chunk; the bytes they hold are bounded all the same, so that large
+ * chunks do not multiply memory.
+ */
+#define JOBS_PER_THREAD	8
+#define HELD_BYTES_MAX	(4u << 20)
+/* Free jobs keep their buffers for the next chunks, up to this much. */
+#define KEPT_BYTES_MAX	(8u << 20)
 
 static void
 push(struct pk_sealjob **list, struct pk_sealjob *j)
@@ -93,7 +108,7 @@ pk_sealpool_new(struct pk_sealpool **pp, const struct pk_keys *keys,
 		return -ENOMEM;
 	p->keys = keys;
 	p->level = level;
-	p->njobs = nthreads + 1;
+	p->njobs = JOBS_PER_THREAD * nthreads + 1;
 	p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs);
 	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
 	if (p->jobs == NULL || p->threads == NULL) {
@@ -151,8 +166,13 @@ pk_sealpool_get(struct pk_sealpool *p)
 	struct pk_sealjob *j;
 
 	/* Only the calling thread touches the free list. */
-	if ((j = pop(&p->free)) != NULL)
+	if (p->held >= HELD_BYTES_MAX && p->out > p->nthreads)
+		return NULL;
+	if ((j = pop(&p->free)) != NULL) {
 		pk_buf_reset(&j->in);
+		p->kept -= j->in.cap + j->box.cap;
+		p->out++;
+	}
 	return j;
 }
 
@@ -160,6 +180,7 @@ void
 pk_sealpool_submit(struct pk_sealpool *p, struct pk_sealjob *j)
 {
 	j->busy = 1;
+	p->held += j->in.len;
 	pthread_mutex_lock(&p->lock);
 	j->next = NULL;
 	/* Order does not matter: pack order is free. */
@@ -185,7 +206,15 @@ pk_sealpool_done(struct pk_sealpool *p, int wait)
 void
 pk_sealpool_put(struct pk_sealpool *p, struct pk_sealjob *j)
 {
+	if (j->busy)
+		p->held -= j->in.len;
 	j->busy = 0;
+	p->out--;
+	if (p->kept + j->in.cap + j->box.cap > KEPT_BYTES_MAX) {
+		pk_buf_release(&j->in);
+		pk_buf_release(&j->box);
+	}
+	p->kept += j->in.cap + j->box.cap;
 	push(&p->free, j);
 }
 

@@ -37,7 +37,8 @@ int pk_sealpool_new(struct pk_sealpool **p, const struct pk_keys *keys,
 /* Waits for the workers and frees everything, jobs included. */
 void pk_sealpool_free(struct pk_sealpool *p);
 
-/* A free job, or NULL when all are in flight or done but not collected. */
+/* A free job, or NULL when all are in flight or done but not collected,
+ * or when those hold 8 MiB of chunks already (collect one, then retry). */
 struct pk_sealjob *pk_sealpool_get(struct pk_sealpool *p);
 void pk_sealpool_submit(struct pk_sealpool *p, struct pk_sealjob *j);
 /* A done job; with wait, blocks until one is done, and returns NULL only

@@ -17,7 +17,7 @@
 #include "unit.h"
 
 #define SCRATCH	"tests/scratch/t-pack"
-#define MAXBLOBS 8
+#define MAXBLOBS 16
 
 static const char pass[] = "open sesame";
 
@@ -119,9 +119,11 @@ open_repo(const char *name, int encrypted)
 static void
 test_repo(void)
 {
-	const struct pk_repo_params plain = { 2048, 8192, 65536, 0 };
-	const struct pk_repo_params enc = { PK_CHUNK_MIN_DEFAULT,
-	    PK_CHUNK_AVG_DEFAULT, PK_CHUNK_MAX_DEFAULT, 1 };
+	const struct pk_repo_params plain = { .chunk_min = 2048, .chunk_avg = 8192,
+	    .chunk_max = 65536, .encrypted = 0 };
+	const struct pk_repo_params enc = { .chunk_min = PK_CHUNK_MIN_DEFAULT,
+	    .chunk_avg = PK_CHUNK_AVG_DEFAULT, .chunk_max = PK_CHUNK_MAX_DEFAULT,
+	    .encrypted = 1 };
 	struct pk_repo_params p;
 	struct pk_repo *r;
 	uint8_t zero[PK_REPO_ID_BYTES] = { 0 }, *cfg;
@@ -340,6 +342,34 @@ pack_path(const struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES],
 
 	pk_pack_relpath(rel, sizeof rel, id);
 	pk_repo_path(r, path, n, rel);
+}
+
+/* Boxes of every size around the pack writer's buffering (small ones
+ * gathered, large ones written straight), in every order: each reads back
+ * from the offset it was given. */
+static void
+test_pack_sizes(struct pk_repo *r, const char *mode)
+{
+	static const size_t sizes[] = { 100, PK_PACK_WRITE_BYTES / 2 + 10, 5,
+	    PK_PACK_WRITE_BYTES / 2 - 40, 300000, PK_PACK_WRITE_BYTES,
+	    PK_PACK_WRITE_BYTES - 30, 1, 3 * PK_PACK_WRITE_BYTES, 700000,
+	    400000, 20 };
+	struct blobs b = { 0 };
+	struct pk_blob_reader br;
+	char name[160];
+	size_t i, n = sizeof sizes / sizeof sizes[0];
+	int e;
+
+	for (i = 0; i < n; i++)
+		blobs_add(&b, r, sizes[i], 1, 900 + i);	/* incompressible */
+	e = blobs_pack(&b, r, 3, NULL);
+	pk_blob_reader_init(&br, r);
+	snprintf(name, sizeof name, "%s pack: small and large boxes mixed, "
+	    "every one reads back", mode);
+	CHECK(name, e == 0 && blobs_read(&b, &br, 0) == n &&
+	    blobs_read(&b, &br, 1) == n);
+	pk_blob_reader_release(&br);
+	blobs_free(&b);
 }
 
 static void
@@ -1206,6 +1236,8 @@ main(int argc, char **argv)
 		UNIT_END();
 	test_packs(plain, "plaintext");
 	test_packs(enc, "encrypted");
+	test_pack_sizes(plain, "plaintext");
+	test_pack_sizes(enc, "encrypted");
 	test_index(plain, "plaintext");
 	test_index(enc, "encrypted");
 	test_frames(enc);
