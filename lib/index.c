@@ -326,6 +326,35 @@ update(struct pk_index *ix, int create)
 	return e < 0 ? e : e2;
 }
 
+/*
+ * A repository that cannot be written to (read-only media, another user's,
+ * a full disk) can still be read: its chunk index is then built from the
+ * deltas in memory, for this run only.
+ */
+static int
+update_or_build(struct pk_index *ix)
+{
+	struct pk_hashfile_params p;
+	struct merge m = { .repo = ix->repo };
+	int e = update(ix, 0);
+
+	if (e != -EROFS && e != -EACCES && e != -EPERM && e != -ENOSPC &&
+	    e != -EDQUOT)
+		return e;
+	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
+	if ((e = pk_hashfile_open(&m.hf, "chunkindex (in memory)", &p,
+	    PK_HF_CREATE | PK_HF_MEMORY)) < 0)
+		return e;
+	if ((e = pk_index_list(ix->repo, merge_delta, &m)) < 0) {
+		pk_hashfile_abort(m.hf);
+		return e;
+	}
+	ix->merged += m.merged;
+	ix->rebuilt = 1;
+	ix->hf = m.hf;
+	return 1;
+}
+
 int
 pk_index_open(struct pk_index *ix, struct pk_repo *r)
 {
@@ -343,8 +372,8 @@ pk_index_open(struct pk_index *ix, struct pk_repo *r)
 		/* A file another process is merging into looks torn too:
 		 * update() waits for its lock and rebuilds only if it still
 		 * is. */
-		if ((e = update(ix, 0)) < 0)
-			return e;
+		if ((e = update_or_build(ix)) != 0)
+			return e < 0 ? e : 0;
 		return pk_hashfile_open(&ix->hf, path, &p, 0);
 	}
 	if (e < 0)
@@ -358,8 +387,8 @@ pk_index_open(struct pk_index *ix, struct pk_repo *r)
 		return 0;
 	pk_hashfile_close(ix->hf);
 	ix->hf = NULL;
-	if ((e = update(ix, 0)) < 0)
-		return e;
+	if ((e = update_or_build(ix)) != 0)
+		return e < 0 ? e : 0;
 	return pk_hashfile_open(&ix->hf, path, &p, 0);
 }
 

@@ -126,6 +126,21 @@ pk-cat full/repo latest:t/text 2>inner.out | cmp - t/text >>inner.out 2>&1
 res "full disk, room again: it restores" $?
 pk-index --check=data full/repo >inner.out 2>&1
 res "full disk, room again: the repository checks, data included" $?
+# A read-only repository whose chunk index must be rebuilt: reads work,
+# from an index built in memory; a backup fails and says why.
+rm -f full/repo/chunkindex
+ls full/repo/snapshots >snaps.before
+mount -o remount,ro full
+pk-cat full/repo latest:t/text 2>inner.out | cmp - t/text >>inner.out 2>&1
+res "read-only, chunk index to rebuild: pk-cat restores" $?
+pk-index --check=data full/repo >inner.out 2>&1
+res "read-only, chunk index to rebuild: pk-index --check=data works" $?
+pk-store full/repo <stream >out 2>inner.out
+st=$?
+[ $st = 1 ] && [ ! -s out ] && grep -q "Read-only file system" inner.out
+res "read-only: pk-store exits 1, says why" $?
+ls full/repo/snapshots | cmp -s - snaps.before
+res "read-only: no snapshot" $?
 umount full
 EOF
 S=$S T=$T unshare -m --propagation private sh inner.sh
