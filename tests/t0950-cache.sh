@@ -42,6 +42,8 @@ repo_id() { awk '$1 == "id" { print $2 }' "$1/config"; }
 
 have_strace=
 strace -f -qq -e trace=openat -o /dev/null true 2>/dev/null && have_strace=1
+# LeakSanitizer cannot run under ptrace (make check SANITIZE=address).
+[ -n "$have_strace" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # bk REPO WALK-ARGS...: pk-walk -v WALK-ARGS | pk-chunk | pk-dedup |
 # pk-store REPO, pk-walk under strace when there is one.  Its stream in
