@@ -37,6 +37,7 @@ struct pk_hashfile {
 	int writable;
 	int any_repo;
 	int memory;		/* PK_HF_MEMORY: no file, nothing to rename */
+	int nosync;		/* PK_HF_NOSYNC */
 	uint8_t *map;
 	size_t maplen;
 	uint64_t capacity, count;
@@ -230,13 +231,18 @@ pk_hashfile_open(struct pk_hashfile **hp, const char *path,
 	h->writable = (flags & (PK_HF_WRITE | PK_HF_CREATE)) != 0;
 	h->any_repo = (flags & PK_HF_ANY_REPO) && !h->writable;
 	h->memory = (flags & PK_HF_MEMORY) && (flags & PK_HF_CREATE);
+	h->nosync = (flags & PK_HF_NOSYNC) != 0;
 	snprintf(h->file, sizeof h->file, "%s", path);
 	if (flags & PK_HF_CREATE) {
 		/* Built aside under a name of its own, so that readers of the
 		 * old file never see a partial one and two builders never
 		 * write into one file; no lock is needed until the rename. */
+		uint64_t cap = MIN_CAPACITY;
+
+		while ((cap / 4) * 3 < p->expect && cap < (1ull << 40))
+			cap *= 2;
 		snprintf(h->file, sizeof h->file, "%s.tmp-XXXXXX", path);
-		if ((e = map_new(h, h->file, MIN_CAPACITY)) < 0)
+		if ((e = map_new(h, h->file, cap)) < 0)
 			goto fail;
 		*hp = h;
 		return 0;
@@ -368,10 +374,10 @@ grow(struct pk_hashfile *h)
 		*h = old;
 		return e;
 	}
-	/* The new file is complete before it replaces the old one, but stays
-	 * marked dirty until close like any file open for writing. */
-	if (!h->memory &&
-	    (msync(h->map, h->maplen, MS_SYNC) < 0 || rename(tmp, old.file) < 0)) {
+	/* The new file replaces the old one marked dirty, like any file open
+	 * for writing: until close syncs it and marks it clean, a crash leaves
+	 * a file that readers refuse, so it need not reach the disk now. */
+	if (!h->memory && rename(tmp, old.file) < 0) {
 		e = pk_err(-errno, "%s: %s", tmp, strerror(errno));
 		munmap(h->map, h->maplen);
 		close(h->fd);
@@ -429,7 +435,9 @@ pk_hashfile_close(struct pk_hashfile *h)
 
 	if (h == NULL)
 		return 0;
-	if (h->writable && h->err == 0 && !h->memory) {
+	if (h->writable && h->err == 0 && !h->memory && h->nosync) {
+		header_write(h, 0);
+	} else if (h->writable && h->err == 0 && !h->memory) {
 		/* Slots reach the disk before the header says clean. */
 		if (msync(h->map, h->maplen, MS_SYNC) < 0)
 			e = pk_err(-errno, "%s: msync: %s", h->path, strerror(errno));
@@ -443,7 +451,8 @@ pk_hashfile_close(struct pk_hashfile *h)
 	if (e == 0 && h->err)
 		e = h->err;
 	if (h->writable && !h->memory && strcmp(h->file, h->path) != 0) {
-		if (e == 0 && (fsync(h->fd) < 0 || rename(h->file, h->path) < 0))
+		if (e == 0 && ((!h->nosync && fsync(h->fd) < 0) ||
+		    rename(h->file, h->path) < 0))
 			e = pk_err(-errno, "%s: %s", h->path, strerror(errno));
 		if (e < 0)
 			unlink(h->file);

@@ -45,11 +45,15 @@ struct pk_hashfile_params {
 	uint32_t key_bytes;	/* 8 <= key_bytes <= slot_bytes */
 	uint8_t repo_id[16];
 	uint64_t generation;	/* bumped when the repository forgets data */
+	uint64_t expect;	/* PK_HF_CREATE: slots expected, so that the
+				 * new file is made large enough at once */
 };
 
 #define PK_HF_WRITE	0x1	/* open for writing: flock, dirty mark */
 #define PK_HF_CREATE	0x2	/* start a new empty file, replacing any */
 #define PK_HF_ANY_REPO	0x4	/* read-only: accept any repository id */
+#define PK_HF_NOSYNC	0x10	/* close syncs nothing (caches: a crash
+				 * leaves a file readers check) */
 #define PK_HF_MEMORY	0x8	/* with PK_HF_CREATE: in memory, never
 				 * renamed into place (a full or read-only
 				 * disk) */

@@ -131,14 +131,14 @@ pk_atomic_open(struct pk_atomic *a, const char *dir, mode_t mode)
 	return pk_err(-EEXIST, "%s: cannot create a temporary file", dir);
 }
 
-int
-pk_atomic_commit(struct pk_atomic *a, const char *path)
+static int
+commit(struct pk_atomic *a, const char *path, int sync)
 {
 	char dir[4096];
 	char *slash;
 	int r;
 
-	if (fsync(a->fd) < 0) {
+	if (sync && fsync(a->fd) < 0) {
 		r = pk_err(-errno, "%s: fsync: %s", a->tmp, strerror(errno));
 		pk_atomic_abort(a);
 		return r;
@@ -155,6 +155,8 @@ pk_atomic_commit(struct pk_atomic *a, const char *path)
 		pk_atomic_abort(a);
 		return r;
 	}
+	if (!sync)
+		return 0;
 	snprintf(dir, sizeof dir, "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash)
@@ -164,6 +166,18 @@ pk_atomic_commit(struct pk_atomic *a, const char *path)
 	if ((r = pk_fsync_dir(dir)) < 0)
 		return pk_err(r, "%s: fsync: %s", dir, strerror(-r));
 	return 0;
+}
+
+int
+pk_atomic_commit(struct pk_atomic *a, const char *path)
+{
+	return commit(a, path, 1);
+}
+
+int
+pk_atomic_replace(struct pk_atomic *a, const char *path)
+{
+	return commit(a, path, 0);
 }
 
 void

@@ -33,6 +33,9 @@ struct pk_atomic {
 
 int pk_atomic_open(struct pk_atomic *a, const char *dir, mode_t mode);
 int pk_atomic_commit(struct pk_atomic *a, const char *path);
+/* Renames it into place without syncing anything: for caches, whose
+ * readers check what they read, so that a crash costs at most a miss. */
+int pk_atomic_replace(struct pk_atomic *a, const char *path);
 void pk_atomic_abort(struct pk_atomic *a);
 
 /* Writes a whole small file atomically. */

@@ -70,9 +70,9 @@ pk_known_add(const char *path, const uint8_t repo_id[16], uint64_t generation,
 	if ((e = pk_hashfile_may_replace(path, PK_HF_KNOWN,
 	    "known-chunk set")) < 0)
 		return e;
-	e = pk_hashfile_open(&hf, path, &p, PK_HF_WRITE);
+	e = pk_hashfile_open(&hf, path, &p, PK_HF_WRITE | PK_HF_NOSYNC);
 	if (e == -ENOENT || e == -ESTALE)
-		e = pk_hashfile_open(&hf, path, &p, PK_HF_CREATE);
+		e = pk_hashfile_open(&hf, path, &p, PK_HF_CREATE | PK_HF_NOSYNC);
 	if (e < 0)
 		return e;
 	for (i = 0; i < n && e >= 0; i++) {

@@ -241,6 +241,7 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
     const uint8_t repo_id[16], uint64_t generation, int64_t not_before_sec)
 {
 	struct pk_statcache_builder *b;
+	struct pk_statcache *old;
 	struct pk_hashfile_params p;
 	uint8_t h[LISTS_HEADER] = { 0 };
 	char dir[4096], *slash;
@@ -266,7 +267,13 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 		return e;
 	}
 	params(&p, repo_id, generation);
-	if ((e = pk_hashfile_open(&b->hf, path, &p, PK_HF_CREATE)) < 0) {
+	/* The new cache holds about as many files as the one it replaces. */
+	if (open_gen(&old, path, repo_id, generation) == 0) {
+		p.expect = pk_hashfile_count(old->hf);
+		pk_statcache_close(old);
+	}
+	if ((e = pk_hashfile_open(&b->hf, path, &p,
+	    PK_HF_CREATE | PK_HF_NOSYNC)) < 0) {
 		pk_atomic_abort(&b->lists);
 		free(b);
 		return e;
@@ -465,7 +472,7 @@ pk_statcache_build_commit(struct pk_statcache_builder *b)
 	/* Lists first: a crash between the renames leaves old slots over new
 	 * lists, which the lists' own checks refuse. */
 	if (e == 0)
-		e = pk_atomic_commit(&b->lists, lists);
+		e = pk_atomic_replace(&b->lists, lists);
 	else
 		pk_atomic_abort(&b->lists);
 	b->lists.fd = -1;
