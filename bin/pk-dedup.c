@@ -39,7 +39,7 @@ main(int argc, char **argv)
 	struct pk_repo_params params;
 	struct pk_reader *r;
 	struct pk_writer *w;
-	int ch, e, verbose = 0, useix = 0;
+	int ch, e, verbose = 0;
 
 	pk_tool_init("pk-dedup");
 	while ((ch = getopt_long(argc, argv, "r:v", opts, NULL)) != -1) {
@@ -63,30 +63,25 @@ main(int argc, char **argv)
 		known = NULL;
 	}
 	if (reponame != NULL) {
-		/* The repository's known-chunk set needs no key; without one,
-		 * the chunk index does.  A passphrase given is checked all
-		 * the same: a wrong one is an error, never ignored. */
-		if (passfile || getenv("PK_PASSPHRASE"))
-			repo = pk_open_repo(reponame, passfile);
+		/* The repository's known-chunk set needs no key (nor the
+		 * Argon2 run that a passphrase costs); without one, the chunk
+		 * index does. */
 		if ((e = pk_repo_read_params(reponame, &params)) < 0)
 			pk_die_lib(e);
 		pk_default_cache(reponame, path, sizeof path - 8, 0);
 		strcat(path, ".known");
 		if (pk_known_open(&known, path, params.id) < 0) {
 			known = NULL;
-			if (repo == NULL)
-				repo = pk_open_repo(reponame, passfile);
+			repo = pk_open_repo(reponame, passfile);
 			if ((e = pk_index_open(&ix, repo)) < 0)
 				pk_die_lib(e);
-			useix = 1;
 		}
 	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
 	    (e = pk_reader_header(r, &h)) < 0 ||
 	    (e = pk_writer_new(&w, 1, &h)) < 0)
 		pk_die_lib(e);
-	if ((e = pk_dedup_stream(r, w, useix ? repo : NULL, useix ? &ix : NULL,
-	    known, &st)) < 0)
+	if ((e = pk_dedup_stream(r, w, repo, repo ? &ix : NULL, known, &st)) < 0)
 		pk_die_lib(e);
 	if (verbose)
 		fprintf(stderr, "pk-dedup: %llu chunks, %llu sent as references "

@@ -115,7 +115,13 @@ wrong() {
 ok "wrong passphrase: pk-index" wrong pk-index repo
 ok "wrong passphrase: pk-index --check" wrong pk-index --check repo
 ok "wrong passphrase: pk-cat" wrong pk-cat repo latest
-ok "wrong passphrase: pk-dedup -r" wrong pk-dedup -r repo
+# pk-dedup -r reads the chunk index, with the key, only when there is no
+# known-chunk set.
+without_known() { XDG_CACHE_HOME="$S/nocache"; export XDG_CACHE_HOME; "$@"; }
+ok "wrong passphrase: pk-dedup -r without a known-chunk set" \
+    without_known wrong pk-dedup -r repo
+ok "pk-dedup -r with the known-chunk set needs no passphrase" sh -c \
+    'env -u PK_PASSPHRASE pk-dedup -r repo <stream >/dev/null'
 ok "wrong passphrase: pk-store" sh -c \
     'PK_PASSPHRASE=not-the-one pk-store repo <stream >out 2>err; [ $? = 1 ] &&
     grep -qx "pk-store: repo: wrong passphrase" err && [ ! -s out ]'
