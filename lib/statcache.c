@@ -20,7 +20,7 @@
 #define LISTS_MAGIC	"PKSCLIST"
 #define LISTS_HEADER	16
 #define KEY_BYTES	16
-#define SLOT_BYTES	64
+#define SLOT_BYTES	24
 #define ITEM_BYTES	40		/* id[32] (zeros: a hole), u64 length */
 #define LIST_FIXED	64		/* key, ino, dev, size, mtime, ctime, mode, n */
 #define MAX_ITEMS	(1u << 24)
@@ -33,8 +33,9 @@
 #define LIST_AGE	0xff0000u
 #define LIST_XATTRS	0x80000000u
 
-/* Slot: key[16], ino, dev, size, mtime_ns, ctime_ns (u64 each), the list's
- * offset in 8-byte units (u32), mode (u32). */
+/* Slot: key[16], the offset of the file's list (u64).  The stat is in the
+ * list, which a lookup reads anyway: small slots keep the hash file, and
+ * the memory that maps it, small. */
 
 struct pk_statcache {
 	struct pk_hashfile *hf;
@@ -161,25 +162,23 @@ pk_statcache_close(struct pk_statcache *c)
 	free(c);
 }
 
-/*
- * The list a slot points to, whole and matching the slot (key, stat, mode,
- * checksum), and its item count; NULL when it fails a check.
- */
+/* The list at off, whole and of this key, and its item count; NULL when
+ * it fails a check. */
 static const uint8_t *
-list_at(const struct pk_statcache *c, const uint8_t *slot, uint64_t *np)
+list_at(const struct pk_statcache *c, const uint8_t *key, uint64_t off,
+    uint64_t *np)
 {
 	const uint8_t *rec;
-	uint64_t off = (uint64_t)pk_load_u32(slot + 56) * 8, n;
+	uint64_t n;
 
-	if (off < LISTS_HEADER || c->listlen < LIST_FIXED + 8 ||
+	if (off < LISTS_HEADER || off % 8 || c->listlen < LIST_FIXED + 8 ||
 	    off > c->listlen - LIST_FIXED - 8)
 		return NULL;
 	rec = c->lists + off;
 	n = pk_load_u32(rec + 60);
 	if (n > MAX_ITEMS || LIST_FIXED + n * ITEM_BYTES + 8 > c->listlen - off)
 		return NULL;
-	if (memcmp(rec, slot, 56) != 0 ||
-	    (pk_load_u32(rec + 56) & LIST_MODE) != pk_load_u32(slot + 60) ||
+	if (memcmp(rec, key, KEY_BYTES) != 0 ||
 	    pk_load_u64(rec + LIST_FIXED + n * ITEM_BYTES) !=
 	    XXH3_64bits(rec, LIST_FIXED + n * ITEM_BYTES))
 		return NULL;
@@ -200,13 +199,12 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 
 	pk_buf_reset(out);
 	path_key(key, path, len);
-	if ((slot = pk_hashfile_find(c->hf, key)) == NULL)
+	if ((slot = pk_hashfile_find(c->hf, key)) == NULL ||
+	    (rec = list_at(c, key, pk_load_u64(slot + 16), &n)) == NULL)
 		return 0;
 	put_stat(want, st);
-	if (memcmp(slot + 16, want, 40) != 0 || pk_load_u32(slot + 60) != st->mode)
-		return 0;
-	/* The list must be this file's, whole. */
-	if ((rec = list_at(c, slot, &n)) == NULL)
+	if (memcmp(rec + 16, want, 40) != 0 ||
+	    (pk_load_u32(rec + 56) & LIST_MODE) != st->mode)
 		return 0;
 	for (i = 0; i < n; i++) {
 		item = rec + LIST_FIXED + i * ITEM_BYTES;
@@ -312,12 +310,9 @@ add_list(struct pk_statcache_builder *b, uint8_t *list, size_t len)
 	uint8_t slot[SLOT_BYTES];
 	int r;
 
-	if (b->off / 8 > UINT32_MAX - 1)
-		return 0;
 	pk_put_u64(list + len - 8, XXH3_64bits(list, len - 8));
-	memcpy(slot, list, 56);
-	pk_put_u32(slot + 56, (uint32_t)(b->off / 8));
-	pk_put_u32(slot + 60, pk_load_u32(list + 56) & LIST_MODE);
+	memcpy(slot, list, KEY_BYTES);
+	pk_put_u64(slot + 16, b->off);
 	if ((r = pk_hashfile_insert(b->hf, slot)) != 0)
 		return r < 0 ? r : 0;
 	if ((r = pk_buf_add(&b->out, list, len)) < 0)
@@ -386,51 +381,43 @@ pk_statcache_build_file(struct pk_statcache_builder *b,
  * not have (files of another tree backed up into the same repository, or
  * files since deleted), each one run older, up to PK_STATCACHE_MAX_AGE.
  * The old cache describes committed snapshots of the same repository and
- * generation, so its lists stay true.
+ * generation, so its lists stay true.  It reads the old lists in order,
+ * each one live only if the old slot of its key points to it, and lets go
+ * of the pages behind it: memory does not grow with the cache.
  */
-struct carry {
-	struct pk_statcache_builder *b;
-	const struct pk_statcache *old;
-};
-
-static int
-carry_list(void *arg, const void *slot)
-{
-	struct carry *c = arg;
-	struct pk_statcache_builder *b = c->b;
-	const uint8_t *rec;
-	uint64_t n, age;
-	uint32_t mode;
-	size_t len;
-	int e;
-
-	if (pk_hashfile_find(b->hf, slot) != NULL ||
-	    (rec = list_at(c->old, slot, &n)) == NULL)
-		return 0;
-	mode = pk_load_u32(rec + 56);
-	age = ((mode & LIST_AGE) >> LIST_AGE_SHIFT) + 1;
-	if (age > PK_STATCACHE_MAX_AGE)
-		return 0;
-	len = LIST_FIXED + n * ITEM_BYTES + 8;
-	pk_buf_reset(&b->rec);
-	if ((e = pk_buf_add(&b->rec, rec, len)) < 0)
-		return e;
-	pk_put_u32(b->rec.data + 56, (mode & ~LIST_AGE) |
-	    (uint32_t)(age << LIST_AGE_SHIFT));
-	return add_list(b, b->rec.data, len);
-}
-
 static int
 carry(struct pk_statcache_builder *b)
 {
-	struct carry c = { .b = b };
 	struct pk_statcache *old;
-	int e;
+	const uint8_t *rec, *slot;
+	uint64_t off = LISTS_HEADER, dropped = 0, n, age, len;
+	uint32_t mode;
+	int e = 0;
 
 	if (open_gen(&old, b->path, b->repo_id, b->generation) < 0)
 		return 0;	/* none, or not to be trusted: nothing to carry */
-	c.old = old;
-	e = pk_hashfile_foreach(old->hf, carry_list, &c);
+	while (e == 0 && (rec = list_at(old, old->lists + off, off, &n))) {
+		len = LIST_FIXED + n * ITEM_BYTES + 8;
+		mode = pk_load_u32(rec + 56);
+		age = ((mode & LIST_AGE) >> LIST_AGE_SHIFT) + 1;
+		slot = pk_hashfile_find(old->hf, rec);
+		if (slot && pk_load_u64(slot + 16) == off &&
+		    age <= PK_STATCACHE_MAX_AGE &&
+		    pk_hashfile_find(b->hf, rec) == NULL) {
+			pk_buf_reset(&b->rec);
+			if ((e = pk_buf_add(&b->rec, rec, len)) < 0)
+				break;
+			pk_put_u32(b->rec.data + 56, (mode & ~LIST_AGE) |
+			    (uint32_t)(age << LIST_AGE_SHIFT));
+			e = add_list(b, b->rec.data, len);
+		}
+		off += len;
+		if (off - dropped >= (4u << 20)) {
+			madvise(old->lists + dropped, (off & ~4095ull) - dropped,
+			    MADV_DONTNEED);
+			dropped = off & ~4095ull;
+		}
+	}
 	pk_statcache_close(old);
 	return e;
 }
@@ -470,7 +457,7 @@ pk_statcache_build_commit(struct pk_statcache_builder *b)
 	if ((e = carry(b)) == 0)
 		e = flush(b);
 	/* Lists first: a crash between the renames leaves old slots over new
-	 * lists, which the lists' own checks refuse. */
+	 * lists, each of which a lookup checks against the file itself. */
 	if (e == 0)
 		e = pk_atomic_replace(&b->lists, lists);
 	else
