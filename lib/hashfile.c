@@ -301,8 +301,9 @@ pk_hashfile_may_replace(const char *path, uint32_t kind, const char *what)
 		    pk_err(-errno, "%s: %s", path, strerror(errno));
 	n = fstat(fd, &st) < 0 ? -1 : st.st_size == 0 ? 0 : read(fd, h, sizeof h);
 	close(fd);
-	if (n == 0 || (n == (ssize_t)sizeof h && memcmp(h, MAGIC, 8) == 0 &&
-	    pk_load_u32(h + H_KIND) == kind))
+	/* Empty, or one of ours, even cut short before its kind. */
+	if (n == 0 || (n > 0 && memcmp(h, MAGIC, n < 8 ? (size_t)n : 8) == 0 &&
+	    (n < H_KIND + 4 || pk_load_u32(h + H_KIND) == kind)))
 		return 0;
 	return pk_err(-EEXIST, "%s: exists and is not a %s (remove it first)",
 	    path, what);

@@ -69,7 +69,8 @@ int pk_hashfile_open(struct pk_hashfile **h, const char *path,
     const struct pk_hashfile_params *p, int flags);
 
 /* 0 when a new file of this kind may replace the one at path: none is
- * there, or an empty file, or a hash file of that kind (even a stale one).
+ * there, or an empty file, or a hash file of that kind (even a stale or
+ * truncated one).
  * -EEXIST, with a message naming what, for any other file: a mistyped path
  * must not cost a user's file. */
 int pk_hashfile_may_replace(const char *path, uint32_t kind, const char *what);

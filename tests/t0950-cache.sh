@@ -397,3 +397,6 @@ ok "--export-cache onto another file: refused" sh -c \
     'grep -q "^pk-index: precious: exists and is not a stat cache" err || { cat err; false; }'
 ok "... the file kept, nothing beside it" sh -c \
     '[ "$(cat precious)" = precious ] && [ -z "$(ls -d precious.* 2>/dev/null)" ]'
+head -c 10 cache/pk/$(repo_id repo)/stat.known >cut.known
+ok "--export-known onto a known-chunk set cut short: replaced" sh -c \
+    'pk-index repo --export-known cut.known && [ "$(stat -c %s cut.known)" -gt 4096 ]'
