@@ -41,7 +41,26 @@ struct pk_statcache {
 	struct pk_hashfile *hf;
 	uint8_t *lists;
 	size_t listlen;
+	uint64_t dropped;	/* lists before this offset let go of */
 };
+
+/* Lists are read about in the order they were written (a walk's order), so
+ * the pages well behind the one just read are let go of: the memory that
+ * maps the lists does not grow with the cache.  A list read again later
+ * only costs a page fault. */
+#define DROP_STEP	(4u << 20)
+
+static void
+drop_behind(struct pk_statcache *c, uint64_t off)
+{
+	uint64_t upto;
+
+	if (off < c->dropped + 2 * DROP_STEP)
+		return;
+	upto = (off - DROP_STEP) & ~4095ull;
+	madvise(c->lists + c->dropped, upto - c->dropped, MADV_DONTNEED);
+	c->dropped = upto;
+}
 
 struct pk_statcache_builder {
 	struct pk_hashfile *hf;
@@ -202,6 +221,7 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 	if ((slot = pk_hashfile_find(c->hf, key)) == NULL ||
 	    (rec = list_at(c, key, pk_load_u64(slot + 16), &n)) == NULL)
 		return 0;
+	drop_behind(c, (uint64_t)(rec - c->lists));
 	put_stat(want, st);
 	if (memcmp(rec + 16, want, 40) != 0 ||
 	    (pk_load_u32(rec + 56) & LIST_MODE) != st->mode)
@@ -390,7 +410,7 @@ carry(struct pk_statcache_builder *b)
 {
 	struct pk_statcache *old;
 	const uint8_t *rec, *slot;
-	uint64_t off = LISTS_HEADER, dropped = 0, n, age, len;
+	uint64_t off = LISTS_HEADER, n, age, len;
 	uint32_t mode;
 	int e = 0;
 
@@ -412,11 +432,7 @@ carry(struct pk_statcache_builder *b)
 			e = add_list(b, b->rec.data, len);
 		}
 		off += len;
-		if (off - dropped >= (4u << 20)) {
-			madvise(old->lists + dropped, (off & ~4095ull) - dropped,
-			    MADV_DONTNEED);
-			dropped = off & ~4095ull;
-		}
+		drop_behind(old, off);
 	}
 	pk_statcache_close(old);
 	return e;
