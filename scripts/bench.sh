@@ -326,6 +326,30 @@ restore_one() {
 	esac
 }
 
+# restore_floor SET ID DIR FILES BYTES: the restore floor, tar -xpf of the
+# archive of the latest snapshot of SET from a file in the page cache, into
+# the empty directory $B/restore/floor-SET, one run like the restores.  The
+# archive is the one pk's restore extracts, pk-cat's, saved once (tar -cf of
+# DIR if pk-cat fails; the source goes to $L/ID.from), untimed and read once
+# to warm it.  It runs before the tools' restores and its files stay until
+# they are done: on ext4, new files are slower to create while many were
+# just deleted, which would charge the floor with the restores before it
+# (and the restore after it with the floor's).
+restore_floor() {
+	_a=$W/floor-$1.tar
+	_d=$B/restore/floor-$1
+	echo "pk-cat's archive" >"$L/$2.from"
+	pk-cat "$(repo "$1" pk)" latest >"$_a" 2>>"$L/$2.err" || {
+		echo "tar -cf of the files" >"$L/$2.from"
+		tar -cf "$_a" -C "$(dirname "$3")" "$(basename "$3")" 2>>"$L/$2.err"
+	}
+	cat "$_a" >/dev/null
+	mkdir -p "$_d"
+	mcheck="[ \"\$(fsum $(q "$_d"))\" = '$4 $5' ]"
+	measure "$2" "tar -xpf $(q "$_a") -C $(q "$_d")"
+	rm -f "$_a"
+}
+
 version_of() {
 	case $1 in
 	pk) pk-store --version 2>&1 | head -n 1 ;;
@@ -439,6 +463,8 @@ while [ $i -le "$runs" ]; do
 	i=$((i + 1))
 done
 
+say "restore floor: tar -x of the tree from a tar file in the page cache"
+restore_floor tree floor.restore "$B/tree" "$tree_files" "$tree_sum"
 say "full restore of the tree"
 for t in $tools; do
 	installed $t || continue
@@ -448,6 +474,7 @@ for t in $tools; do
 	restore $t tree $t.restore $last "$d"
 	rm -rf "$d"
 done
+rm -rf "$B/restore/floor-tree"
 
 # --- the changed tree -------------------------------------------------------
 
@@ -517,6 +544,8 @@ for t in $tools; do
 	backup $t big $t.bigbackup first "$B/big"
 	size $t big bigsize bigbackup
 done
+say "restore floor: tar -x of the large files from a tar file in the page cache"
+restore_floor big floor.bigrestore "$B/big" 3 "$big_bytes"
 for t in $tools; do
 	installed $t || continue
 	d=$B/restore/big-$t
@@ -525,6 +554,7 @@ for t in $tools; do
 	restore $t big $t.bigrestore first "$d"
 	rm -rf "$d"
 done
+rm -rf "$B/restore/floor-big"
 
 # --- the machine's ceiling for pk -------------------------------------------
 # Single-core cost per byte of each piece of work pk's pipeline does.
@@ -838,6 +868,29 @@ out=$B/results-$stamp.md
 	echo "local caches of restic, borg, casync and pk.  Commands: pk-walk -r | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, -l 3);"
 	echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
 	echo "casync make --cache / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
+	echo
+	# floor_line LABEL ID PKID BYTES: the restore floor ID, its archive, and
+	# pk's restore PKID in times the floor's wall time.
+	floor_line() {
+		_f=$(stat_of $2 1)
+		_p=$(value pk $3 s)
+		case $_f in
+		n/a | failed) _fr=$_f ;;
+		*) _fr=$(calc "$_f > 0 ? $4 / 1e6 / $_f : 0") ;;
+		esac
+		printf '%s (%s; one run, like the restores): %s (%s); ' "$1" \
+			"$(cat "$L/$2.from" 2>/dev/null || echo n/a)" \
+			"$(fmt "$_f" s)" "$(fmt "$_fr" MB/s)"
+		case $_f$_p in
+		*n/a* | *failed*) echo "pk's full restore: $_p." ;;
+		*) awk -v p="$_p" -v f="$_f" 'BEGIN {
+			x = f > 0 ? p / f : 0
+			printf(x >= 10 ? "pk'"'"'s full restore is %.0fx that.\n" : "pk'"'"'s full restore is %.2fx that.\n", x) }' ;;
+		esac
+	}
+	floor_line "Restore floor: tar -xpf of the tree from a tar file in the page cache" \
+		floor.restore restore $tree_bytes
+	floor_line "Restore floor of the large files, the same way" floor.bigrestore bigrestore $big_bytes
 	echo
 
 	if installed pk && [ -s "$L/pk.first.stages" ]; then
