@@ -472,9 +472,11 @@ for t in $tools; do
 	mkdir -p "$d"
 	mcheck="[ \"\$(fsum $(q "$d"))\" = '$tree_files $tree_sum' ]"
 	restore $t tree $t.restore $last "$d"
-	rm -rf "$d"
 done
-rm -rf "$B/restore/floor-tree"
+# Every restored tree stays until all have run: on some file systems
+# (ext4) creating files right after many were deleted is much slower, which
+# would charge each restore with the deletes of the one before it.
+rm -rf "$B/restore/floor-tree" "$B"/restore/tree-*
 
 # --- the changed tree -------------------------------------------------------
 
@@ -552,9 +554,8 @@ for t in $tools; do
 	mkdir -p "$d"
 	mcheck="[ \"\$(fsum $(q "$d"))\" = '3 $big_bytes' ]"
 	restore $t big $t.bigrestore first "$d"
-	rm -rf "$d"
 done
-rm -rf "$B/restore/floor-big"
+rm -rf "$B/restore/floor-big" "$B"/restore/big-*
 
 # --- the machine's ceiling for pk -------------------------------------------
 # Single-core cost per byte of each piece of work pk's pipeline does.
