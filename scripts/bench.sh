@@ -783,6 +783,16 @@ fmt() {
 	esac
 }
 
+# table_head: the header of a table of rows, a column per tool.
+table_head() {
+	printf '| measure |'
+	for t in $tools; do printf ' %s |' $t; done
+	echo ' pk vs peers |'
+	printf '| --- |'
+	for t in $tools; do printf ' ---: |'; done
+	echo ' --- |'
+}
+
 # row LABEL CASE KIND UNIT [BYTES]: one table row, with pk's ratio to each
 # peer: how many times better pk does (higher rate; lower time, memory, CPU,
 # size); below 1 the peer does better.
@@ -834,12 +844,7 @@ out=$B/results-$stamp.md
 	echo "re-backup and single-file restore are the median of $runs runs; peak RSS is the largest stage of a"
 	echo "pipeline, CPU the user + system seconds of all its stages."
 	echo
-	printf '| measure |'
-	for t in $tools; do printf ' %s |' $t; done
-	echo ' pk vs peers |'
-	printf '| --- |'
-	for t in $tools; do printf ' ---: |'; done
-	echo ' --- |'
+	table_head
 	row "first backup, tree" first rate MB/s $tree_bytes
 	row "  peak RSS" first rss MB
 	row "  CPU" first cpu s
@@ -1031,12 +1036,7 @@ out=$B/results-$stamp.md
 	printf '%s\n' "The floor: find -printf '%s %T@\\n' over the tree (what a stat cache compares), median of $runs runs:" \
 		"$(fmt "$sm_floor" s), $(fmt "$sm_floor_rate" files/s); x find is a re-backup's wall time over find's."
 	echo
-	printf '| measure |'
-	for t in $tools; do printf ' %s |' $t; done
-	echo ' pk vs peers |'
-	printf '| --- |'
-	for t in $tools; do printf ' ---: |'; done
-	echo ' --- |'
+	table_head
 	# files/s through row's rate: files * 1e6 counted as bytes, in MB/s.
 	sm_f=$((sm_files * 1000000))
 	row "first backup" small.first s s
