@@ -157,7 +157,7 @@ open_fresh(struct check *c)
 	e = pk_hashfile_open(&c->fresh.hf, c->fresh_path, &p, PK_HF_CREATE);
 	/* A full or read-only disk must not keep a repository from being
 	 * checked: the index then lives in memory. */
-	if (e == -ENOSPC || e == -EDQUOT || e == -EROFS || e == -EACCES)
+	if (pk_hashfile_unwritable(e))
 		e = pk_hashfile_open(&c->fresh.hf, c->fresh_path, &p,
 		    PK_HF_CREATE | PK_HF_MEMORY);
 	return e;

@@ -289,6 +289,13 @@ fail:
 }
 
 int
+pk_hashfile_unwritable(int e)
+{
+	return e == -EROFS || e == -EACCES || e == -EPERM || e == -ENOSPC ||
+	    e == -EDQUOT;
+}
+
+int
 pk_hashfile_may_replace(const char *path, uint32_t kind, const char *what)
 {
 	uint8_t h[H_END];

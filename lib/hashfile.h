@@ -68,6 +68,10 @@ struct pk_hashfile;
 int pk_hashfile_open(struct pk_hashfile **h, const char *path,
     const struct pk_hashfile_params *p, int flags);
 
+/* Whether open or write error e means the disk will not take a file here
+ * (full, read-only, not ours): callers then keep a hash file in memory. */
+int pk_hashfile_unwritable(int e);
+
 /* 0 when a new file of this kind may replace the one at path: none is
  * there, or an empty file, or a hash file of that kind (even a stale or
  * truncated one).

@@ -338,8 +338,7 @@ update_or_build(struct pk_index *ix)
 	struct merge m = { .repo = ix->repo };
 	int e = update(ix, 0);
 
-	if (e != -EROFS && e != -EACCES && e != -EPERM && e != -ENOSPC &&
-	    e != -EDQUOT)
+	if (!pk_hashfile_unwritable(e))
 		return e;
 	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
 	if ((e = pk_hashfile_open(&m.hf, "chunkindex (in memory)", &p,
