@@ -14,7 +14,8 @@ usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name]\n"
-	    "                [--cache file | --no-cache] [--passphrase-file file] "
+	    "                [--cache file | --no-cache]\n"
+	    "                [--passphrase-file file | --key-file file] "
 	    "repository\n"
 	    "       pk-store --init [--no-encryption] [--min size] [--avg size] "
 	    "[--max size]\n"
@@ -84,6 +85,7 @@ main(int argc, char **argv)
 		{ "init", no_argument, NULL, 'I' },
 		{ "no-encryption", no_argument, NULL, 'N' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key-file", required_argument, NULL, 'k' },
 		{ "level", required_argument, NULL, 'l' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "tag", required_argument, NULL, 't' },
@@ -100,8 +102,9 @@ main(int argc, char **argv)
 	};
 	uint64_t min = PK_CHUNK_MIN_DEFAULT, avg = PK_CHUNK_AVG_DEFAULT;
 	uint64_t max = PK_CHUNK_MAX_DEFAULT, *dst;
-	struct pk_store_options o = { .level = 3 };
-	const char *passfile = NULL, *tags[PK_SNAPSHOT_MAX_TAGS];
+	struct pk_store_options o = { .level = 2 };
+	const char *passfile = NULL, *keyfile = NULL;
+	const char *tags[PK_SNAPSHOT_MAX_TAGS];
 	char host[256], name[PK_SNAPSHOT_NAME_BYTES], *end, cache[4096];
 	char known[4200];
 	struct pk_snapshot snap;
@@ -117,6 +120,7 @@ main(int argc, char **argv)
 		case 'I': doinit = 1; break;
 		case 'N': encrypted = 0; break;
 		case 'P': passfile = optarg; break;
+		case 'k': keyfile = optarg; break;
 		case 'C': o.cache = optarg; break;
 		case 'n': nocache = 1; break;
 		case 'H':
@@ -172,7 +176,7 @@ main(int argc, char **argv)
 		o.user = pw->pw_name;
 	if (verbose)
 		o.progress = progress;
-	repo = pk_open_repo(argv[optind], passfile);
+	repo = pk_open_repo(argv[optind], passfile, keyfile);
 	if (nocache)
 		o.cache = NULL;
 	else if (o.cache == NULL) {

@@ -85,6 +85,9 @@ else
 	scale=$(bytes_of "${BENCH_SCALE:-256M}")
 fi
 runs=${BENCH_RUNS:-3}
+# pk-store's default compression level, which the ceiling assumes, and the
+# higher one a second first backup uses to compare repository sizes.
+level=2 hilevel=4
 case $runs in '' | *[!0-9]* | 0) die "BENCH_RUNS=$runs: need a number of runs" ;; esac
 B=${BENCH_DIR:-$PWD/bench}
 mkdir -p "$B" || die "$B: cannot create it"
@@ -431,10 +434,33 @@ done
 
 # --- backups and restores of the tree ---------------------------------------
 
+# size TOOL SET ID...: the repository's size on disk, or 'failed' unless
+# every backup ID into it succeeded.
+size() {
+	_t=$1 _r=$(repo $2 $1) _o=$L/$1.$3.res
+	shift 3
+	for _id; do
+		[ -s "$L/$_t.$_id.res" ] && ! grep -q failed "$L/$_t.$_id.res" ||
+			{ echo failed >"$_o"; return; }
+	done
+	du -s -B1 "$_r" | cut -f1 >"$_o"
+}
+
 say "first backup of the tree"
 for t in $tools; do
 	installed $t && backup $t tree $t.first first "$B/tree"
 done
+for t in $tools; do
+	installed $t && size $t tree size1 first
+done
+say "first backup of the tree, pk at -l $hilevel"
+if init_repo pk treehi; then
+	_r=$(q "$(repo treehi pk)")
+	measure pk.firsthi "pk-walk --no-cache $(q "$B/tree")" "pk-chunk -r $_r" \
+		"pk-dedup -r $_r" "pk-store --no-cache -l $hilevel $_r"
+	size pk treehi sizehi firsthi
+	rm -rf "$(repo treehi pk)"
+fi
 
 say "re-backup of the unchanged tree, $runs runs"
 i=1
@@ -509,18 +535,6 @@ for t in $tools; do
 	installed $t && backup $t tree $t.changed changed "$B/tree"
 done
 
-# size TOOL SET ID...: the repository's size on disk, or 'failed' unless
-# every backup ID into it succeeded.
-size() {
-	_t=$1 _r=$(repo $2 $1) _o=$L/$1.$3.res
-	shift 3
-	for _id; do
-		[ -s "$L/$_t.$_id.res" ] && ! grep -q failed "$L/$_t.$_id.res" ||
-			{ echo failed >"$_o"; return; }
-	done
-	du -s -B1 "$_r" | cut -f1 >"$_o"
-}
-
 for t in $tools; do
 	installed $t && size $t tree size first again changed
 done
@@ -566,7 +580,7 @@ tq=$(q "$B")
 i=1
 while [ $i -le "$runs" ]; do
 	measure prim.read "tar -cf - -C $tq tree" "wc -c"
-	measure prim.zstd "tar -cf - -C $tq tree" "zstd -3 -T1 -c" "wc -c"
+	measure prim.zstd "tar -cf - -C $tq tree" "zstd -$level -T1 -c" "wc -c"
 	i=$((i + 1))
 done
 tar_bytes=$(cat "$L/prim.read.out" 2>/dev/null)
@@ -593,7 +607,7 @@ walk_bytes=$(stat -c %s "$W/walk.stream")
 measure prim.chunk "pk-chunk <$(q "$W/walk.stream")" "cat >$(q "$W/chunk.stream")"
 chunk_bytes=$(stat -c %s "$W/chunk.stream")
 measure prim.dedup "pk-dedup <$(q "$W/chunk.stream") >/dev/null"
-for l in 0 3; do
+for l in 0 $level; do
 	pk-store --init "$W/r$l" >>"$L/pk.init.err" 2>&1
 	measure prim.store$l "pk-store -j 1 -l $l $(q "$W/r$l") <$(q "$W/chunk.stream")"
 	rm -rf "$W/r$l"
@@ -871,7 +885,7 @@ out=$B/results-$stamp.md
 	echo
 	echo "pk vs peers: how many times better pk does (higher MB/s; lower time, memory, CPU, size); below 1x the peer does better."
 	echo "n/a: not installed, or no such mode (casync make reads no pipe).  Repository sizes are on disk (du), without the"
-	echo "local caches of restic, borg, casync and pk.  Commands: pk-walk -r | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, -l 3);"
+	echo "local caches of restic, borg, casync and pk.  Commands: pk-walk -r | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, -l $level, the default);"
 	echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
 	echo "casync make --cache / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
 	echo
@@ -897,6 +911,12 @@ out=$B/results-$stamp.md
 	floor_line "Restore floor: tar -xpf of the tree from a tar file in the page cache" \
 		floor.restore restore $tree_bytes
 	floor_line "Restore floor of the large files, the same way" floor.bigrestore bigrestore $big_bytes
+	hi=$(value pk firsthi rate $tree_bytes) his=$(value pk sizehi size)
+	printf 'pk at -l %s, first backup of the tree (one run): %s, %s repository; ' \
+		$hilevel "$(fmt "$hi" MB/s)" "$(fmt "$his" MB)"
+	printf 'after their first backups, pk at -l %s: %s, restic: %s, borg: %s, casync: %s.\n' $level \
+		"$(fmt "$(value pk size1 size)" MB)" "$(fmt "$(value restic size1 size)" MB)" \
+		"$(fmt "$(value borg size1 size)" MB)" "$(fmt "$(value casync size1 size)" MB)"
 	echo
 
 	if installed pk && [ -s "$L/pk.first.stages" ]; then
@@ -931,7 +951,7 @@ out=$B/results-$stamp.md
 	c_chunk=$(cost prim.chunk 1 "$tree_bytes")
 	c_dedup=$(cost prim.dedup 1 "$tree_bytes")
 	c_store0=$(cost prim.store0 1 "$tree_bytes")
-	c_store3=$(cost prim.store3 1 "$tree_bytes")
+	c_storel=$(cost prim.store$level 1 "$tree_bytes")
 	c_sha=$([ -n "$sha_rate" ] && calc "1e9 / $sha_rate")
 	c_aead=$([ -n "$aead_rate" ] && calc "1e9 / $aead_rate")
 	w_wall=$(stat_of prim.write 1)
@@ -948,7 +968,7 @@ out=$B/results-$stamp.md
 	prow "pipe hop" "cat \| cat, less cat" "$c_hop"
 	prow "chunking + id hash" "pk-chunk on a saved pk-walk stream" "$c_chunk"
 	prow "id hash" "openssl speed -evp sha256, 1 MiB" "$c_sha"
-	prow "zstd -3" "zstd -3 -T1 of a tar of the tree (ratio $(printf %.2f "$ratio"))" "$c_zstd"
+	prow "zstd -$level" "zstd -$level -T1 of a tar of the tree (ratio $(printf %.2f "$ratio"))" "$c_zstd"
 	prow "AEAD" "openssl speed -evp chacha20-poly1305, 1 MiB" "$c_aead"
 	case $w_wall in
 	n/a | failed) echo "| write | dd with fsync | failed | |" ;;
@@ -957,14 +977,14 @@ out=$B/results-$stamp.md
 	prow "pk-walk" "pk-walk of the tree to a pipe" "$c_walk"
 	prow "pk-dedup" "pk-dedup of the chunk stream, new repository" "$c_dedup"
 	prow "pk-store -l 0 -j 1" "seal (AEAD, MAC), pack, write, index" "$c_store0"
-	prow "pk-store -l 3 -j 1" "the same with zstd -3" "$c_store3"
+	prow "pk-store -l $level -j 1" "the same with zstd -$level" "$c_storel"
 	echo
 	# Work that must be done per byte of the tree: read it, chunk and hash
 	# it, compress it, seal what compression leaves, and 3 pipe hops.  The
 	# stages that run on one thread each: pk-walk (read, a hop), pk-chunk
 	# (chunk, hash, a hop) and pk-dedup (a hop); pk-store seals on -j
 	# threads.  Writing is bounded by the device, at the compressed size.
-	awk -v n=$ncpu -v rd="${c_read:-0}" -v hop="$c_hop" -v ch="${c_chunk:-0}" \
+	awk -v n=$ncpu -v lv=$level -v rd="${c_read:-0}" -v hop="$c_hop" -v ch="${c_chunk:-0}" \
 		-v z="${c_zstd:-0}" -v ae="${c_aead:-0}" -v r="$ratio" \
 		-v w="$w_wall" -v wb="$dd_bytes" -v tb="$tree_bytes" \
 		-v pkw="$(stat_of pk.first 1)" 'BEGIN {
@@ -977,7 +997,7 @@ out=$B/results-$stamp.md
 		best = cpu < stage ? cpu : stage
 		lim = cpu < stage ? "all " n " cores busy" : "the slowest single-threaded stage"
 		if (disk > 0 && disk < best) { best = disk; lim = "the disk" }
-		printf "Work per byte of the tree: read + chunk and hash + zstd -3 + AEAD of the compressed bytes + 3 pipe hops\n"
+		printf "Work per byte of the tree: read + chunk and hash + zstd -%d + AEAD of the compressed bytes + 3 pipe hops\n", lv
 		printf "= %.2f ns/byte: %d cores allow %.0f MB/s; the slowest single-threaded stage, %s, %.2f ns/byte,\n", sum, n, cpu, who, st
 		printf "allows %.0f MB/s; the disk (writes of the compressed data, fsync) %.0f MB/s.\n", stage, disk
 		printf "**Ceiling: %.0f MB/s**, set by %s.", best, lim
