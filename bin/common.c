@@ -173,13 +173,20 @@ pk_passphrase_free(char *p)
 }
 
 struct pk_repo *
-pk_open_repo(const char *path, const char *passfile)
+pk_open_repo(const char *path, const char *passfile, const char *keyfile)
 {
 	struct pk_repo_params params;
 	struct pk_repo *r;
 	char *pass = NULL;
 	int e;
 
+	if (keyfile == NULL && passfile == NULL)
+		keyfile = getenv("PK_KEY_FILE");
+	if (keyfile != NULL && keyfile[0] != '\0') {
+		if ((e = pk_repo_open_keyfile(&r, path, keyfile)) < 0)
+			pk_die_lib(e);
+		return r;
+	}
 	if ((e = pk_repo_read_params(path, &params)) < 0)
 		pk_die_lib(e);
 	if (params.encrypted)

@@ -45,10 +45,15 @@ void pk_print_version(void) __attribute__((noreturn));
 char *pk_passphrase(const char *file, int confirm);
 void pk_passphrase_free(char *p);
 
-/* Opens a repository, asking for the passphrase only when it is encrypted;
- * dies on failure. */
+/*
+ * Opens a repository, dying on failure.  With a key file (keyfile, else the
+ * PK_KEY_FILE environment variable unless passfile is given) it needs no
+ * passphrase; otherwise it asks for one only when the repository is
+ * encrypted.
+ */
 struct pk_repo;
-struct pk_repo *pk_open_repo(const char *path, const char *passfile);
+struct pk_repo *pk_open_repo(const char *path, const char *passfile,
+    const char *keyfile);
 
 /*
  * The default stat cache of a repository: $XDG_CACHE_HOME/pk/ID/stat (or

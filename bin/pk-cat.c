@@ -11,8 +11,9 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: pk-cat [--tar | --stream] [--passphrase-file file] "
-	    "repository snapshot[:path]\n"
+	    "usage: pk-cat [--tar | --stream] [--passphrase-file file | "
+	    "--key-file file]\n"
+	    "              repository snapshot[:path]\n"
 	    "       pk-cat -\n");
 	exit(code);
 }
@@ -70,6 +71,7 @@ main(int argc, char **argv)
 		{ "tar", no_argument, NULL, 'T' },
 		{ "stream", no_argument, NULL, 'S' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key-file", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -77,7 +79,7 @@ main(int argc, char **argv)
 	struct pk_extract_options o = { .mode = PK_EXTRACT_AUTO, .fd = 1,
 	    .warn = warn_file };
 	struct pk_extract_result res;
-	const char *passfile = NULL;
+	const char *passfile = NULL, *keyfile = NULL;
 	struct pk_snapshot snap;
 	struct pk_index ix;
 	struct pk_repo *repo;
@@ -89,6 +91,7 @@ main(int argc, char **argv)
 		case 'T': o.mode = PK_EXTRACT_TAR; break;
 		case 'S': o.mode = PK_EXTRACT_STREAM; break;
 		case 'P': passfile = optarg; break;
+		case 'k': keyfile = optarg; break;
 		case 'h': usage(0); break;
 		case 'V': pk_print_version(); break;
 		default: usage(PK_EXIT_USAGE);
@@ -99,7 +102,7 @@ main(int argc, char **argv)
 	if (argc - optind != 2)
 		usage(PK_EXIT_USAGE);
 	o.path = split_selector(argv[optind + 1]);
-	repo = pk_open_repo(argv[optind], passfile);
+	repo = pk_open_repo(argv[optind], passfile, keyfile);
 	if ((e = pk_snapshot_select(repo, argv[optind + 1], &snap)) < 0 ||
 	    (e = pk_index_open(&ix, repo)) < 0)
 		pk_die_lib(e);

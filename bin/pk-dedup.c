@@ -13,7 +13,7 @@ usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: pk-dedup [-v] [-r repository | --known file] "
-	    "[--passphrase-file file]\n");
+	    "[--passphrase-file file | --key-file file]\n");
 	exit(code);
 }
 
@@ -23,6 +23,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "repository", required_argument, NULL, 'r' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key-file", required_argument, NULL, 'k' },
 		{ "known", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -30,6 +31,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *reponame = NULL, *passfile = NULL, *knownfile = NULL;
+	const char *keyfile = NULL;
 	struct pk_known *known = NULL;
 	char path[4200];
 	struct pk_stream_header h;
@@ -46,6 +48,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'r': reponame = optarg; break;
 		case 'P': passfile = optarg; break;
+		case 'k': keyfile = optarg; break;
 		case 'K': knownfile = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(0); break;
@@ -72,7 +75,7 @@ main(int argc, char **argv)
 		strcat(path, ".known");
 		if (pk_known_open(&known, path, params.id) < 0) {
 			known = NULL;
-			repo = pk_open_repo(reponame, passfile);
+			repo = pk_open_repo(reponame, passfile, keyfile);
 			if ((e = pk_index_open(&ix, repo)) < 0)
 				pk_die_lib(e);
 		}

@@ -15,13 +15,13 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: pk-index [--json] [--passphrase-file file] repository "
-	    "[snapshot[:path]]\n"
-	    "       pk-index --check[=data] [--passphrase-file file] repository\n"
-	    "       pk-index --export-cache file [--passphrase-file file] "
-	    "repository snapshot\n"
-	    "       pk-index --export-known file [--passphrase-file file] "
-	    "repository [snapshot]\n");
+	    "usage: pk-index [--json] [unlock] repository [snapshot[:path]]\n"
+	    "       pk-index --check[=data] [unlock] repository\n"
+	    "       pk-index --export-cache file [unlock] repository snapshot\n"
+	    "       pk-index --export-known file [unlock] repository [snapshot]\n"
+	    "       pk-index --export-key file [--passphrase-file file] "
+	    "repository\n"
+	    "unlock: --passphrase-file file | --key-file file\n");
 	exit(code);
 }
 
@@ -457,6 +457,20 @@ export_known(struct pk_repo *r, const char *sel, const char *path)
 	return PK_EXIT_OK;
 }
 
+/* Writes the repository's key file: the one command that needs the
+ * passphrase even when PK_KEY_FILE is set. */
+static int
+export_key(const char *path, const char *passfile, const char *file)
+{
+	char *pass = pk_passphrase(passfile, 0);
+	int e = pk_repo_export_key(path, pass, strlen(pass), file);
+
+	pk_passphrase_free(pass);
+	if (e < 0)
+		pk_die_lib(e);
+	return PK_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -464,6 +478,8 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", optional_argument, NULL, 'c' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "export-key", required_argument, NULL, 'E' },
 		{ "export-cache", required_argument, NULL, 'X' },
 		{ "export-known", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
@@ -471,6 +487,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *passfile = NULL, *exportcache = NULL, *exportknown = NULL;
+	const char *keyfile = NULL, *exportkey = NULL;
 	struct pk_repo *r;
 	int ch, docheck = -1, code;
 
@@ -479,6 +496,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'E': exportkey = optarg; break;
 		case 'X': exportcache = optarg; break;
 		case 'K': exportknown = optarg; break;
 		case 'h': usage(0); break;
@@ -497,7 +516,13 @@ main(int argc, char **argv)
 	    (exportcache && (argc - optind != 2 || docheck >= 0)) ||
 	    (exportknown && (exportcache || docheck >= 0)))
 		usage(PK_EXIT_USAGE);
-	r = pk_open_repo(argv[optind], passfile);
+	if (exportkey) {
+		if (argc - optind != 1 || exportcache || exportknown ||
+		    docheck >= 0 || keyfile)
+			usage(PK_EXIT_USAGE);
+		return export_key(argv[optind], passfile, exportkey);
+	}
+	r = pk_open_repo(argv[optind], passfile, keyfile);
 	if (exportknown)
 		code = export_known(r, argc - optind == 2 ? argv[optind + 1] : NULL,
 		    exportknown);

@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,12 +233,46 @@ pk_repo_read_params(const char *path, struct pk_repo_params *p)
 	return 0;
 }
 
+/* A repository from its config and its master key. */
+static int
+open_with(struct pk_repo **rp, const char *path, const struct config *c,
+    const uint8_t master[PK_KEY_BYTES])
+{
+	struct pk_repo *r = calloc(1, sizeof *r);
+
+	if (r == NULL || (r->path = strdup(path)) == NULL) {
+		free(r);
+		return -ENOMEM;
+	}
+	memcpy(r->id, c->id, sizeof r->id);
+	r->params = c->p;
+	pk_keys_derive(&r->keys, master, c->p.encrypted);
+	*rp = r;
+	return 0;
+}
+
+/* The master key of an encrypted repository, unwrapped with pass. */
+static int
+unwrap(const char *path, const struct config *c, const char *pass,
+    size_t passlen, uint8_t master[PK_KEY_BYTES])
+{
+	uint8_t ad[64];
+	int e;
+
+	if (pass == NULL)
+		return pk_err(-EACCES, "%s: passphrase required", path);
+	e = pk_key_unwrap(master, c->key, pass, passlen, c->salt, c->ops,
+	    c->mem, ad, key_ad(ad, c->id));
+	if (e == -EACCES)
+		e = pk_err(e, "%s: wrong passphrase", path);
+	return e;
+}
+
 int
 pk_repo_open(struct pk_repo **rp, const char *path, const char *pass,
     size_t passlen)
 {
-	uint8_t master[PK_KEY_BYTES], ad[64];
-	struct pk_repo *r;
+	uint8_t master[PK_KEY_BYTES];
 	struct config c;
 	int e;
 
@@ -246,31 +281,151 @@ pk_repo_open(struct pk_repo **rp, const char *path, const char *pass,
 		return e;
 	if ((e = read_config(path, &c)) < 0)
 		return e;
-	if (c.p.encrypted) {
-		if (pass == NULL)
-			return pk_err(-EACCES, "%s: passphrase required", path);
-		e = pk_key_unwrap(master, c.key, pass, passlen, c.salt, c.ops,
-		    c.mem, ad, key_ad(ad, c.id));
-		if (e == -EACCES)
-			e = pk_err(e, "%s: wrong passphrase", path);
-		if (e < 0) {
-			sodium_memzero(&c, sizeof c);
-			return e;
-		}
-	} else {
+	if (c.p.encrypted)
+		e = unwrap(path, &c, pass, passlen, master);
+	else
 		memcpy(master, c.key, PK_KEY_BYTES);
+	if (e == 0)
+		e = open_with(rp, path, &c, master);
+	sodium_memzero(master, sizeof master);
+	sodium_memzero(&c, sizeof c);
+	return e;
+}
+
+/*
+ * Key files (pk-repo(5), "KEY FILES"): the master key, unwrapped, for
+ * tools that must open a repository often and fast.  The check line is a
+ * MAC of the repository id under the key, so that a damaged key is refused
+ * by name rather than found out later as boxes that do not open.
+ */
+#define KEYFILE_MAX	512
+#define KEYFILE_CHECK	16
+
+static void
+keyfile_check(uint8_t out[KEYFILE_CHECK], const uint8_t master[PK_KEY_BYTES],
+    const uint8_t id[PK_REPO_ID_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, master, PK_KEY_BYTES, KEYFILE_CHECK);
+	crypto_generichash_update(&st, (const uint8_t *)"pk key file", 11);
+	crypto_generichash_update(&st, id, PK_REPO_ID_BYTES);
+	crypto_generichash_final(&st, out, KEYFILE_CHECK);
+}
+
+int
+pk_repo_export_key(const char *path, const char *pass, size_t passlen,
+    const char *file)
+{
+	uint8_t master[PK_KEY_BYTES], check[KEYFILE_CHECK];
+	char idhex[2 * PK_REPO_ID_BYTES + 1], keyhex[2 * PK_KEY_BYTES + 1];
+	char checkhex[2 * KEYFILE_CHECK + 1], text[KEYFILE_MAX];
+	struct config c;
+	int e, fd, n;
+
+	if ((e = pk_crypto_init()) < 0 || (e = read_config(path, &c)) < 0)
+		return e;
+	if (!c.p.encrypted) {
+		sodium_memzero(&c, sizeof c);
+		return pk_err(-EINVAL, "%s: not encrypted: it needs no key file",
+		    path);
 	}
-	r = calloc(1, sizeof *r);
-	if (r == NULL || (r->path = strdup(path)) == NULL) {
-		free(r);
-		e = -ENOMEM;
+	if ((e = unwrap(path, &c, pass, passlen, master)) < 0)
+		goto out;
+	keyfile_check(check, master, c.id);
+	pk_hex(idhex, c.id, sizeof c.id);
+	pk_hex(keyhex, master, sizeof master);
+	pk_hex(checkhex, check, sizeof check);
+	n = snprintf(text, sizeof text, "pk-key %d\nrepository %s\nkey %s\n"
+	    "check %s\n", PK_REPO_VERSION, idhex, keyhex, checkhex);
+	/* Never over an existing file: it may be another repository's key. */
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		e = pk_err(-errno, "%s: %s", file, errno == EEXIST ?
+		    "exists (a key file is never written over a file)" :
+		    strerror(errno));
 		goto out;
 	}
-	memcpy(r->id, c.id, sizeof r->id);
-	r->params = c.p;
-	pk_keys_derive(&r->keys, master, c.p.encrypted);
-	*rp = r;
+	if ((e = pk_write_all(fd, text, (size_t)n)) == 0 && fsync(fd) < 0)
+		e = -errno;
+	if (close(fd) < 0 && e == 0)
+		e = -errno;
+	if (e < 0) {
+		e = pk_err(e, "%s: %s", file, strerror(-e));
+		unlink(file);
+	}
 out:
+	sodium_memzero(master, sizeof master);
+	sodium_memzero(keyhex, sizeof keyhex);
+	sodium_memzero(text, sizeof text);
+	sodium_memzero(&c, sizeof c);
+	return e;
+}
+
+/* Reads a key file for the repository id into master. */
+static int
+read_keyfile(const char *file, const uint8_t id[PK_REPO_ID_BYTES],
+    uint8_t master[PK_KEY_BYTES])
+{
+	char text[KEYFILE_MAX + 1], idhex[2 * PK_REPO_ID_BYTES + 1];
+	char keyhex[2 * PK_KEY_BYTES + 1], checkhex[2 * KEYFILE_CHECK + 1];
+	uint8_t kid[PK_REPO_ID_BYTES], check[KEYFILE_CHECK], want[KEYFILE_CHECK];
+	struct stat st;
+	ssize_t n;
+	int fd, version, e = 0, end = 0;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return pk_err(-errno, "%s: %s", file, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return pk_err(-EINVAL, "%s: not a key file", file);
+	}
+	/* As ssh does with private keys: a key others can read is not one. */
+	if (st.st_mode & 077) {
+		close(fd);
+		return pk_err(-EPERM, "%s: others may read it (mode %04o): "
+		    "chmod 600 it", file, (unsigned)(st.st_mode & 07777));
+	}
+	n = pk_read_full(fd, text, KEYFILE_MAX);
+	close(fd);
+	if (n < 0)
+		return pk_err((int)n, "%s: %s", file, strerror((int)-n));
+	text[n] = '\0';
+	if (sscanf(text, "pk-key %d\nrepository %32s\nkey %64s\ncheck %32s\n%n",
+	    &version, idhex, keyhex, checkhex, &end) != 4 || end != n ||
+	    version != PK_REPO_VERSION || pk_unhex(kid, sizeof kid, idhex) < 0 ||
+	    pk_unhex(master, PK_KEY_BYTES, keyhex) < 0 ||
+	    pk_unhex(check, sizeof check, checkhex) < 0)
+		e = pk_err(-EBADMSG, "%s: not a pk key file", file);
+	else if (memcmp(kid, id, sizeof kid) != 0)
+		e = pk_err(-EACCES, "%s: the key of another repository", file);
+	else {
+		keyfile_check(want, master, id);
+		if (sodium_memcmp(want, check, sizeof want) != 0)
+			e = pk_err(-EBADMSG, "%s: damaged key file (its check "
+			    "does not match)", file);
+	}
+	sodium_memzero(text, sizeof text);
+	sodium_memzero(keyhex, sizeof keyhex);
+	if (e < 0)
+		sodium_memzero(master, PK_KEY_BYTES);
+	return e;
+}
+
+int
+pk_repo_open_keyfile(struct pk_repo **rp, const char *path, const char *file)
+{
+	uint8_t master[PK_KEY_BYTES];
+	struct config c;
+	int e;
+
+	*rp = NULL;
+	if ((e = pk_crypto_init()) < 0 || (e = read_config(path, &c)) < 0)
+		return e;
+	if ((e = read_keyfile(file, c.id, master)) == 0 && !c.p.encrypted &&
+	    sodium_memcmp(master, c.key, PK_KEY_BYTES) != 0)
+		e = pk_err(-EACCES, "%s: not this repository's key", file);
+	if (e == 0)
+		e = open_with(rp, path, &c, master);
 	sodium_memzero(master, sizeof master);
 	sodium_memzero(&c, sizeof c);
 	return e;

@@ -55,6 +55,18 @@ int pk_repo_open(struct pk_repo **r, const char *path, const char *pass,
     size_t passlen);
 void pk_repo_close(struct pk_repo *r);
 
+/*
+ * Key files (pk-repo(5), "KEY FILES").  Export unwraps the master key of an
+ * encrypted repository with pass and writes it to a new file (mode 0600; an
+ * existing file is never replaced).  Open uses such a file instead of the
+ * passphrase, so no Argon2id runs; it refuses a file others may read
+ * (-EPERM), another repository's key (-EACCES) and a damaged one (-EBADMSG).
+ */
+int pk_repo_export_key(const char *path, const char *pass, size_t passlen,
+    const char *file);
+int pk_repo_open_keyfile(struct pk_repo **r, const char *path,
+    const char *file);
+
 /* Builds REPO/<rel> into out (of size n). */
 void pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel);
 

@@ -156,6 +156,52 @@ ok "a plaintext repository needs no passphrase" sh -c \
 ok "--init over a repository: exit 1" status_of 1 pk-store --init repo
 ok "--init over a repository: message" grep -q "^pk-store: repo: exists" .se
 
+# --- Key files: the master key, unwrapped, instead of the passphrase.
+ok "--export-key writes a key file of mode 0600" sh -c \
+    'pk-index --export-key key repo && [ "$(stat -c %a key)" = 600 ] &&
+    grep -qx "repository $(grep "^id " repo/config | cut -d" " -f2)" key'
+ok "the key file is not the passphrase" sh -c "! grep -q -F '$PK_PASSPHRASE' key"
+ok "--export-key never replaces a file: exit 1" status_of 1 pk-index --export-key key repo
+ok "--export-key over a file: the file is kept" sh -c \
+    'echo mine >mine && ! pk-index --export-key mine repo 2>/dev/null && [ "$(cat mine)" = mine ]'
+ok "--export-key with the wrong passphrase: exit 1, no file" sh -c \
+    'PK_PASSPHRASE=not-the-one pk-index --export-key key2 repo 2>err; [ $? = 1 ] &&
+    grep -qx "pk-index: repo: wrong passphrase" err && [ ! -e key2 ]'
+ok "--export-key of a plaintext repository: exit 1" sh -c \
+    '! pk-index --export-key key3 plain 2>err && grep -q "needs no key file" err && [ ! -e key3 ]'
+nopass() { env -u PK_PASSPHRASE setsid -w "$@" </dev/null; }
+ok "--key-file: pk-cat with no passphrase" sh -c \
+    'env -u PK_PASSPHRASE setsid -w pk-cat --key-file key repo latest:t/random </dev/null | cmp - t/random'
+ok "--key-file: pk-index" nopass pk-index --key-file key repo
+ok "--key-file: pk-index --check" nopass pk-index --check --key-file key repo
+ok "--key-file: pk-dedup -r without a known-chunk set" without_known sh -c \
+    'env -u PK_PASSPHRASE setsid -w pk-dedup --key-file key -r repo <stream >out && [ -s out ]'
+ok "--key-file: pk-store" sh -c \
+    'env -u PK_PASSPHRASE setsid -w pk-store --key-file key repo <stream >/dev/null'
+ok "PK_KEY_FILE: pk-cat" sh -c \
+    'env -u PK_PASSPHRASE PK_KEY_FILE=key setsid -w pk-cat repo latest:t/text </dev/null | cmp - t/text'
+ok "PK_KEY_FILE gives way to --passphrase-file" sh -c \
+    'env -u PK_PASSPHRASE PK_KEY_FILE=nofile pk-index --passphrase-file passfile repo >/dev/null'
+# keyfail FILE MESSAGE: pk-cat --key-file FILE exits 1 saying MESSAGE.
+keyfail() {
+	nopass pk-cat --key-file "$1" repo latest:t/text >/dev/null 2>"$S/.se"
+	_st=$?
+	[ $_st = 1 ] || { echo "exit $_st"; return 1; }
+	grep -qx "pk-cat: $2" "$S/.se" || { cat "$S/.se"; return 1; }
+}
+cp key open && chmod 644 open
+ok "a key file others may read is refused" keyfail open "open: others may read it (mode 0644): chmod 600 it"
+sed 's/^key \(.\)\(.\)/key \2\1/' key >damaged && chmod 600 damaged
+ok "a damaged key file is refused" keyfail damaged "damaged: damaged key file (its check does not match)"
+head -n 2 key >short && chmod 600 short
+ok "a key file cut short is refused" keyfail short "short: not a pk key file"
+ok "another repository's key is refused" sh -c \
+    'pk-index --export-key key2 repo2 &&
+    ! pk-cat --key-file key2 repo latest:t/text 2>err >/dev/null &&
+    grep -qx "pk-cat: key2: the key of another repository" err'
+ok "a missing key file: exit 1" sh -c \
+    '! pk-cat --key-file nokey repo latest 2>err >/dev/null && grep -q "^pk-cat: nokey: No such file" err'
+
 # --- Snapshots are bound to their names: one copied over another does not
 # pass for it.
 cp -a repo swap
