@@ -30,9 +30,9 @@ struct pk_sealpool {
  * chunks do not multiply memory.
  */
 #define JOBS_PER_THREAD	8
-#define HELD_BYTES_MAX	(4u << 20)
+#define HELD_BYTES_MAX	(2u << 20)
 /* Free jobs keep their buffers for the next chunks, up to this much. */
-#define KEPT_BYTES_MAX	(8u << 20)
+#define KEPT_BYTES_MAX	(2u << 20)
 
 static void
 push(struct pk_sealjob **list, struct pk_sealjob *j)
