@@ -160,7 +160,7 @@ main(int argc, char **argv)
 		default: usage(PK_EXIT_USAGE);
 		}
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (doinit && keyfile))
 		usage(PK_EXIT_USAGE);
 	if (doinit)
 		return init(argv[optind], encrypted, min, avg, max, passfile);

@@ -313,13 +313,32 @@ keyfile_check(uint8_t out[KEYFILE_CHECK], const uint8_t master[PK_KEY_BYTES],
 	crypto_generichash_final(&st, out, KEYFILE_CHECK);
 }
 
+/* The text of a key file; the only form readers accept. */
+static int
+keyfile_text(char text[KEYFILE_MAX], const uint8_t master[PK_KEY_BYTES],
+    const uint8_t id[PK_REPO_ID_BYTES])
+{
+	char idhex[2 * PK_REPO_ID_BYTES + 1], keyhex[2 * PK_KEY_BYTES + 1];
+	char checkhex[2 * KEYFILE_CHECK + 1];
+	uint8_t check[KEYFILE_CHECK];
+	int n;
+
+	keyfile_check(check, master, id);
+	pk_hex(idhex, id, PK_REPO_ID_BYTES);
+	pk_hex(keyhex, master, PK_KEY_BYTES);
+	pk_hex(checkhex, check, sizeof check);
+	n = snprintf(text, KEYFILE_MAX, "pk-key %d\nrepository %s\nkey %s\n"
+	    "check %s\n", PK_REPO_VERSION, idhex, keyhex, checkhex);
+	sodium_memzero(keyhex, sizeof keyhex);
+	return n;
+}
+
 int
 pk_repo_export_key(const char *path, const char *pass, size_t passlen,
     const char *file)
 {
-	uint8_t master[PK_KEY_BYTES], check[KEYFILE_CHECK];
-	char idhex[2 * PK_REPO_ID_BYTES + 1], keyhex[2 * PK_KEY_BYTES + 1];
-	char checkhex[2 * KEYFILE_CHECK + 1], text[KEYFILE_MAX];
+	uint8_t master[PK_KEY_BYTES];
+	char text[KEYFILE_MAX];
 	struct config c;
 	int e, fd, n;
 
@@ -332,14 +351,10 @@ pk_repo_export_key(const char *path, const char *pass, size_t passlen,
 	}
 	if ((e = unwrap(path, &c, pass, passlen, master)) < 0)
 		goto out;
-	keyfile_check(check, master, c.id);
-	pk_hex(idhex, c.id, sizeof c.id);
-	pk_hex(keyhex, master, sizeof master);
-	pk_hex(checkhex, check, sizeof check);
-	n = snprintf(text, sizeof text, "pk-key %d\nrepository %s\nkey %s\n"
-	    "check %s\n", PK_REPO_VERSION, idhex, keyhex, checkhex);
+	n = keyfile_text(text, master, c.id);
 	/* Never over an existing file: it may be another repository's key. */
-	if ((fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
 		e = pk_err(-errno, "%s: %s", file, errno == EEXIST ?
 		    "exists (a key file is never written over a file)" :
 		    strerror(errno));
@@ -355,7 +370,6 @@ pk_repo_export_key(const char *path, const char *pass, size_t passlen,
 	}
 out:
 	sodium_memzero(master, sizeof master);
-	sodium_memzero(keyhex, sizeof keyhex);
 	sodium_memzero(text, sizeof text);
 	sodium_memzero(&c, sizeof c);
 	return e;
@@ -366,15 +380,16 @@ static int
 read_keyfile(const char *file, const uint8_t id[PK_REPO_ID_BYTES],
     uint8_t master[PK_KEY_BYTES])
 {
-	char text[KEYFILE_MAX + 1], idhex[2 * PK_REPO_ID_BYTES + 1];
-	char keyhex[2 * PK_KEY_BYTES + 1], checkhex[2 * KEYFILE_CHECK + 1];
-	uint8_t kid[PK_REPO_ID_BYTES], check[KEYFILE_CHECK], want[KEYFILE_CHECK];
+	char text[KEYFILE_MAX + 1], want[KEYFILE_MAX], keyhex[2 * PK_KEY_BYTES + 1];
+	char idhex[2 * PK_REPO_ID_BYTES + 1];
+	uint8_t kid[PK_REPO_ID_BYTES];
 	struct stat st;
 	ssize_t n;
-	int fd, version, e = 0, end = 0;
+	int fd, e = 0;
 
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
-		return pk_err(-errno, "%s: %s", file, strerror(errno));
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return pk_err(-errno, "%s: %s", file, errno == ELOOP ?
+		    "a symbolic link, not a key file" : strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return pk_err(-EINVAL, "%s: not a key file", file);
@@ -390,21 +405,23 @@ read_keyfile(const char *file, const uint8_t id[PK_REPO_ID_BYTES],
 	if (n < 0)
 		return pk_err((int)n, "%s: %s", file, strerror((int)-n));
 	text[n] = '\0';
-	if (sscanf(text, "pk-key %d\nrepository %32s\nkey %64s\ncheck %32s\n%n",
-	    &version, idhex, keyhex, checkhex, &end) != 4 || end != n ||
-	    version != PK_REPO_VERSION || pk_unhex(kid, sizeof kid, idhex) < 0 ||
-	    pk_unhex(master, PK_KEY_BYTES, keyhex) < 0 ||
-	    pk_unhex(check, sizeof check, checkhex) < 0)
+	/* Parsed at fixed places, then held to the one form a writer makes:
+	 * the check line catches a damaged key, this catches the rest. */
+	if (sscanf(text, "pk-key 1\nrepository %32[0-9a-f]\nkey %64[0-9a-f]\n",
+	    idhex, keyhex) != 2 || pk_unhex(kid, sizeof kid, idhex) < 0 ||
+	    pk_unhex(master, PK_KEY_BYTES, keyhex) < 0)
 		e = pk_err(-EBADMSG, "%s: not a pk key file", file);
 	else if (memcmp(kid, id, sizeof kid) != 0)
 		e = pk_err(-EACCES, "%s: the key of another repository", file);
-	else {
-		keyfile_check(want, master, id);
-		if (sodium_memcmp(want, check, sizeof want) != 0)
-			e = pk_err(-EBADMSG, "%s: damaged key file (its check "
-			    "does not match)", file);
-	}
+	else if (keyfile_text(want, master, id) != n ||
+	    memcmp(want, text, (size_t)n - KEYFILE_CHECK * 2 - 1) != 0 ||
+	    text[n - 1] != '\n')
+		e = pk_err(-EBADMSG, "%s: not a pk key file", file);
+	else if (sodium_memcmp(want, text, (size_t)n) != 0)
+		e = pk_err(-EBADMSG, "%s: damaged key file (its check does not "
+		    "match)", file);
 	sodium_memzero(text, sizeof text);
+	sodium_memzero(want, sizeof want);
 	sodium_memzero(keyhex, sizeof keyhex);
 	if (e < 0)
 		sodium_memzero(master, PK_KEY_BYTES);

@@ -195,6 +195,19 @@ sed 's/^key \(.\)\(.\)/key \2\1/' key >damaged && chmod 600 damaged
 ok "a damaged key file is refused" keyfail damaged "damaged: damaged key file (its check does not match)"
 head -n 2 key >short && chmod 600 short
 ok "a key file cut short is refused" keyfail short "short: not a pk key file"
+# malformed NAME SED: a copy of the key file edited by SED is refused as
+# not a key file (only one form is accepted).
+malformed() {
+	sed "$2" key >"$1" && chmod 600 "$1" && keyfail "$1" "$1: not a pk key file"
+}
+ok "a key file in upper case is refused" malformed upper 's/^key .*/\U&/; s/^KEY/key/'
+ok "a key file with a blank line at its end is refused" malformed blank '$a\\'
+ok "a key file with two spaces is refused" malformed spaces 's/^key /key  /'
+head -c 160 key >nonl && chmod 600 nonl
+ok "a key file without its last newline is refused" keyfail nonl "nonl: not a pk key file"
+ln -s key link
+ok "a symbolic link to a key file is refused" keyfail link "link: a symbolic link, not a key file"
+ok "pk-store --init takes no key file: exit 2" status_of 2 pk-store --init --key-file key repo9
 ok "another repository's key is refused" sh -c \
     'pk-index --export-key key2 repo2 &&
     ! pk-cat --key-file key2 repo latest:t/text 2>err >/dev/null &&
