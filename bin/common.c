@@ -235,3 +235,22 @@ pk_default_cache(const char *repo, char *out, size_t n, int create)
 	if (create)
 		mkdirs(out);
 }
+
+int
+pk_parse_jobs(const char *arg)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (*end || end == arg || n < 1 || n > 256)
+		pk_die(PK_EXIT_USAGE, "%s: jobs must be 1 to 256", arg);
+	return (int)n;
+}
+
+int
+pk_default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}

@@ -33,6 +33,11 @@ void pk_die_lib(int code) __attribute__((noreturn));
 /* Parses a size with an optional K, M or G suffix (powers of 1024). */
 int pk_parse_size(const char *s, uint64_t *out);
 
+/* -j: a count of threads, 1 to 256; dies on anything else.  The default
+ * is one per processor. */
+int pk_parse_jobs(const char *arg);
+int pk_default_jobs(void);
+
 /* Prints "name version" and exits 0. */
 void pk_print_version(void) __attribute__((noreturn));
 

@@ -11,7 +11,7 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: pk-cat [--tar | --stream] [--passphrase-file file | "
+	    "usage: pk-cat [-j jobs] [--tar | --stream] [--passphrase-file file | "
 	    "--key-file file]\n"
 	    "              repository snapshot[:path]\n"
 	    "       pk-cat -\n");
@@ -68,6 +68,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "tar", no_argument, NULL, 'T' },
 		{ "stream", no_argument, NULL, 'S' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
@@ -86,8 +87,10 @@ main(int argc, char **argv)
 	int ch, e;
 
 	pk_tool_init("pk-cat");
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	o.jobs = pk_default_jobs();
+	while ((ch = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'j': o.jobs = pk_parse_jobs(optarg); break;
 		case 'T': o.mode = PK_EXTRACT_TAR; break;
 		case 'S': o.mode = PK_EXTRACT_STREAM; break;
 		case 'P': passfile = optarg; break;

@@ -138,12 +138,7 @@ main(int argc, char **argv)
 				pk_die(PK_EXIT_USAGE, "%s: level must be 0 to 19", optarg);
 			o.level = (int)level;
 			break;
-		case 'j':
-			level = strtol(optarg, &end, 10);
-			if (*end || end == optarg || level < 1 || level > 256)
-				pk_die(PK_EXIT_USAGE, "%s: jobs must be 1 to 256", optarg);
-			o.threads = (int)level;
-			break;
+		case 'j': o.threads = pk_parse_jobs(optarg); break;
 		case 't':
 			if (o.ntags == PK_SNAPSHOT_MAX_TAGS)
 				pk_die(PK_EXIT_USAGE, "too many tags");
@@ -166,7 +161,7 @@ main(int argc, char **argv)
 		return init(argv[optind], encrypted, min, avg, max, passfile);
 	o.tags = tags;
 	if (o.threads == 0)
-		o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+		o.threads = pk_default_jobs();
 	if (o.host == NULL && gethostname(host, sizeof host) == 0) {
 		host[sizeof host - 1] = '\0';
 		o.host = host;

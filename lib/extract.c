@@ -7,6 +7,7 @@
 #include "entry.h"
 #include "err.h"
 #include "extract.h"
+#include "fetchpool.h"
 #include "io.h"
 #include "tar.h"
 
@@ -24,6 +25,8 @@ struct extract {
 	struct pk_tar *tar;
 	struct pk_writer *out;
 	struct pk_buf entbuf, xbuf, held, data, map;
+	size_t nrefs;		/* chunks in held */
+	struct pk_fetchpool *pool;	/* made for the first file of chunks */
 	struct pk_entry e;
 	char *hardlink;		/* AUTO mode: the path a selected link names */
 	const struct pk_snapshot *snap;
@@ -62,7 +65,9 @@ hold_content(struct extract *x, struct pk_catalog *cat)
 	int n, e;
 
 	pk_buf_reset(&x->held);
+	x->nrefs = 0;
 	while ((n = pk_catalog_next(cat, &rec)) > 0) {
+		x->nrefs += rec.type == PK_REC_REF;
 		if (rec.type != PK_REC_REF && rec.type != PK_REC_HOLE &&
 		    rec.type != PK_REC_EOF)
 			return pk_err(-EBADMSG, "catalog: unexpected record in a file");
@@ -128,31 +133,68 @@ build_map(struct extract *x, size_t *nmap)
 	return holes;
 }
 
+/* The next held record at c. */
+static void
+next_held(struct pk_cursor *c, struct pk_record *rec)
+{
+	size_t l;
+
+	rec->type = pk_get_u8(c);
+	rec->data = pk_get_str(c, SIZE_MAX, &l);
+	rec->len = (uint32_t)l;
+}
+
+/* Queues the chunks of the held content after c on the pool, while it has
+ * room: workers open them while the caller writes. */
+static void
+fetch_ahead(struct extract *x, struct pk_cursor *c)
+{
+	struct pk_record rec;
+	const uint8_t *id;
+	uint32_t len;
+
+	while (c->left > 0 && pk_fetchpool_room(x->pool)) {
+		next_held(c, &rec);
+		if (rec.type == PK_REC_REF && pk_record_ref(&rec, &id, &len) == 0)
+			pk_fetchpool_add(x->pool, id, len);
+	}
+}
+
 /* Sends the held content to tar, or the bytes to the output. */
 static int
 emit_content(struct extract *x, int raw)
 {
 	struct pk_record rec = { 0 };
-	struct pk_cursor c;
+	struct pk_cursor c, ahead;
+	const struct pk_buf *data;
 	const uint8_t *id;
 	uint64_t n, done = 0;
 	uint32_t len;
-	size_t l;
 	int e, failed = 0;
 
+	/* A file of many chunks is opened on threads, fetched ahead; one of a
+	 * single chunk costs no hand-off. */
+	if (x->nrefs > 1 && x->pool == NULL && x->o->jobs > 1 &&
+	    pk_fetchpool_new(&x->pool, x->repo, x->ix, x->o->jobs) < 0)
+		x->pool = NULL;
 	pk_cursor_init(&c, x->held.data, x->held.len);
+	ahead = c;
 	while (c.left > 0) {
-		rec.type = pk_get_u8(&c);
-		rec.data = pk_get_str(&c, SIZE_MAX, &l);
-		rec.len = (uint32_t)l;
+		next_held(&c, &rec);
 		if (rec.type == PK_REC_HOLE) {
 			pk_record_hole(&rec, &n);
 			e = raw ? pk_write_zeros(x->o->fd, n) : pk_tar_hole(x->tar, n);
 		} else if (rec.type == PK_REC_REF) {
 			pk_record_ref(&rec, &id, &len);
 			n = len;
-			e = failed ? -EIO : pk_chunk_fetch(x->repo, x->ix, &x->br,
-			    id, len, &x->data);
+			data = &x->data;
+			if (x->nrefs > 1 && x->pool != NULL) {
+				fetch_ahead(x, &ahead);
+				e = pk_fetchpool_next(x->pool, &data);
+			} else {
+				e = failed ? -EIO : pk_chunk_fetch(x->repo, x->ix,
+				    &x->br, id, len, &x->data);
+			}
 			if (e < 0 && e != -EIO && !failed) {
 				warn(x, pk_errmsg(e));
 				failed = 1;
@@ -165,15 +207,16 @@ emit_content(struct extract *x, int raw)
 					    "cannot be restored");
 				e = pk_tar_hole(x->tar, len);
 			} else if (raw) {
-				e = pk_write_all(x->o->fd, x->data.data, len);
+				e = pk_write_all(x->o->fd, data->data, len);
 				if (e < 0)
 					e = pk_err(e, "output: %s", strerror(-e));
 			} else {
-				e = pk_tar_data(x->tar, x->data.data, len);
+				e = pk_tar_data(x->tar, data->data, len);
 			}
 		} else {
 			continue;
 		}
+		/* An error ends the restore, with chunks still queued. */
 		if (e < 0)
 			return e;
 		done += n;
@@ -441,6 +484,7 @@ pk_extract(struct pk_repo *r, const struct pk_index *ix,
 	pk_tar_free(x.tar);
 	pk_writer_free(x.out);
 	pk_blob_reader_release(&x.br);
+	pk_fetchpool_free(x.pool);
 	pk_buf_release(&x.entbuf);
 	pk_buf_release(&x.xbuf);
 	pk_buf_release(&x.held);

@@ -22,6 +22,7 @@ struct pk_extract_options {
 	enum pk_extract_mode mode;
 	const char *path;	/* stored path to select, NULL for everything */
 	int fd;			/* output */
+	int jobs;		/* threads that open chunks ahead; 0 or 1: none */
 	/* Told about each file that could not be restored whole (tar mode
 	 * goes on, zero-filling it), and about entries tar cannot hold. */
 	void (*warn)(void *arg, const char *path, const char *msg);

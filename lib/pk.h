@@ -23,6 +23,7 @@
 #include "store.h"	/* the pk-store engine */
 #include "catalog.h"	/* reading snapshots */
 #include "extract.h"	/* the pk-cat engine */
+#include "fetchpool.h"	/* chunks opened ahead on threads */
 #include "dedup.h"	/* the pk-dedup filter */
 #include "check.h"	/* repository checks */
 #include "statcache.h"	/* pk-walk's stat cache */

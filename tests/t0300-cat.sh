@@ -30,6 +30,12 @@ cp id id2
 ok "a file's bytes" sh -c 'pk-cat repo latest:t/sub/text | cmp - t/sub/text'
 ok "a leading / is optional" sh -c 'pk-cat repo latest:/t/sub/text | cmp - t/sub/text'
 ok "a file of several chunks" sh -c 'pk-cat repo latest:t/other/big | cmp - t/other/big'
+ok "a file of several chunks, on 1 and on 4 threads" sh -c \
+    'pk-cat -j 1 repo latest:t/other/big | cmp - t/other/big &&
+    pk-cat -j 4 repo latest:t/other/big | cmp - t/other/big'
+ok "the same archive on 1 and on 4 threads" sh -c \
+    'pk-cat -j 1 repo latest >a1.tar && pk-cat -j 4 repo latest >a4.tar && cmp a1.tar a4.tar'
+ok "-j 0: exit 2" status_of 2 pk-cat -j 0 repo latest
 ok "an empty file" sh -c 'pk-cat repo latest:t/sub/zero >out && [ ! -s out ]'
 ok "a sparse file's bytes" sh -c 'pk-cat repo latest:t/sub/sparse | cmp - t/sub/sparse'
 ok "a hard link: the linked file's bytes" sh -c 'pk-cat repo latest:t/sub/hard | cmp - t/other/big'

@@ -62,6 +62,10 @@ damaged_ok() {
 	done
 }
 ok "damaged restore: every other file identical, damaged ones of full size" damaged_ok
+# Chunks opened ahead on threads give the same archive, zeros and all.
+ok "damaged restore: the same archive and exit on 1 and on 3 threads" sh -c \
+    'pk-cat -j 1 bad latest >a1.tar 2>e1; s1=$?; pk-cat -j 3 bad latest >a3.tar 2>e3
+    [ $? = $s1 ] && [ $s1 = 1 ] && [ -s a1.tar ] && cmp a1.tar a3.tar && cmp e1 e3'
 ok "damaged file alone: exit 1" status_of 1 pk-cat bad "latest:$(head -n 1 named)"
 ok "damaged file alone: message" grep -q "^pk-cat: .*does not authenticate" .se
 ok "an undamaged file alone" sh -c 'pk-cat bad latest:t/small | cmp - t/small'

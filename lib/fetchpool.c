@@ -1,0 +1,199 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "err.h"
+#include "fetchpool.h"
+
+struct fetchjob {
+	uint8_t id[PK_ID_BYTES];
+	uint32_t len;
+	int done, err;
+	char msg[256];		/* the worker's message for err */
+	struct pk_buf out;
+};
+
+struct pk_fetchpool {
+	struct pk_repo *repo;
+	const struct pk_index *ix;
+	pthread_t *threads;
+	int nthreads, njobs;
+	struct fetchjob *jobs;		/* a ring, in the order queued */
+	pthread_mutex_t lock;
+	pthread_cond_t work, finished;
+	int stop;
+	/* Counters of chunks: handed out (head), taken by a worker (claim),
+	 * queued (tail); head <= claim <= tail. */
+	uint64_t head, claim, tail;
+	/* The caller's own: the job handed out last, the bytes queued and
+	 * not handed out, and the buffer bytes idle jobs keep. */
+	int handed;
+	size_t ahead, kept;
+};
+
+/* Enough chunks ahead to keep every worker busy, and a bound on their
+ * bytes, so that large chunks do not multiply memory. */
+#define JOBS_PER_THREAD	4
+#define AHEAD_BYTES_MAX	(8u << 20)
+/* Idle jobs keep their buffers for the next chunks, up to this much. */
+#define KEPT_BYTES_MAX	(4u << 20)
+
+static void *
+worker(void *arg)
+{
+	struct pk_fetchpool *p = arg;
+	struct pk_blob_reader br;
+	struct fetchjob *j;
+	int e, ready = pk_blob_reader_init(&br, p->repo);
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (p->claim == p->tail && !p->stop)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->stop)
+			break;
+		j = &p->jobs[p->claim++ % (uint64_t)p->njobs];
+		pthread_mutex_unlock(&p->lock);
+		pk_err_clear();
+		e = ready < 0 ? ready :
+		    pk_chunk_fetch(p->repo, p->ix, &br, j->id, j->len, &j->out);
+		if (e < 0)
+			snprintf(j->msg, sizeof j->msg, "%s", pk_errmsg(e));
+		pthread_mutex_lock(&p->lock);
+		j->err = e;
+		j->done = 1;
+		pthread_cond_broadcast(&p->finished);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (ready == 0)
+		pk_blob_reader_release(&br);
+	return NULL;
+}
+
+int
+pk_fetchpool_new(struct pk_fetchpool **pp, struct pk_repo *r,
+    const struct pk_index *ix, int nthreads)
+{
+	struct pk_fetchpool *p;
+	int i;
+
+	*pp = NULL;
+	if (nthreads < 1)
+		nthreads = 1;
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return -ENOMEM;
+	p->repo = r;
+	p->ix = ix;
+	p->njobs = JOBS_PER_THREAD * nthreads;
+	p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs);
+	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
+	if (p->jobs == NULL || p->threads == NULL) {
+		pk_fetchpool_free(p);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->finished, NULL);
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
+			break;
+		p->nthreads++;
+	}
+	if (p->nthreads == 0) {
+		pk_fetchpool_free(p);
+		return -EAGAIN;
+	}
+	*pp = p;
+	return 0;
+}
+
+void
+pk_fetchpool_free(struct pk_fetchpool *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	if (p->nthreads) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->work);
+		pthread_mutex_unlock(&p->lock);
+		for (i = 0; i < p->nthreads; i++)
+			pthread_join(p->threads[i], NULL);
+	}
+	if (p->jobs != NULL) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->finished);
+		for (i = 0; i < p->njobs; i++)
+			pk_buf_release(&p->jobs[i].out);
+	}
+	free(p->jobs);
+	free(p->threads);
+	free(p);
+}
+
+int
+pk_fetchpool_room(const struct pk_fetchpool *p)
+{
+	uint64_t queued = p->tail - p->head;
+
+	return queued < (uint64_t)p->njobs &&
+	    (p->ahead < AHEAD_BYTES_MAX || queued == (uint64_t)p->handed);
+}
+
+void
+pk_fetchpool_add(struct pk_fetchpool *p, const uint8_t *id, uint32_t len)
+{
+	struct fetchjob *j = &p->jobs[p->tail % (uint64_t)p->njobs];
+
+	memcpy(j->id, id, PK_ID_BYTES);
+	j->len = len;
+	j->done = 0;
+	p->kept -= j->out.cap;
+	p->ahead += len;
+	pthread_mutex_lock(&p->lock);
+	p->tail++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Gives back the job handed out last. */
+static void
+release(struct pk_fetchpool *p)
+{
+	struct fetchjob *j = &p->jobs[p->head % (uint64_t)p->njobs];
+
+	p->ahead -= j->len;
+	if (p->kept + j->out.cap > KEPT_BYTES_MAX)
+		pk_buf_release(&j->out);
+	p->kept += j->out.cap;
+	p->head++;
+	p->handed = 0;
+}
+
+int
+pk_fetchpool_next(struct pk_fetchpool *p, const struct pk_buf **out)
+{
+	struct fetchjob *j;
+
+	*out = NULL;
+	if (p->handed)
+		release(p);
+	if (p->head == p->tail)
+		return pk_err(-EINVAL, "fetch: no chunk queued");
+	j = &p->jobs[p->head % (uint64_t)p->njobs];
+	pthread_mutex_lock(&p->lock);
+	while (!j->done)
+		pthread_cond_wait(&p->finished, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	p->handed = 1;
+	if (j->err < 0)
+		return pk_err(j->err, "%s", j->msg);
+	*out = &j->out;
+	return 0;
+}
