@@ -191,7 +191,8 @@ keyfail() {
 }
 cp key open && chmod 644 open
 ok "a key file others may read is refused" keyfail open "open: others may read it (mode 0644): chmod 600 it"
-sed 's/^key \(.\)\(.\)/key \2\1/' key >damaged && chmod 600 damaged
+# The first digit of the key changed: 0 to 1, anything else to 0.
+sed 's/^key 0/key 1/; t; s/^key ./key 0/' key >damaged && chmod 600 damaged
 ok "a damaged key file is refused" keyfail damaged "damaged: damaged key file (its check does not match)"
 head -n 2 key >short && chmod 600 short
 ok "a key file cut short is refused" keyfail short "short: not a pk key file"
