@@ -462,9 +462,17 @@ export_known(struct pk_repo *r, const char *sel, const char *path)
 static int
 export_key(const char *path, const char *passfile, const char *file)
 {
-	char *pass = pk_passphrase(passfile, 0);
-	int e = pk_repo_export_key(path, pass, strlen(pass), file);
+	struct pk_repo_params params;
+	char *pass = NULL;
+	int e;
 
+	/* No passphrase is asked for a plaintext repository: it has no key
+	 * file, as the library says. */
+	if ((e = pk_repo_read_params(path, &params)) < 0)
+		pk_die_lib(e);
+	if (params.encrypted)
+		pass = pk_passphrase(passfile, 0);
+	e = pk_repo_export_key(path, pass, pass ? strlen(pass) : 0, file);
 	pk_passphrase_free(pass);
 	if (e < 0)
 		pk_die_lib(e);

@@ -188,14 +188,16 @@ emit_content(struct extract *x, int raw)
 			pk_record_ref(&rec, &id, &len);
 			n = len;
 			data = &x->data;
+			/* After a failure, chunks fetched ahead are still
+			 * taken, to stay in step; others are not read. */
 			if (x->nrefs > 1 && x->pool != NULL) {
 				fetch_ahead(x, &ahead);
 				e = pk_fetchpool_next(x->pool, &data);
 			} else {
-				e = failed ? -EIO : pk_chunk_fetch(x->repo, x->ix,
+				e = failed ? 0 : pk_chunk_fetch(x->repo, x->ix,
 				    &x->br, id, len, &x->data);
 			}
-			if (e < 0 && e != -EIO && !failed) {
+			if (e < 0 && !failed) {
 				warn(x, pk_errmsg(e));
 				failed = 1;
 			}
