@@ -69,6 +69,20 @@ get_name(struct pk_cursor *c, struct pk_str *s)
 	return pk_cursor_ok(c);
 }
 
+/* The bytes of an ENTRY payload before its path: type, version, reserved
+ * u16, then mode, uid, gid, size, mtime, ctime, dev, ino, nlink, rdev. */
+#define ENTRY_FIXED_BYTES	76
+
+int
+pk_entry_path(struct pk_str *path, const uint8_t *p, size_t n)
+{
+	struct pk_cursor c;
+
+	pk_cursor_init(&c, p, n);
+	pk_get_bytes(&c, ENTRY_FIXED_BYTES);
+	return get_name(&c, path) < 0 ? -EBADMSG : 0;
+}
+
 int
 pk_entry_decode(struct pk_entry *e, const uint8_t *p, size_t n,
     struct pk_buf *xbuf)

@@ -70,6 +70,13 @@ int pk_entry_encode(const struct pk_entry *e, struct pk_buf *b);
 int pk_entry_decode(struct pk_entry *e, const uint8_t *p, size_t n,
     struct pk_buf *xbuf);
 
+/*
+ * Reads only the path of an ENTRY payload, for scans that decode in full
+ * only the entries they use.  -EBADMSG when the payload is too short for
+ * it; the path itself is not checked.
+ */
+int pk_entry_path(struct pk_str *path, const uint8_t *p, size_t n);
+
 /* Checks the rules for a stored path: not empty, no NUL, no leading '/',
  * no "." or ".." component but a lone ".", no empty component. */
 int pk_path_valid(const uint8_t *p, size_t n);

@@ -413,12 +413,14 @@ run(struct extract *x, const struct pk_snapshot *snap)
 	}
 	while ((n = pk_catalog_next(x->cat, &rec)) > 0) {
 		if (rec.type == PK_REC_ENTRY) {
-			struct pk_entry peek;
+			struct pk_str path;
 
-			if ((e = pk_entry_decode(&peek, rec.data, rec.len,
-			    &x->xbuf)) < 0)
-				return pk_err(e, "catalog: %s", pk_errmsg(e));
-			in = selected(x, &peek.path);
+			/* Entries that are used are decoded in full, and
+			 * checked, by on_entry(). */
+			if (pk_entry_path(&path, rec.data, rec.len) < 0)
+				return pk_err(-EBADMSG, "catalog: entry: "
+				    "truncated path");
+			in = selected(x, &path);
 			if (!in && seen)
 				break;	/* a subtree's entries are contiguous */
 			if (!in)

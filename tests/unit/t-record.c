@@ -1228,6 +1228,21 @@ test_entry(void)
 	}
 	CHECK("entry: decode(encode(e)) == e for each type, all fields, "
 	    "xattrs, names with 0xff and newline", ok);
+	for (i = 0, ok = 1; i < 8; i++) {
+		struct pk_str path;
+		size_t end;
+
+		pk_buf_reset(&b);
+		pk_entry_encode(&e[i], &b);
+		ok &= pk_entry_path(&path, b.data, b.len) == 0 &&
+		    str_eq(path, e[i].path);
+		/* Cut anywhere before the path's end: refused. */
+		end = (size_t)((const uint8_t *)path.p - b.data) + path.len;
+		for (n = 0; n < end; n++)
+			ok &= pk_entry_path(&path, b.data, n) == -EBADMSG;
+	}
+	CHECK("entry: pk_entry_path reads the path alone, and refuses a "
+	    "payload cut before its end", ok);
 
 	/* Truncated at every length, and a trailing byte. */
 	pk_buf_reset(&b);
