@@ -473,6 +473,7 @@ done
 last=again-$runs
 
 say "single-file restore, $runs runs"
+pk-index --export-key "$W/pk.key" "$(repo tree pk)" >>"$L/pk.onekey.err" 2>&1
 i=1
 while [ $i -le "$runs" ]; do
 	for t in $(rotate $i $tools); do
@@ -486,6 +487,12 @@ while [ $i -le "$runs" ]; do
 		restore_one $t tree $t.one $last "$one" "$o"
 		rm -rf "$o" "$o.d"
 	done
+	# pk again with a key file, as scripts that restore often open it:
+	# no Argon2id.
+	o=$B/restore/one-pk
+	mcheck="cmp $(q "$o") $(q "$one")"
+	measure pk.onekey "pk-cat --key-file $(q "$W/pk.key") $(q "$(repo tree pk)") latest:$(q "$one") >$(q "$o")"
+	rm -f "$o"
 	i=$((i + 1))
 done
 
@@ -809,13 +816,16 @@ table_head() {
 
 # row LABEL CASE KIND UNIT [BYTES]: one table row, with pk's ratio to each
 # peer: how many times better pk does (higher rate; lower time, memory, CPU,
-# size); below 1 the peer does better.
+# size); below 1 the peer does better.  $pkcase, when set, is pk's case
+# instead of CASE.
+pkcase=
 row() {
 	_line="| $1 |"
-	_pk=$(value pk $2 $3 ${5:-})
+	_pk=$(value pk ${pkcase:-$2} $3 ${5:-})
 	_ratios=
 	for _t in $tools; do
-		_v=$(value $_t $2 $3 ${5:-})
+		_v=$_pk
+		[ $_t = pk ] || _v=$(value $_t $2 $3 ${5:-})
 		_line="$_line $(fmt "$_v" "$4") |"
 		[ $_t = pk ] && continue
 		case $_pk$_v in *n/a* | *failed*) continue ;; esac
@@ -872,6 +882,9 @@ out=$B/results-$stamp.md
 	row "  peak RSS" restore rss MB
 	row "  CPU" restore cpu s
 	row "single-file restore" one ms ms
+	pkcase=onekey
+	row "  pk with a key file" one ms ms
+	pkcase=
 	row "  peak RSS" one rss MB
 	row "tar stream piped in" tar rate MB/s $tar2_bytes
 	row "  peak RSS" tar rss MB
