@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "err.h"
 #include "hashfile.h"
+#include "io.h"
 
 #define MAGIC		"PKHASH\0\0"
 #define MIN_CAPACITY	1024u
@@ -364,7 +365,7 @@ grow(struct pk_hashfile *h)
 {
 	struct pk_hashfile old = *h;
 	char tmp[4200];
-	uint64_t i;
+	uint64_t i, dropped = 0;
 	int e;
 
 	snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", old.file);
@@ -372,9 +373,14 @@ grow(struct pk_hashfile *h)
 		*h = old;
 		return e;
 	}
-	for (i = 0, e = 0; i < old.capacity && e == 0; i++)
+	/* The old file is read once, in order: only the new one need be
+	 * resident, not both. */
+	for (i = 0, e = 0; i < old.capacity && e == 0; i++) {
 		if (!is_empty(&old, slot_at(&old, i)))
 			e = place(h, slot_at(&old, i));
+		pk_drop_behind(old.map, &dropped, (uint64_t)(slot_at(&old, i) -
+		    old.map));
+	}
 	if (e < 0) {
 		munmap(h->map, h->maplen);
 		close(h->fd);
@@ -424,14 +430,16 @@ int
 pk_hashfile_foreach(const struct pk_hashfile *h,
     int (*fn)(void *arg, const void *slot), void *arg)
 {
-	uint64_t i;
+	uint64_t i, dropped = 0;
 	int r;
 
+	/* A pass in order: its pages are let go of behind it. */
 	for (i = 0; i < h->capacity; i++) {
 		const uint8_t *s = slot_at(h, i);
 
 		if (!is_empty(h, s) && (r = fn(arg, s)) != 0)
 			return r;
+		pk_drop_behind(h->map, &dropped, (uint64_t)(s - h->map));
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,4 +246,19 @@ pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n)
 	*p = data;
 	*n = (size_t)k;
 	return 0;
+}
+
+#define DROP_STEP	(4u << 20)
+
+void
+pk_drop_behind(const void *map, uint64_t *dropped, uint64_t off)
+{
+	uint64_t upto;
+
+	if (off < *dropped + 2 * DROP_STEP)
+		return;
+	upto = (off - DROP_STEP) & ~4095ull;
+	madvise((uint8_t *)(uintptr_t)map + *dropped, upto - *dropped,
+	    MADV_DONTNEED);
+	*dropped = upto;
 }

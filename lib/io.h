@@ -46,4 +46,12 @@ int pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n);
 /* fsync of a directory. */
 int pk_fsync_dir(const char *dir);
 
+/*
+ * For a sequential pass over a shared mapping: lets go of the pages before
+ * off, but for the last few megabytes, from *dropped on (which it moves).
+ * The data stays in the file (or the page cache) and a page that is
+ * touched again comes back; only the pass's resident memory goes down.
+ */
+void pk_drop_behind(const void *map, uint64_t *dropped, uint64_t off);
+
 #endif

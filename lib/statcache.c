@@ -46,22 +46,7 @@ struct pk_statcache {
 
 /* Lists are read about in the order they were written (a walk's order), so
  * the pages well behind the one just read are let go of: the memory that
- * maps the lists does not grow with the cache.  A list read again later
- * only costs a page fault. */
-#define DROP_STEP	(4u << 20)
-
-static void
-drop_behind(struct pk_statcache *c, uint64_t off)
-{
-	uint64_t upto;
-
-	if (off < c->dropped + 2 * DROP_STEP)
-		return;
-	upto = (off - DROP_STEP) & ~4095ull;
-	madvise(c->lists + c->dropped, upto - c->dropped, MADV_DONTNEED);
-	c->dropped = upto;
-}
-
+ * maps the lists does not grow with the cache. */
 struct pk_statcache_builder {
 	struct pk_hashfile *hf;
 	char path[4096];
@@ -221,7 +206,7 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 	if ((slot = pk_hashfile_find(c->hf, key)) == NULL ||
 	    (rec = list_at(c, key, pk_load_u64(slot + 16), &n)) == NULL)
 		return 0;
-	drop_behind(c, (uint64_t)(rec - c->lists));
+	pk_drop_behind(c->lists, &c->dropped, (uint64_t)(rec - c->lists));
 	put_stat(want, st);
 	if (memcmp(rec + 16, want, 40) != 0 ||
 	    (pk_load_u32(rec + 56) & LIST_MODE) != st->mode)
@@ -432,7 +417,7 @@ carry(struct pk_statcache_builder *b)
 			e = add_list(b, b->rec.data, len);
 		}
 		off += len;
-		drop_behind(old, off);
+		pk_drop_behind(old->lists, &old->dropped, off);
 	}
 	pk_statcache_close(old);
 	return e;
