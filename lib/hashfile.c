@@ -51,6 +51,21 @@ static uint8_t *slot_at(const struct pk_hashfile *h, uint64_t i)
 	return h->map + PK_HASHFILE_HEADER_BYTES + i * h->p.slot_bytes;
 }
 
+/* A key's home slot: its first 8 bytes, a uniform u64, modulo the
+ * capacity (which need not be a power of two).  Not scaled (the high
+ * bits): a table read in order would then insert its keys into another
+ * in order of their homes there too, all into its first slots while it
+ * is small. */
+static uint64_t home(const struct pk_hashfile *h, const uint8_t *key)
+{
+	return pk_load_u64(key) % h->capacity;
+}
+
+static uint64_t next_slot(const struct pk_hashfile *h, uint64_t i)
+{
+	return i + 1 == h->capacity ? 0 : i + 1;
+}
+
 static int
 is_empty(const struct pk_hashfile *h, const uint8_t *s)
 {
@@ -126,7 +141,7 @@ header_check(struct pk_hashfile *h, uint64_t filesize)
 		why = "of an older generation";
 	if (why == NULL) {
 		cap = pk_load_u64(m + H_CAPACITY);
-		if (cap < MIN_CAPACITY || (cap & (cap - 1)) != 0 ||
+		if (cap < MIN_CAPACITY ||
 		    cap > (filesize - PK_HASHFILE_HEADER_BYTES) / h->p.slot_bytes ||
 		    filesize != PK_HASHFILE_HEADER_BYTES + cap * h->p.slot_bytes)
 			why = "truncated or bad capacity";
@@ -240,8 +255,8 @@ pk_hashfile_open(struct pk_hashfile **hp, const char *path,
 		 * write into one file; no lock is needed until the rename. */
 		uint64_t cap = MIN_CAPACITY;
 
-		while ((cap / 4) * 3 < p->expect && cap < (1ull << 40))
-			cap *= 2;
+		if (p->expect > (MIN_CAPACITY / 4) * 3)
+			cap = p->expect / 2 * 3 + 2;
 		snprintf(h->file, sizeof h->file, "%s.tmp-XXXXXX", path);
 		if ((e = map_new(h, h->file, cap)) < 0)
 			goto fail;
@@ -320,10 +335,8 @@ pk_hashfile_may_replace(const char *path, uint32_t kind, const char *what)
 const void *
 pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 {
-	uint64_t mask = h->capacity - 1, i = pk_load_u64(key) & mask;
+	uint64_t i = home(h, key), n;
 	const uint8_t *s;
-
-	uint64_t n;
 
 	/* Bounded: a damaged file with no empty slot must not loop. */
 	for (n = 0; n < h->capacity; n++) {
@@ -332,7 +345,7 @@ pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 			return s;
 		if (is_empty(h, s))
 			return NULL;
-		i = (i + 1) & mask;
+		i = next_slot(h, i);
 	}
 	return NULL;
 }
@@ -343,14 +356,14 @@ pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 static int
 place(struct pk_hashfile *h, const uint8_t *slot)
 {
-	uint64_t mask = h->capacity - 1, i = pk_load_u64(slot) & mask, n = 0;
+	uint64_t i = home(h, slot), n = 0;
 	uint8_t *s;
 
 	while (!is_empty(h, s = slot_at(h, i))) {
 		if (++n == h->capacity)
 			return pk_err(-ESTALE, "%s: full, but its count says not "
 			    "(damaged)", h->path);
-		i = (i + 1) & mask;
+		i = next_slot(h, i);
 	}
 	memcpy(s + h->p.key_bytes, slot + h->p.key_bytes,
 	    h->p.slot_bytes - h->p.key_bytes);
@@ -369,7 +382,9 @@ grow(struct pk_hashfile *h)
 	int e;
 
 	snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", old.file);
-	if ((e = map_new(h, tmp, old.capacity * 2)) < 0) {
+	/* By half: the load stays between 1/2 and 3/4 (doubling would let
+	 * it fall to 3/8, and a table is mapped whole). */
+	if ((e = map_new(h, tmp, old.capacity / 2 * 3)) < 0) {
 		*h = old;
 		return e;
 	}

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define PK_HASHFILE_HEADER_BYTES 4096
-#define PK_HASHFILE_VERSION	1
+#define PK_HASHFILE_VERSION	2
 
 enum pk_hashfile_kind {
 	PK_HF_CHUNKINDEX = 1,	/* repository chunk index: struct pk_blobloc */
