@@ -374,7 +374,7 @@ place(struct pk_hashfile *h, const uint8_t *slot)
 }
 
 static int
-grow(struct pk_hashfile *h)
+grow(struct pk_hashfile *h, uint64_t capacity)
 {
 	struct pk_hashfile old = *h;
 	char tmp[4200];
@@ -382,14 +382,13 @@ grow(struct pk_hashfile *h)
 	int e;
 
 	snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", old.file);
-	/* By half: the load stays between 1/2 and 3/4 (doubling would let
-	 * it fall to 3/8, and a table is mapped whole). */
-	if ((e = map_new(h, tmp, old.capacity / 2 * 3)) < 0) {
+	if ((e = map_new(h, tmp, capacity)) < 0) {
 		*h = old;
 		return e;
 	}
 	/* The old file is read once, in order: only the new one need be
-	 * resident, not both. */
+	 * resident, not both (lookups left all of the old one so). */
+	pk_drop_pages(old.map, old.maplen);
 	for (i = 0, e = 0; i < old.capacity && e == 0; i++) {
 		if (!is_empty(&old, slot_at(&old, i)))
 			e = place(h, slot_at(&old, i));
@@ -420,6 +419,23 @@ grow(struct pk_hashfile *h)
 }
 
 int
+pk_hashfile_reserve(struct pk_hashfile *h, uint64_t n)
+{
+	uint64_t want = h->count + n, cap = h->capacity;
+	int e;
+
+	if (!h->writable)
+		return -EBADF;
+	if (want * 4 <= cap * 3)
+		return 0;
+	while (want * 4 > cap * 3)
+		cap = cap / 2 * 3;
+	if ((e = grow(h, cap)) < 0)
+		return h->err = e;
+	return 0;
+}
+
+int
 pk_hashfile_insert(struct pk_hashfile *h, const void *slot)
 {
 	int e;
@@ -430,8 +446,11 @@ pk_hashfile_insert(struct pk_hashfile *h, const void *slot)
 		return -EINVAL;
 	if (pk_hashfile_find(h, slot) != NULL)
 		return 1;
-	/* Keep the load at most 3/4 so that probes stay short. */
-	if ((h->count + 1) * 4 > h->capacity * 3 && (e = grow(h)) < 0)
+	/* Keep the load at most 3/4 so that probes stay short; grow by half,
+	 * so that it stays at least 1/2 (doubling would let it fall to 3/8,
+	 * and a table is mapped whole). */
+	if ((h->count + 1) * 4 > h->capacity * 3 &&
+	    (e = grow(h, h->capacity / 2 * 3)) < 0)
 		return h->err = e;
 	if ((e = place(h, slot)) < 0)
 		return h->err = e;
@@ -448,7 +467,9 @@ pk_hashfile_foreach(const struct pk_hashfile *h,
 	uint64_t i, dropped = 0;
 	int r;
 
-	/* A pass in order: its pages are let go of behind it. */
+	/* A pass in order: its pages are let go of behind it (and before
+	 * it, as lookups may have left all of them). */
+	pk_drop_pages(h->map, h->maplen);
 	for (i = 0; i < h->capacity; i++) {
 		const uint8_t *s = slot_at(h, i);
 

@@ -85,6 +85,10 @@ const void *pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key);
 /* Stores a slot (slot_bytes, key first); an existing key is left as it is
  * and 1 is returned; 0 when inserted.  May grow the file. */
 int pk_hashfile_insert(struct pk_hashfile *h, const void *slot);
+/* Grows the file, once, to take n more slots without growing again: a
+ * table grown before many inserts is read once, in order, and not also
+ * touched all over by the lookups of those inserts. */
+int pk_hashfile_reserve(struct pk_hashfile *h, uint64_t n);
 
 uint64_t pk_hashfile_count(const struct pk_hashfile *h);
 uint64_t pk_hashfile_capacity(const struct pk_hashfile *h);

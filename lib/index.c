@@ -427,7 +427,9 @@ pk_index_merge(struct pk_repo *r, const struct pk_hashfile *pending,
 		return 0;	/* the next open rebuilds it, this delta too */
 	if (e < 0)
 		return e;
-	e = pk_hashfile_foreach(pending, insert_slot, &m);
+	e = pk_hashfile_reserve(m.hf, pk_hashfile_count(pending) + 1);
+	if (e == 0)
+		e = pk_hashfile_foreach(pending, insert_slot, &m);
 	if (e == 0 && name[0]) {
 		marker(r, &mk, name);
 		e = insert_loc(&m, &mk);

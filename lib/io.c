@@ -248,7 +248,7 @@ pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n)
 	return 0;
 }
 
-#define DROP_STEP	(4u << 20)
+#define DROP_STEP	(1u << 20)
 
 void
 pk_drop_behind(const void *map, uint64_t *dropped, uint64_t off)
@@ -258,7 +258,12 @@ pk_drop_behind(const void *map, uint64_t *dropped, uint64_t off)
 	if (off < *dropped + 2 * DROP_STEP)
 		return;
 	upto = (off - DROP_STEP) & ~4095ull;
-	madvise((uint8_t *)(uintptr_t)map + *dropped, upto - *dropped,
-	    MADV_DONTNEED);
+	pk_drop_pages((const uint8_t *)map + *dropped, upto - *dropped);
 	*dropped = upto;
+}
+
+void
+pk_drop_pages(const void *map, size_t len)
+{
+	madvise((void *)(uintptr_t)map, len, MADV_DONTNEED);
 }

@@ -53,5 +53,7 @@ int pk_fsync_dir(const char *dir);
  * touched again comes back; only the pass's resident memory goes down.
  */
 void pk_drop_behind(const void *map, uint64_t *dropped, uint64_t off);
+/* Lets go of all the pages of a shared mapping, before such a pass. */
+void pk_drop_pages(const void *map, size_t len);
 
 #endif
