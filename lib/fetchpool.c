@@ -87,6 +87,9 @@ pk_fetchpool_new(struct pk_fetchpool **pp, struct pk_repo *r,
 		return -ENOMEM;
 	p->repo = r;
 	p->ix = ix;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->finished, NULL);
 	p->njobs = JOBS_PER_THREAD * nthreads;
 	p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs);
 	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
@@ -94,9 +97,6 @@ pk_fetchpool_new(struct pk_fetchpool **pp, struct pk_repo *r,
 		pk_fetchpool_free(p);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->finished, NULL);
 	for (i = 0; i < nthreads; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
 			break;
@@ -125,13 +125,11 @@ pk_fetchpool_free(struct pk_fetchpool *p)
 		for (i = 0; i < p->nthreads; i++)
 			pthread_join(p->threads[i], NULL);
 	}
-	if (p->jobs != NULL) {
-		pthread_mutex_destroy(&p->lock);
-		pthread_cond_destroy(&p->work);
-		pthread_cond_destroy(&p->finished);
-		for (i = 0; i < p->njobs; i++)
-			pk_buf_release(&p->jobs[i].out);
-	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->finished);
+	for (i = 0; p->jobs != NULL && i < p->njobs; i++)
+		pk_buf_release(&p->jobs[i].out);
 	free(p->jobs);
 	free(p->threads);
 	free(p);

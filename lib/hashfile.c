@@ -52,10 +52,10 @@ static uint8_t *slot_at(const struct pk_hashfile *h, uint64_t i)
 }
 
 /* A key's home slot: its first 8 bytes, a uniform u64, modulo the
- * capacity (which need not be a power of two).  Not scaled (the high
- * bits): a table read in order would then insert its keys into another
- * in order of their homes there too, all into its first slots while it
- * is small. */
+ * capacity, which need not be a power of two.  (Scaling the u64 to the
+ * capacity would spare the division, but a table read in order would then
+ * hand another its keys in the order of their homes there too, piling
+ * them into its first slots while it is small.) */
 static uint64_t home(const struct pk_hashfile *h, const uint8_t *key)
 {
 	return pk_load_u64(key) % h->capacity;
