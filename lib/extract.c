@@ -27,6 +27,10 @@ struct extract {
 	struct pk_buf entbuf, xbuf, held, data, map;
 	size_t nrefs;		/* chunks in held */
 	struct pk_fetchpool *pool;	/* made for the first file of chunks */
+	/* Restores of everything: a second reader of the catalog queues
+	 * the chunks of the files to come, all of them (cross is set). */
+	struct pk_catalog *ahead;
+	int cross;
 	struct pk_entry e;
 	char *hardlink;		/* AUTO mode: the path a selected link names */
 	const struct pk_snapshot *snap;
@@ -160,6 +164,27 @@ fetch_ahead(struct extract *x, struct pk_cursor *c)
 	}
 }
 
+/* Queues the chunks of the files to come, as the second reader of the
+ * catalog meets them, while the pool has room.  At the catalog's end, or
+ * at an error that the first reader will meet in turn, it stops. */
+static void
+fetch_ahead_catalog(struct extract *x)
+{
+	struct pk_record rec;
+	const uint8_t *id;
+	uint32_t len;
+
+	while (x->ahead != NULL && pk_fetchpool_room(x->pool)) {
+		if (pk_catalog_next(x->ahead, &rec) <= 0 ||
+		    (rec.type == PK_REC_REF && pk_record_ref(&rec, &id, &len) < 0)) {
+			pk_catalog_close(x->ahead);
+			x->ahead = NULL;
+		} else if (rec.type == PK_REC_REF) {
+			pk_fetchpool_add(x->pool, id, len);
+		}
+	}
+}
+
 /* Sends the held content to tar, or the bytes to the output. */
 static int
 emit_content(struct extract *x, int raw)
@@ -185,18 +210,24 @@ emit_content(struct extract *x, int raw)
 			pk_record_hole(&rec, &n);
 			e = raw ? pk_write_zeros(x->o->fd, n) : pk_tar_hole(x->tar, n);
 		} else if (rec.type == PK_REC_REF) {
-			pk_record_ref(&rec, &id, &len);
+			if (pk_record_ref(&rec, &id, &len) < 0)
+				return pk_err(-EBADMSG, "catalog: bad reference");
 			n = len;
 			data = &x->data;
 			/* After a failure, chunks fetched ahead are still
 			 * taken, to stay in step; others are not read. */
-			if (x->nrefs > 1 && x->pool != NULL) {
+			if (x->cross) {
+				fetch_ahead_catalog(x);
+				e = pk_fetchpool_next(x->pool, id, &data);
+			} else if (x->nrefs > 1 && x->pool != NULL) {
 				fetch_ahead(x, &ahead);
-				e = pk_fetchpool_next(x->pool, &data);
+				e = pk_fetchpool_next(x->pool, id, &data);
 			} else {
 				e = failed ? 0 : pk_chunk_fetch(x->repo, x->ix,
 				    &x->br, id, len, &x->data);
 			}
+			if (e == -EPROTO)
+				return e;	/* out of step: a bug, stop */
 			if (e < 0 && !failed) {
 				warn(x, pk_errmsg(e));
 				failed = 1;
@@ -397,11 +428,20 @@ on_entry(struct extract *x, const struct pk_record *rec)
 static int
 run(struct extract *x, const struct pk_snapshot *snap)
 {
+	struct pk_stream_header h;
 	struct pk_record rec;
 	int n, e = 0, in = 0, seen = 0;
 
 	if ((e = pk_catalog_open(&x->cat, x->repo, x->ix, snap, &x->h)) < 0)
 		return e;
+	/* Everything restored: its chunks are opened on threads ahead of
+	 * the files, small ones too.  Without that, only within a file. */
+	x->cross = 0;
+	if (x->sel == NULL && x->mode != PK_EXTRACT_STREAM && x->o->jobs > 1 &&
+	    (x->pool != NULL ||
+	    pk_fetchpool_new(&x->pool, x->repo, x->ix, x->o->jobs) == 0) &&
+	    pk_catalog_open(&x->ahead, x->repo, x->ix, snap, &h) == 0)
+		x->cross = 1;
 	if (x->mode == PK_EXTRACT_STREAM) {
 		/* The snapshot's own time, host and tags travel with it. */
 		pk_buf_reset(&x->data);
@@ -488,6 +528,7 @@ pk_extract(struct pk_repo *r, const struct pk_index *ix,
 	pk_tar_free(x.tar);
 	pk_writer_free(x.out);
 	pk_blob_reader_release(&x.br);
+	pk_catalog_close(x.ahead);
 	pk_fetchpool_free(x.pool);
 	pk_buf_release(&x.entbuf);
 	pk_buf_release(&x.xbuf);

@@ -175,7 +175,8 @@ release(struct pk_fetchpool *p)
 }
 
 int
-pk_fetchpool_next(struct pk_fetchpool *p, const struct pk_buf **out)
+pk_fetchpool_next(struct pk_fetchpool *p, const uint8_t *id,
+    const struct pk_buf **out)
 {
 	struct fetchjob *j;
 
@@ -185,6 +186,8 @@ pk_fetchpool_next(struct pk_fetchpool *p, const struct pk_buf **out)
 	if (p->head == p->tail)
 		return pk_err(-EINVAL, "fetch: no chunk queued");
 	j = &p->jobs[p->head % (uint64_t)p->njobs];
+	if (memcmp(j->id, id, PK_ID_BYTES) != 0)
+		return pk_err(-EPROTO, "fetch: chunks out of order");
 	pthread_mutex_lock(&p->lock);
 	while (!j->done)
 		pthread_cond_wait(&p->finished, &p->lock);

@@ -26,10 +26,12 @@ int pk_fetchpool_room(const struct pk_fetchpool *p);
 /* Queues the chunk id of len bytes (there must be room). */
 void pk_fetchpool_add(struct pk_fetchpool *p, const uint8_t *id, uint32_t len);
 /*
- * Waits for the oldest queued chunk and hands it out: 0 and its bytes in
- * *out, valid until the next call, or the error pk_chunk_fetch() gave for
- * it, with its message recorded for the calling thread.
+ * Waits for the oldest queued chunk, which must be id (-EPROTO if not: the
+ * caller lost step), and hands it out: 0 and its bytes in *out, valid
+ * until the next call, or the error pk_chunk_fetch() gave for it, with its
+ * message recorded for the calling thread.
  */
-int pk_fetchpool_next(struct pk_fetchpool *p, const struct pk_buf **out);
+int pk_fetchpool_next(struct pk_fetchpool *p, const uint8_t *id,
+    const struct pk_buf **out);
 
 #endif
