@@ -7,6 +7,7 @@
 #include "catalog.h"
 #include "err.h"
 #include "fetchpool.h"
+#include "workers.h"
 
 struct fetchjob {
 	uint8_t id[PK_ID_BYTES];
@@ -19,12 +20,9 @@ struct fetchjob {
 struct pk_fetchpool {
 	struct pk_repo *repo;
 	const struct pk_index *ix;
-	pthread_t *threads;
-	int nthreads, njobs;
+	struct pk_workers w;
+	int njobs;
 	struct fetchjob *jobs;		/* a ring, in the order queued */
-	pthread_mutex_t lock;
-	pthread_cond_t work, finished;
-	int stop;
 	/* Counters of chunks: handed out (head), taken by a worker (claim),
 	 * queued (tail); head <= claim <= tail. */
 	uint64_t head, claim, tail;
@@ -49,25 +47,25 @@ worker(void *arg)
 	struct fetchjob *j;
 	int e, ready = pk_blob_reader_init(&br, p->repo);
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->w.lock);
 	for (;;) {
-		while (p->claim == p->tail && !p->stop)
-			pthread_cond_wait(&p->work, &p->lock);
-		if (p->stop)
+		while (p->claim == p->tail && !p->w.stop)
+			pthread_cond_wait(&p->w.work, &p->w.lock);
+		if (p->w.stop)
 			break;
 		j = &p->jobs[p->claim++ % (uint64_t)p->njobs];
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->w.lock);
 		pk_err_clear();
 		e = ready < 0 ? ready :
 		    pk_chunk_fetch(p->repo, p->ix, &br, j->id, j->len, &j->out);
 		if (e < 0)
 			snprintf(j->msg, sizeof j->msg, "%s", pk_errmsg(e));
-		pthread_mutex_lock(&p->lock);
+		pthread_mutex_lock(&p->w.lock);
 		j->err = e;
 		j->done = 1;
-		pthread_cond_broadcast(&p->finished);
+		pthread_cond_broadcast(&p->w.finished);
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->w.lock);
 	if (ready == 0)
 		pk_blob_reader_release(&br);
 	return NULL;
@@ -78,7 +76,7 @@ pk_fetchpool_new(struct pk_fetchpool **pp, struct pk_repo *r,
     const struct pk_index *ix, int nthreads)
 {
 	struct pk_fetchpool *p;
-	int i;
+	int e;
 
 	*pp = NULL;
 	if (nthreads < 1)
@@ -87,24 +85,14 @@ pk_fetchpool_new(struct pk_fetchpool **pp, struct pk_repo *r,
 		return -ENOMEM;
 	p->repo = r;
 	p->ix = ix;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->finished, NULL);
 	p->njobs = JOBS_PER_THREAD * nthreads;
-	p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs);
-	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
-	if (p->jobs == NULL || p->threads == NULL) {
+	if ((p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs)) == NULL) {
 		pk_fetchpool_free(p);
 		return -ENOMEM;
 	}
-	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
-			break;
-		p->nthreads++;
-	}
-	if (p->nthreads == 0) {
+	if ((e = pk_workers_start(&p->w, nthreads, worker, p)) < 0) {
 		pk_fetchpool_free(p);
-		return -EAGAIN;
+		return e;
 	}
 	*pp = p;
 	return 0;
@@ -117,21 +105,11 @@ pk_fetchpool_free(struct pk_fetchpool *p)
 
 	if (p == NULL)
 		return;
-	if (p->nthreads) {
-		pthread_mutex_lock(&p->lock);
-		p->stop = 1;
-		pthread_cond_broadcast(&p->work);
-		pthread_mutex_unlock(&p->lock);
-		for (i = 0; i < p->nthreads; i++)
-			pthread_join(p->threads[i], NULL);
-	}
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->finished);
+	if (p->w.n)
+		pk_workers_stop(&p->w);
 	for (i = 0; p->jobs != NULL && i < p->njobs; i++)
 		pk_buf_release(&p->jobs[i].out);
 	free(p->jobs);
-	free(p->threads);
 	free(p);
 }
 
@@ -154,10 +132,10 @@ pk_fetchpool_add(struct pk_fetchpool *p, const uint8_t *id, uint32_t len)
 	j->done = 0;
 	p->kept -= j->out.cap;
 	p->ahead += len;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->w.lock);
 	p->tail++;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->lock);
+	pthread_cond_signal(&p->w.work);
+	pthread_mutex_unlock(&p->w.lock);
 }
 
 /* Gives back the job handed out last. */
@@ -188,10 +166,10 @@ pk_fetchpool_next(struct pk_fetchpool *p, const uint8_t *id,
 	j = &p->jobs[p->head % (uint64_t)p->njobs];
 	if (memcmp(j->id, id, PK_ID_BYTES) != 0)
 		return pk_err(-EPROTO, "fetch: chunks out of order");
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->w.lock);
 	while (!j->done)
-		pthread_cond_wait(&p->finished, &p->lock);
-	pthread_mutex_unlock(&p->lock);
+		pthread_cond_wait(&p->w.finished, &p->w.lock);
+	pthread_mutex_unlock(&p->w.lock);
 	p->handed = 1;
 	if (j->err < 0)
 		return pk_err(j->err, "%s", j->msg);

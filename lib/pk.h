@@ -24,6 +24,7 @@
 #include "catalog.h"	/* reading snapshots */
 #include "extract.h"	/* the pk-cat engine */
 #include "fetchpool.h"	/* chunks opened ahead on threads */
+#include "workers.h"	/* the threads of a pool */
 #include "dedup.h"	/* the pk-dedup filter */
 #include "check.h"	/* repository checks */
 #include "statcache.h"	/* pk-walk's stat cache */

@@ -6,17 +6,15 @@
 #include "hash.h"
 #include "pack.h"
 #include "sealpool.h"
+#include "workers.h"
 
 struct pk_sealpool {
 	const struct pk_keys *keys;
-	int level, nthreads, njobs;
-	pthread_t *threads;
+	int level, njobs;
+	struct pk_workers w;
 	struct pk_sealjob *jobs;
-	pthread_mutex_t lock;
-	pthread_cond_t work, finished;
 	struct pk_sealjob *free, *queue, *done;	/* lists through next */
 	int inflight;				/* submitted, not yet done */
-	int stop;
 	/* The calling thread's own: jobs it has taken and not given back,
 	 * and the bytes of their chunks. */
 	int out;
@@ -75,23 +73,23 @@ worker(void *arg)
 	struct pk_sealjob *j;
 	int e = pk_sealer_init(&s, p->level);
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->w.lock);
 	for (;;) {
-		while (p->queue == NULL && !p->stop)
-			pthread_cond_wait(&p->work, &p->lock);
+		while (p->queue == NULL && !p->w.stop)
+			pthread_cond_wait(&p->w.work, &p->w.lock);
 		if ((j = pop(&p->queue)) == NULL)
 			break;
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->w.lock);
 		if (e < 0)
 			j->err = e;
 		else
 			seal(p, &s, j);
-		pthread_mutex_lock(&p->lock);
+		pthread_mutex_lock(&p->w.lock);
 		push(&p->done, j);
 		p->inflight--;
-		pthread_cond_broadcast(&p->finished);
+		pthread_cond_broadcast(&p->w.finished);
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->w.lock);
 	pk_sealer_release(&s);
 	return NULL;
 }
@@ -101,7 +99,7 @@ pk_sealpool_new(struct pk_sealpool **pp, const struct pk_keys *keys,
     int level, int nthreads)
 {
 	struct pk_sealpool *p;
-	int i;
+	int i, e;
 
 	*pp = NULL;
 	if ((p = calloc(1, sizeof *p)) == NULL)
@@ -109,25 +107,15 @@ pk_sealpool_new(struct pk_sealpool **pp, const struct pk_keys *keys,
 	p->keys = keys;
 	p->level = level;
 	p->njobs = JOBS_PER_THREAD * nthreads + 1;
-	p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs);
-	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
-	if (p->jobs == NULL || p->threads == NULL) {
+	if ((p->jobs = calloc((size_t)p->njobs, sizeof *p->jobs)) == NULL) {
 		pk_sealpool_free(p);
 		return -ENOMEM;
 	}
 	for (i = 0; i < p->njobs; i++)
 		push(&p->free, &p->jobs[i]);
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->finished, NULL);
-	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
-			break;
-		p->nthreads++;
-	}
-	if (p->nthreads == 0) {
+	if ((e = pk_workers_start(&p->w, nthreads, worker, p)) < 0) {
 		pk_sealpool_free(p);
-		return -EAGAIN;
+		return e;
 	}
 	*pp = p;
 	return 0;
@@ -140,23 +128,13 @@ pk_sealpool_free(struct pk_sealpool *p)
 
 	if (p == NULL)
 		return;
-	if (p->nthreads) {
-		pthread_mutex_lock(&p->lock);
-		p->stop = 1;
-		pthread_cond_broadcast(&p->work);
-		pthread_mutex_unlock(&p->lock);
-		for (i = 0; i < p->nthreads; i++)
-			pthread_join(p->threads[i], NULL);
-		pthread_mutex_destroy(&p->lock);
-		pthread_cond_destroy(&p->work);
-		pthread_cond_destroy(&p->finished);
-	}
+	if (p->w.n)
+		pk_workers_stop(&p->w);
 	for (i = 0; p->jobs && i < p->njobs; i++) {
 		pk_buf_release(&p->jobs[i].in);
 		pk_buf_release(&p->jobs[i].box);
 	}
 	free(p->jobs);
-	free(p->threads);
 	free(p);
 }
 
@@ -166,7 +144,7 @@ pk_sealpool_get(struct pk_sealpool *p)
 	struct pk_sealjob *j;
 
 	/* Only the calling thread touches the free list. */
-	if (p->held >= HELD_BYTES_MAX && p->out > p->nthreads)
+	if (p->held >= HELD_BYTES_MAX && p->out > p->w.n)
 		return NULL;
 	if ((j = pop(&p->free)) != NULL) {
 		pk_buf_reset(&j->in);
@@ -181,13 +159,13 @@ pk_sealpool_submit(struct pk_sealpool *p, struct pk_sealjob *j)
 {
 	j->busy = 1;
 	p->held += j->in.len;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->w.lock);
 	j->next = NULL;
 	/* Order does not matter: pack order is free. */
 	push(&p->queue, j);
 	p->inflight++;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->lock);
+	pthread_cond_signal(&p->w.work);
+	pthread_mutex_unlock(&p->w.lock);
 }
 
 struct pk_sealjob *
@@ -195,11 +173,11 @@ pk_sealpool_done(struct pk_sealpool *p, int wait)
 {
 	struct pk_sealjob *j;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->w.lock);
 	while (wait && p->done == NULL && p->inflight > 0)
-		pthread_cond_wait(&p->finished, &p->lock);
+		pthread_cond_wait(&p->w.finished, &p->w.lock);
 	j = pop(&p->done);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->w.lock);
 	return j;
 }
 
