@@ -44,9 +44,6 @@ struct pk_statcache {
 	uint64_t dropped;	/* lists before this offset let go of */
 };
 
-/* Lists are read about in the order they were written (a walk's order), so
- * the pages well behind the one just read are let go of: the memory that
- * maps the lists does not grow with the cache. */
 struct pk_statcache_builder {
 	struct pk_hashfile *hf;
 	char path[4096];
@@ -206,6 +203,9 @@ pk_statcache_lookup(struct pk_statcache *c, const uint8_t *path, size_t len,
 	if ((slot = pk_hashfile_find(c->hf, key)) == NULL ||
 	    (rec = list_at(c, key, pk_load_u64(slot + 16), &n)) == NULL)
 		return 0;
+	/* Lists are read about in the order they were written (a walk's
+	 * order), so the pages well behind this one are let go of: the memory
+	 * that maps the lists does not grow with the cache. */
 	pk_drop_behind(c->lists, &c->dropped, (uint64_t)(rec - c->lists));
 	put_stat(want, st);
 	if (memcmp(rec + 16, want, 40) != 0 ||
