@@ -321,15 +321,6 @@ error_out(const struct pk_record *rec, int first)
 }
 
 static int
-selected(const struct pk_str *p, const char *sel)
-{
-	size_t n = sel ? strlen(sel) : 0;
-
-	return sel == NULL || (p->len >= n && memcmp(p->p, sel, n) == 0 &&
-	    (p->len == n || p->p[n] == '/'));
-}
-
-static int
 list_entries(struct pk_repo *r, char *arg)
 {
 	struct pk_buf xbuf = PK_BUF_INIT;
@@ -340,7 +331,7 @@ list_entries(struct pk_repo *r, char *arg)
 	struct pk_entry e;
 	struct pk_index ix;
 	char *sel = strchr(arg, ':');
-	int n, in = 0, seen = 0;
+	int n = 0, skip = 0, in = 0, seen = 0;
 
 	if (sel) {
 		*sel++ = '\0';
@@ -357,15 +348,23 @@ list_entries(struct pk_repo *r, char *arg)
 		pk_die_lib(n);
 	if (json)
 		putchar('[');
-	while ((n = pk_catalog_next(cat, &rec)) > 0) {
+	/* skip: 0 to read on, 1 when no chunk to come can hold sel. */
+	if (sel)
+		skip = pk_catalog_skip(cat, (const uint8_t *)sel, strlen(sel));
+	while (skip == 0 && (n = pk_catalog_next(cat, &rec)) > 0) {
 		if (rec.type == PK_REC_ENTRY) {
 			if ((n = pk_entry_decode(&e, rec.data, rec.len, &xbuf)) < 0)
 				pk_die(PK_EXIT_FAIL, "catalog: %s", pk_errmsg(n));
-			in = selected(&e.path, sel);
+			in = sel == NULL || pk_path_under(e.path.p, e.path.len,
+			    (const uint8_t *)sel, strlen(sel));
 			if (!in && seen)
 				break;
-			if (!in)
+			if (!in) {
+				if (sel)
+					skip = pk_catalog_skip(cat,
+					    (const uint8_t *)sel, strlen(sel));
 				continue;
+			}
 			json ? entry_json(&e, !seen) : entry_text(&e);
 			seen = 1;
 		} else if (rec.type == PK_REC_ERROR && (in || sel == NULL)) {
@@ -373,8 +372,8 @@ list_entries(struct pk_repo *r, char *arg)
 			seen = 1;
 		}
 	}
-	if (n < 0)
-		pk_die_lib(n);
+	if (n < 0 || skip < 0)
+		pk_die_lib(n < 0 ? n : skip);
 	if (json)
 		printf("]\n");
 	pk_catalog_close(cat);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "entry.h"
 #include "err.h"
 #include "hash.h"
 
@@ -15,6 +16,10 @@ struct pk_catalog {
 	struct pk_buf chunk;
 	size_t pos;
 	uint32_t next;
+	/* For skips: the chunk the current record starts in and its offset,
+	 * and the last chunk found that may hold the path sought. */
+	uint32_t at, held;
+	uint64_t at_off;
 	struct pk_reader *r;
 	char name[32];
 };
@@ -87,6 +92,7 @@ pk_catalog_open(struct pk_catalog **cp, struct pk_repo *r,
 	c->repo = r;
 	c->ix = ix;
 	c->snap = snap;
+	c->held = UINT32_MAX;
 	snprintf(c->name, sizeof c->name, "catalog %.12s", "");
 	pk_hex(c->name + 8, snap->id, 6);
 	if ((e = pk_blob_reader_init(&c->br, r)) < 0 ||
@@ -99,10 +105,138 @@ pk_catalog_open(struct pk_catalog **cp, struct pk_repo *r,
 	return 0;
 }
 
+/*
+ * Whether the chunk's entries may include path or anything below it.  lo
+ * and hi bound the entries' paths, so the question is whether the range
+ * [lo, hi] meets the subtree, itself a range from path on (pk_path_cmp).
+ * A hi cut to the key size bounds every path that starts with it.
+ */
+static int
+may_hold(const struct pk_snapshot *s, const struct pk_catalog_chunk *cc,
+    const uint8_t *path, size_t len)
+{
+	const uint8_t *lo = s->keys.data + cc->key, *hi = lo + cc->lolen;
+
+	if (pk_path_cmp(hi, cc->hilen, path, len) < 0 &&
+	    !(cc->hilen == PK_CATALOG_KEY_MAX && len >= cc->hilen &&
+	    memcmp(path, hi, cc->hilen) == 0))
+		return 0;
+	return pk_path_cmp(lo, cc->lolen, path, len) <= 0 ||
+	    pk_path_under(lo, cc->lolen, path, len);
+}
+
+int
+pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len)
+{
+	const struct pk_snapshot *s = c->snap;
+	const struct pk_catalog_chunk *cc;
+	uint64_t here = pk_reader_offset(c->r);
+	uint32_t i;
+	int e;
+
+	if (!s->seekable)
+		return 0;
+	/* The chunk the current record starts in. */
+	while (c->at + 1 < s->ncatalog && c->at_off + s->catalog[c->at].len <= here)
+		c->at_off += s->catalog[c->at++].len;
+	if (c->at == c->held)
+		return 0;	/* it may hold the path: read on */
+	cc = &s->catalog[c->at];
+	if (cc->entry != PK_CATALOG_NO_ENTRY && may_hold(s, cc, path, len)) {
+		c->held = c->at;
+		return 0;
+	}
+	/* Entries that start after here in this chunk are not the path; the
+	 * first that may be starts a later chunk. */
+	for (i = c->at + 1; i < s->ncatalog; i++) {
+		cc = &s->catalog[i];
+		if (cc->entry != PK_CATALOG_NO_ENTRY && may_hold(s, cc, path, len))
+			break;
+	}
+	if (i == s->ncatalog)
+		return 1;
+	for (; c->at < i; c->at++)
+		c->at_off += s->catalog[c->at].len;
+	c->held = i;
+	if (c->next != i + 1 && (e = pk_chunk_fetch(c->repo, c->ix, &c->br,
+	    cc->id, cc->len, &c->chunk)) < 0)
+		return e;
+	c->next = i + 1;
+	c->pos = cc->entry;
+	pk_reader_seek(c->r, c->at_off + cc->entry, cc->recno);
+	return 0;
+}
+
 int
 pk_catalog_next(struct pk_catalog *c, struct pk_record *rec)
 {
 	return pk_reader_next(c->r, rec);
+}
+
+uint64_t pk_catalog_offset(const struct pk_catalog *c) { return pk_reader_offset(c->r); }
+uint64_t pk_catalog_recno(const struct pk_catalog *c) { return pk_reader_recno(c->r); }
+
+/* A mark: u64 offset, u64 recno, u16 key length, the key. */
+#define MARK_FIXED	18
+
+int
+pk_seekbuild_entry(struct pk_seekbuild *b, uint64_t offset, uint64_t recno,
+    const uint8_t *path, size_t len)
+{
+	if (len > PK_CATALOG_KEY_MAX)
+		len = PK_CATALOG_KEY_MAX;
+	if (pk_buf_add_u64(&b->marks, offset) < 0 ||
+	    pk_buf_add_u64(&b->marks, recno) < 0 ||
+	    pk_buf_add_u16(&b->marks, (uint16_t)len) < 0 ||
+	    pk_buf_add(&b->marks, path, len) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+pk_seekbuild_chunk(struct pk_seekbuild *b, struct pk_catalog_chunk *cc,
+    struct pk_buf *keys)
+{
+	const uint8_t *m = b->marks.data, *lo = NULL, *hi = NULL;
+	uint64_t end = b->chunk_off + cc->len, off;
+	size_t at = 0, lolen = 0, hilen = 0, n;
+
+	cc->entry = PK_CATALOG_NO_ENTRY;
+	cc->recno = 0;
+	/* Keys cut to the same size compare as their paths do, or equal:
+	 * the least and greatest cut keys are the cut least and greatest. */
+	while (at < b->marks.len && (off = pk_load_u64(m + at)) < end) {
+		const uint8_t *key = m + at + MARK_FIXED;
+
+		n = (size_t)m[at + 16] | (size_t)m[at + 17] << 8;
+		if (cc->entry == PK_CATALOG_NO_ENTRY) {
+			cc->entry = (uint32_t)(off - b->chunk_off);
+			cc->recno = pk_load_u64(m + at + 8);
+			lo = hi = key;
+			lolen = hilen = n;
+		} else if (pk_path_cmp(key, n, lo, lolen) < 0) {
+			lo = key, lolen = n;
+		} else if (pk_path_cmp(key, n, hi, hilen) > 0) {
+			hi = key, hilen = n;
+		}
+		at += MARK_FIXED + n;
+	}
+	b->chunk_off = end;
+	cc->key = (uint32_t)keys->len;
+	cc->lolen = (uint16_t)lolen;
+	cc->hilen = (uint16_t)hilen;
+	if (cc->entry != PK_CATALOG_NO_ENTRY &&
+	    (pk_buf_add(keys, lo, lolen) < 0 || pk_buf_add(keys, hi, hilen) < 0))
+		return -ENOMEM;
+	memmove(b->marks.data, b->marks.data + at, b->marks.len - at);
+	b->marks.len -= at;
+	return 0;
+}
+
+void
+pk_seekbuild_release(struct pk_seekbuild *b)
+{
+	pk_buf_release(&b->marks);
 }
 
 void

@@ -21,9 +21,40 @@ struct pk_catalog;
 int pk_catalog_open(struct pk_catalog **c, struct pk_repo *r,
     const struct pk_index *ix, const struct pk_snapshot *snap,
     struct pk_stream_header *h);
+/*
+ * Skips to the next ENTRY that may be path or below it, by the snapshot's
+ * seek table, when no entry of the chunk the current record starts in can
+ * be: the chunks between are not fetched.  Call it just after opening, or
+ * at an ENTRY that is not the path, to go on from there.  Returns 1 when
+ * no later chunk can hold the path, else 0; without a seek table, 0 and c
+ * reads on.
+ */
+int pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len);
 /* Like pk_reader_next(): 1 and a record, 0 at the verified END, <0. */
 int pk_catalog_next(struct pk_catalog *c, struct pk_record *rec);
 void pk_catalog_close(struct pk_catalog *c);
+
+/* Where the record last returned starts in the catalog stream. */
+uint64_t pk_catalog_offset(const struct pk_catalog *c);
+uint64_t pk_catalog_recno(const struct pk_catalog *c);
+
+/*
+ * The seek table of a catalog (snapshot.h), built as the catalog is
+ * written, or read again to check it: note every ENTRY in order, and cut
+ * each chunk when the catalog's bytes pass its end.
+ */
+struct pk_seekbuild {
+	struct pk_buf marks;	/* per ENTRY: u64 offset, u64 recno, key */
+	uint64_t chunk_off;	/* where the next chunk starts */
+};
+
+int pk_seekbuild_entry(struct pk_seekbuild *b, uint64_t offset,
+    uint64_t recno, const uint8_t *path, size_t len);
+/* Fills the seek fields of cc, whose len is set, with the entries noted
+ * that start in it; their keys are added to keys. */
+int pk_seekbuild_chunk(struct pk_seekbuild *b, struct pk_catalog_chunk *cc,
+    struct pk_buf *keys);
+void pk_seekbuild_release(struct pk_seekbuild *b);
 
 /*
  * Fetches the chunk id (len bytes) into out and checks that its bytes hash

@@ -352,15 +352,46 @@ check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *
 	return 0;
 }
 
+/*
+ * The seek table against the catalog: rebuilt from the entries read, one
+ * chunk at a time, it must be the one the snapshot holds.  A wrong table
+ * would make a restore of one path miss it.  Returns 0, or -EBADMSG once
+ * a chunk differs (named in a problem).
+ */
+static int
+check_seek(struct check *c, const struct pk_snapshot *s, const char *name,
+    struct pk_seekbuild *sb, uint32_t i)
+{
+	const struct pk_catalog_chunk *cc = &s->catalog[i];
+	struct pk_catalog_chunk want = { .len = cc->len };
+	struct pk_buf keys = PK_BUF_INIT;
+	int e;
+
+	if ((e = pk_seekbuild_chunk(sb, &want, &keys)) < 0)
+		return e;
+	if (want.entry != cc->entry || want.recno != cc->recno ||
+	    want.lolen != cc->lolen || want.hilen != cc->hilen ||
+	    memcmp(keys.data, s->keys.data + cc->key, keys.len) != 0) {
+		problem(c, "snapshot %.12s: catalog chunk %" PRIu32 ": the seek "
+		    "table does not match the catalog", name, i);
+		e = -EBADMSG;
+	}
+	pk_buf_release(&keys);
+	return e;
+}
+
 static void
 check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 {
 	struct pk_buf ent = PK_BUF_INIT, xbuf = PK_BUF_INIT;
+	struct pk_seekbuild sb = { PK_BUF_INIT, 0 };
 	struct pk_stream_header h;
 	struct pk_catalog *cat;
 	struct pk_record rec;
 	struct pk_entry e = { 0 };
-	int n, err = 0;
+	uint32_t chunk = 0;
+	uint64_t off;
+	int n, err = 0, seek = s->seekable ? 0 : -1;
 
 	if ((n = pk_catalog_open(&cat, c->repo, &c->fresh, s, &h)) < 0) {
 		problem(c, "snapshot %.12s: catalog: %s", name, pk_errmsg(n));
@@ -372,6 +403,14 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 			err = pk_buf_add(&ent, rec.data, rec.len);
 			if (err == 0 && pk_entry_decode(&e, ent.data, ent.len, &xbuf) < 0)
 				err = -EBADMSG;
+			/* The chunks before this entry are complete. */
+			off = pk_catalog_offset(cat);
+			while (err == 0 && seek == 0 && chunk < s->ncatalog &&
+			    off >= sb.chunk_off + s->catalog[chunk].len)
+				seek = check_seek(c, s, name, &sb, chunk++);
+			if (err == 0 && seek == 0)
+				seek = pk_seekbuild_entry(&sb, off,
+				    pk_catalog_recno(cat), e.path.p, e.path.len);
 		} else if (rec.type == PK_REC_REF) {
 			err = check_ref(c, s, &rec, &e, name);
 		}
@@ -379,6 +418,9 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 	if (n < 0 || err < 0)
 		problem(c, "snapshot %.12s: catalog: %s", name,
 		    n < 0 ? pk_errmsg(n) : "bad record");
+	while (n == 0 && err == 0 && seek == 0 && chunk < s->ncatalog)
+		seek = check_seek(c, s, name, &sb, chunk++);
+	pk_seekbuild_release(&sb);
 	pk_catalog_close(cat);
 	pk_buf_release(&ent);
 	pk_buf_release(&xbuf);

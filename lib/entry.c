@@ -62,6 +62,24 @@ pk_path_valid(const uint8_t *p, size_t n)
 	return 1;
 }
 
+int
+pk_path_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t i, n = an < bn ? an : bn;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (a[i] == '/' ? 0 : a[i]) - (b[i] == '/' ? 0 : b[i]);
+	return (an > bn) - (an < bn);
+}
+
+int
+pk_path_under(const uint8_t *p, size_t n, const uint8_t *sel, size_t seln)
+{
+	return n >= seln && memcmp(p, sel, seln) == 0 &&
+	    (n == seln || p[seln] == '/');
+}
+
 static int
 get_name(struct pk_cursor *c, struct pk_str *s)
 {

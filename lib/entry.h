@@ -81,6 +81,15 @@ int pk_entry_path(struct pk_str *path, const uint8_t *p, size_t n);
  * no "." or ".." component but a lone ".", no empty component. */
 int pk_path_valid(const uint8_t *p, size_t n);
 
+/*
+ * Orders stored paths as pk-walk(1) emits them: bytewise, with '/' before
+ * every other byte, so that each directory's subtree comes right after it
+ * and before its next sibling.  <0, 0 or >0 like memcmp.
+ */
+int pk_path_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
+/* Whether path p is sel or below it. */
+int pk_path_under(const uint8_t *p, size_t n, const uint8_t *sel, size_t seln);
+
 /* "reg", "dir", … for listings. */
 const char *pk_ftype_name(uint8_t type);
 

@@ -40,11 +40,8 @@ struct extract {
 static int
 selected(const struct extract *x, const struct pk_str *p)
 {
-	if (x->sel == NULL)
-		return 1;
-	if (p->len < x->sellen || memcmp(p->p, x->sel, x->sellen) != 0)
-		return 0;
-	return p->len == x->sellen || p->p[x->sellen] == '/';
+	return x->sel == NULL || pk_path_under(p->p, p->len,
+	    (const uint8_t *)x->sel, x->sellen);
 }
 
 static void
@@ -351,24 +348,30 @@ resolve_outside_link(struct extract *x)
 	struct pk_catalog *c2;
 	struct pk_record rec;
 	struct pk_entry t;
-	int n, e;
+	int n = 0, skip, e;
 
 	if ((e = pk_catalog_open(&c2, x->repo, x->ix, x->snap, &h)) < 0)
 		return e;
 	e = -ENOENT;
-	while ((n = pk_catalog_next(c2, &rec)) > 0) {
+	/* skip: 0 to read on, 1 when no chunk to come can hold the target. */
+	skip = pk_catalog_skip(c2, x->e.link.p, x->e.link.len);
+	while (skip == 0 && (n = pk_catalog_next(c2, &rec)) > 0) {
 		if (rec.type != PK_REC_ENTRY)
 			continue;
 		if ((e = pk_entry_decode(&t, rec.data, rec.len, &xb)) < 0)
 			break;
 		e = -ENOENT;
 		if (t.type != PK_FT_REG || t.path.len != x->e.link.len ||
-		    memcmp(t.path.p, x->e.link.p, t.path.len) != 0)
+		    memcmp(t.path.p, x->e.link.p, t.path.len) != 0) {
+			skip = pk_catalog_skip(c2, x->e.link.p, x->e.link.len);
 			continue;
+		}
 		x->e.size = t.size;
 		e = hold_content(x, c2);
 		break;
 	}
+	if (skip < 0)
+		n = skip;
 	if (n < 0)
 		e = n;
 	pk_catalog_close(c2);
@@ -434,6 +437,11 @@ run(struct extract *x, const struct pk_snapshot *snap)
 
 	if ((e = pk_catalog_open(&x->cat, x->repo, x->ix, snap, &x->h)) < 0)
 		return e;
+	/* One path: only the catalog chunks that may hold it are read. */
+	if (x->sel != NULL && (e = pk_catalog_skip(x->cat,
+	    (const uint8_t *)x->sel, x->sellen)) != 0)
+		return e < 0 ? e : pk_err(-ENOENT, "%s: not in the snapshot",
+		    x->sel);
 	/* Everything restored: its chunks are opened on threads ahead of
 	 * the files, small ones too.  Without that, only within a file. */
 	x->cross = 0;
@@ -463,6 +471,9 @@ run(struct extract *x, const struct pk_snapshot *snap)
 			in = selected(x, &path);
 			if (!in && seen)
 				break;	/* a subtree's entries are contiguous */
+			if (!in && x->sel != NULL && (e = pk_catalog_skip(x->cat,
+			    (const uint8_t *)x->sel, x->sellen)) != 0)
+				break;	/* 1: not in any chunk to come */
 			if (!in)
 				continue;
 			seen = 1;

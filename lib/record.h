@@ -79,6 +79,13 @@ void pk_reader_free(struct pk_reader *r);
 /* Reads and checks the stream header. */
 int pk_reader_header(struct pk_reader *r, struct pk_stream_header *h);
 int pk_reader_next(struct pk_reader *r, struct pk_record *rec);
+/*
+ * Goes on at byte offset of the stream, where record number recno starts,
+ * once the caller's source delivers the bytes from there: for catalogs,
+ * whose chunks are checked each on its own.  END's counts are still
+ * checked, its checksum (which covers the bytes skipped) no longer.
+ */
+void pk_reader_seek(struct pk_reader *r, uint64_t offset, uint64_t recno);
 /* The number of the last record returned (0-based) and its offset. */
 uint64_t pk_reader_recno(const struct pk_reader *r);
 uint64_t pk_reader_offset(const struct pk_reader *r);
@@ -104,7 +111,10 @@ int pk_writer_put2(struct pk_writer *w, uint8_t type, uint8_t flags,
     const void *a, size_t alen, const void *b, size_t blen);
 int pk_writer_flush(struct pk_writer *w);
 int pk_writer_end(struct pk_writer *w);
+/* Bytes and records written so far, the stream header included in bytes:
+ * the offset and number of the next record. */
 uint64_t pk_writer_bytes(const struct pk_writer *w);
+uint64_t pk_writer_records(const struct pk_writer *w);
 
 /* Payload helpers for the fixed-layout records. */
 int pk_record_hole(const struct pk_record *rec, uint64_t *len);

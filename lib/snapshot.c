@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "buf.h"
+#include "entry.h"
 #include "err.h"
 #include "hash.h"
 #include "io.h"
 #include "snapshot.h"
 
 #define SNAP_MAGIC	"PKSNAP\0\0"
-#define SNAP_VERSION	1
+#define SNAP_VERSION	2	/* 2 adds the seek table; 1 is still read */
 #define SNAP_MAX_BYTES	(64u << 20)
 #define AD_SNAP		"pk snapshot"
 
@@ -59,10 +60,46 @@ encode(const struct pk_snapshot *s, struct pk_buf *b)
 	e |= pk_buf_add_u64(b, s->catalog_bytes);
 	e |= pk_buf_add_u32(b, s->ncatalog);
 	for (i = 0; i < s->ncatalog; i++) {
-		e |= pk_buf_add(b, s->catalog[i].id, PK_ID_BYTES);
-		e |= pk_buf_add_u32(b, s->catalog[i].len);
+		const struct pk_catalog_chunk *cc = &s->catalog[i];
+		const uint8_t *key = s->keys.data + cc->key;
+
+		e |= pk_buf_add(b, cc->id, PK_ID_BYTES);
+		e |= pk_buf_add_u32(b, cc->len);
+		e |= pk_buf_add_u32(b, cc->entry);
+		if (cc->entry == PK_CATALOG_NO_ENTRY)
+			continue;
+		e |= pk_buf_add_u64(b, cc->recno);
+		e |= pk_buf_add_str(b, key, cc->lolen);
+		e |= pk_buf_add_str(b, key + cc->lolen, cc->hilen);
 	}
 	return e ? -ENOMEM : 0;
+}
+
+/* A catalog chunk's seek table entry (version 2), checked. */
+static int
+decode_seek(struct pk_snapshot *s, struct pk_catalog_chunk *cc,
+    struct pk_cursor *c, uint64_t *recno)
+{
+	const uint8_t *lo, *hi;
+	size_t lolen, hilen;
+
+	cc->entry = pk_get_u32(c);
+	if (cc->entry == PK_CATALOG_NO_ENTRY)
+		return 0;
+	cc->recno = pk_get_u64(c);
+	lo = pk_get_str(c, PK_CATALOG_KEY_MAX, &lolen);
+	hi = pk_get_str(c, PK_CATALOG_KEY_MAX, &hilen);
+	if (c->bad || cc->entry >= cc->len || cc->recno < *recno ||
+	    pk_path_cmp(lo, lolen, hi, hilen) > 0)
+		return -EBADMSG;
+	*recno = cc->recno + 1;
+	cc->key = (uint32_t)s->keys.len;
+	cc->lolen = (uint16_t)lolen;
+	cc->hilen = (uint16_t)hilen;
+	if (pk_buf_add(&s->keys, lo, lolen) < 0 ||
+	    pk_buf_add(&s->keys, hi, hilen) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 static char *
@@ -109,10 +146,12 @@ get_strings(struct pk_cursor *c, uint32_t *n, uint32_t max)
 }
 
 static int
-decode(struct pk_snapshot *s, const uint8_t *p, size_t n)
+decode(struct pk_snapshot *s, uint32_t version, const uint8_t *p, size_t n)
 {
 	struct pk_cursor c;
+	uint64_t recno = 0;
 	uint32_t i;
+	int e;
 
 	pk_cursor_init(&c, p, n);
 	s->start_sec = (int64_t)pk_get_u64(&c);
@@ -136,14 +175,23 @@ decode(struct pk_snapshot *s, const uint8_t *p, size_t n)
 	s->chunk_max = pk_get_u32(&c);
 	s->catalog_bytes = pk_get_u64(&c);
 	s->ncatalog = pk_get_u32(&c);
-	if (c.bad || c.left != (uint64_t)s->ncatalog * (PK_ID_BYTES + 4))
+	/* Each chunk takes at least 36 bytes (version 1) or 40. */
+	if (c.bad || c.left / (PK_ID_BYTES + 4 + 4 * (version > 1)) <
+	    s->ncatalog || (version == 1 &&
+	    c.left != (uint64_t)s->ncatalog * (PK_ID_BYTES + 4)))
 		return -EBADMSG;
 	s->catalog = calloc(s->ncatalog + 1, sizeof *s->catalog);
 	if (s->catalog == NULL)
 		return -ENOMEM;
+	s->seekable = version > 1;
 	for (i = 0; i < s->ncatalog; i++) {
-		memcpy(s->catalog[i].id, pk_get_bytes(&c, PK_ID_BYTES), PK_ID_BYTES);
-		s->catalog[i].len = pk_get_u32(&c);
+		struct pk_catalog_chunk *cc = &s->catalog[i];
+
+		memcpy(cc->id, pk_get_bytes(&c, PK_ID_BYTES), PK_ID_BYTES);
+		cc->len = pk_get_u32(&c);
+		cc->entry = PK_CATALOG_NO_ENTRY;
+		if (s->seekable && (e = decode_seek(s, cc, &c, &recno)) < 0)
+			return e;
 	}
 	return pk_cursor_ok(&c);
 }
@@ -226,6 +274,7 @@ pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 {
 	uint8_t *data = NULL, *plain = NULL, ad[64];
 	char path[4096];
+	uint32_t version;
 	size_t n;
 	int e;
 
@@ -240,7 +289,8 @@ pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 		e = pk_err(-EBADMSG, "%s: not a snapshot file", path);
 		goto out;
 	}
-	if (pk_load_u32(data + 8) != SNAP_VERSION) {
+	version = pk_load_u32(data + 8);
+	if (version < 1 || version > SNAP_VERSION) {
 		e = pk_err(-EPROTO, "%s: unsupported snapshot version", path);
 		goto out;
 	}
@@ -257,7 +307,7 @@ pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 		e = pk_err(-EBADMSG, "%s: does not authenticate (corrupt)", path);
 		goto out;
 	}
-	if ((e = decode(s, plain, n - pk_box_overhead(&r->keys))) < 0)
+	if ((e = decode(s, version, plain, n - pk_box_overhead(&r->keys))) < 0)
 		e = pk_err(e, "%s: corrupt contents", path);
 out:
 	if (e < 0)
@@ -287,6 +337,7 @@ pk_snapshot_release(struct pk_snapshot *s)
 	free_strings(s->paths, s->npaths);
 	free_strings(s->tags, s->ntags);
 	free(s->catalog);
+	pk_buf_release(&s->keys);
 	s->host = s->user = NULL;
 	s->paths = s->tags = NULL;
 	s->catalog = NULL;

@@ -29,9 +29,25 @@
 #define PK_CATALOG_CHUNK_AVG	(64u * 1024)
 #define PK_CATALOG_CHUNK_MAX	(256u * 1024)
 
+/*
+ * The seek table (snapshot version 2): for each catalog chunk, where the
+ * first ENTRY that starts in it begins, and bounds on the paths of all the
+ * entries that start in it, so that a reader of one path fetches only the
+ * chunks that may hold it.  Keys are cut to PK_CATALOG_KEY_MAX bytes; a hi
+ * key that long also bounds every path that starts with it.
+ */
+#define PK_CATALOG_KEY_MAX	256
+#define PK_CATALOG_NO_ENTRY	UINT32_MAX
+
 struct pk_catalog_chunk {
 	uint8_t id[PK_ID_BYTES];
 	uint32_t len;
+	uint32_t entry;		/* offset in the chunk, or PK_CATALOG_NO_ENTRY */
+	uint64_t recno;		/* that ENTRY's record number */
+	/* The least and greatest path (pk_path_cmp): lolen bytes at
+	 * keys.data + key, then hilen bytes. */
+	uint32_t key;
+	uint16_t lolen, hilen;
 };
 
 struct pk_snapshot {
@@ -50,6 +66,8 @@ struct pk_snapshot {
 	uint64_t catalog_bytes;
 	uint32_t ncatalog;
 	struct pk_catalog_chunk *catalog;
+	int seekable;			/* has a seek table (version 2) */
+	struct pk_buf keys;		/* the seek table's paths */
 };
 
 /* Sets id from the contents and writes the snapshot file (the commit). */

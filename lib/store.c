@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "catalog.h"
 #include "chunker.h"
 #include "entry.h"
 #include "err.h"
@@ -39,6 +40,7 @@ struct store {
 	struct pk_chunker catc;
 	struct pk_buf catbuf;
 	uint32_t catcap;
+	struct pk_seekbuild seek;
 
 	/* The file whose content is being read. */
 	int in_file;
@@ -216,6 +218,8 @@ cat_cut(struct store *s, int final)
 		cc = &s->snap->catalog[s->snap->ncatalog++];
 		memcpy(cc->id, id, sizeof id);
 		cc->len = (uint32_t)n;
+		if ((e = pk_seekbuild_chunk(&s->seek, cc, &s->snap->keys)) < 0)
+			return e;
 		s->snap->catalog_bytes += n;
 		memmove(s->catbuf.data, s->catbuf.data + n, s->catbuf.len - n);
 		s->catbuf.len -= n;
@@ -234,6 +238,20 @@ cat_sink(void *arg, const void *p, size_t n)
 	return cat_cut(s, 0);
 }
 
+/* A catalog record, its ENTRYs noted for the seek table. */
+static int
+cat_write(struct store *s, uint8_t type, const uint8_t *p, size_t n)
+{
+	struct pk_str path;
+	int e;
+
+	if (type == PK_REC_ENTRY && pk_entry_path(&path, p, n) == 0 &&
+	    (e = pk_seekbuild_entry(&s->seek, pk_writer_bytes(s->cat),
+	    pk_writer_records(s->cat), path.p, path.len)) < 0)
+		return e;
+	return pk_writer_put(s->cat, type, 0, p, n);
+}
+
 /* A catalog record, held back while the current file's size is unknown. */
 static int
 cat_put(struct store *s, uint8_t type, const void *p, size_t n)
@@ -241,7 +259,7 @@ cat_put(struct store *s, uint8_t type, const void *p, size_t n)
 	int e;
 
 	if (!s->size_unknown)
-		return pk_writer_put(s->cat, type, 0, p, n);
+		return cat_write(s, type, p, n);
 	if ((e = pk_buf_add_u8(&s->held, type)) < 0 ||
 	    (e = pk_buf_add_str(&s->held, p, n)) < 0)
 		return e;
@@ -264,7 +282,7 @@ cat_release_held(struct store *s, uint64_t size)
 	while (e == 0 && c.left > 0) {
 		type = pk_get_u8(&c);
 		p = pk_get_str(&c, SIZE_MAX, &n);
-		e = pk_writer_put(s->cat, type, 0, p, n);
+		e = cat_write(s, type, p, n);
 	}
 	s->size_unknown = 0;
 	pk_buf_reset(&s->held);
@@ -767,6 +785,7 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	pk_sealpool_free(s->pool);
 	pk_buf_release(&s->packs);
 	pk_buf_release(&s->catbuf);
+	pk_seekbuild_release(&s->seek);
 	pk_buf_release(&s->held);
 	pk_buf_release(&s->xbuf);
 	free(s->root);

@@ -2,9 +2,9 @@
 # Checks that what the build and the tests need is installed.  As root it
 # installs what is missing with apt-get; otherwise it prints the command.
 libs="libsodium libzstd libxxhash libarchive libcrypto"
-# command:package pairs: the tests use bsdtar, setfattr and mandoc.
-tools="cc:build-essential pkg-config:pkg-config bsdtar:libarchive-tools setfattr:attr mandoc:mandoc"
-debs="build-essential pkg-config libsodium-dev libzstd-dev libxxhash-dev libarchive-dev libssl-dev libarchive-tools attr mandoc"
+# command:package pairs: the tests use bsdtar, setfattr, mandoc and strace.
+tools="cc:build-essential pkg-config:pkg-config bsdtar:libarchive-tools setfattr:attr mandoc:mandoc strace:strace"
+debs="build-essential pkg-config libsodium-dev libzstd-dev libxxhash-dev libarchive-dev libssl-dev libarchive-tools attr mandoc strace"
 
 missing=
 for t in $tools; do

@@ -876,7 +876,7 @@ test_frames(struct pk_repo *r)
 
 /* The snapshot contents as pk-repo(5) lays them out, to compute ids. */
 static void
-snap_encode(const struct pk_snapshot *s, struct pk_buf *b)
+snap_encode(const struct pk_snapshot *s, int version, struct pk_buf *b)
 {
 	uint32_t i;
 
@@ -906,9 +906,49 @@ snap_encode(const struct pk_snapshot *s, struct pk_buf *b)
 	pk_buf_add_u64(b, s->catalog_bytes);
 	pk_buf_add_u32(b, s->ncatalog);
 	for (i = 0; i < s->ncatalog; i++) {
-		pk_buf_add(b, s->catalog[i].id, PK_ID_BYTES);
-		pk_buf_add_u32(b, s->catalog[i].len);
+		const struct pk_catalog_chunk *cc = &s->catalog[i];
+
+		pk_buf_add(b, cc->id, PK_ID_BYTES);
+		pk_buf_add_u32(b, cc->len);
+		if (version == 1)
+			continue;
+		pk_buf_add_u32(b, cc->entry);
+		if (cc->entry == PK_CATALOG_NO_ENTRY)
+			continue;
+		pk_buf_add_u64(b, cc->recno);
+		pk_buf_add_str(b, s->keys.data + cc->key, cc->lolen);
+		pk_buf_add_str(b, s->keys.data + cc->key + cc->lolen, cc->hilen);
 	}
+}
+
+/* Writes s as a version 1 file, without the seek table, as a writer of
+ * version 1 did; its name in hex. */
+static void
+snap_write_v1(struct pk_repo *r, const struct pk_snapshot *s,
+    char hex[PK_SNAPSHOT_NAME_BYTES])
+{
+	struct pk_buf plain = PK_BUF_INIT, file = PK_BUF_INIT;
+	uint8_t id[32], ad[44];
+	char path[4096];
+	size_t boxlen;
+
+	snap_encode(s, 1, &plain);
+	pk_mac(&r->keys, id, plain.data, plain.len);
+	memcpy(ad, "pk snapshot", 12);
+	memcpy(ad + 12, id, 32);
+	boxlen = plain.len + pk_box_overhead(&r->keys);
+	pk_buf_add(&file, "PKSNAP\0\0", 8);
+	pk_buf_add_u32(&file, 1);
+	pk_buf_add_u32(&file, 0);
+	pk_buf_reserve(&file, boxlen);
+	pk_box_seal(&r->keys, file.data + file.len, plain.data, plain.len, ad,
+	    sizeof ad);
+	file.len += boxlen;
+	pk_hex(hex, id, 32);
+	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex);
+	put_file(path, file.data, file.len);
+	pk_buf_release(&plain);
+	pk_buf_release(&file);
 }
 
 static void
@@ -916,7 +956,7 @@ snap_id(const struct pk_repo *r, const struct pk_snapshot *s, uint8_t id[32])
 {
 	struct pk_buf b = PK_BUF_INIT;
 
-	snap_encode(s, &b);
+	snap_encode(s, 2, &b);
 	pk_mac(&r->keys, id, b.data, b.len);
 	pk_buf_release(&b);
 }
@@ -955,6 +995,20 @@ snap_make(struct pk_snapshot *s, int64_t start, unsigned long long seed)
 		unit_fill(s->catalog[i].id, PK_ID_BYTES, seed * 10 + i);
 		s->catalog[i].len = 100000 + i;
 	}
+	/* The seek table: entries start in the first and last chunk. */
+	memset(&s->keys, 0, sizeof s->keys);
+	s->catalog[0].entry = 32;
+	s->catalog[0].recno = 0;
+	s->catalog[0].lolen = 3;
+	s->catalog[0].hilen = 9;
+	pk_buf_add(&s->keys, "etcetc/hosts", 12);
+	s->catalog[1].entry = PK_CATALOG_NO_ENTRY;
+	s->catalog[2].entry = 99999;
+	s->catalog[2].recno = 700 + seed;
+	s->catalog[2].key = 12;
+	s->catalog[2].lolen = 8;
+	s->catalog[2].hilen = 8;
+	pk_buf_add(&s->keys, "var/www/var/www/", 16);
 }
 
 static int
@@ -986,10 +1040,17 @@ snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 	    a->chunk_max != b->chunk_max || a->catalog_bytes != b->catalog_bytes ||
 	    a->ncatalog != b->ncatalog)
 		return 0;
-	for (i = 0; i < a->ncatalog; i++)
-		if (memcmp(a->catalog[i].id, b->catalog[i].id, PK_ID_BYTES) ||
-		    a->catalog[i].len != b->catalog[i].len)
+	for (i = 0; i < a->ncatalog; i++) {
+		const struct pk_catalog_chunk *x = &a->catalog[i], *y = &b->catalog[i];
+
+		if (memcmp(x->id, y->id, PK_ID_BYTES) || x->len != y->len ||
+		    x->entry != y->entry || (a->seekable && b->seekable &&
+		    x->entry != PK_CATALOG_NO_ENTRY && (x->recno != y->recno ||
+		    x->lolen != y->lolen || x->hilen != y->hilen ||
+		    memcmp(a->keys.data + x->key, b->keys.data + y->key,
+		    x->lolen + x->hilen))))
 			return 0;
+	}
 	return 1;
 }
 
@@ -1027,8 +1088,25 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	e = pk_snapshot_read(r, hex[0], &got);
 	snprintf(name, sizeof name, "%s snapshot: read back, every field equal",
 	    mode);
-	CHECK(name, e == 0 && snap_eq(&got, &s[0]));
-	pk_snapshot_release(&got);
+	CHECK(name, e == 0 && snap_eq(&got, &s[0]) && got.seekable);
+	if (e == 0)
+		pk_snapshot_release(&got);
+
+	/* Version 1, without the seek table, is still read. */
+	snap_write_v1(r, &s[0], sel);
+	e = pk_snapshot_read(r, sel, &got);
+	snprintf(name, sizeof name, "%s snapshot: version 1 read, without a seek "
+	    "table", mode);
+	CHECK(name, e == 0 && !got.seekable && got.ncatalog == 3 &&
+	    got.entries == s[0].entries &&
+	    !memcmp(got.catalog[2].id, s[0].catalog[2].id, PK_ID_BYTES) &&
+	    got.catalog[2].len == s[0].catalog[2].len &&
+	    got.catalog[0].entry == PK_CATALOG_NO_ENTRY &&
+	    got.catalog[2].entry == PK_CATALOG_NO_ENTRY);
+	if (e == 0)
+		pk_snapshot_release(&got);
+	snprintf(other, sizeof other, "%s/snapshots/%s", r->path, sel);
+	unlink(other);
 
 	e = pk_snapshot_list(r, &list, &n, NULL);
 	snprintf(name, sizeof name, "%s snapshot: the list holds the three, oldest "

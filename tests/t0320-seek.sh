@@ -1,0 +1,113 @@
+#!/bin/sh
+# One path out of a snapshot whose catalog has many chunks: pk-cat and
+# pk-index use the seek table of pk-repo(5) to read only the catalog chunks
+# that may hold it.  Files, directories and absent paths at the start, the
+# middle and the end; a hard link far from its file; paths longer than the
+# table's 256-byte keys, sharing those 256 bytes; top-level paths out of
+# order; pk-index --check of the table; and few chunks read.
+. "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
+
+# 40 directories of 150 small files: a catalog of about 1 MB.
+awk 'BEGIN {
+	for (d = 0; d < 40; d++) {
+		dir = sprintf("t/a/d%02d", d)
+		system("mkdir -p " dir)
+		for (f = 0; f < 150; f++) {
+			p = sprintf("%s/f%04d", dir, f)
+			printf "file %d of %s\n", f, dir > p
+			close(p)
+		}
+	}
+}'
+ln t/a/d00/f0000 t/z-link
+# Paths of more than 256 bytes that share their first 256.
+long=t/long/$(printf '%0250d' 0)
+mkdir -p "$long/x" "$long/y"
+for f in 1 2 3; do
+	echo "x$f" >"$long/x/f$f"
+	echo "y$f" >"$long/y/f$f"
+done
+
+pk-store --init repo >/dev/null
+ok "backup" backup repo t
+# The same files, their top-level paths given out of order.
+pk-store --init --no-encryption repo2 >/dev/null
+ok "backup of t/z-link t/long t/a, in that order" backup repo2 t/z-link t/long t/a
+# The many reads below open repo with a key file, not the passphrase.
+pk-index --export-key key repo
+unlock() {
+	case $1 in
+	repo) echo "--key-file key" ;;
+	esac
+}
+
+ok "the catalog has many chunks" sh -c \
+    '[ "$(pk-index --key-file key --json repo latest | wc -c)" -gt 600000 ]'
+
+# cat_all REPO: every 7th file, and the first and last of each directory.
+cat_all() {
+	for d in $(seq -f %02g 0 39); do
+		for f in 0000 $(seq -f %04g 3 7 149) 0149; do
+			p=t/a/d$d/f$f
+			pk-cat $(unlock "$1") "$1" "latest:$p" >out 2>err ||
+			    { echo "$p: $(cat err)"; return 1; }
+			cmp -s out "$p" || { echo "$p: wrong bytes"; return 1; }
+		done
+	done
+}
+ok "files at every position" cat_all repo
+ok "files at every position, top-level paths out of order" cat_all repo2
+
+# dir_same REPO DIR: DIR as tar lists what the whole archive has below DIR.
+pk-cat --key-file key repo latest | tar -tf - >all.list
+dir_same() {
+	pk-cat $(unlock "$1") "$1" "latest:$2" | tar -tf - >one.list &&
+	    grep -E "^$2(/|\$)" all.list >want.list && cmp one.list want.list
+}
+for d in t/a/d00 t/a/d19 t/a/d39 t/long "$long/x" t/a; do
+	ok "directory ${d#"$long"/} as tar" dir_same repo "$d"
+	ok "directory ${d#"$long"/} as tar, top-level paths out of order" dir_same repo2 "$d"
+done
+ok "pk-index lists one directory" sh -c \
+    'pk-index --key-file key repo latest:t/a/d23 | awk "{ print \$NF }" >l &&
+    [ "$(wc -l <l)" = 151 ] && [ "$(head -n 1 l)" = t/a/d23 ] &&
+    [ "$(tail -n 1 l)" = t/a/d23/f0149 ]'
+
+# Absent paths that would lie before, between and after stored ones.
+for p in t/0 t/a/d00/f00001 t/a/d07/f0150 t/a/d2 t/a/d20x t/a/d39/zz t/zz \
+    "$long/x/f0" "$long/x/f4" "$long/z" u; do
+	for r in repo repo2; do
+		ok "absent ${p#"$long"/} in $r: exit 1" sh -c \
+		    'st=0; pk-cat $1 "latest:$2" >/dev/null 2>err || st=$?
+		    [ $st = 1 ] && grep -q "not in the snapshot" err' sh \
+		    "$(unlock $r) $r" "$p"
+		ok "absent ${p#"$long"/} in $r, pk-index: exit 1" \
+		    status_of 1 pk-index $(unlock $r) $r "latest:$p"
+	done
+done
+
+for r in repo repo2; do
+	ok "$r: a hard link at the end, its file at the start" sh -c \
+	    'pk-cat $1 latest:t/z-link | cmp - t/a/d00/f0000' sh "$(unlock $r) $r"
+	ok "$r: paths of more than 256 bytes" sh -c '
+		for d in x y; do for f in 1 2 3; do
+			pk-cat $1 "latest:$2/$d/f$f" | cmp - "$2/$d/f$f" || exit 1
+		done; done' sh "$(unlock $r) $r" "$long"
+	ok "$r: pk-index --check checks the seek table" pk-index --check $(unlock $r) $r
+done
+
+# Few reads: a file at the end of the catalog needs the chunk with the
+# stream header, its own chunk and its data, not the chunks between.
+if command -v strace >/dev/null 2>&1; then
+	preads() {
+		strace -f -e trace=pread64 -o trace pk-cat --key-file key repo "$1" \
+		    >/dev/null && grep -c pread64 trace
+	}
+	few_reads() {
+		n=$(preads latest:t/a/d39/f0149) && all=$(preads latest) &&
+		    echo "$n of $all" && [ "$n" -le 6 ] && [ "$all" -gt 12 ]
+	}
+	ok "a file at the end reads few chunks" few_reads
+else
+	skip "a file at the end reads few chunks" "strace not installed"
+fi
