@@ -1,4 +1,8 @@
 #include <errno.h>
+/* The SHA256_* calls: deprecated in OpenSSL 3 in favour of EVP, whose
+ * first use loads the configuration and the providers, some milliseconds
+ * on every run of a tool; these go straight to the same code. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
 #include "hash.h"
@@ -6,7 +10,11 @@
 void
 pk_hash_id(uint8_t out[PK_HASH_BYTES], const void *p, size_t n)
 {
-	SHA256(p, n, out);
+	SHA256_CTX c;
+
+	SHA256_Init(&c);
+	SHA256_Update(&c, p, n);
+	SHA256_Final(out, &c);
 }
 
 void
