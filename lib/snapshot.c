@@ -487,7 +487,7 @@ pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
 {
 	char name[PK_SNAPSHOT_NAME_BYTES];
 	struct pk_snapshot *list;
-	size_t n, len = strlen(sel);
+	size_t n, nbad, len = strlen(sel);
 	int e;
 
 	memset(s, 0, sizeof *s);
@@ -501,10 +501,13 @@ pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
 			return e;
 		return pk_snapshot_read(r, name, s);
 	}
-	if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
+	if ((e = pk_snapshot_list(r, &list, &n, &nbad)) < 0)
 		return e;
 	if (n == 0) {
 		pk_snapshot_list_free(list, n);
+		if (nbad)
+			return pk_err(-EBADMSG, "latest: no snapshot can be read "
+			    "(%zu damaged; pk-index --check names them)", nbad);
 		return pk_err(-ENOENT, "latest: the repository has no snapshot");
 	}
 	pk_hex(name, list[n - 1].id, sizeof list[n - 1].id);
