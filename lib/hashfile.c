@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -80,9 +81,10 @@ is_empty(const struct pk_hashfile *h, const uint8_t *s)
 static void
 header_write(struct pk_hashfile *h, int dirty)
 {
-	uint8_t *m = h->map;
+	/* Built aside, then copied: readers may look at the live header at
+	 * any time (with no lock), and must never see it zeroed. */
+	uint8_t m[H_END] = { 0 };
 
-	memset(m, 0, H_END);
 	memcpy(m, MAGIC, 8);
 	pk_put_u32(m + H_VERSION, PK_HASHFILE_VERSION);
 	pk_put_u32(m + H_KIND, h->p.kind);
@@ -94,6 +96,7 @@ header_write(struct pk_hashfile *h, int dirty)
 	pk_put_u64(m + H_GENERATION, h->p.generation);
 	pk_put_u32(m + H_DIRTY, (uint32_t)dirty);
 	pk_put_u64(m + H_CHECKSUM, XXH3_64bits(m, H_CHECKSUM));
+	memcpy(h->map, m, H_END);
 }
 
 /*
@@ -119,10 +122,20 @@ writer_active(const struct pk_hashfile *h)
 static int
 header_check(struct pk_hashfile *h, uint64_t filesize)
 {
-	const uint8_t *m = h->map;
+	uint8_t m[H_END];
 	const char *why = NULL;
 	uint64_t cap;
+	int tries;
 
+	/* A copy, read again while it does not check: a writer may be
+	 * copying in a new header as we read (readers take no lock). */
+	for (tries = 0; ; tries++) {
+		memcpy(m, h->map, H_END);
+		if (pk_load_u64(m + H_CHECKSUM) == XXH3_64bits(m, H_CHECKSUM) ||
+		    h->writable || tries == 100)
+			break;
+		sched_yield();
+	}
 	if (filesize < PK_HASHFILE_HEADER_BYTES || memcmp(m, MAGIC, 8) != 0)
 		why = "not a hash file";
 	else if (pk_load_u64(m + H_CHECKSUM) != XXH3_64bits(m, H_CHECKSUM))
