@@ -26,18 +26,19 @@ struct pk_fetchpool {
 	/* Counters of chunks: handed out (head), taken by a worker (claim),
 	 * queued (tail); head <= claim <= tail. */
 	uint64_t head, claim, tail;
-	/* The caller's own: the job handed out last, the bytes queued and
-	 * not handed out, and the buffer bytes idle jobs keep. */
+	/* The caller's own: the job handed out last, and the bytes queued
+	 * and not handed out. */
 	int handed;
-	size_t ahead, kept;
+	size_t ahead;
 };
 
-/* Enough chunks ahead to keep every worker busy, and a bound on their
- * bytes, so that large chunks do not multiply memory. */
-#define JOBS_PER_THREAD	4
+/* Chunks ahead: enough for the output's consumer (tar) to stall a while on
+ * small files without leaving the workers idle, and a bound on their
+ * bytes, so that large chunks do not multiply memory.  A chunk's buffer is
+ * freed once it is written: buffers kept for reuse saved no time and, in
+ * one malloc arena shared by the threads, held on to tens of MB. */
+#define JOBS_PER_THREAD	64
 #define AHEAD_BYTES_MAX	(8u << 20)
-/* Idle jobs keep their buffers for the next chunks, up to this much. */
-#define KEPT_BYTES_MAX	(4u << 20)
 
 static void *
 worker(void *arg)
@@ -130,7 +131,6 @@ pk_fetchpool_add(struct pk_fetchpool *p, const uint8_t *id, uint32_t len)
 	memcpy(j->id, id, PK_ID_BYTES);
 	j->len = len;
 	j->done = 0;
-	p->kept -= j->out.cap;
 	p->ahead += len;
 	pthread_mutex_lock(&p->w.lock);
 	p->tail++;
@@ -145,9 +145,7 @@ release(struct pk_fetchpool *p)
 	struct fetchjob *j = &p->jobs[p->head % (uint64_t)p->njobs];
 
 	p->ahead -= j->len;
-	if (p->kept + j->out.cap > KEPT_BYTES_MAX)
-		pk_buf_release(&j->out);
-	p->kept += j->out.cap;
+	pk_buf_release(&j->out);
 	p->head++;
 	p->handed = 0;
 }
