@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ add_strings(struct pk_buf *b, char **v, uint32_t n)
 }
 
 static int
-encode(const struct pk_snapshot *s, struct pk_buf *b)
+encode(const struct pk_snapshot *s, uint32_t version, struct pk_buf *b)
 {
 	uint32_t i;
 	int e = 0;
@@ -65,6 +66,8 @@ encode(const struct pk_snapshot *s, struct pk_buf *b)
 
 		e |= pk_buf_add(b, cc->id, PK_ID_BYTES);
 		e |= pk_buf_add_u32(b, cc->len);
+		if (version == 1)
+			continue;
 		e |= pk_buf_add_u32(b, cc->entry);
 		if (cc->entry == PK_CATALOG_NO_ENTRY)
 			continue;
@@ -243,16 +246,31 @@ pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s)
 {
 	struct pk_buf plain = PK_BUF_INIT, file = PK_BUF_INIT;
 	char name[PK_SNAPSHOT_NAME_BYTES], path[4096], tmp[4096];
+	uint32_t version = SNAP_VERSION;
 	uint8_t ad[64];
 	size_t boxlen;
 	int e;
 
-	if ((e = encode(s, &plain)) < 0)
+	if ((e = encode(s, version, &plain)) < 0)
 		goto out;
+	/* The seek table may not fit a snapshot of a huge catalog: then it
+	 * goes without one, as version 1, which readers read from the start.
+	 * A file too large for readers is never written. */
+	if (plain.len + 16 + pk_box_overhead(&r->keys) > SNAP_MAX_BYTES) {
+		pk_buf_reset(&plain);
+		if ((e = encode(s, version = 1, &plain)) < 0)
+			goto out;
+	}
+	if (plain.len + 16 + pk_box_overhead(&r->keys) > SNAP_MAX_BYTES) {
+		e = pk_err(-EFBIG, "snapshot: %" PRIu32 " catalog chunks do not "
+		    "fit the %u MiB of a snapshot file", s->ncatalog,
+		    SNAP_MAX_BYTES >> 20);
+		goto out;
+	}
 	pk_mac(&r->keys, s->id, plain.data, plain.len);
 	boxlen = plain.len + pk_box_overhead(&r->keys);
 	if ((e = pk_buf_add(&file, SNAP_MAGIC, 8)) < 0 ||
-	    (e = pk_buf_add_u32(&file, SNAP_VERSION)) < 0 ||
+	    (e = pk_buf_add_u32(&file, version)) < 0 ||
 	    (e = pk_buf_add_u32(&file, 0)) < 0 ||
 	    (e = pk_buf_reserve(&file, boxlen)) < 0)
 		goto out;

@@ -1054,6 +1054,53 @@ snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 	return 1;
 }
 
+/*
+ * A catalog whose seek table would pass the 64 MiB of a snapshot file (568
+ * bytes a chunk with 256-byte keys): the snapshot goes as version 1,
+ * without the table, and reads back whole.
+ */
+static void
+snap_huge(struct pk_repo *r, const char *mode)
+{
+	struct pk_snapshot s, got;
+	char hex[PK_SNAPSHOT_NAME_BYTES], path[4096], name[200];
+	uint8_t *file = NULL;
+	size_t n = 0;
+	uint32_t i;
+	int e;
+
+	snap_make(&s, 1500000000, 9);
+	free(s.catalog);
+	s.ncatalog = 120000;
+	s.catalog = calloc(s.ncatalog, sizeof *s.catalog);
+	pk_buf_reset(&s.keys);
+	for (i = 0; i < 2 * PK_CATALOG_KEY_MAX; i++)
+		pk_buf_add_u8(&s.keys, 'k');
+	for (i = 0; i < s.ncatalog; i++) {
+		unit_fill(s.catalog[i].id, PK_ID_BYTES, i);
+		s.catalog[i].len = 65536;
+		s.catalog[i].recno = i;
+		s.catalog[i].lolen = s.catalog[i].hilen = PK_CATALOG_KEY_MAX;
+	}
+	e = pk_snapshot_write(r, &s);
+	pk_hex(hex, s.id, 32);
+	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex);
+	if (e == 0)
+		get_file(path, &file, &n);
+	snprintf(name, sizeof name, "%s snapshot: a seek table too large for "
+	    "the file: written as version 1", mode);
+	CHECK(name, e == 0 && n > 12 && n < (8u << 20) && pk_load_u32(file + 8) == 1);
+	e = pk_snapshot_read(r, hex, &got);
+	snprintf(name, sizeof name, "%s snapshot: ... and read back whole", mode);
+	CHECK(name, e == 0 && !got.seekable && got.ncatalog == s.ncatalog &&
+	    !memcmp(got.catalog[119999].id, s.catalog[119999].id, PK_ID_BYTES));
+	if (e == 0)
+		pk_snapshot_release(&got);
+	free(file);
+	unlink(path);
+	pk_snapshot_release(&s);
+}
+
 static void
 test_snapshots(struct pk_repo *r, const char *mode)
 {
@@ -1107,6 +1154,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 		pk_snapshot_release(&got);
 	snprintf(other, sizeof other, "%s/snapshots/%s", r->path, sel);
 	unlink(other);
+	snap_huge(r, mode);
 
 	e = pk_snapshot_list(r, &list, &n, NULL);
 	snprintf(name, sizeof name, "%s snapshot: the list holds the three, oldest "
