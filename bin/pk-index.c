@@ -331,7 +331,7 @@ list_entries(struct pk_repo *r, char *arg)
 	struct pk_entry e;
 	struct pk_index ix;
 	char *sel = strchr(arg, ':');
-	int n = 0, skip = 0, in = 0, seen = 0;
+	int n = 0, in = 0, seen = 0;
 
 	if (sel) {
 		*sel++ = '\0';
@@ -348,10 +348,9 @@ list_entries(struct pk_repo *r, char *arg)
 		pk_die_lib(n);
 	if (json)
 		putchar('[');
-	/* skip: 0 to read on, 1 when no chunk to come can hold sel. */
 	if (sel)
-		skip = pk_catalog_skip(cat, (const uint8_t *)sel, strlen(sel));
-	while (skip == 0 && (n = pk_catalog_next(cat, &rec)) > 0) {
+		n = pk_catalog_select(cat, (const uint8_t *)sel, strlen(sel));
+	while (n >= 0 && (n = pk_catalog_next(cat, &rec)) > 0) {
 		if (rec.type == PK_REC_ENTRY) {
 			if ((n = pk_entry_decode(&e, rec.data, rec.len, &xbuf)) < 0)
 				pk_die(PK_EXIT_FAIL, "catalog: %s", pk_errmsg(n));
@@ -359,12 +358,8 @@ list_entries(struct pk_repo *r, char *arg)
 			    (const uint8_t *)sel, strlen(sel));
 			if (!in && seen)
 				break;
-			if (!in) {
-				if (sel)
-					skip = pk_catalog_skip(cat,
-					    (const uint8_t *)sel, strlen(sel));
+			if (!in)
 				continue;
-			}
 			json ? entry_json(&e, !seen) : entry_text(&e);
 			seen = 1;
 		} else if (rec.type == PK_REC_ERROR && (in || sel == NULL)) {
@@ -372,8 +367,8 @@ list_entries(struct pk_repo *r, char *arg)
 			seen = 1;
 		}
 	}
-	if (n < 0 || skip < 0)
-		pk_die_lib(n < 0 ? n : skip);
+	if (n < 0)
+		pk_die_lib(n);
 	if (json)
 		printf("]\n");
 	pk_catalog_close(cat);

@@ -16,10 +16,15 @@ struct pk_catalog {
 	struct pk_buf chunk;
 	size_t pos;
 	uint32_t next;
-	/* For skips: the chunk the current record starts in and its offset,
-	 * and the last chunk found that may hold the path sought. */
+	/* The path selected (NULL: all), and for skips: the chunk the current
+	 * record starts in and its offset, the last chunk found that may hold
+	 * the path, whether the last ENTRY was not the path nor below it,
+	 * and whether no chunk to come can hold it. */
+	uint8_t *sel;
+	size_t sellen;
 	uint32_t at, held;
 	uint64_t at_off;
+	int skip, ended;
 	struct pk_reader *r;
 	char name[32];
 };
@@ -125,8 +130,11 @@ may_hold(const struct pk_snapshot *s, const struct pk_catalog_chunk *cc,
 	    pk_path_under(lo, cc->lolen, path, len);
 }
 
-int
-pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len)
+/* Skips to the next ENTRY that may be the path selected or below it, when
+ * no entry of the chunk the current record starts in can be: the chunks
+ * between are not fetched.  1 when no chunk to come can hold it. */
+static int
+skip(struct pk_catalog *c)
 {
 	const struct pk_snapshot *s = c->snap;
 	const struct pk_catalog_chunk *cc;
@@ -134,15 +142,14 @@ pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len)
 	uint32_t i;
 	int e;
 
-	if (!s->seekable)
-		return 0;
 	/* The chunk the current record starts in. */
 	while (c->at + 1 < s->ncatalog && c->at_off + s->catalog[c->at].len <= here)
 		c->at_off += s->catalog[c->at++].len;
 	if (c->at == c->held)
 		return 0;	/* it may hold the path: read on */
 	cc = &s->catalog[c->at];
-	if (cc->entry != PK_CATALOG_NO_ENTRY && may_hold(s, cc, path, len)) {
+	if (cc->entry != PK_CATALOG_NO_ENTRY &&
+	    may_hold(s, cc, c->sel, c->sellen)) {
 		c->held = c->at;
 		return 0;
 	}
@@ -150,7 +157,8 @@ pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len)
 	 * first that may be starts a later chunk. */
 	for (i = c->at + 1; i < s->ncatalog; i++) {
 		cc = &s->catalog[i];
-		if (cc->entry != PK_CATALOG_NO_ENTRY && may_hold(s, cc, path, len))
+		if (cc->entry != PK_CATALOG_NO_ENTRY &&
+		    may_hold(s, cc, c->sel, c->sellen))
 			break;
 	}
 	if (i == s->ncatalog)
@@ -168,9 +176,46 @@ pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len)
 }
 
 int
+pk_catalog_select(struct pk_catalog *c, const uint8_t *path, size_t len)
+{
+	int e;
+
+	if (!c->snap->seekable)
+		return 0;
+	if ((c->sel = malloc(len ? len : 1)) == NULL)
+		return -ENOMEM;
+	memcpy(c->sel, path, len);
+	c->sellen = len;
+	if ((e = skip(c)) < 0)
+		return e;
+	c->ended = e;
+	return 0;
+}
+
+int
 pk_catalog_next(struct pk_catalog *c, struct pk_record *rec)
 {
-	return pk_reader_next(c->r, rec);
+	struct pk_str path;
+	int e;
+
+	if (c->skip && !c->ended) {
+		c->skip = 0;
+		if ((e = skip(c)) < 0)
+			return e;
+		c->ended = e;
+	}
+	if (c->ended) {
+		memset(rec, 0, sizeof *rec);
+		return 0;
+	}
+	e = pk_reader_next(c->r, rec);
+	/* Past an entry that is not the path, the next call may skip (not
+	 * this one: rec points into the reader's buffer). */
+	if (e > 0 && c->sel != NULL && rec->type == PK_REC_ENTRY &&
+	    pk_entry_path(&path, rec->data, rec->len) == 0 &&
+	    !pk_path_under(path.p, path.len, c->sel, c->sellen))
+		c->skip = 1;
+	return e;
 }
 
 uint64_t pk_catalog_offset(const struct pk_catalog *c) { return pk_reader_offset(c->r); }
@@ -245,6 +290,7 @@ pk_catalog_close(struct pk_catalog *c)
 	if (c == NULL)
 		return;
 	pk_reader_free(c->r);
+	free(c->sel);
 	pk_blob_reader_release(&c->br);
 	pk_buf_release(&c->chunk);
 	free(c);

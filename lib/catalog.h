@@ -22,15 +22,16 @@ int pk_catalog_open(struct pk_catalog **c, struct pk_repo *r,
     const struct pk_index *ix, const struct pk_snapshot *snap,
     struct pk_stream_header *h);
 /*
- * Skips to the next ENTRY that may be path or below it, by the snapshot's
- * seek table, when no entry of the chunk the current record starts in can
- * be: the chunks between are not fetched.  Call it just after opening, or
- * at an ENTRY that is not the path, to go on from there.  Returns 1 when
- * no later chunk can hold the path, else 0; without a seek table, 0 and c
- * reads on.
+ * Selects path and what lies below it, on c just opened: by the snapshot's
+ * seek table, pk_catalog_next() then reads only the catalog chunks that
+ * may hold it.  It skips to the first now, and, after each ENTRY that is
+ * neither the path nor below it, over the chunks that cannot hold it.
+ * The records it returns between those are the catalog's, in order.
+ * Without a seek table, c reads everything.  0 or a negative errno.
  */
-int pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len);
-/* Like pk_reader_next(): 1 and a record, 0 at the verified END, <0. */
+int pk_catalog_select(struct pk_catalog *c, const uint8_t *path, size_t len);
+/* Like pk_reader_next(): 1 and a record, 0 at the verified END or, with
+ * a path selected, when no chunk to come can hold it, <0. */
 int pk_catalog_next(struct pk_catalog *c, struct pk_record *rec);
 void pk_catalog_close(struct pk_catalog *c);
 

@@ -348,30 +348,25 @@ resolve_outside_link(struct extract *x)
 	struct pk_catalog *c2;
 	struct pk_record rec;
 	struct pk_entry t;
-	int n = 0, skip, e;
+	int n, e;
 
 	if ((e = pk_catalog_open(&c2, x->repo, x->ix, x->snap, &h)) < 0)
 		return e;
 	e = -ENOENT;
-	/* skip: 0 to read on, 1 when no chunk to come can hold the target. */
-	skip = pk_catalog_skip(c2, x->e.link.p, x->e.link.len);
-	while (skip == 0 && (n = pk_catalog_next(c2, &rec)) > 0) {
+	n = pk_catalog_select(c2, x->e.link.p, x->e.link.len);
+	while (n >= 0 && (n = pk_catalog_next(c2, &rec)) > 0) {
 		if (rec.type != PK_REC_ENTRY)
 			continue;
 		if ((e = pk_entry_decode(&t, rec.data, rec.len, &xb)) < 0)
 			break;
 		e = -ENOENT;
 		if (t.type != PK_FT_REG || t.path.len != x->e.link.len ||
-		    memcmp(t.path.p, x->e.link.p, t.path.len) != 0) {
-			skip = pk_catalog_skip(c2, x->e.link.p, x->e.link.len);
+		    memcmp(t.path.p, x->e.link.p, t.path.len) != 0)
 			continue;
-		}
 		x->e.size = t.size;
 		e = hold_content(x, c2);
 		break;
 	}
-	if (skip < 0)
-		n = skip;
 	if (n < 0)
 		e = n;
 	pk_catalog_close(c2);
@@ -438,10 +433,9 @@ run(struct extract *x, const struct pk_snapshot *snap)
 	if ((e = pk_catalog_open(&x->cat, x->repo, x->ix, snap, &x->h)) < 0)
 		return e;
 	/* One path: only the catalog chunks that may hold it are read. */
-	if (x->sel != NULL && (e = pk_catalog_skip(x->cat,
-	    (const uint8_t *)x->sel, x->sellen)) != 0)
-		return e < 0 ? e : pk_err(-ENOENT, "%s: not in the snapshot",
-		    x->sel);
+	if (x->sel != NULL && (e = pk_catalog_select(x->cat,
+	    (const uint8_t *)x->sel, x->sellen)) < 0)
+		return e;
 	/* Everything restored: its chunks are opened on threads ahead of
 	 * the files, small ones too.  Without that, only within a file. */
 	x->cross = 0;
@@ -471,9 +465,6 @@ run(struct extract *x, const struct pk_snapshot *snap)
 			in = selected(x, &path);
 			if (!in && seen)
 				break;	/* a subtree's entries are contiguous */
-			if (!in && x->sel != NULL && (e = pk_catalog_skip(x->cat,
-			    (const uint8_t *)x->sel, x->sellen)) != 0)
-				break;	/* 1: not in any chunk to come */
 			if (!in)
 				continue;
 			seen = 1;
