@@ -518,6 +518,8 @@ for t in $tools; do
 	restore $t tree $t.restore $last "$d"
 	[ $t = pk ] && restore_floor tree floor.restore "$B/tree" "$tree_files" "$tree_sum"
 done
+# pk-cat alone, which a restore waits for when tar does not.
+measure pk.catnull "pk-cat $(q "$(repo tree pk)") latest >/dev/null"
 # Every restored tree stays until all have run: on some file systems
 # (ext4) creating files right after many were deleted is much slower, which
 # would charge each restore with the deletes of the one before it.
@@ -589,6 +591,7 @@ for t in $tools; do
 	restore $t big $t.bigrestore first "$d"
 	[ $t = pk ] && restore_floor big floor.bigrestore "$B/big" 3 "$big_bytes"
 done
+measure pk.bigcatnull "pk-cat $(q "$(repo big pk)") latest >/dev/null"
 rm -rf "$B"/restore/floor-big.* "$B"/restore/big-* "$W/floor-big.tar"
 
 # --- the machine's ceiling for pk -------------------------------------------
@@ -922,8 +925,10 @@ out=$B/results-$stamp.md
 	echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
 	echo "casync make --cache / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
 	echo
-	# floor_line LABEL ID PKID BYTES: the restore floor ID, its archive, and
-	# pk's restore PKID in times the floor's wall time.
+	# floor_line LABEL ID PKID BYTES CATID: the restore floor ID, its
+	# archive, pk's restore PKID in times the floor's wall time, and what
+	# sets it: tar's own CPU time in the floor and behind pk-cat, and
+	# pk-cat alone (CATID).
 	floor_line() {
 		_f=$(stat_of $2 1)
 		_p=$(value pk $3 s)
@@ -941,10 +946,15 @@ out=$B/results-$stamp.md
 			x = f > 0 ? p / f : 0
 			printf(x >= 10 ? "pk'"'"'s full restore is %.0fx that.\n" : "pk'"'"'s full restore is %.2fx that.\n", x) }' ;;
 		esac
+		_ft=$(awk '{ s += $3; n++ } END { if (n) print s / n }' "$L/$2.res" 2>/dev/null)
+		_pt=$(awk '$1 == 2 && $2 != "failed" { print $4 }' "$L/pk.$3.stages" 2>/dev/null)
+		printf '  tar -x itself took %s of CPU in the floor (mean) and %s behind pk-cat; pk-cat alone, to /dev/null: %s, %s, CPU %s.\n' \
+			"$(fmt "${_ft:-n/a}" s)" "$(fmt "${_pt:-n/a}" s)" "$(fmt "$(value pk $5 s)" s)" \
+			"$(fmt "$(value pk $5 rate $4)" MB/s)" "$(fmt "$(value pk $5 cpu)" s)"
 	}
 	floor_line "Restore floor: tar -xpf of the tree from a tar file in the page cache" \
-		floor.restore restore $tree_bytes
-	floor_line "Restore floor of the large files, the same way" floor.bigrestore bigrestore $big_bytes
+		floor.restore restore $tree_bytes catnull
+	floor_line "Restore floor of the large files, the same way" floor.bigrestore bigrestore $big_bytes bigcatnull
 	printf 'Single-file restore by pk with a key file of the last file of the catalog (%s, %s bytes), as above: %s.\n' \
 		"${lastfile:-n/a}" "$(stat -c %s "/$lastfile" 2>/dev/null || echo n/a)" \
 		"$(fmt "$(value pk onelast msnet)" ms)"
