@@ -18,8 +18,9 @@ struct pk_catalog {
 	uint32_t next;
 	/* The path selected (NULL: all), and for skips: the chunk the current
 	 * record starts in and its offset, the last chunk found that may hold
-	 * the path, whether the last ENTRY was not the path nor below it,
-	 * and whether no chunk to come can hold it. */
+	 * the path, whether the next read skips first (just selected, or
+	 * past an ENTRY neither the path nor below it), and whether no chunk
+	 * to come can hold it. */
 	uint8_t *sel;
 	size_t sellen;
 	uint32_t at, held;
@@ -178,17 +179,13 @@ skip(struct pk_catalog *c)
 int
 pk_catalog_select(struct pk_catalog *c, const uint8_t *path, size_t len)
 {
-	int e;
-
 	if (!c->snap->seekable)
 		return 0;
 	if ((c->sel = malloc(len ? len : 1)) == NULL)
 		return -ENOMEM;
 	memcpy(c->sel, path, len);
 	c->sellen = len;
-	if ((e = skip(c)) < 0)
-		return e;
-	c->ended = e;
+	c->skip = 1;	/* the first pk_catalog_next() skips to it */
 	return 0;
 }
 

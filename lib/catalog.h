@@ -24,8 +24,9 @@ int pk_catalog_open(struct pk_catalog **c, struct pk_repo *r,
 /*
  * Selects path and what lies below it, on c just opened: by the snapshot's
  * seek table, pk_catalog_next() then reads only the catalog chunks that
- * may hold it.  It skips to the first now, and, after each ENTRY that is
- * neither the path nor below it, over the chunks that cannot hold it.
+ * may hold it.  It skips to the first at the first call, and, after each
+ * ENTRY that is neither the path nor below it, over the chunks that cannot
+ * hold it.
  * The records it returns between those are the catalog's, in order.
  * Without a seek table, c reads everything.  0 or a negative errno.
  */
