@@ -15,6 +15,7 @@
 #define SNAP_MAGIC	"PKSNAP\0\0"
 #define SNAP_VERSION	2	/* 2 adds the seek table; 1 is still read */
 #define SNAP_MAX_BYTES	(64u << 20)
+#define SNAP_HEADER_BYTES	16	/* magic, version, reserved */
 #define AD_SNAP		"pk snapshot"
 
 static int
@@ -248,7 +249,7 @@ pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s)
 	char name[PK_SNAPSHOT_NAME_BYTES], path[4096], tmp[4096];
 	uint32_t version = SNAP_VERSION;
 	uint8_t ad[64];
-	size_t boxlen;
+	size_t boxlen, frame = SNAP_HEADER_BYTES + pk_box_overhead(&r->keys);
 	int e;
 
 	if ((e = encode(s, version, &plain)) < 0)
@@ -256,12 +257,12 @@ pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s)
 	/* The seek table may not fit a snapshot of a huge catalog: then it
 	 * goes without one, as version 1, which readers read from the start.
 	 * A file too large for readers is never written. */
-	if (plain.len + 16 + pk_box_overhead(&r->keys) > SNAP_MAX_BYTES) {
+	if (plain.len + frame > SNAP_MAX_BYTES) {
 		pk_buf_reset(&plain);
 		if ((e = encode(s, version = 1, &plain)) < 0)
 			goto out;
 	}
-	if (plain.len + 16 + pk_box_overhead(&r->keys) > SNAP_MAX_BYTES) {
+	if (plain.len + frame > SNAP_MAX_BYTES) {
 		e = pk_err(-EFBIG, "snapshot: %" PRIu32 " catalog chunks do not "
 		    "fit the %u MiB of a snapshot file", s->ncatalog,
 		    SNAP_MAX_BYTES >> 20);
@@ -303,7 +304,8 @@ pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 		return pk_err(-EINVAL, "%s: not a snapshot name", path);
 	if ((e = pk_read_file(path, SNAP_MAX_BYTES, &data, &n)) < 0)
 		return e;
-	if (n < 16 + pk_box_overhead(&r->keys) || memcmp(data, SNAP_MAGIC, 8) != 0) {
+	if (n < SNAP_HEADER_BYTES + pk_box_overhead(&r->keys) ||
+	    memcmp(data, SNAP_MAGIC, 8) != 0) {
 		e = pk_err(-EBADMSG, "%s: not a snapshot file", path);
 		goto out;
 	}
@@ -320,8 +322,9 @@ pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 		e = -ENOMEM;
 		goto out;
 	}
-	n -= 16;
-	if (pk_box_open(&r->keys, plain, data + 16, n, ad, snap_ad(ad, s->id)) < 0) {
+	n -= SNAP_HEADER_BYTES;
+	if (pk_box_open(&r->keys, plain, data + SNAP_HEADER_BYTES, n, ad,
+	    snap_ad(ad, s->id)) < 0) {
 		e = pk_err(-EBADMSG, "%s: does not authenticate (corrupt)", path);
 		goto out;
 	}
