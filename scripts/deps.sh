@@ -1,23 +1,34 @@
 #!/bin/sh
-# Checks that what the build and the tests need is installed.  As root it
-# installs what is missing with apt-get; otherwise it prints the command.
-libs="libsodium libzstd libxxhash libarchive libcrypto"
-# command:package pairs: the tests use bsdtar, setfattr, mandoc and strace.
-tools="cc:build-essential pkg-config:pkg-config bsdtar:libarchive-tools setfattr:attr mandoc:mandoc strace:strace"
-debs="build-essential pkg-config libsodium-dev libzstd-dev libxxhash-dev libarchive-dev libssl-dev libarchive-tools attr mandoc strace"
+# Checks that what the build and the tests need is installed: the
+# libraries below, and the commands of scripts/commands that are not part
+# of every Debian system.  As root it installs what is missing with
+# apt-get; otherwise it prints the command.
+cd "$(dirname "$0")/.." || exit 1
+libs="libsodium:libsodium-dev libzstd:libzstd-dev libxxhash:libxxhash-dev
+libarchive:libarchive-dev libcrypto:libssl-dev"
+# Debian's own PATH: a command found only in a user's directory (a
+# version manager's shims, ~/bin) does not count, as the tests do not see it.
+std=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+debs=
+for l in $libs; do debs="$debs ${l#*:}"; done
+debs="$debs $(awk '!/^#/ && NF == 2 && $2 !~ /^base:/ { print $2 }' scripts/commands | sort -u | tr '\n' ' ')"
 
 missing=
-for t in $tools; do
-	command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
+for c in $(awk '!/^#/ && NF == 2 { print $1 }' scripts/commands); do
+	PATH=$std command -v "$c" >/dev/null 2>&1 ||
+	    missing="$missing $(awk -v c="$c" '$1 == c { sub(/^base:/, "", $2); print $2 }' scripts/commands)"
 done
-if command -v pkg-config >/dev/null 2>&1; then
+if PATH=$std command -v pkg-config >/dev/null 2>&1; then
 	for l in $libs; do
-		pkg-config --exists "$l" || missing="$missing $l"
+		pkg-config --exists "${l%%:*}" || missing="$missing ${l#*:}"
 	done
 fi
 [ -z "$missing" ] && exit 0
+# A package of the base system may still be missing from a container.
+debs="$debs$missing"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "deps: installing $debs" >&2
+	echo "deps: installing$debs" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	{ apt-get update -qq && apt-get install -y -qq $debs; } >&2 || {
 		echo "deps: apt-get failed" >&2
@@ -26,5 +37,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	exit 0
 fi
 echo "deps: missing:$missing" >&2
-echo "deps: run: sudo apt-get install -y $debs" >&2
+echo "deps: run: sudo apt-get install -y$debs" >&2
 exit 1

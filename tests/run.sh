@@ -1,13 +1,36 @@
 #!/bin/sh
 # Runs the unit test binaries given as arguments, then every shell test
-# tests/t[0-9]*.sh, and prints one summary line: N passed, N failed, N skipped.
-# TESTS="t0100 t0200" limits the shell tests to those prefixes.
+# tests/t[0-9]*.sh, JOBS at a time (2 by default), and prints one summary
+# line: N passed, N failed, N skipped; the skips and failures are listed
+# above it.  TESTS="t0100 t0200" limits the shell tests to those prefixes.
+# With PK_NO_SKIPS=1 (.ci/run) a skip counts as a failure: a test may skip
+# only for a fact of the machine, and the machines of .ci/run have them all.
+#
+# The shell tests run with a PATH of pk's programs and the commands listed
+# in scripts/commands, nothing else: a command a test needs and the list
+# lacks fails here, not on a fresh machine.
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 log=tests/scratch/log
 rm -rf tests/scratch
-mkdir -p tests/scratch
+mkdir -p tests/scratch/path tests/scratch/logs
 : >"$log"
+
+# Debian's PATH, as scripts/deps.sh checks it.
+std="/usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin"
+for c in $(awk '!/^#/ && NF == 2 { print $1 }' scripts/commands); do
+	found=
+	for d in $std; do
+		[ -x "$d/$c" ] && { found=$d/$c; break; }
+	done
+	if [ -n "$found" ]; then
+		ln -s "$found" "tests/scratch/path/$c"
+	else
+		echo "not ok - $c is not installed (scripts/commands; run scripts/deps.sh)" |
+		    tee -a "$log"
+	fi
+done
+
 for u in "$@"; do
 	echo "# $u"
 	set --
@@ -21,22 +44,33 @@ for u in "$@"; do
 	# A crash or a non-zero exit is a failure even if no check said so.
 	{ ./"$u" "$@" 2>&1; rc=$?; [ $rc -eq 0 ] || echo "not ok - $u exited with status $rc"; } | tee -a "$log"
 done
+
 for t in tests/t[0-9]*.sh; do
 	name=$(basename "$t" .sh)
-	if [ -n "$TESTS" ]; then
+	if [ -n "${TESTS:-}" ]; then
 		sel=
 		for p in $TESTS; do case $name in "$p"*) sel=1 ;; esac; done
 		[ -n "$sel" ] || continue
 	fi
-	echo "# $name"
-	PK_TOP=$top sh "$t" 2>&1 | tee -a "$log"
-done
-passed=$(grep -c '^ok ' "$log")
-failed=$(grep -c '^not ok ' "$log")
-skipped=$(grep -c '^skip ' "$log")
+	echo "$name"
+done | PATH=$top/tests/scratch/path PK_TOP=$top xargs -P "${JOBS:-2}" -I{} \
+    sh -c '{ echo "# $1"; sh "tests/$1.sh" 2>&1; } >"tests/scratch/logs/$1"; cat "tests/scratch/logs/$1"' - {} |
+    tee -a "$log"
+
+passed=$(grep -ac '^ok ' "$log")
+failed=$(grep -ac '^not ok ' "$log")
+skipped=$(grep -ac '^skip ' "$log")
+if [ "$skipped" -gt 0 ]; then
+	echo "skipped:"
+	grep -a '^skip ' "$log"
+	if [ -n "${PK_NO_SKIPS:-}" ]; then
+		echo "not ok - a test skipped, and PK_NO_SKIPS is set" | tee -a "$log"
+		failed=$((failed + 1))
+	fi
+fi
 if [ "$failed" -gt 0 ]; then
 	echo "failures:"
-	grep '^not ok ' "$log"
+	grep -a '^not ok ' "$log"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

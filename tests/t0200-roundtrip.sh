@@ -41,13 +41,6 @@ extracted() {
 
 pk-store --init repo
 
-have_bsdtar=
-if command -v bsdtar >/dev/null; then
-	have_bsdtar=1
-else
-	skip "bsdtar" "bsdtar is not installed (Debian: libarchive-tools)"
-fi
-
 # --- A real tree, walked in place.
 if [ -d /usr/share/doc ]; then
 	ok "real tree: backup" backup repo /usr/share/doc
@@ -55,12 +48,10 @@ if [ -d /usr/share/doc ]; then
 	ok "real tree: restore with GNU tar" extracted
 	ok "real tree: identical after GNU tar" same_tree /usr/share/doc real1/usr/share/doc
 	rm -rf real1
-	if [ -n "$have_bsdtar" ]; then
-		bsd_x repo latest real2
-		ok "real tree: restore with bsdtar" extracted
-		ok "real tree: identical after bsdtar" same_tree /usr/share/doc real2/usr/share/doc
-		rm -rf real2
-	fi
+	bsd_x repo latest real2
+	ok "real tree: restore with bsdtar" extracted
+	ok "real tree: identical after bsdtar" same_tree /usr/share/doc real2/usr/share/doc
+	rm -rf real2
 else
 	skip "real tree" "no /usr/share/doc"
 fi
@@ -146,8 +137,6 @@ ok "generated tree: identical after GNU tar, paths up to 3900 bytes" \
 # bsdtar makes the long path, but then cannot set the owner, mode and
 # times of the directories beyond PATH_MAX (it does the same with an
 # archive of its own): those are left out of the comparison.
-outs=out1
-if [ -n "$have_bsdtar" ]; then
 outs="out1 out2"
 bsd_x repo latest out2
 ok "generated tree: pk-cat exit 0 (bsdtar)" test "$(cat st.cat)" = 0
@@ -158,7 +147,6 @@ ok "generated tree: identical after bsdtar, all files, long path included" \
     limited 3900 0 same_tree g out2/g
 ok "generated tree: bsdtar: the file beyond PATH_MAX" sh -c \
     "[ \"\$(find out2/g/deep -name file -execdir cat {} +)\" = bottom ]"
-fi
 
 # What the listings could hide.
 for o in $outs; do

@@ -122,7 +122,7 @@ N=$(nreg)
 ok "first backup" bk repo -r repo t
 id1=$(cat id)
 ok "first backup: every file read" unchanged 0
-[ -n "$have_strace" ] || skip "opened files" "no strace"
+[ -n "$have_strace" ] || skip "opened files" "strace cannot trace here (ptrace not permitted)"
 # opened_all: the last walk opened every regular file.
 opened_all() {
 	[ -z "$have_strace" ] && return 0
