@@ -26,7 +26,9 @@ if PATH=$std command -v pkg-config >/dev/null 2>&1; then
 fi
 [ -z "$missing" ] && exit 0
 # A package of the base system may still be missing from a container.
-debs="$debs$missing"
+for p in $missing; do
+	case " $debs " in *" $p "*) ;; *) debs="$debs $p" ;; esac
+done
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing$debs" >&2
 	export DEBIAN_FRONTEND=noninteractive
