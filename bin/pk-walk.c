@@ -225,7 +225,7 @@ main(int argc, char **argv)
 	struct pk_walk *wk;
 	const char *name = NULL, *cachefile = NULL, *repo = NULL;
 	char cachepath[4096];
-	int c, i, r, code, nocache = 0;
+	int c, i, r, code, nargs, nocache = 0;
 	size_t k;
 
 	pk_tool_init("pk-walk");
@@ -248,6 +248,9 @@ main(int argc, char **argv)
 	if (optind == argc)
 		usage(PK_EXIT_USAGE);
 	check_args(argv + optind, argc - optind, name);
+	nargs = argc - optind;
+	if ((r = pk_walk_order_args(argv + optind, &nargs, name)) < 0)
+		pk_die_lib(r);
 	if (isatty(STDOUT_FILENO))
 		pk_die(PK_EXIT_USAGE, "refusing to write a binary stream to a "
 		    "terminal; pipe it into pk-chunk");
@@ -263,7 +266,7 @@ main(int argc, char **argv)
 	if ((r = pk_writer_new(&w, STDOUT_FILENO, NULL)) < 0 ||
 	    (r = pk_walk_new(&wk, w, &o)) < 0)
 		pk_die_lib(r);
-	for (i = optind; i < argc; i++) {
+	for (i = optind; i < optind + nargs; i++) {
 		r = strcmp(argv[i], "-") == 0 ? pk_walk_fd(wk, STDIN_FILENO, name) :
 		    pk_walk_path(wk, argv[i]);
 		if (r < 0)

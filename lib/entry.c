@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "entry.h"
@@ -141,12 +142,25 @@ pk_entry_decode(struct pk_entry *e, const uint8_t *p, size_t n,
 
 		x->name.p = pk_get_str(&c, 255, &x->name.len);
 		x->value.p = pk_get_str(&c, PK_ENTRY_MAX_XATTR, &x->value.len);
-		if (pk_cursor_ok(&c) < 0 || x->name.len == 0 ||
-		    memchr(x->name.p, '\0', x->name.len) != NULL)
+		if (pk_cursor_ok(&c) < 0)
 			return pk_err(-EBADMSG, "entry: bad xattr");
 	}
 	if (c.left != 0)
 		return pk_err(-EBADMSG, "entry: trailing bytes");
+	return pk_entry_check(e);
+}
+
+static int
+has_nul(const struct pk_str *s)
+{
+	return s->len > 0 && memchr(s->p, '\0', s->len) != NULL;
+}
+
+int
+pk_entry_check(const struct pk_entry *e)
+{
+	uint32_t i;
+
 	if (e->type < PK_FT_REG || e->type > PK_FT_SOCK)
 		return pk_err(-EBADMSG, "entry: unknown file type %u", e->type);
 	if (e->mode > 07777 || e->mtime_nsec >= 1000000000u ||
@@ -154,14 +168,28 @@ pk_entry_decode(struct pk_entry *e, const uint8_t *p, size_t n,
 		return pk_err(-EBADMSG, "entry: bad mode or time");
 	if (!pk_path_valid(e->path.p, e->path.len))
 		return pk_err(-EBADMSG, "entry: bad path");
-	if ((e->type == PK_FT_SYMLINK || e->type == PK_FT_HARDLINK) &&
-	    (e->link.len == 0 || memchr(e->link.p, '\0', e->link.len)))
+	if (e->path.len == 1 && e->path.p[0] == '.' && e->type != PK_FT_DIR)
+		return pk_err(-EBADMSG, "entry: \".\" is not a directory");
+	if (e->type == PK_FT_SYMLINK && (e->link.len == 0 || has_nul(&e->link)))
 		return pk_err(-EBADMSG, "entry: bad link target");
-	if (e->type == PK_FT_HARDLINK &&
-	    !pk_path_valid(e->link.p, e->link.len))
+	if (e->type == PK_FT_HARDLINK && !pk_path_valid(e->link.p, e->link.len))
 		return pk_err(-EBADMSG, "entry: bad hard link target");
+	if (e->type != PK_FT_SYMLINK && e->type != PK_FT_HARDLINK &&
+	    e->link.len != 0)
+		return pk_err(-EBADMSG, "entry: a link target on a file that "
+		    "is not a link");
+	if (has_nul(&e->uname) || has_nul(&e->gname))
+		return pk_err(-EBADMSG, "entry: user or group name holds a "
+		    "NUL byte");
+	for (i = 0; i < e->nxattrs; i++)
+		if (e->xattrs[i].name.len == 0 || has_nul(&e->xattrs[i].name))
+			return pk_err(-EBADMSG, "entry: bad xattr name");
 	if (e->type != PK_FT_REG && e->size != 0)
 		return pk_err(-EBADMSG, "entry: size on a file without content");
+	if (e->size > PK_ENTRY_MAX_SIZE && e->size != PK_SIZE_UNKNOWN)
+		return pk_err(-EBADMSG, "entry: size %" PRIu64 " above the "
+		    "largest pk stores (%" PRIu64 ")", e->size,
+		    (uint64_t)PK_ENTRY_MAX_SIZE);
 	return 0;
 }
 

@@ -33,6 +33,9 @@ enum pk_ftype {
 #define PK_ENTRY_MAX_NAME	(64u * 1024)	/* path, link, user, group */
 #define PK_ENTRY_MAX_XATTRS	4096
 #define PK_ENTRY_MAX_XATTR	(1u << 20)	/* one value, bytes */
+/* The largest regular file, holes included: 1 PiB, more than ext4 holds
+ * (16 TiB) and less than what makes a restore of holes last for days. */
+#define PK_ENTRY_MAX_SIZE	(UINT64_C(1) << 50)
 
 struct pk_str {
 	const uint8_t *p;
@@ -69,6 +72,17 @@ int pk_entry_encode(const struct pk_entry *e, struct pk_buf *b);
  */
 int pk_entry_decode(struct pk_entry *e, const uint8_t *p, size_t n,
     struct pk_buf *xbuf);
+
+/*
+ * The rules every entry obeys, whatever reads it (pk-stream(5), ENTRY): a
+ * known type, mode and nanoseconds in range, a valid stored path, "." only
+ * as a directory, a link target exactly on links, user, group and xattr
+ * names without NUL bytes, content only on regular files and at most
+ * PK_ENTRY_MAX_SIZE bytes of it (or PK_SIZE_UNKNOWN, which the caller
+ * accepts or not).  pk_entry_decode() applies it.  0 or -EBADMSG with a
+ * message.
+ */
+int pk_entry_check(const struct pk_entry *e);
 
 /*
  * Reads only the path of an ENTRY payload, for scans that decode in full

@@ -9,11 +9,15 @@ static _Thread_local char msg[1024];
 int
 pk_err(int code, const char *fmt, ...)
 {
+	char tmp[sizeof msg];
 	va_list ap;
 
+	/* Formatted aside: callers may pass the last message as an
+	 * argument, to add their own subject in front of it. */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	memcpy(msg, tmp, sizeof msg);
 	return code;
 }
 

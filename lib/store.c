@@ -18,6 +18,7 @@
 #include "known.h"
 #include "statcache.h"
 #include "store.h"
+#include "validate.h"
 
 #define PROGRESS_BYTES	(64u << 20)
 
@@ -28,7 +29,7 @@ struct store {
 	struct pk_snapshot *snap;
 	struct pk_index index;
 	struct pk_hashfile *pending;	/* blobs written by this run */
-	struct pk_hashfile *links;	/* paths a hard link may name */
+	struct pk_validator v;		/* what the stream may hold */
 	char pending_path[4096];
 	struct pk_sealpool *pool;
 	struct pk_pack_writer pack;
@@ -42,15 +43,12 @@ struct store {
 	uint32_t catcap;
 	struct pk_seekbuild seek;
 
-	/* The file whose content is being read. */
-	int in_file;
-	uint64_t expected, got;
 	int size_unknown;		/* catalog records wait in held */
 	struct pk_buf held;		/* type, u32 length, payload... */
 
 	/* The stat cache of this snapshot, built as it goes. */
 	struct pk_statcache_builder *cache;
-	struct pk_buf cache_entry, cache_content;
+	struct pk_buf cache_content;
 	/* Chunk ids the known-chunk set lacks, added at commit. */
 	struct pk_known *known;
 	struct pk_buf newknown;
@@ -60,8 +58,6 @@ struct store {
 	char *root;			/* the current top-level path */
 	size_t rootlen;
 	uint64_t next_progress;
-	struct pk_entry e;
-	struct pk_buf xbuf;
 };
 
 static int
@@ -321,20 +317,16 @@ cache_content(struct store *s, uint8_t type, const void *p, size_t n)
 	return 0;
 }
 
+/* The entry the validator holds is the file's, up to the next ENTRY. */
 static void
 cache_file(struct store *s, uint32_t eof_flags)
 {
-	struct pk_buf xbuf = PK_BUF_INIT;
-	struct pk_entry e;
 	int r;
 
 	if (s->cache == NULL)
 		return;
-	r = pk_entry_decode(&e, s->cache_entry.data, s->cache_entry.len, &xbuf);
-	if (r == 0)
-		r = pk_statcache_build_file(s->cache, &e, s->cache_content.data,
-		    s->cache_content.len, eof_flags);
-	pk_buf_release(&xbuf);
+	r = pk_statcache_build_file(s->cache, &s->v.e, s->cache_content.data,
+	    s->cache_content.len, eof_flags);
 	if (r < 0)
 		cache_fail(s, r);
 }
@@ -368,85 +360,32 @@ track_root(struct store *s, const struct pk_str *path)
 	return pk_snapshot_add_path(s->snap, s->root, s->rootlen);
 }
 
-/*
- * A hard link must name an earlier regular file with more than one link
- * (pk-stream(5)), or the snapshot would not restore.  Only those files
- * are remembered, by a hash of their path, in memory: as many as the
- * multiply-linked files of the tree, like pk-walk's own table of them.
- */
-static void
-link_key(const struct pk_str *path, uint8_t key[16])
-{
-	crypto_generichash(key, 16, path->p, path->len, NULL, 0);
-}
-
+/* Runs the validator over rec; a problem names the record. */
 static int
-track_link(struct store *s)
+validate(struct store *s, const struct pk_record *rec)
 {
-	struct pk_hashfile_params p = { .kind = PK_HF_LINKS, .slot_bytes = 16,
-	    .key_bytes = 16 };
-	uint8_t key[16];
-	int e;
+	int e = pk_validate(&s->v, rec);
 
-	if (s->e.type == PK_FT_REG && s->e.nlink > 1) {
-		if (s->links == NULL && (e = pk_hashfile_open(&s->links,
-		    "hard link targets", &p, PK_HF_CREATE | PK_HF_MEMORY)) < 0)
-			return e;
-		link_key(&s->e.path, key);
-		e = pk_hashfile_insert(s->links, key);
-		return e < 0 ? e : 0;
-	}
-	if (s->e.type != PK_FT_HARDLINK)
-		return 0;
-	link_key(&s->e.link, key);
-	if (s->links == NULL || pk_hashfile_find(s->links, key) == NULL)
-		return bad(s, "%s", "hard link to a path that is not an earlier "
-		    "regular file with more than one link");
-	return 0;
+	return e == -EBADMSG ? bad(s, "%s", pk_errmsg(e)) : e;
 }
 
 static int
 on_entry(struct store *s, const struct pk_record *rec)
 {
+	const struct pk_entry *en = &s->v.e;
 	int e;
 
-	if (s->in_file)
-		return bad(s, "%s", "ENTRY before the EOF of the previous file");
-	if ((e = pk_entry_decode(&s->e, rec->data, rec->len, &s->xbuf)) < 0)
-		return bad(s, "%s", pk_errmsg(e));
-	if ((e = track_root(s, &s->e.path)) < 0 || (e = track_link(s)) < 0)
+	if ((e = validate(s, rec)) < 0 || (e = track_root(s, &en->path)) < 0)
 		return e;
 	s->snap->entries++;
-	if (s->e.type == PK_FT_DIR)
+	if (en->type == PK_FT_DIR)
 		s->snap->dirs++;
-	if (s->e.type == PK_FT_REG) {
+	if (en->type == PK_FT_REG) {
 		s->snap->files++;
-		s->in_file = 1;
-		pk_buf_reset(&s->cache_entry);
 		pk_buf_reset(&s->cache_content);
-		if (s->cache && (e = pk_buf_add(&s->cache_entry, rec->data,
-		    rec->len)) < 0)
-			return e;
-		s->got = 0;
-		s->expected = s->e.size;
-		s->size_unknown = s->e.size == PK_SIZE_UNKNOWN;
-	} else if (s->e.size == PK_SIZE_UNKNOWN) {
-		return bad(s, "%s", "size unknown on a file without content");
+		s->size_unknown = en->size == PK_SIZE_UNKNOWN;
 	}
 	return cat_put(s, PK_REC_ENTRY, rec->data, rec->len);
-}
-
-static int
-add_content(struct store *s, uint64_t n)
-{
-	if (!s->in_file)
-		return bad(s, "%s", "content outside a regular file");
-	if (n > UINT64_MAX - s->got ||
-	    (!s->size_unknown && s->got + n > s->expected))
-		return bad(s, "%s", "more content than the entry's size");
-	s->got += n;
-	s->snap->bytes += n;
-	return 0;
 }
 
 static int
@@ -456,10 +395,11 @@ on_chunk(struct store *s, const struct pk_record *rec)
 	uint32_t len;
 	int e;
 
-	if (pk_record_chunk(rec, &id, &data, &len) < 0)
-		return bad(s, "%s", "bad CHUNK record");
-	if ((e = add_content(s, len)) < 0 ||
-	    (e = put_chunk(s, id, data, len, 1)) < 0 ||
+	if ((e = validate(s, rec)) < 0)
+		return e;
+	pk_record_chunk(rec, &id, &data, &len);
+	s->snap->bytes += len;
+	if ((e = put_chunk(s, id, data, len, 1)) < 0 ||
 	    (e = note_known(s, id)) < 0)
 		return e;
 	return cat_ref(s, id, len);
@@ -475,12 +415,12 @@ on_ref(struct store *s, const struct pk_record *rec)
 	uint32_t len;
 	int e;
 
-	if (pk_record_ref(rec, &id, &len) < 0 || len == 0)
-		return bad(s, "%s", "bad REF record");
+	if ((e = validate(s, rec)) < 0)
+		return e;
+	pk_record_ref(rec, &id, &len);
 	if ((e = cache_content(s, PK_REC_REF, rec->data, rec->len)) < 0)
 		return e;
-	if ((e = add_content(s, len)) < 0)
-		return e;
+	s->snap->bytes += len;
 	pk_storage_id(&s->repo->keys, sid, id);
 	if (!known(s, sid, &raw)) {
 		pk_hex(hex, id, 8);
@@ -503,11 +443,11 @@ on_hole(struct store *s, const struct pk_record *rec)
 	uint64_t n;
 	int e;
 
-	if (pk_record_hole(rec, &n) < 0)
-		return bad(s, "%s", "bad HOLE record");
-	if ((e = cache_content(s, PK_REC_HOLE, rec->data, rec->len)) < 0)
+	if ((e = validate(s, rec)) < 0)
 		return e;
-	if ((e = add_content(s, n)) < 0)
+	pk_record_hole(rec, &n);
+	s->snap->bytes += n;
+	if ((e = cache_content(s, PK_REC_HOLE, rec->data, rec->len)) < 0)
 		return e;
 	return cat_put(s, PK_REC_HOLE, rec->data, rec->len);
 }
@@ -519,13 +459,9 @@ on_eof(struct store *s, const struct pk_record *rec)
 	uint32_t flags;
 	int e;
 
-	if (!s->in_file)
-		return bad(s, "%s", "EOF outside a regular file");
-	if (pk_record_eof(rec, &size, &flags) < 0)
-		return bad(s, "%s", "bad EOF record");
-	if (size != s->got || (!s->size_unknown && size != s->expected))
-		return bad(s, "%s", "file content does not add up to its size");
-	s->in_file = 0;
+	if ((e = validate(s, rec)) < 0)
+		return e;
+	pk_record_eof(rec, &size, &flags);
 	if (!s->size_unknown)
 		cache_file(s, flags);
 	if (s->size_unknown && (e = cat_release_held(s, size)) < 0)
@@ -572,6 +508,8 @@ on_meta(struct store *s, const struct pk_record *rec)
 static int
 on_record(struct store *s, const struct pk_record *rec)
 {
+	int e;
+
 	switch (rec->type) {
 	case PK_REC_ENTRY:
 		return on_entry(s, rec);
@@ -584,8 +522,8 @@ on_record(struct store *s, const struct pk_record *rec)
 	case PK_REC_EOF:
 		return on_eof(s, rec);
 	case PK_REC_ERROR:
-		if (s->in_file)
-			return bad(s, "%s", "ERROR inside a file's content");
+		if ((e = validate(s, rec)) < 0)
+			return e;
 		s->snap->errors++;
 		return cat_put(s, PK_REC_ERROR, rec->data, rec->len);
 	case PK_REC_DATA:
@@ -594,9 +532,7 @@ on_record(struct store *s, const struct pk_record *rec)
 	case PK_REC_META:
 		return on_meta(s, rec);
 	}
-	if (rec->flags & PK_RECF_IGNORABLE)
-		return 0;
-	return bad(s, "%s", "unknown record type");
+	return validate(s, rec);
 }
 
 static int
@@ -619,8 +555,6 @@ drop_pending(struct store *s)
 {
 	pk_hashfile_abort(s->pending);
 	s->pending = NULL;
-	pk_hashfile_abort(s->links);
-	s->links = NULL;
 }
 
 /* After a failure, the packs of this run are garbage nobody refers to. */
@@ -746,8 +680,8 @@ run(struct store *s)
 	}
 	if (n < 0)
 		return n;
-	if (s->in_file)
-		return bad(s, "%s", "stream ends inside a file");
+	if ((e = pk_validate_end(&s->v)) < 0)
+		return bad(s, "%s", pk_errmsg(e));
 	return commit(s);
 }
 
@@ -766,6 +700,7 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	s->opt = o;
 	s->snap = snap;
 	s->pack.file.fd = -1;
+	pk_validator_init(&s->v, 0);
 	e = run(s);
 	if (e < 0) {
 		/* Workers must stop before their output is thrown away. */
@@ -775,7 +710,6 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 		pk_snapshot_release(snap);
 	}
 	pk_statcache_build_abort(s->cache);
-	pk_buf_release(&s->cache_entry);
 	pk_buf_release(&s->cache_content);
 	pk_known_close(s->known);
 	pk_buf_release(&s->newknown);
@@ -787,7 +721,7 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	pk_buf_release(&s->catbuf);
 	pk_seekbuild_release(&s->seek);
 	pk_buf_release(&s->held);
-	pk_buf_release(&s->xbuf);
+	pk_validator_release(&s->v);
 	free(s->root);
 	free(s);
 	return e;

@@ -182,12 +182,6 @@ cstr(struct pk_tar *t, const struct pk_str *s)
 }
 
 static int
-has_nul(const struct pk_str *s)
-{
-	return s->len > 0 && memchr(s->p, '\0', s->len) != NULL;
-}
-
-static int
 bad_entry(struct pk_tar *t, const char *why)
 {
 	return pk_err(-EBADMSG, "%s: %s", name(t), why);
@@ -197,26 +191,12 @@ bad_entry(struct pk_tar *t, const char *why)
 static int
 check_entry(struct pk_tar *t, const struct pk_entry *e)
 {
-	uint32_t i;
+	int r;
 
-	if (!pk_path_valid(e->path.p, e->path.len))
-		return bad_entry(t, "not a valid stored path");
-	if (e->path.len == 1 && e->path.p[0] == '.' && e->type != PK_FT_DIR)
-		return bad_entry(t, "\".\" is not a directory");
-	if ((e->type == PK_FT_SYMLINK && (e->link.len == 0 || has_nul(&e->link))) ||
-	    (e->type == PK_FT_HARDLINK && !pk_path_valid(e->link.p, e->link.len)))
-		return bad_entry(t, "bad link target");
-	if (has_nul(&e->uname) || has_nul(&e->gname))
-		return bad_entry(t, "user or group name holds a NUL byte");
-	if (e->mtime_nsec >= 1000000000 || e->ctime_nsec >= 1000000000)
-		return bad_entry(t, "nanoseconds out of range");
+	if ((r = pk_entry_check(e)) < 0)
+		return bad_entry(t, pk_errmsg(r));
 	if (e->type == PK_FT_REG && e->size == PK_SIZE_UNKNOWN)
 		return bad_entry(t, "size unknown");
-	if (e->type == PK_FT_REG && e->size > INT64_MAX)
-		return bad_entry(t, "size too large");
-	for (i = 0; i < e->nxattrs; i++)
-		if (e->xattrs[i].name.len == 0 || has_nul(&e->xattrs[i].name))
-			return bad_entry(t, "bad xattr name");
 	return 0;
 }
 

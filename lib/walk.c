@@ -226,6 +226,59 @@ pk_walk_stored_path(const char *arg, struct pk_buf *out)
 	return 0;
 }
 
+struct arg {
+	char *arg;
+	struct pk_buf path;
+};
+
+static int
+is_dot_path(const struct pk_buf *p)
+{
+	return p->len == 1 && p->data[0] == '.';
+}
+
+static int
+cmp_arg(const void *a, const void *b)
+{
+	const struct pk_buf *x = &((const struct arg *)a)->path;
+	const struct pk_buf *y = &((const struct arg *)b)->path;
+
+	if (is_dot_path(x) || is_dot_path(y))
+		return is_dot_path(y) - is_dot_path(x);
+	return pk_path_cmp(x->data, x->len, y->data, y->len);
+}
+
+int
+pk_walk_order_args(char **args, int *n, const char *stdin_name)
+{
+	const struct pk_buf *last = NULL;
+	struct arg *v;
+	int i, k = 0, r = 0;
+
+	if ((v = calloc((size_t)*n + 1, sizeof *v)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < *n && r == 0; i++) {
+		v[i].arg = args[i];
+		r = pk_walk_stored_path(strcmp(args[i], "-") == 0 && stdin_name ?
+		    stdin_name : args[i], &v[i].path);
+	}
+	if (r == 0) {
+		qsort(v, (size_t)*n, sizeof *v, cmp_arg);
+		for (i = 0; i < *n; i++) {
+			if (last && (is_dot_path(last) || pk_path_under(
+			    v[i].path.data, v[i].path.len, last->data, last->len)))
+				continue;
+			args[k++] = v[i].arg;
+			last = &v[i].path;
+		}
+		*n = k;
+	}
+	for (i = 0; v[i].arg != NULL; i++)
+		pk_buf_release(&v[i].path);
+	free(v);
+	return r;
+}
+
 /* Sets the current argument; a stored "." becomes the empty path so that
  * children are stored without a prefix. */
 static int

@@ -118,4 +118,14 @@ const struct pk_walk_report *pk_walk_report(const struct pk_walk *wk);
  */
 int pk_walk_stored_path(const char *arg, struct pk_buf *out);
 
+/*
+ * Puts the command-line arguments of a walk in the order their stored
+ * paths must come in the stream (pk-stream(5), ORDER): "." first, then by
+ * pk_path_cmp().  An argument whose stored path repeats an earlier one or
+ * lies below it is left out, as it is walked with that one.  "-" stands
+ * for stdin_name.  Reorders args[0..*n) in place and sets *n to the count
+ * kept.  0, -ENOMEM, or the -EINVAL of pk_walk_stored_path().
+ */
+int pk_walk_order_args(char **args, int *n, const char *stdin_name);
+
 #endif

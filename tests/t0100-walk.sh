@@ -83,8 +83,8 @@ ok "missing argument: message" grep -qx 'pk-walk: /t0100-nope: No such file or d
 ok "missing argument: in-band error, walk goes on" sh -c \
     'grep -q "^R 2 t0100-nope " out && grep -q " t/B$" out && tail -n 1 out | grep -qx END'
 ok "stored path of ./t/ is t" sh -c 'grep -m1 "^E" out | grep -q " t$"'
-walk t/dir/hard t/a
-ok "hard link found across arguments" grep -q '^E hardlink .* t/a -> t/dir/hard$' out
+walk t/dir/hard t/a		# walked in order: t/a, then t/dir/hard
+ok "hard link found across arguments" grep -q '^E hardlink .* t/dir/hard -> t/a$' out
 
 # Excludes.
 printf '# comment\n\n*/dir\n' >excl
