@@ -116,6 +116,28 @@ bad "path with a NUL byte" 'i = find(b"t/bbbb"); d = entry(i); d["path"] = b"t/b
 bad "empty path" 'i = find(b"t/bbbb"); d = entry(i); d["path"] = b""; put(i, d)'
 bad "path over 65536 bytes" 'i = find(b"t/bbbb"); d = entry(i); d["path"] = b"t/" + b"x" * 65600; put(i, d)'
 
+# The tree: walk order, each path once, nothing below a file that is not a
+# directory (t, t/aaaa, t/bbbb, t/hhhh, t/llll in the good stream).
+bad "a path out of order" 'i = find(b"t/bbbb"); d = entry(i); d["path"] = b"t/a"; put(i, d)'
+bad "a path twice" 'i = find(b"t/bbbb"); d = entry(i); d["path"] = b"t/aaaa"; put(i, d)'
+bad "a path below a regular file" 'i = find(b"t/bbbb"); d = entry(i); d["path"] = b"t/aaaa/x"; put(i, d)'
+bad "a path below a symlink" \
+    'd = entry(find(b"t")); d["path"] = b"t/llll/x"; recs.append(rec(1, b"")); put(len(recs) - 1, d)'
+bad "\".\" after other entries" 'i = find(b"t/bbbb"); d = entry(i); d["path"] = b"."; put(i, d)'
+bad "a regular file named \".\"" \
+    'i = find(b"t"); d = entry(i); d["path"] = b"."; d["type"] = 1; put(i, d); recs.insert(i + 1, rec(6, struct.pack("<QII", 0, 0, 0)))'
+
+# Names that tar cannot carry, sizes no restore can finish.
+bad "a user name with a NUL byte" 'i = find(b"t/bbbb"); d = entry(i); d["uname"] = b"ro\0ot"; put(i, d)'
+bad "a group name with a NUL byte" 'i = find(b"t/bbbb"); d = entry(i); d["gname"] = b"ro\0ot"; put(i, d)'
+bad "a link target on a regular file" 'i = find(b"t/bbbb"); d = entry(i); d["link"] = b"t/aaaa"; put(i, d)'
+bad "2^62 bytes of holes" \
+    'i = find(b"t/bbbb"); d = entry(i); d["size"] += 2**62; put(i, d); recs.insert(i + 1, rec(3, struct.pack("<Q", 2**62)))
+s, f, r = struct.unpack("<QII", recs[i + 3][2]); recs[i + 3][2] = bytearray(struct.pack("<QII", s + 2**62, f, r))'
+bad "size unknown, then 2^51 bytes of holes" \
+    'i = find(b"t/bbbb"); d = entry(i); d["size"] = 2**64 - 1; put(i, d); recs.insert(i + 1, rec(3, struct.pack("<Q", 2**51)))
+s, f, r = struct.unpack("<QII", recs[i + 3][2]); recs[i + 3][2] = bytearray(struct.pack("<QII", s + 2**51, f, r))'
+
 # Hard links.
 bad "hard link to a path not in the stream" \
     'i = find(b"t/hhhh"); d = entry(i); d["link"] = b"t/zzzz"; put(i, d)'
