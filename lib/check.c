@@ -16,6 +16,7 @@
 #include "index.h"
 #include "pack.h"
 #include "snapshot.h"
+#include "validate.h"
 
 struct check {
 	struct pk_repo *repo;
@@ -380,15 +381,36 @@ check_seek(struct check *c, const struct pk_snapshot *s, const char *name,
 	return e;
 }
 
+/* Names one record of a catalog that the validator refused. */
+static void
+bad_record(struct check *c, const char *name, struct pk_catalog *cat,
+    const struct pk_record *rec, const char *why)
+{
+	struct pk_str path;
+
+	if (rec->type == PK_REC_ENTRY && pk_entry_path(&path, rec->data,
+	    rec->len) == 0)
+		problem(c, "snapshot %.12s: catalog record %" PRIu64 ": %.*s: %s",
+		    name, pk_catalog_recno(cat), (int)path.len, path.p, why);
+	else
+		problem(c, "snapshot %.12s: catalog record %" PRIu64 ": %s", name,
+		    pk_catalog_recno(cat), why);
+}
+
+/*
+ * Reads the catalog as a restore would, through the validator that
+ * pk-store ran over the stream, naming every record it refuses; checks
+ * every chunk reference and rebuilds the seek table.
+ */
 static void
 check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 {
-	struct pk_buf ent = PK_BUF_INIT, xbuf = PK_BUF_INIT;
 	struct pk_seekbuild sb = { PK_BUF_INIT, 0 };
+	struct pk_validator v;
 	struct pk_stream_header h;
 	struct pk_catalog *cat;
 	struct pk_record rec;
-	struct pk_entry e = { 0 };
+	struct pk_str path;
 	uint32_t chunk = 0;
 	uint64_t off;
 	int n, err = 0, seek = s->seekable ? 0 : -1;
@@ -397,33 +419,37 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 		problem(c, "snapshot %.12s: catalog: %s", name, pk_errmsg(n));
 		return;
 	}
-	while ((n = pk_catalog_next(cat, &rec)) > 0 && err == 0) {
+	pk_validator_init(&v, PK_VALIDATE_CATALOG);
+	while (err == 0 && (n = pk_catalog_next(cat, &rec)) > 0) {
+		if ((err = pk_validate(&v, &rec)) == -EBADMSG) {
+			bad_record(c, name, cat, &rec, pk_errmsg(err));
+			err = 0;
+		}
 		if (rec.type == PK_REC_ENTRY) {
-			pk_buf_reset(&ent);
-			err = pk_buf_add(&ent, rec.data, rec.len);
-			if (err == 0 && pk_entry_decode(&e, ent.data, ent.len, &xbuf) < 0)
-				err = -EBADMSG;
+			if (pk_entry_path(&path, rec.data, rec.len) < 0)
+				continue;	/* named above */
 			/* The chunks before this entry are complete. */
 			off = pk_catalog_offset(cat);
-			while (err == 0 && seek == 0 && chunk < s->ncatalog &&
+			while (seek == 0 && chunk < s->ncatalog &&
 			    off >= sb.chunk_off + s->catalog[chunk].len)
 				seek = check_seek(c, s, name, &sb, chunk++);
-			if (err == 0 && seek == 0)
+			if (seek == 0)
 				seek = pk_seekbuild_entry(&sb, off,
-				    pk_catalog_recno(cat), e.path.p, e.path.len);
-		} else if (rec.type == PK_REC_REF) {
-			err = check_ref(c, s, &rec, &e, name);
+				    pk_catalog_recno(cat), path.p, path.len);
+		} else if (rec.type == PK_REC_REF && !v.skipping && err == 0) {
+			err = check_ref(c, s, &rec, &v.e, name);
 		}
 	}
 	if (n < 0 || err < 0)
 		problem(c, "snapshot %.12s: catalog: %s", name,
-		    n < 0 ? pk_errmsg(n) : "bad record");
+		    pk_errmsg(n < 0 ? n : err));
+	else if (pk_validate_end(&v) < 0)
+		problem(c, "snapshot %.12s: catalog: %s", name, pk_errmsg(-EBADMSG));
 	while (n == 0 && err == 0 && seek == 0 && chunk < s->ncatalog)
 		seek = check_seek(c, s, name, &sb, chunk++);
+	pk_validator_release(&v);
 	pk_seekbuild_release(&sb);
 	pk_catalog_close(cat);
-	pk_buf_release(&ent);
-	pk_buf_release(&xbuf);
 }
 
 static int

@@ -35,6 +35,7 @@ struct extract {
 	char *hardlink;		/* AUTO mode: the path a selected link names */
 	const struct pk_snapshot *snap;
 	int held_ready;		/* held has the current file's content */
+	int skipping;		/* a bad entry: its content is left out */
 };
 
 static int
@@ -182,6 +183,54 @@ fetch_ahead_catalog(struct extract *x)
 	}
 }
 
+/*
+ * A chunk of a file left out: when the chunks of every file are fetched
+ * ahead, it is taken from the pool all the same, to stay in step.
+ */
+static int
+skip_ref(struct extract *x, const struct pk_record *rec)
+{
+	const struct pk_buf *data;
+	const uint8_t *id;
+	uint32_t len;
+	int e;
+
+	if (!x->cross || rec->type != PK_REC_REF ||
+	    pk_record_ref(rec, &id, &len) < 0)
+		return 0;
+	fetch_ahead_catalog(x);
+	e = pk_fetchpool_next(x->pool, id, &data);
+	return e == -EPROTO ? e : 0;
+}
+
+/*
+ * An entry that cannot be restored (pk_entry_check(), or tar refused it):
+ * named, counted, and left out with its content, so that the files after
+ * it are still restored.
+ */
+static int
+skip_entry(struct extract *x, const char *why)
+{
+	struct pk_record rec = { 0 };
+	struct pk_cursor c;
+	int e;
+
+	warn(x, why);
+	x->res->failed++;
+	if (x->held_ready) {
+		x->held_ready = 0;
+		pk_cursor_init(&c, x->held.data, x->held.len);
+		while (c.left > 0) {
+			next_held(&c, &rec);
+			if ((e = skip_ref(x, &rec)) < 0)
+				return e;
+		}
+		return 0;
+	}
+	x->skipping = 1;
+	return 0;
+}
+
 /* Sends the held content to tar, or the bytes to the output. */
 static int
 emit_content(struct extract *x, int raw)
@@ -268,7 +317,7 @@ tar_entry(struct extract *x)
 	if (x->e.type == PK_FT_REG) {
 		if (!x->held_ready && (e = hold_content(x, x->cat)) < 0)
 			return e;
-		x->held_ready = 0;
+		x->held_ready = 1;
 		if ((e = build_map(x, &nmap)) < 0)
 			return e;
 		/* A file that is all hole has holes but no runs: the map must
@@ -276,11 +325,16 @@ tar_entry(struct extract *x)
 		e = pk_tar_entry(x->tar, &x->e, e ? (x->map.data ?
 		    (const struct pk_tar_extent *)(void *)x->map.data : &nomap) :
 		    NULL, nmap);
+		if (e == -EBADMSG)
+			return skip_entry(x, pk_errmsg(e));
+		x->held_ready = 0;
 		if (e < 0)
 			return e;
 		return emit_content(x, 0);
 	}
 	e = pk_tar_entry(x->tar, &x->e, NULL, 0);
+	if (e == -EBADMSG)
+		return skip_entry(x, pk_errmsg(e));
 	if (e == PK_TAR_SKIPPED) {
 		x->res->skipped++;
 		warn(x, "sockets cannot be stored in tar; skipped");
@@ -391,9 +445,20 @@ on_entry(struct extract *x, const struct pk_record *rec)
 	pk_buf_reset(&x->entbuf);
 	if ((e = pk_buf_add(&x->entbuf, rec->data, rec->len)) < 0)
 		return e;
+	x->skipping = 0;
 	if ((e = pk_entry_decode(&x->e, x->entbuf.data, x->entbuf.len,
-	    &x->xbuf)) < 0)
+	    &x->xbuf)) < 0) {
+		/* One file asked for must come out whole; everything else
+		 * goes on without it. */
+		if (x->mode == PK_EXTRACT_TAR || x->mode == PK_EXTRACT_STREAM ||
+		    (x->mode == PK_EXTRACT_AUTO && x->sel == NULL)) {
+			pk_entry_path(&x->e.path, x->entbuf.data, x->entbuf.len);
+			if (x->mode == PK_EXTRACT_AUTO)
+				x->mode = PK_EXTRACT_TAR;
+			return skip_entry(x, pk_errmsg(e));
+		}
 		return pk_err(e, "catalog: %s", pk_errmsg(e));
+	}
 	x->res->entries++;
 	if (x->mode == PK_EXTRACT_AUTO) {
 		int exact = x->sel && x->e.path.len == x->sellen;
@@ -470,6 +535,8 @@ run(struct extract *x, const struct pk_snapshot *snap)
 			seen = 1;
 			if ((e = on_entry(x, &rec)) != 0)
 				break;
+		} else if (in && x->skipping) {
+			e = skip_ref(x, &rec);
 		} else if (in) {
 			if (rec.type == PK_REC_ERROR)
 				x->res->errors++;

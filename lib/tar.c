@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "err.h"
 #include "io.h"
@@ -21,7 +22,14 @@
  */
 #define TAR_BLOCK_BYTES		(1u << 20)
 /* Holes are fed to libarchive from a zero buffer this large. */
-#define TAR_ZERO_BYTES		(256u * 1024)
+/*
+ * Holes are fed to libarchive as zeros from one read-only mapping, which
+ * costs address space, not memory: every page of it is the zero page.
+ * libarchive takes at most INT_MAX bytes a call and skips what falls in a
+ * hole of the sparse map without reading it, so a hole of PK_ENTRY_MAX_SIZE
+ * costs half a million calls, not days.
+ */
+#define TAR_ZERO_BYTES		(1u << 30)
 /* Paths in messages are cut after this many bytes. */
 #define TAR_SHOW_BYTES		200
 
@@ -103,7 +111,10 @@ pk_tar_new(struct pk_tar **tp, int fd)
 	t->fd = fd;
 	t->a = archive_write_new();
 	t->ae = archive_entry_new();
-	t->zeros = calloc(1, TAR_ZERO_BYTES);
+	t->zeros = mmap(NULL, TAR_ZERO_BYTES, PROT_READ, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->zeros == MAP_FAILED)
+		t->zeros = NULL;
 	if (t->a == NULL || t->ae == NULL || t->zeros == NULL) {
 		pk_tar_free(t);
 		return -ENOMEM;
@@ -127,8 +138,10 @@ pk_tar_free(struct pk_tar *t)
 		return;
 	if (t->a != NULL) {
 		/* archive_write_free() closes an open archive, which would
-		 * write end-of-archive blocks after an unfinished file. */
+		 * pad an unfinished file with zeros to its size, maybe a
+		 * petabyte, and write end-of-archive blocks after it. */
 		t->discard = 1;
+		archive_write_fail(t->a);
 		archive_write_free(t->a);
 	}
 	if (t->ae != NULL)
@@ -136,7 +149,8 @@ pk_tar_free(struct pk_tar *t)
 	if (t->utf8 != (locale_t)0)
 		freelocale(t->utf8);
 	free(t->map);
-	free(t->zeros);
+	if (t->zeros != NULL)
+		munmap(t->zeros, TAR_ZERO_BYTES);
 	pk_buf_release(&t->name);
 	pk_buf_release(&t->tmp);
 	free(t);

@@ -229,6 +229,21 @@ ok "an ERROR record: stored, exit 3" test $? = 3
 ok "an ERROR record: the snapshot is incomplete" sh -c \
     "pk-index repo | grep '^$(cut -c 1-12 id) ' | grep -q incomplete"
 
+# The largest file pk stores, 1 PiB of holes: stored, and restored as tar
+# (to /dev/null: no file system here holds it) in seconds, holes unwritten.
+restream good huge 'i = find(b"t/bbbb"); d = entry(i); d["size"] = 2**50; put(i, d)
+recs[i + 1] = rec(3, struct.pack("<Q", 2**50)); recs[i + 2] = rec(6, struct.pack("<QII", 2**50, 0, 0))'
+ok "1 PiB of holes: stored" sh -c 'pk-store repo <huge >huge.id'
+ok "1 PiB of holes: restored as tar in seconds" sh -c \
+    'timeout 60 pk-cat repo "$(cat huge.id)" | tar -tvf - | grep -q " 1125899906842624 .* t/bbbb$"'
+ok "1 PiB of holes: the repository checks" pk-index --check repo
+# A stream cut short after the ENTRY of a file of 1 PiB: pk-cat - fails at
+# once (it does not pad the file out to its size).
+restream good cut.end 'i = find(b"t/bbbb"); d = entry(i); d["size"] = 2**50; put(i, d); del recs[i + 1:]'
+head -c -32 cut.end >cut		# END left out
+ok "a stream cut inside a 1 PiB file: pk-cat - fails at once" sh -c \
+    '! timeout 20 pk-cat - <cut >/dev/null 2>err && grep -q "truncated" err'
+
 # pk-cat - turns no bad path into tar.
 for p in 't/../bb' '/t/bbbb' '..'; do
 	restream good crafted "i = find(b\"t/bbbb\"); d = entry(i); d[\"path\"] = b\"$p\"; put(i, d)"
