@@ -493,7 +493,7 @@ run(struct extract *x, const struct pk_snapshot *snap)
 {
 	struct pk_stream_header h;
 	struct pk_record rec;
-	int n, e = 0, in = 0, seen = 0;
+	int n, e = 0, in = x->sel == NULL, seen = 0;
 
 	if ((e = pk_catalog_open(&x->cat, x->repo, x->ix, snap, &x->h)) < 0)
 		return e;
@@ -518,6 +518,8 @@ run(struct extract *x, const struct pk_snapshot *snap)
 		    x->data.data, x->data.len)) < 0)
 			return e;
 	}
+	/* Everything is selected from the start: an ERROR before the first
+	 * entry (a walk argument that could not be read) is counted too. */
 	while ((n = pk_catalog_next(x->cat, &rec)) > 0) {
 		if (rec.type == PK_REC_ENTRY) {
 			struct pk_str path;
