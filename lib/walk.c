@@ -868,6 +868,9 @@ walk_reg(struct pk_walk *wk, int dirfd, const char *name,
 	uint32_t nx;
 	int fd, r;
 
+	if ((uint64_t)lst->st_size > PK_ENTRY_MAX_SIZE)
+		return file_error(wk, EFBIG, "larger than the largest file pk "
+		    "stores (1 PiB, pk-stream(5))");
 	if (lst->st_nlink > 1 && (l = link_find(wk, lst)) != NULL)
 		return put_entry(wk, PK_FT_HARDLINK, lst, 0,
 		    wk->linkpaths.data + l->off, l->len, 0);
