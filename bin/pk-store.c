@@ -192,6 +192,10 @@ main(int argc, char **argv)
 	if (o.cache_failed)
 		pk_warn("stat cache or known-chunk set not written: %s",
 		    o.cache_error);
+	if (o.lost_blobs)
+		pk_warn("%llu chunks were in packs that are missing; stored again "
+		    "(pk-index --check=data names the snapshots that lost them)",
+		    (unsigned long long)o.lost_blobs);
 	if (o.chunker_mismatch)
 		pk_warn("stream chunked with other sizes than the repository's "
 		    "(pk-chunk -r %s keeps deduplication working)", argv[optind]);

@@ -30,6 +30,7 @@ struct check {
 	size_t npacks;
 	struct pk_buf bad;		/* storage ids of bad blobs */
 	struct pk_buf dups;		/* blob locations of ids stored twice */
+	struct pk_pack_census *census;
 	struct pk_buf data;
 	const char *delta;
 };
@@ -68,6 +69,27 @@ add_pack(struct check *c, const uint8_t *id)
 	return pk_buf_add(&c->packs, id, PK_PACK_ID_BYTES);
 }
 
+/* A second blob of one storage id: the one in a pack that exists goes in
+ * the fresh index, the other in dups. */
+static int
+keep_live(struct check *c, const uint8_t slot[PK_BLOBLOC_BYTES])
+{
+	uint8_t old[PK_BLOBLOC_BYTES];
+	struct pk_blobloc have, loc;
+	int e;
+
+	memcpy(old, pk_hashfile_find(c->fresh.hf, slot), sizeof old);
+	pk_blobloc_decode(&have, old);
+	pk_blobloc_decode(&loc, slot);
+	if (pk_pack_census_alive(c->census, have.pack) == 0 &&
+	    pk_pack_census_alive(c->census, loc.pack) > 0) {
+		if ((e = pk_hashfile_replace(c->fresh.hf, slot)) < 0)
+			return e;
+		slot = old;
+	}
+	return pk_buf_add(&c->dups, slot, PK_BLOBLOC_BYTES);
+}
+
 static int
 delta_blob(void *arg, const struct pk_blobloc *loc)
 {
@@ -81,8 +103,10 @@ delta_blob(void *arg, const struct pk_blobloc *loc)
 	if ((e = pk_hashfile_insert(c->fresh.hf, slot)) < 0)
 		return e;
 	/* Two writers that stored one new chunk at once each wrote a blob;
-	 * the chunk index keeps one of them, either. */
-	if (e == 1 && (e = pk_buf_add(&c->dups, slot, sizeof slot)) < 0)
+	 * the chunk index keeps one of them, either.  A chunk stored again
+	 * after its pack was lost: the chunk index keeps the new one, and so
+	 * do the reads of this check. */
+	if (e == 1 && (e = keep_live(c, slot)) < 0)
 		return e;
 	if (!pk_index_find(&c->ix, loc->sid, &have)) {
 		char hex[17];
@@ -326,6 +350,25 @@ check_pack_files(struct check *c)
 	}
 }
 
+/* Whether a blob of loc's storage id is in a pack that exists: loc's, or
+ * that of a copy stored again. */
+static int
+in_live_pack(struct check *c, const struct pk_blobloc *loc)
+{
+	struct pk_blobloc have;
+	size_t i;
+
+	if (pk_pack_census_alive(c->census, loc->pack) > 0)
+		return 1;
+	for (i = 0; i < c->dups.len; i += PK_BLOBLOC_BYTES) {
+		pk_blobloc_decode(&have, c->dups.data + i);
+		if (memcmp(have.sid, loc->sid, sizeof have.sid) == 0 &&
+		    pk_pack_census_alive(c->census, have.pack) > 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *rec,
     const struct pk_entry *e, const char *snapname)
@@ -347,6 +390,9 @@ check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *
 	else if (loc.raw != len)
 		problem(c, "snapshot %.12s: %.*s: chunk %s… has another length",
 		    snapname, (int)e->path.len, e->path.p, hex);
+	else if (!in_live_pack(c, &loc))
+		problem(c, "snapshot %.12s: %.*s: chunk %s… is in a missing "
+		    "pack", snapname, (int)e->path.len, e->path.p, hex);
 	else if (is_bad(c, sid))
 		problem(c, "snapshot %.12s: %.*s: chunk %s… is corrupt", snapname,
 		    (int)e->path.len, e->path.p, hex);
@@ -489,7 +535,8 @@ pk_check(struct pk_repo *r, const struct pk_check_options *o,
 	memset(res, 0, sizeof *res);
 	if ((e = pk_blob_reader_init(&c.br, r)) < 0)
 		return e;
-	if ((e = pk_index_open(&c.ix, r)) < 0 || (e = open_fresh(&c)) < 0)
+	if ((e = pk_index_open(&c.ix, r)) < 0 || (e = open_fresh(&c)) < 0 ||
+	    (e = pk_pack_census_new(&c.census, r)) < 0)
 		goto out;
 	if ((e = pk_index_list(r, check_delta, &c)) < 0 ||
 	    (e = pk_hashfile_foreach(c.ix.hf, cached_blob, &c)) < 0)
@@ -507,5 +554,6 @@ out:
 	pk_buf_release(&c.bad);
 	pk_buf_release(&c.dups);
 	pk_buf_release(&c.data);
+	pk_pack_census_free(c.census);
 	return e;
 }

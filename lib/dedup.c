@@ -74,8 +74,10 @@ idset_add(struct idset *s, const uint8_t *key)
 	return 0;
 }
 
+/* A chunk the repository has, in a pack that is still there. */
 static int
-known(struct pk_repo *repo, const struct pk_index *ix, const uint8_t *id)
+known(struct pk_repo *repo, const struct pk_index *ix,
+    struct pk_pack_census *census, const uint8_t *id)
 {
 	struct pk_blobloc loc;
 	uint8_t sid[32];
@@ -83,7 +85,8 @@ known(struct pk_repo *repo, const struct pk_index *ix, const uint8_t *id)
 	if (repo == NULL)
 		return 0;
 	pk_storage_id(&repo->keys, sid, id);
-	return pk_index_find(ix, sid, &loc);
+	return pk_index_find(ix, sid, &loc) &&
+	    pk_pack_census_alive(census, loc.pack) > 0;
 }
 
 int
@@ -92,12 +95,15 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
     const struct pk_known *kn, struct pk_dedup_stats *st)
 {
 	struct idset seen = { NULL, 0, 0 };
+	struct pk_pack_census *census = NULL;
 	struct pk_record rec;
 	const uint8_t *id, *data;
 	uint32_t len;
 	int n, e = 0, dup;
 
 	memset(st, 0, sizeof *st);
+	if (repo != NULL && (e = pk_pack_census_new(&census, repo)) < 0)
+		return e;
 	while ((n = pk_reader_next(r, &rec)) > 0) {
 		if (rec.type != PK_REC_CHUNK) {
 			if (rec.type > PK_REC_ERROR && !(rec.flags & PK_RECF_IGNORABLE)) {
@@ -121,7 +127,7 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 			e = dup;
 			break;
 		}
-		if (dup || known(repo, ix, id) || (kn && pk_known_has(kn, id))) {
+		if (dup || known(repo, ix, census, id) || (kn && pk_known_has(kn, id))) {
 			st->refs++;
 			st->ref_bytes += len;
 			e = pk_write_ref(w, id, len);
@@ -136,5 +142,6 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 	if (e == 0)
 		e = pk_writer_end(w);
 	free(seen.slots);
+	pk_pack_census_free(census);
 	return e;
 }

@@ -470,6 +470,19 @@ pk_hashfile_insert(struct pk_hashfile *h, const void *slot)
 	return 0;
 }
 
+int
+pk_hashfile_replace(struct pk_hashfile *h, const void *slot)
+{
+	void *s;
+
+	if (!h->writable)
+		return -EBADF;
+	if ((s = (void *)pk_hashfile_find(h, slot)) == NULL)
+		return -ENOENT;
+	memcpy(s, slot, h->p.slot_bytes);
+	return 0;
+}
+
 uint64_t pk_hashfile_count(const struct pk_hashfile *h) { return h->count; }
 uint64_t pk_hashfile_capacity(const struct pk_hashfile *h) { return h->capacity; }
 

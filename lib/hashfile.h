@@ -37,6 +37,7 @@ enum pk_hashfile_kind {
 	PK_HF_STATCACHE = 3,	/* pk-walk's stat cache, statcache.h */
 	PK_HF_KNOWN = 4,	/* pk-dedup's known-chunk set, known.h */
 	PK_HF_LINKS = 5,	/* pk-store's hard link targets, in memory */
+	PK_HF_PACKS = 6,	/* packs found present or missing, in memory */
 };
 
 struct pk_hashfile_params {
@@ -85,6 +86,9 @@ const void *pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key);
 /* Stores a slot (slot_bytes, key first); an existing key is left as it is
  * and 1 is returned; 0 when inserted.  May grow the file. */
 int pk_hashfile_insert(struct pk_hashfile *h, const void *slot);
+/* Overwrites the slot of an existing key with slot.  0, or -ENOENT when
+ * the key is not there. */
+int pk_hashfile_replace(struct pk_hashfile *h, const void *slot);
 /* Grows the file, once, to take n more slots without growing again: a
  * table grown before many inserts is read once, in order, and not also
  * touched all over by the lookups of those inserts. */

@@ -245,25 +245,39 @@ struct merge {
 	uint64_t merged;
 };
 
-static int
-insert_loc(void *arg, const struct pk_blobloc *loc)
-{
-	struct merge *m = arg;
-	uint8_t slot[PK_BLOBLOC_BYTES];
-	int e;
-
-	pk_blobloc_encode(slot, loc);
-	e = pk_hashfile_insert(m->hf, slot);
-	return e < 0 ? e : 0;
-}
-
+/*
+ * Two deltas that name one storage id: the first merged wins, unless its
+ * pack is gone and the other's is not (the chunk was stored again after
+ * the loss), so that a rebuilt chunk index does not lead back to it.
+ */
 static int
 insert_slot(void *arg, const void *slot)
 {
 	struct merge *m = arg;
+	struct pk_blobloc have, loc;
+	const void *old;
 	int e = pk_hashfile_insert(m->hf, slot);
 
-	return e < 0 ? e : 0;
+	if (e != 1)
+		return e < 0 ? e : 0;
+	old = pk_hashfile_find(m->hf, slot);
+	pk_blobloc_decode(&have, old);
+	pk_blobloc_decode(&loc, slot);
+	if (have.flags & PK_BLOBLOC_MARKER ||
+	    memcmp(have.pack, loc.pack, PK_PACK_ID_BYTES) == 0 ||
+	    pk_pack_exists(m->repo, have.pack) != 0 ||
+	    pk_pack_exists(m->repo, loc.pack) != 1)
+		return 0;
+	return pk_hashfile_replace(m->hf, slot);
+}
+
+static int
+insert_loc(void *arg, const struct pk_blobloc *loc)
+{
+	uint8_t slot[PK_BLOBLOC_BYTES];
+
+	pk_blobloc_encode(slot, loc);
+	return insert_slot(arg, slot);
 }
 
 static int

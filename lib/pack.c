@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "hash.h"
+#include "hashfile.h"
 #include "pack.h"
 
 #define PACK_MAGIC	"PKPACK\0\0"
@@ -108,6 +109,73 @@ pk_pack_relpath(char *out, size_t n, const uint8_t id[PK_PACK_ID_BYTES])
 
 	pk_hex(hex, id, PK_PACK_ID_BYTES);
 	snprintf(out, n, "packs/%.2s/%s", hex, hex);
+}
+
+int
+pk_pack_exists(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES])
+{
+	char rel[128], path[4096];
+	struct stat st;
+
+	pk_pack_relpath(rel, sizeof rel, id);
+	pk_repo_path(r, path, sizeof path, rel);
+	if (stat(path, &st) == 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	return pk_err(-errno, "%s: %s", path, strerror(errno));
+}
+
+struct pk_pack_census {
+	struct pk_repo *repo;
+	struct pk_hashfile *seen;	/* pack id, then 8 bytes: 1 alive */
+};
+
+int
+pk_pack_census_new(struct pk_pack_census **cp, struct pk_repo *r)
+{
+	struct pk_hashfile_params p = { .kind = PK_HF_PACKS, .slot_bytes = 24,
+	    .key_bytes = PK_PACK_ID_BYTES };
+	struct pk_pack_census *c;
+	int e;
+
+	*cp = NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return -ENOMEM;
+	c->repo = r;
+	if ((e = pk_hashfile_open(&c->seen, "packs seen", &p,
+	    PK_HF_CREATE | PK_HF_MEMORY)) < 0) {
+		free(c);
+		return e;
+	}
+	*cp = c;
+	return 0;
+}
+
+int
+pk_pack_census_alive(struct pk_pack_census *c,
+    const uint8_t id[PK_PACK_ID_BYTES])
+{
+	uint8_t slot[24] = { 0 };
+	const uint8_t *s;
+	int e;
+
+	if ((s = pk_hashfile_find(c->seen, id)) != NULL)
+		return s[PK_PACK_ID_BYTES];
+	if ((e = pk_pack_exists(c->repo, id)) < 0)
+		return e;
+	memcpy(slot, id, PK_PACK_ID_BYTES);
+	slot[PK_PACK_ID_BYTES] = (uint8_t)e;
+	return pk_hashfile_insert(c->seen, slot) < 0 ? -ENOMEM : e;
+}
+
+void
+pk_pack_census_free(struct pk_pack_census *c)
+{
+	if (c == NULL)
+		return;
+	pk_hashfile_abort(c->seen);
+	free(c);
 }
 
 int

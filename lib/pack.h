@@ -80,6 +80,23 @@ void pk_pack_abort(struct pk_pack_writer *w);
 /* "packs/ab/ab12…" for a pack id (relative to the repository). */
 void pk_pack_relpath(char *out, size_t n, const uint8_t id[PK_PACK_ID_BYTES]);
 
+/* 1 when the pack file exists, 0 when it does not, or a negative errno
+ * (message set) when that cannot be told. */
+int pk_pack_exists(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES]);
+
+/*
+ * Which packs exist, each looked up once: a blob in a pack that is gone (a
+ * disk error, a careless rm, a partial copy) must not be taken for stored.
+ * In memory, as many slots as packs asked about.  pk_pack_census_alive()
+ * returns 1, 0 or a negative errno like pk_pack_exists().
+ */
+struct pk_pack_census;
+
+int pk_pack_census_new(struct pk_pack_census **c, struct pk_repo *r);
+int pk_pack_census_alive(struct pk_pack_census *c,
+    const uint8_t id[PK_PACK_ID_BYTES]);
+void pk_pack_census_free(struct pk_pack_census *c);
+
 /*
  * Reading blobs.  A reader keeps the last pack open.  pk_blob_read fills
  * out with the chunk's bytes (loc->raw of them), or returns -EBADMSG for a

@@ -30,6 +30,7 @@ struct store {
 	struct pk_index index;
 	struct pk_hashfile *pending;	/* blobs written by this run */
 	struct pk_validator v;		/* what the stream may hold */
+	struct pk_pack_census *census;	/* packs the chunk index names */
 	char pending_path[4096];
 	struct pk_sealpool *pool;
 	struct pk_pack_writer pack;
@@ -71,7 +72,11 @@ bad(struct store *s, const char *fmt, const char *arg)
 	    pk_reader_offset(s->in), why);
 }
 
-/* Whether the repository or this run has the blob; *raw is its length. */
+/*
+ * Whether the repository or this run has the blob; *raw is its length.  A
+ * blob the chunk index places in a pack that is gone is not had: it is
+ * stored again, and the chunk index takes the new place at the merge.
+ */
 static int
 known(struct store *s, const uint8_t sid[32], uint64_t *raw)
 {
@@ -79,11 +84,17 @@ known(struct store *s, const uint8_t sid[32], uint64_t *raw)
 	const uint8_t *slot = pk_hashfile_find(s->pending, sid);
 	struct pk_blobloc loc;
 
-	if (slot != NULL || pk_index_find(&s->index, sid, &loc)) {
-		if (slot != NULL)
-			pk_blobloc_decode(&loc, slot);
+	if (slot != NULL) {
+		pk_blobloc_decode(&loc, slot);
 		*raw = loc.raw;
 		return 1;
+	}
+	if (pk_index_find(&s->index, sid, &loc)) {
+		if (pk_pack_census_alive(s->census, loc.pack) > 0) {
+			*raw = loc.raw;
+			return 1;
+		}
+		s->opt->lost_blobs++;
 	}
 	if ((j = pk_sealpool_busy(s->pool, sid)) != NULL) {
 		*raw = j->in.len;
@@ -654,6 +665,7 @@ run(struct store *s)
 	pk_chunker_init(&s->catc, PK_CATALOG_CHUNK_MIN, PK_CATALOG_CHUNK_AVG,
 	    PK_CATALOG_CHUNK_MAX);
 	if ((e = pk_index_open(&s->index, s->repo)) < 0 ||
+	    (e = pk_pack_census_new(&s->census, s->repo)) < 0 ||
 	    (e = open_pending(s)) < 0 ||
 	    (e = pk_sealpool_new(&s->pool, &s->repo->keys, s->opt->level,
 	    s->opt->threads > 0 ? s->opt->threads : 1)) < 0 ||
@@ -722,6 +734,7 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	pk_seekbuild_release(&s->seek);
 	pk_buf_release(&s->held);
 	pk_validator_release(&s->v);
+	pk_pack_census_free(s->census);
 	free(s->root);
 	free(s);
 	return e;

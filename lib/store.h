@@ -47,6 +47,9 @@ struct pk_store_options {
 	 * the stat cache beside it no longer describe the repository (it
 	 * was restored from an older copy, say). */
 	int stale_cache;
+	/* Chunks the chunk index placed in a pack that is gone: stored again
+	 * (CHUNK records), or refused as missing (REF records). */
+	uint64_t lost_blobs;
 	/* Set when the stream's chunker differs from the repository's. */
 	int chunker_mismatch;
 	/* Set, with a message, when the stat cache or the known-chunk set
