@@ -72,9 +72,9 @@ add_pack(struct check *c, const uint8_t *id)
 /* A second blob of one storage id: the one in a pack that exists goes in
  * the fresh index, the other in dups. */
 static int
-keep_live(struct check *c, const uint8_t slot[PK_BLOBLOC_BYTES])
+keep_live(struct check *c, const uint8_t slot[PK_INDEX_SLOT_BYTES])
 {
-	uint8_t old[PK_BLOBLOC_BYTES];
+	uint8_t old[PK_INDEX_SLOT_BYTES];
 	struct pk_blobloc have, loc;
 	int e;
 
@@ -87,7 +87,7 @@ keep_live(struct check *c, const uint8_t slot[PK_BLOBLOC_BYTES])
 			return e;
 		slot = old;
 	}
-	return pk_buf_add(&c->dups, slot, PK_BLOBLOC_BYTES);
+	return pk_buf_add(&c->dups, slot, PK_INDEX_SLOT_BYTES);
 }
 
 static int
@@ -95,11 +95,11 @@ delta_blob(void *arg, const struct pk_blobloc *loc)
 {
 	struct check *c = arg;
 	struct pk_blobloc have;
-	uint8_t slot[PK_BLOBLOC_BYTES];
+	uint8_t slot[PK_INDEX_SLOT_BYTES];
 	int e;
 
 	c->res->blobs++;
-	pk_blobloc_encode(slot, loc);
+	pk_index_slot_encode(slot, loc);
 	if ((e = pk_hashfile_insert(c->fresh.hf, slot)) < 0)
 		return e;
 	/* Two writers that stored one new chunk at once each wrote a blob;
@@ -118,12 +118,14 @@ delta_blob(void *arg, const struct pk_blobloc *loc)
 	return add_pack(c, loc->pack);
 }
 
+/* Every field: a reader takes each one from the chunk index. */
 static int
 same_place(const struct pk_blobloc *a, const struct pk_blobloc *b)
 {
 	return memcmp(a->sid, b->sid, sizeof a->sid) == 0 &&
 	    memcmp(a->pack, b->pack, PK_PACK_ID_BYTES) == 0 &&
-	    a->offset == b->offset;
+	    a->offset == b->offset && a->length == b->length &&
+	    a->raw == b->raw && a->flags == b->flags;
 }
 
 static int
@@ -136,7 +138,7 @@ in_deltas(const struct check *c, const struct pk_blobloc *loc)
 		return 0;
 	if (same_place(&have, loc))
 		return 1;
-	for (i = 0; i < c->dups.len; i += PK_BLOBLOC_BYTES) {
+	for (i = 0; i < c->dups.len; i += PK_INDEX_SLOT_BYTES) {
 		pk_blobloc_decode(&have, c->dups.data + i);
 		if (same_place(&have, loc))
 			return 1;
@@ -152,15 +154,20 @@ cached_blob(void *arg, const void *slot)
 	struct check *c = arg;
 	struct pk_blobloc loc;
 	char hex[17];
+	int e;
 
-	pk_blobloc_decode(&loc, slot);
+	if ((e = pk_index_slot_decode(&loc, slot)) < 0) {
+		problem(c, "%s/chunkindex: %s (it is rebuilt from the deltas at "
+		    "its next use)", c->repo->path, pk_errmsg(e));
+		return 0;
+	}
 	if (loc.flags & PK_BLOBLOC_MARKER)
 		return 0;
 	if (!in_deltas(c, &loc)) {
 		pk_hex(hex, loc.sid, 8);
-		problem(c, "%s/chunkindex: blob %s… is in no index delta (delete "
-		    "the chunk index: it is rebuilt from the deltas)",
-		    c->repo->path, hex);
+		problem(c, "%s/chunkindex: blob %s… is not where an index delta "
+		    "puts it (delete the chunk index: it is rebuilt from the "
+		    "deltas)", c->repo->path, hex);
 	}
 	return 0;
 }
@@ -360,7 +367,7 @@ in_live_pack(struct check *c, const struct pk_blobloc *loc)
 
 	if (pk_pack_census_alive(c->census, loc->pack) > 0)
 		return 1;
-	for (i = 0; i < c->dups.len; i += PK_BLOBLOC_BYTES) {
+	for (i = 0; i < c->dups.len; i += PK_INDEX_SLOT_BYTES) {
 		pk_blobloc_decode(&have, c->dups.data + i);
 		if (memcmp(have.sid, loc->sid, sizeof have.sid) == 0 &&
 		    pk_pack_census_alive(c->census, have.pack) > 0)

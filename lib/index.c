@@ -1,10 +1,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "err.h"
 #include "hash.h"
@@ -17,12 +19,34 @@
 #define AD_DELTA	"pk index"
 
 void
+pk_index_slot_encode(uint8_t slot[PK_INDEX_SLOT_BYTES],
+    const struct pk_blobloc *l)
+{
+	pk_blobloc_encode(slot, l);
+	pk_put_u64(slot + PK_BLOBLOC_BYTES, XXH3_64bits(slot, PK_BLOBLOC_BYTES));
+}
+
+int
+pk_index_slot_decode(struct pk_blobloc *l,
+    const uint8_t slot[PK_INDEX_SLOT_BYTES])
+{
+	char hex[17];
+
+	pk_blobloc_decode(l, slot);
+	if (pk_load_u64(slot + PK_BLOBLOC_BYTES) ==
+	    XXH3_64bits(slot, PK_BLOBLOC_BYTES))
+		return 0;
+	pk_hex(hex, slot, 8);
+	return pk_err(-EBADMSG, "slot of blob %s… fails its check", hex);
+}
+
+void
 pk_index_params(const struct pk_repo *r, uint32_t kind,
     struct pk_hashfile_params *p)
 {
 	memset(p, 0, sizeof *p);
 	p->kind = kind;
-	p->slot_bytes = PK_BLOBLOC_BYTES;
+	p->slot_bytes = PK_INDEX_SLOT_BYTES;
 	p->key_bytes = 32;
 	memcpy(p->repo_id, r->id, sizeof p->repo_id);
 	p->generation = r->generation;
@@ -120,6 +144,12 @@ delta_add(void *arg, const void *slot)
 	struct delta_writer *w = arg;
 	int e;
 
+	struct pk_blobloc loc;
+
+	/* The pending set is a file: what goes into the sealed delta is
+	 * checked first. */
+	if ((e = pk_index_slot_decode(&loc, slot)) < 0)
+		return pk_err(e, "pending set: %s", pk_errmsg(e));
 	if ((e = pk_buf_add(&w->plain, slot, PK_BLOBLOC_BYTES)) < 0)
 		return e;
 	w->inframe++;
@@ -255,14 +285,14 @@ insert_slot(void *arg, const void *slot)
 {
 	struct merge *m = arg;
 	struct pk_blobloc have, loc;
-	const void *old;
-	int e = pk_hashfile_insert(m->hf, slot);
+	int e;
 
-	if (e != 1)
+	if (pk_index_slot_decode(&loc, slot) < 0)
+		return -EBADMSG;	/* a pending set damaged on disk */
+	if ((e = pk_hashfile_insert(m->hf, slot)) != 1)
 		return e < 0 ? e : 0;
-	old = pk_hashfile_find(m->hf, slot);
-	pk_blobloc_decode(&have, old);
-	pk_blobloc_decode(&loc, slot);
+	if (pk_index_slot_decode(&have, pk_hashfile_find(m->hf, slot)) < 0)
+		return pk_hashfile_replace(m->hf, slot);
 	if (have.flags & PK_BLOBLOC_MARKER ||
 	    memcmp(have.pack, loc.pack, PK_PACK_ID_BYTES) == 0 ||
 	    pk_pack_exists(m->repo, have.pack) != 0 ||
@@ -274,9 +304,9 @@ insert_slot(void *arg, const void *slot)
 static int
 insert_loc(void *arg, const struct pk_blobloc *loc)
 {
-	uint8_t slot[PK_BLOBLOC_BYTES];
+	uint8_t slot[PK_INDEX_SLOT_BYTES];
 
-	pk_blobloc_encode(slot, loc);
+	pk_index_slot_encode(slot, loc);
 	return insert_slot(arg, slot);
 }
 
@@ -410,17 +440,65 @@ pk_index_close(struct pk_index *ix)
 {
 	pk_hashfile_close(ix->hf);
 	ix->hf = NULL;
+	pk_hashfile_abort(ix->mem);
+	ix->mem = NULL;
+}
+
+static pthread_mutex_t rebuild_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * A slot failed its check: the chunk index is a cache, so the lookups of
+ * this open go to one built from the deltas in memory, and the file goes,
+ * for the next open to rebuild (a writer merging into it meanwhile loses
+ * nothing: its delta is written first).  The index is only logically
+ * const: the damaged cache is replaced by an equal one.
+ */
+static int
+rebuild_in_memory(const struct pk_index *cix, const char *why)
+{
+	struct pk_index *ix = (struct pk_index *)(uintptr_t)cix;
+	struct pk_hashfile_params p;
+	struct merge m = { .repo = ix->repo };
+	char path[4096];
+	int e = 0;
+
+	pthread_mutex_lock(&rebuild_lock);
+	if (__atomic_load_n(&ix->mem, __ATOMIC_ACQUIRE) != NULL)
+		goto out;
+	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
+	if ((e = pk_hashfile_open(&m.hf, "chunkindex (in memory)", &p,
+	    PK_HF_CREATE | PK_HF_MEMORY)) < 0)
+		goto out;
+	if ((e = pk_index_list(ix->repo, merge_delta, &m)) < 0) {
+		pk_hashfile_abort(m.hf);
+		goto out;
+	}
+	snprintf(ix->why, sizeof ix->why, "chunkindex: %s", why);
+	ix->rebuilt = 1;
+	pk_repo_path(ix->repo, path, sizeof path, "chunkindex");
+	unlink(path);
+	__atomic_store_n(&ix->mem, m.hf, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&rebuild_lock);
+	return e;
 }
 
 int
 pk_index_find(const struct pk_index *ix, const uint8_t sid[32],
     struct pk_blobloc *loc)
 {
-	const uint8_t *s = pk_hashfile_find(ix->hf, sid);
+	struct pk_hashfile *mem = __atomic_load_n(&ix->mem, __ATOMIC_ACQUIRE);
+	const uint8_t *s = pk_hashfile_find(mem ? mem : ix->hf, sid);
 
 	if (s == NULL)
 		return 0;
-	pk_blobloc_decode(loc, s);
+	if (pk_index_slot_decode(loc, s) < 0) {
+		/* Taken for absent if even that fails: a writer stores the
+		 * chunk again, a reader names it. */
+		if (mem != NULL || rebuild_in_memory(ix, pk_errmsg(-EBADMSG)) < 0)
+			return 0;
+		return pk_index_find(ix, sid, loc);
+	}
 	return loc->flags & PK_BLOBLOC_MARKER ? 0 : 1;
 }
 

@@ -15,6 +15,13 @@
 #include "pack.h"
 #include "repo.h"
 
+/*
+ * A slot of the chunk index and of pending sets: a struct pk_blobloc, 64
+ * bytes as in index deltas, then the XXH3-64 of those bytes, so that a
+ * slot damaged on disk is seen and not trusted (pk-repo(5)).
+ */
+#define PK_INDEX_SLOT_BYTES	(PK_BLOBLOC_BYTES + 8)
+
 #define PK_DELTA_ID_BYTES	16
 #define PK_DELTA_NAME_BYTES	(2 * PK_DELTA_ID_BYTES + 1)
 
@@ -24,7 +31,18 @@ struct pk_index {
 	uint64_t merged;		/* deltas merged by this open */
 	int rebuilt;			/* the chunk index was rebuilt */
 	char why[256];			/* why it was rebuilt */
+	/* Once a slot of hf fails its check: a chunk index built from the
+	 * deltas in memory, which every later lookup uses.  hf stays mapped
+	 * for lookups in flight on other threads, and its file is removed,
+	 * so that the next open rebuilds it. */
+	struct pk_hashfile *mem;
 };
+
+void pk_index_slot_encode(uint8_t slot[PK_INDEX_SLOT_BYTES],
+    const struct pk_blobloc *l);
+/* 0, or -EBADMSG (message set) when the slot fails its check. */
+int pk_index_slot_decode(struct pk_blobloc *l,
+    const uint8_t slot[PK_INDEX_SLOT_BYTES]);
 
 /* The parameters of a repository's chunk index and pending sets. */
 void pk_index_params(const struct pk_repo *r, uint32_t kind,
@@ -34,7 +52,12 @@ void pk_index_params(const struct pk_repo *r, uint32_t kind,
 int pk_index_open(struct pk_index *ix, struct pk_repo *r);
 void pk_index_close(struct pk_index *ix);
 
-/* 1 and *loc filled when the storage id is known, 0 when not. */
+/*
+ * 1 and *loc filled when the storage id is known, 0 when not.  A slot that
+ * fails its check is not used: the chunk index is rebuilt from the deltas
+ * (see mem) and the lookup made there.  Safe to call from several threads
+ * on one index.
+ */
 int pk_index_find(const struct pk_index *ix, const uint8_t sid[32],
     struct pk_blobloc *loc);
 

@@ -84,8 +84,9 @@ known(struct store *s, const uint8_t sid[32], uint64_t *raw)
 	const uint8_t *slot = pk_hashfile_find(s->pending, sid);
 	struct pk_blobloc loc;
 
-	if (slot != NULL) {
-		pk_blobloc_decode(&loc, slot);
+	/* A pending slot damaged on disk is stored again; the delta
+	 * writer refuses the set. */
+	if (slot != NULL && pk_index_slot_decode(&loc, slot) == 0) {
 		*raw = loc.raw;
 		return 1;
 	}
@@ -120,7 +121,7 @@ pack_finish(struct store *s)
 static int
 collect(struct store *s, struct pk_sealjob *j)
 {
-	uint8_t slot[PK_BLOBLOC_BYTES];
+	uint8_t slot[PK_INDEX_SLOT_BYTES];
 	struct pk_blobloc loc;
 	int e = j->err;
 
@@ -137,7 +138,7 @@ collect(struct store *s, struct pk_sealjob *j)
 		e = pk_pack_append(&s->pack, j->sid, j->box.data, j->box.len,
 		    (uint32_t)j->in.len, &loc);
 	if (e == 0) {
-		pk_blobloc_encode(slot, &loc);
+		pk_index_slot_encode(slot, &loc);
 		e = pk_hashfile_insert(s->pending, slot);
 	}
 	if (e == 0) {

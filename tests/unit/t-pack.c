@@ -574,11 +574,11 @@ pending_open(struct pk_repo *r, const char *tag, struct pk_hashfile **h)
 static void
 pending_add(struct pk_hashfile *h, const struct blobs *b)
 {
-	uint8_t slot[PK_BLOBLOC_BYTES];
+	uint8_t slot[PK_INDEX_SLOT_BYTES];
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
-		pk_blobloc_encode(slot, &b->loc[i]);
+		pk_index_slot_encode(slot, &b->loc[i]);
 		pk_hashfile_insert(h, slot);
 	}
 }
@@ -802,7 +802,7 @@ test_frames(struct pk_repo *r)
 	struct listing *l = listing_new();
 	struct pk_hashfile *h;
 	struct pk_blobloc loc;
-	uint8_t slot[PK_BLOBLOC_BYTES], *p, *q;
+	uint8_t slot[PK_INDEX_SLOT_BYTES], *p, *q;
 	const uint8_t *f;
 	char d[PK_DELTA_NAME_BYTES], path[4096], other[4096];
 	unsigned long long seed = 77;
@@ -817,14 +817,14 @@ test_frames(struct pk_repo *r)
 		loc.offset = (uint32_t)(16 + i);
 		loc.length = 100;
 		loc.raw = (uint32_t)i;
-		pk_blobloc_encode(slot, &loc);
+		pk_index_slot_encode(slot, &loc);
 		pk_hashfile_insert(h, slot);
 	}
 	e = pk_index_write_delta(r, h, d);
 	CHECK("delta: 70000 blobs written (two frames)", e == 0);
 	e = read_delta(r, d, l);
 	for (i = 0, bad = 0; i < l->n; i++) {
-		pk_blobloc_encode(slot, &l->loc[i]);
+		pk_index_slot_encode(slot, &l->loc[i]);
 		f = pk_hashfile_find(h, slot);
 		bad += f == NULL || memcmp(f, slot, sizeof slot) != 0;
 	}
