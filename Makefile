@@ -49,16 +49,42 @@ tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h
 tests/gen: tests/gen.c | deps-check
 	$(CC) $(ALLCFLAGS) -o $@ $<
 
-FUZZ    = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ    = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz-*.c)))
 
-tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/standalone.c lib/libpk.a lib/*.h
+tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/standalone.c lib/libpk.a lib/*.h
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c lib/libpk.a $(LDLIBS)
 
-# libFuzzer builds (clang): make fuzz, then tests/fuzz/lf-stream CORPUS_DIR
-fuzz: lib/libpk.a
-	for f in $(FUZZ); do n=$$(basename $$f | sed 's/fuzz-//'); \
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -D_GNU_SOURCE -Ilib \
-		$(PKCFLAGS) -o tests/fuzz/lf-$$n $$f.c $(LIBSRC) $(LDLIBS) || exit 1; done
+# libFuzzer builds (clang): make fuzz, then make fuzz-run FUZZ_S=seconds
+# (FUZZ_TARGETS="stream pack" for some), or tests/fuzz/lf-NAME CORPUS_DIR.
+LFCC    = clang
+LFFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined $(WARN) \
+	-D_GNU_SOURCE -Ilib $(PKCFLAGS)
+LFOBJ   = $(patsubst lib/%.c,tests/fuzz/lf/%.o,$(LIBSRC))
+LFUZZ   = $(patsubst tests/fuzz/fuzz-%,tests/fuzz/lf-%,$(FUZZ))
+FUZZ_S  ?= 60
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz-%,%,$(FUZZ))
+
+fuzz-deps:
+	@scripts/fuzz-deps.sh
+
+tests/fuzz/lf/%.o: lib/%.c lib/*.h | deps-check fuzz-deps
+	@mkdir -p tests/fuzz/lf
+	$(LFCC) $(LFFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+tests/fuzz/lf/libpk.a: $(LFOBJ)
+	$(AR) rcs $@ $(LFOBJ)
+
+tests/fuzz/lf-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/lf/libpk.a
+	$(LFCC) $(LFFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/lf/libpk.a $(LDLIBS)
+
+fuzz: fuzz-deps $(LFUZZ)
+
+fuzz-run: fuzz
+	@scripts/fuzz-run.sh $(FUZZ_S) $(FUZZ_TARGETS)
+
+# Seeds of the corpora, made by the tools in a scratch repository.
+fuzz-seed: all tests/gen
+	@scripts/fuzz-seed.sh
 
 check: all $(UNITS) $(FUZZ) tests/gen
 	@tests/run.sh $(UNITS) $(FUZZ)
@@ -85,7 +111,8 @@ install: all
 
 clean:
 	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) $(FUZZ) tests/gen tests/fuzz/lf-*
-	rm -rf tests/scratch
+	rm -rf tests/scratch tests/fuzz/lf tests/fuzz/work
 
-.PHONY: all deps-check check demo bench bench-deps lint install clean
-.SECONDARY: $(LIBOBJ)
+.PHONY: all deps-check check demo bench bench-deps lint install clean fuzz \
+	fuzz-deps fuzz-run fuzz-seed
+.SECONDARY: $(LIBOBJ) $(LFOBJ)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@ struct pk_catalog {
 	const struct pk_index *ix;
 	const struct pk_snapshot *snap;
 	struct pk_blob_reader br;
+	pk_catalog_fetch_fn *fetch;
+	void *arg;
 	struct pk_buf chunk;
 	size_t pos;
 	uint32_t next;
@@ -59,22 +62,45 @@ pk_chunk_fetch(struct pk_repo *r, const struct pk_index *ix,
 	return 0;
 }
 
+/* The default fetch: from the repository, through the chunk index. */
+static int
+repo_fetch(void *arg, const struct pk_catalog_chunk *cc, struct pk_buf *out)
+{
+	struct pk_catalog *c = arg;
+
+	return pk_chunk_fetch(c->repo, c->ix, &c->br, cc->id, cc->len, out);
+}
+
+/* Chunk i into c->chunk, at its start; skip() then moves into it. */
+static int
+chunk_load(struct pk_catalog *c, uint32_t i)
+{
+	const struct pk_catalog_chunk *cc = &c->snap->catalog[i];
+	int e;
+
+	c->pos = 0;
+	e = c->fetch(c->arg, cc, &c->chunk);
+	/* skip() sets pos from the seek table, within cc->len. */
+	if (e == 0 && c->chunk.len != cc->len)
+		e = pk_err(-EBADMSG, "%s: chunk %" PRIu32 " is %zu bytes long, "
+		    "not %" PRIu32, c->name, i, c->chunk.len, cc->len);
+	if (e < 0)
+		pk_buf_reset(&c->chunk);
+	return e;
+}
+
 static ssize_t
 source(void *arg, void *p, size_t n)
 {
 	struct pk_catalog *c = arg;
-	const struct pk_catalog_chunk *cc;
 	size_t k;
 	int e;
 
 	while (c->pos == c->chunk.len) {
 		if (c->next == c->snap->ncatalog)
 			return 0;
-		cc = &c->snap->catalog[c->next++];
-		if ((e = pk_chunk_fetch(c->repo, c->ix, &c->br, cc->id, cc->len,
-		    &c->chunk)) < 0)
+		if ((e = chunk_load(c, c->next++)) < 0)
 			return e;
-		c->pos = 0;
 	}
 	k = c->chunk.len - c->pos;
 	if (k > n)
@@ -82,6 +108,37 @@ source(void *arg, void *p, size_t n)
 	memcpy(p, c->chunk.data + c->pos, k);
 	c->pos += k;
 	return (ssize_t)k;
+}
+
+/* A new catalog of snap, its fetch left to the caller; NULL without memory. */
+static struct pk_catalog *
+catalog_new(const struct pk_snapshot *snap)
+{
+	struct pk_catalog *c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->snap = snap;
+	c->held = UINT32_MAX;
+	c->br.fd = -1;
+	snprintf(c->name, sizeof c->name, "catalog %.12s", "");
+	pk_hex(c->name + 8, snap->id, 6);
+	return c;
+}
+
+static int
+catalog_start(struct pk_catalog **cp, struct pk_catalog *c,
+    struct pk_stream_header *h)
+{
+	int e;
+
+	if ((e = pk_reader_new_source(&c->r, source, c, c->name)) < 0 ||
+	    (e = pk_reader_header(c->r, h)) < 0) {
+		pk_catalog_close(c);
+		return e;
+	}
+	*cp = c;
+	return 0;
 }
 
 int
@@ -93,22 +150,31 @@ pk_catalog_open(struct pk_catalog **cp, struct pk_repo *r,
 	int e;
 
 	*cp = NULL;
-	if ((c = calloc(1, sizeof *c)) == NULL)
+	if ((c = catalog_new(snap)) == NULL)
 		return -ENOMEM;
 	c->repo = r;
 	c->ix = ix;
-	c->snap = snap;
-	c->held = UINT32_MAX;
-	snprintf(c->name, sizeof c->name, "catalog %.12s", "");
-	pk_hex(c->name + 8, snap->id, 6);
-	if ((e = pk_blob_reader_init(&c->br, r)) < 0 ||
-	    (e = pk_reader_new_source(&c->r, source, c, c->name)) < 0 ||
-	    (e = pk_reader_header(c->r, h)) < 0) {
+	c->fetch = repo_fetch;
+	c->arg = c;
+	if ((e = pk_blob_reader_init(&c->br, r)) < 0) {
 		pk_catalog_close(c);
 		return e;
 	}
-	*cp = c;
-	return 0;
+	return catalog_start(cp, c, h);
+}
+
+int
+pk_catalog_open_fetch(struct pk_catalog **cp, const struct pk_snapshot *snap,
+    pk_catalog_fetch_fn *fetch, void *arg, struct pk_stream_header *h)
+{
+	struct pk_catalog *c;
+
+	*cp = NULL;
+	if ((c = catalog_new(snap)) == NULL)
+		return -ENOMEM;
+	c->fetch = fetch;
+	c->arg = arg;
+	return catalog_start(cp, c, h);
 }
 
 /*
@@ -167,8 +233,7 @@ skip(struct pk_catalog *c)
 	for (; c->at < i; c->at++)
 		c->at_off += s->catalog[c->at].len;
 	c->held = i;
-	if (c->next != i + 1 && (e = pk_chunk_fetch(c->repo, c->ix, &c->br,
-	    cc->id, cc->len, &c->chunk)) < 0)
+	if (c->next != i + 1 && (e = chunk_load(c, i)) < 0)
 		return e;
 	c->next = i + 1;
 	c->pos = cc->entry;

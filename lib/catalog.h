@@ -22,6 +22,17 @@ int pk_catalog_open(struct pk_catalog **c, struct pk_repo *r,
     const struct pk_index *ix, const struct pk_snapshot *snap,
     struct pk_stream_header *h);
 /*
+ * Fills out (reset first) with the bytes of catalog chunk cc, checked
+ * against its id; 0 or a negative errno.
+ */
+typedef int pk_catalog_fetch_fn(void *arg, const struct pk_catalog_chunk *cc,
+    struct pk_buf *out);
+/* Like pk_catalog_open(), but chunks come from fetch(arg, ...), not from
+ * a repository: a catalog held in memory.  A chunk of another length than
+ * its cc->len is an error (-EBADMSG). */
+int pk_catalog_open_fetch(struct pk_catalog **c, const struct pk_snapshot *snap,
+    pk_catalog_fetch_fn *fetch, void *arg, struct pk_stream_header *h);
+/*
  * Selects path and what lies below it, on c just opened: by the snapshot's
  * seek table, pk_catalog_next() then reads only the catalog chunks that
  * may hold it.  It skips to the first at the first call, and, after each

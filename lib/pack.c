@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "chunker.h"
 #include "err.h"
 #include "hash.h"
 #include "hashfile.h"
@@ -369,7 +370,11 @@ pk_blob_read(struct pk_blob_reader *br, const struct pk_blobloc *loc,
 		return e;
 	pk_buf_reset(&br->box);
 	pk_buf_reset(&br->plain);
+	/* Lengths are checked before anything is allocated for them: the
+	 * chunk index holding them is not authenticated. */
 	if (loc->length < pk_box_overhead(k) + 1 ||
+	    loc->raw > PK_CHUNK_MAX_LIMIT ||
+	    loc->length > PK_CHUNK_MAX_LIMIT + 1 + pk_box_overhead(k) ||
 	    (e = pk_buf_reserve(&br->box, loc->length)) < 0 ||
 	    (e = pk_buf_reserve(&br->plain, loc->length)) < 0 ||
 	    (e = pk_buf_reserve(out, loc->raw)) < 0)

@@ -13,6 +13,7 @@
 
 #define READ_STEP	(1u << 20)
 #define READ_BUF_BYTES	(PK_RECORD_MAX_BYTES + PK_RECORD_HEADER_BYTES + READ_STEP)
+#define READ_BUF_FIRST	(256u * 1024)	/* grown for longer records */
 #define WRITE_BUF_BYTES	(1u << 20)
 #define END_PAYLOAD_BYTES 24
 
@@ -22,6 +23,7 @@ struct pk_reader {
 	void *arg;
 	const char *name;
 	uint8_t *buf;
+	size_t cap;		/* bytes at buf, READ_BUF_BYTES at most */
 	size_t pos, end;	/* unread bytes are buf[pos..end) */
 	int eof;
 	uint64_t consumed;	/* stream bytes handed out so far */
@@ -70,7 +72,8 @@ pk_reader_new(struct pk_reader **rp, int fd, const char *name)
 	r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return -ENOMEM;
-	r->buf = malloc(READ_BUF_BYTES);
+	r->cap = READ_BUF_FIRST;
+	r->buf = malloc(r->cap);
 	r->xxh = XXH3_createState();
 	if (r->buf == NULL || r->xxh == NULL) {
 		pk_reader_free(r);
@@ -111,28 +114,37 @@ pk_reader_free(struct pk_reader *r)
 
 /*
  * Makes n bytes available at buf[pos]; returns how many are (< n at EOF).
- * Reads go by READ_STEP near the start of the buffer, so that only as much
- * of it as the largest record needs is ever touched (resident).
+ * Reads go by READ_STEP near the start of the buffer, which grows only to
+ * what the longest record needs.
  */
 static ssize_t
 fill(struct pk_reader *r, size_t n)
 {
 	size_t want;
 	ssize_t k;
+	uint8_t *nb;
 
 	if (r->end - r->pos >= n || r->eof)
 		return (ssize_t)(r->end - r->pos);
-	if (r->pos >= READ_STEP || r->pos + n > READ_BUF_BYTES) {
+	if (r->pos >= READ_STEP || r->pos + n > r->cap) {
 		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
 		r->end -= r->pos;
 		r->pos = 0;
+	}
+	if (n > r->cap) {
+		want = n + READ_STEP < READ_BUF_BYTES ? n + READ_STEP :
+		    READ_BUF_BYTES;
+		if ((nb = realloc(r->buf, want)) == NULL)
+			return -ENOMEM;
+		r->buf = nb;
+		r->cap = want;
 	}
 	while (r->end - r->pos < n) {
 		want = n - (r->end - r->pos);
 		if (want < READ_STEP)
 			want = READ_STEP;
-		if (want > READ_BUF_BYTES - r->end)
-			want = READ_BUF_BYTES - r->end;
+		if (want > r->cap - r->end)
+			want = r->cap - r->end;
 		if (r->source) {
 			k = r->source(r->arg, r->buf + r->end, want);
 			if (k < 0)

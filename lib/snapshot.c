@@ -190,8 +190,13 @@ decode(struct pk_snapshot *s, uint32_t version, const uint8_t *p, size_t n)
 	s->seekable = version > 1;
 	for (i = 0; i < s->ncatalog; i++) {
 		struct pk_catalog_chunk *cc = &s->catalog[i];
+		/* Seek table entries are longer than the least the count was
+		 * checked against: the bytes may run out before the count. */
+		const uint8_t *id = pk_get_bytes(&c, PK_ID_BYTES);
 
-		memcpy(cc->id, pk_get_bytes(&c, PK_ID_BYTES), PK_ID_BYTES);
+		if (id == NULL)
+			return -EBADMSG;
+		memcpy(cc->id, id, PK_ID_BYTES);
 		cc->len = pk_get_u32(&c);
 		cc->entry = PK_CATALOG_NO_ENTRY;
 		if (s->seekable && (e = decode_seek(s, cc, &c, &recno)) < 0)

@@ -36,9 +36,11 @@ for u in "$@"; do
 	set --
 	case $u in
 	tests/fuzz/fuzz-*)
-		# A fuzz target replays its corpus and the golden streams.
+		# A fuzz target replays its corpus, a stream decoder the
+		# golden streams too.
 		name=${u#tests/fuzz/fuzz-}
-		set -- tests/fuzz/corpus/"$name"/* tests/golden/*.pks
+		set -- tests/fuzz/corpus/"$name"/*
+		case $name in stream|tar) set -- "$@" tests/golden/*.pks ;; esac
 		;;
 	esac
 	# A crash or a non-zero exit is a failure even if no check said so.

@@ -34,6 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pk_stream_header h;
 	struct pk_reader *r;
 	struct pk_record rec;
+	struct pk_snapshot snap;
 	struct pk_entry e;
 	const uint8_t *a, *b;
 	uint32_t len, flags;
@@ -63,6 +64,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			case PK_REC_ERROR:
 				pk_record_error(&rec, &en, &a, &l1, &b, &l2);
+				break;
+			case PK_REC_META:
+				memset(&snap, 0, sizeof snap);
+				pk_snapshot_meta_decode(&snap, rec.data, rec.len);
+				pk_snapshot_release(&snap);
 				break;
 			}
 		}
