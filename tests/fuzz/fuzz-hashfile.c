@@ -1,7 +1,7 @@
 /*
  * Fuzz target: hash files (pk_hashfile_open: header checks; lookups, a
  * pass in order, inserts and growth over damaged slots), as the chunk index
- * (pk_index_find) and the known-chunk set (pk_known_open, pk_known_has,
+ * (pk_index_slot_decode) and the known-chunk set (pk_known_open, pk_known_has,
  * pk_known_add) use them.  The kind in the header picks the parameters.
  *
  * Input: a hash file, short (fuzz.h).  It is read as it is (a file of
@@ -16,7 +16,7 @@
 #define MAX_KEYS	64
 
 struct keys {
-	uint8_t slot[MAX_KEYS][PK_BLOBLOC_BYTES];
+	uint8_t slot[MAX_KEYS][PK_INDEX_SLOT_BYTES];
 	size_t n;
 	uint32_t len;
 };
@@ -47,7 +47,7 @@ params(struct pk_hashfile_params *p, const uint8_t *h, size_t n)
 		break;
 	default:
 		p->kind = PK_HF_CHUNKINDEX;
-		p->slot_bytes = PK_BLOBLOC_BYTES;
+		p->slot_bytes = PK_INDEX_SLOT_BYTES;
 		p->key_bytes = 32;
 		break;
 	}
@@ -61,7 +61,6 @@ lookups(const char *path, const struct pk_hashfile_params *p,
 {
 	struct pk_hashfile *h;
 	struct pk_known *kn;
-	struct pk_index ix;
 	struct pk_blobloc loc;
 	uint8_t miss[32];
 	size_t i;
@@ -71,15 +70,13 @@ lookups(const char *path, const struct pk_hashfile_params *p,
 	if (pk_hashfile_open(&h, path, p, 0) < 0)
 		return;
 	pk_hashfile_foreach(h, collect, k);
-	memset(&ix, 0, sizeof ix);
-	ix.hf = h;
 	for (i = 0; i < k->n; i++) {
 		pk_hashfile_find(h, k->slot[i]);
 		memcpy(miss, k->slot[i], p->key_bytes);
 		miss[p->key_bytes - 1] ^= 0x5a;
 		pk_hashfile_find(h, miss);
 		if (p->kind == PK_HF_CHUNKINDEX)
-			pk_index_find(&ix, k->slot[i], &loc);
+			pk_index_slot_decode(&loc, k->slot[i]);
 	}
 	pk_hashfile_close(h);
 	if (p->kind == PK_HF_KNOWN &&
