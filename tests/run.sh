@@ -8,6 +8,24 @@ log=tests/scratch/log
 rm -rf tests/scratch
 mkdir -p tests/scratch
 : >"$log"
+# A build with SANITIZE= writes its reports to files, one per process: a
+# report from a pipeline stage whose exit status no test looks at still
+# fails its test.
+san=$top/tests/scratch/sanitizer
+mkdir -p "$san"
+asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}
+ubsan=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}
+sanitizer() {
+	export ASAN_OPTIONS="${asan}log_path=$san/$1"
+	export UBSAN_OPTIONS="${ubsan}log_path=$san/$1:print_stacktrace=1:halt_on_error=1"
+}
+reports() {
+	for f in "$san/$1".*; do
+		[ -e "$f" ] || continue
+		echo "not ok - $1: sanitizer report ${f#$top/}"
+		sed 's/^/#   /' "$f" | head -n 40
+	done
+}
 for u in "$@"; do
 	echo "# $u"
 	set --
@@ -18,8 +36,10 @@ for u in "$@"; do
 		set -- tests/fuzz/corpus/"$name"/* tests/golden/*.pks
 		;;
 	esac
+	sanitizer "${u##*/}"
 	# A crash or a non-zero exit is a failure even if no check said so.
 	{ ./"$u" "$@" 2>&1; rc=$?; [ $rc -eq 0 ] || echo "not ok - $u exited with status $rc"; } | tee -a "$log"
+	reports "${u##*/}" | tee -a "$log"
 done
 for t in tests/t[0-9]*.sh; do
 	name=$(basename "$t" .sh)
@@ -29,7 +49,9 @@ for t in tests/t[0-9]*.sh; do
 		[ -n "$sel" ] || continue
 	fi
 	echo "# $name"
+	sanitizer "$name"
 	PK_TOP=$top sh "$t" 2>&1 | tee -a "$log"
+	reports "$name" | tee -a "$log"
 done
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^not ok ' "$log")
