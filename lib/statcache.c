@@ -73,15 +73,49 @@ path_key(uint8_t key[KEY_BYTES], const uint8_t *path, size_t len)
 	crypto_generichash(key, KEY_BYTES, path, len, NULL, 0);
 }
 
-void
+/* A time in nanoseconds, which an i64 holds from 1678 to 2262 only. */
+static int
+time_ns(int64_t *ns, int64_t sec, int64_t nsec)
+{
+	if (__builtin_mul_overflow(sec, 1000000000, ns) ||
+	    __builtin_add_overflow(*ns, nsec, ns))
+		return -ERANGE;
+	return 0;
+}
+
+int
 pk_statinfo_from_entry(struct pk_statinfo *st, const struct pk_entry *e)
 {
+	memset(st, 0, sizeof *st);
 	st->dev = e->dev;
 	st->ino = e->ino;
 	st->size = e->size;
-	st->mtime_ns = e->mtime_sec * 1000000000 + e->mtime_nsec;
-	st->ctime_ns = e->ctime_sec * 1000000000 + e->ctime_nsec;
 	st->mode = S_IFREG | e->mode;
+	if (time_ns(&st->mtime_ns, e->mtime_sec, e->mtime_nsec) < 0 ||
+	    time_ns(&st->ctime_ns, e->ctime_sec, e->ctime_nsec) < 0)
+		return -ERANGE;
+	return 0;
+}
+
+int
+pk_statinfo_from_stat(struct pk_statinfo *si, const struct stat *st)
+{
+	memset(si, 0, sizeof *si);
+	si->dev = st->st_dev;
+	si->ino = st->st_ino;
+	si->size = (uint64_t)st->st_size;
+	si->mode = st->st_mode;
+	if (time_ns(&si->mtime_ns, st->st_mtim.tv_sec, st->st_mtim.tv_nsec) < 0 ||
+	    time_ns(&si->ctime_ns, st->st_ctim.tv_sec, st->st_ctim.tv_nsec) < 0)
+		return -ERANGE;
+	return 0;
+}
+
+/* One second before sec, the cut-off for files changed around sec. */
+static int64_t
+second_before(int64_t sec)
+{
+	return sec == INT64_MIN ? sec : sec - 1;
 }
 
 /* The stat fields as slots and lists store them: 40 bytes. */
@@ -259,7 +293,7 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 	snprintf(b->path, sizeof b->path, "%s", path);
 	memcpy(b->repo_id, repo_id, sizeof b->repo_id);
 	b->generation = generation;
-	b->not_before = not_before_sec - 1;
+	b->not_before = second_before(not_before_sec);
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
@@ -291,8 +325,8 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 void
 pk_statcache_build_not_before(struct pk_statcache_builder *b, int64_t sec)
 {
-	if (sec - 1 < b->not_before)
-		b->not_before = sec - 1;
+	if (second_before(sec) < b->not_before)
+		b->not_before = second_before(sec);
 }
 
 static int
@@ -345,9 +379,9 @@ pk_statcache_build_file(struct pk_statcache_builder *b,
 
 	if (e->type != PK_FT_REG || e->size == PK_SIZE_UNKNOWN ||
 	    (eof_flags & PK_EOF_CHANGED) || e->mtime_sec >= b->not_before ||
-	    e->ctime_sec >= b->not_before)
+	    e->ctime_sec >= b->not_before ||
+	    pk_statinfo_from_entry(&st, e) < 0)
 		return 0;
-	pk_statinfo_from_entry(&st, e);
 	pk_buf_reset(&b->rec);
 	path_key(fixed, e->path.p, e->path.len);
 	put_stat(fixed + 16, &st);
