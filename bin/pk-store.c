@@ -185,6 +185,8 @@ main(int argc, char **argv)
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
 		pk_die_lib(e);
 	e = pk_store_stream(repo, r, &o, &snap);
+	pk_reader_free(r);
+	pk_repo_close(repo);
 	if (e < 0 && o.missing_chunk)
 		drop_stale_cache(o.stale_cache ? o.cache : NULL, o.known);
 	if (e < 0)
@@ -208,8 +210,6 @@ main(int argc, char **argv)
 		    (unsigned long long)snap.errors);
 	e = snap.errors ? PK_EXIT_PARTIAL : PK_EXIT_OK;
 	pk_snapshot_release(&snap);
-	pk_reader_free(r);
-	pk_repo_close(repo);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;
 	return e;
