@@ -39,7 +39,7 @@ problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 
 static void
 problem(struct check *c, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[PK_ERR_BYTES];
 	va_list ap;
 
 	va_start(ap, fmt);

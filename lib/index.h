@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "err.h"
 #include "hashfile.h"
 #include "pack.h"
 #include "repo.h"
@@ -23,7 +24,7 @@ struct pk_index {
 	struct pk_hashfile *hf;		/* read-only mapping */
 	uint64_t merged;		/* deltas merged by this open */
 	int rebuilt;			/* the chunk index was rebuilt */
-	char why[256];			/* why it was rebuilt */
+	char why[PK_ERR_BYTES];		/* why it was rebuilt */
 };
 
 /* The parameters of a repository's chunk index and pending sets. */
