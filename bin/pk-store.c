@@ -66,9 +66,9 @@ drop_stale_cache(const char *cache, const char *known)
 	char lists[4200];
 
 	if (cache) {
-		snprintf(lists, sizeof lists, "%s.lists", cache);
 		unlink(cache);
-		unlink(lists);
+		if (pk_path(lists, sizeof lists, "%s.lists", cache) == 0)
+			unlink(lists);
 		unlink(known);
 		pk_warn("%s: stat cache and known-chunk set removed, as the "
 		    "stream names chunks the repository does not hold", cache);
@@ -179,7 +179,8 @@ main(int argc, char **argv)
 		o.cache = cache;
 	}
 	if (o.cache) {
-		snprintf(known, sizeof known, "%s.known", o.cache);
+		if ((e = pk_path(known, sizeof known, "%s.known", o.cache)) < 0)
+			pk_die_lib(e);
 		o.known = known;
 	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)

@@ -148,7 +148,10 @@ open_gen(struct pk_statcache **cp, const char *path, const uint8_t *repo_id,
 		free(c);
 		return e;
 	}
-	snprintf(lp, sizeof lp, "%s.lists", path);
+	if ((e = pk_path(lp, sizeof lp, "%s.lists", path)) < 0) {
+		fd = -1;
+		goto fail;
+	}
 	if ((fd = open(lp, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		e = errno == ENOENT ? pk_err(-ESTALE, "%s: missing", lp) :
 		    pk_err(-errno, "%s: %s", lp, strerror(errno));
@@ -290,11 +293,14 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 		return e;
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return -ENOMEM;
-	snprintf(b->path, sizeof b->path, "%s", path);
 	memcpy(b->repo_id, repo_id, sizeof b->repo_id);
 	b->generation = generation;
 	b->not_before = second_before(not_before_sec);
-	snprintf(dir, sizeof dir, "%s", path);
+	if ((e = pk_path(b->path, sizeof b->path, "%s", path)) < 0 ||
+	    (e = pk_path(dir, sizeof dir, "%s", path)) < 0) {
+		free(b);
+		return e;
+	}
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
 	else
@@ -465,7 +471,8 @@ lock_path(const char *path)
 	char lp[4200];
 	int fd;
 
-	snprintf(lp, sizeof lp, "%s.lock", path);
+	if ((fd = pk_path(lp, sizeof lp, "%s.lock", path)) < 0)
+		return fd;
 	if ((fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return pk_err(-errno, "%s: %s", lp, strerror(errno));
 	while (flock(fd, LOCK_EX) < 0)
@@ -484,8 +491,8 @@ pk_statcache_build_commit(struct pk_statcache_builder *b)
 	char lists[4200];
 	int e, lockfd;
 
-	snprintf(lists, sizeof lists, "%s.lists", b->path);
-	if ((lockfd = lock_path(b->path)) < 0) {
+	if ((lockfd = pk_path(lists, sizeof lists, "%s.lists", b->path)) < 0 ||
+	    (lockfd = lock_path(b->path)) < 0) {
 		pk_statcache_build_abort(b);
 		return lockfd;
 	}

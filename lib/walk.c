@@ -518,13 +518,14 @@ get_xattrs(struct pk_walk *wk, int fd, int dirfd, const char *name,
 	char proc[64 + NAME_MAX];
 	const char *path = name;
 	char msg[128];
-	int r;
+	int r = 0;
 
 	if (fd < 0 && dirfd != AT_FDCWD) {
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
+		r = pk_path(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd,
+		    name);
 		path = proc;
 	}
-	if ((r = read_xattrs(wk, fd, path, nx)) >= 0)
+	if (r == 0 && (r = read_xattrs(wk, fd, path, nx)) >= 0)
 		return 0;
 	*nx = 0;
 	if (r == -ENOMEM)
