@@ -13,9 +13,12 @@ PKLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALLCFLAGS = $(WARN) -D_GNU_SOURCE -Ilib $(PKCFLAGS) $(CFLAGS)
 LDLIBS   = $(PKLIBS) -lpthread
 ifneq ($(SANITIZE),)
-ALLCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+ALLCFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS   += -fsanitize=$(SANITIZE)
 endif
+# Everything built depends on .build-flags, which changes only when the
+# flags do: a build with other flags (SANITIZE=, CFLAGS=) rebuilds it all.
+BUILDFLAGS = $(CC) $(ALLCFLAGS) $(LDFLAGS) $(LDLIBS)
 
 TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat
 LIBSRC  = $(sort $(wildcard lib/*.c))
@@ -31,27 +34,30 @@ all: deps-check $(BINS)
 deps-check:
 	@scripts/deps.sh
 
+.build-flags: FORCE | deps-check
+	@f='$(BUILDFLAGS)'; [ "$$f" = "$$(cat $@ 2>/dev/null)" ] || echo "$$f" >$@
+
 lib/libpk.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
-lib/%.o: lib/%.c lib/*.h | deps-check
+lib/%.o: lib/%.c lib/*.h .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-bin/common.o: bin/common.c bin/common.h lib/*.h | deps-check
+bin/common.o: bin/common.c bin/common.h lib/*.h .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-bin/%: bin/%.c bin/common.o lib/libpk.a lib/*.h bin/common.h
+bin/%: bin/%.c bin/common.o lib/libpk.a lib/*.h bin/common.h .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< bin/common.o lib/libpk.a $(LDLIBS)
 
-tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h
+tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h .build-flags
 	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
 
-tests/gen: tests/gen.c | deps-check
+tests/gen: tests/gen.c .build-flags
 	$(CC) $(ALLCFLAGS) -o $@ $<
 
 FUZZ    = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz-*.c)))
 
-tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/standalone.c lib/libpk.a lib/*.h
+tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/standalone.c lib/libpk.a lib/*.h .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c lib/libpk.a $(LDLIBS)
 
 # libFuzzer builds (clang): make fuzz, then make fuzz-run FUZZ_S=seconds
@@ -110,9 +116,9 @@ install: all
 	install -m 644 man/pk.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
 clean:
-	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) $(FUZZ) tests/gen tests/fuzz/lf-*
+	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) $(FUZZ) tests/gen tests/fuzz/lf-* .build-flags
 	rm -rf tests/scratch tests/fuzz/lf tests/fuzz/work
 
 .PHONY: all deps-check check demo bench bench-deps lint install clean fuzz \
-	fuzz-deps fuzz-run fuzz-seed
+	fuzz-deps fuzz-run fuzz-seed FORCE
 .SECONDARY: $(LIBOBJ) $(LFOBJ)

@@ -229,9 +229,11 @@ pk_default_cache(const char *repo, char *out, size_t n, int create)
 		pk_die_lib(e);
 	pk_hex(id, p.id, sizeof p.id);
 	if (xdg && xdg[0] == '/')
-		snprintf(out, n, "%s/pk/%s/stat", xdg, id);
+		e = pk_path(out, n, "%s/pk/%s/stat", xdg, id);
 	else
-		snprintf(out, n, "%s/.cache/pk/%s/stat", home ? home : "", id);
+		e = pk_path(out, n, "%s/.cache/pk/%s/stat", home ? home : "", id);
+	if (e < 0)
+		pk_die_lib(e);
 	if (create)
 		mkdirs(out);
 }

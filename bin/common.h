@@ -63,7 +63,8 @@ struct pk_repo *pk_open_repo(const char *path, const char *passfile,
 /*
  * The default stat cache of a repository: $XDG_CACHE_HOME/pk/ID/stat (or
  * ~/.cache/pk/ID/stat), ID the repository's id.  With create, makes the
- * directories.  Dies when the repository's config cannot be read.
+ * directories.  Dies when the repository's config cannot be read or the
+ * path does not fit out (of size n).
  */
 void pk_default_cache(const char *repo, char *out, size_t n, int create);
 

@@ -33,7 +33,7 @@ main(int argc, char **argv)
 	const char *reponame = NULL, *passfile = NULL, *knownfile = NULL;
 	const char *keyfile = NULL;
 	struct pk_known *known = NULL;
-	char path[4200];
+	char cache[4096], path[4200];
 	struct pk_stream_header h;
 	struct pk_dedup_stats st;
 	struct pk_repo *repo = NULL;
@@ -71,9 +71,9 @@ main(int argc, char **argv)
 		 * index does. */
 		if ((e = pk_repo_read_params(reponame, &params)) < 0)
 			pk_die_lib(e);
-		pk_default_cache(reponame, path, sizeof path - 8, 0);
-		strcat(path, ".known");
-		if (pk_known_open(&known, path, params.id) < 0) {
+		pk_default_cache(reponame, cache, sizeof cache, 0);
+		if (pk_path(path, sizeof path, "%s.known", cache) < 0 ||
+		    pk_known_open(&known, path, params.id) < 0) {
 			known = NULL;
 			repo = pk_open_repo(reponame, passfile, keyfile);
 			if ((e = pk_index_open(&ix, repo)) < 0)

@@ -66,9 +66,9 @@ drop_stale_cache(const char *cache, const char *known)
 	char lists[4200];
 
 	if (cache) {
-		snprintf(lists, sizeof lists, "%s.lists", cache);
 		unlink(cache);
-		unlink(lists);
+		if (pk_path(lists, sizeof lists, "%s.lists", cache) == 0)
+			unlink(lists);
 		unlink(known);
 		pk_warn("%s: stat cache and known-chunk set removed, as the "
 		    "stream names chunks the repository does not hold", cache);
@@ -179,12 +179,15 @@ main(int argc, char **argv)
 		o.cache = cache;
 	}
 	if (o.cache) {
-		snprintf(known, sizeof known, "%s.known", o.cache);
+		if ((e = pk_path(known, sizeof known, "%s.known", o.cache)) < 0)
+			pk_die_lib(e);
 		o.known = known;
 	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
 		pk_die_lib(e);
 	e = pk_store_stream(repo, r, &o, &snap);
+	pk_reader_free(r);
+	pk_repo_close(repo);
 	if (e < 0 && o.missing_chunk)
 		drop_stale_cache(o.stale_cache ? o.cache : NULL, o.known);
 	if (e < 0)
@@ -212,8 +215,6 @@ main(int argc, char **argv)
 		    (unsigned long long)snap.errors);
 	e = snap.errors ? PK_EXIT_PARTIAL : PK_EXIT_OK;
 	pk_snapshot_release(&snap);
-	pk_reader_free(r);
-	pk_repo_close(repo);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;
 	return e;

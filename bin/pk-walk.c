@@ -188,11 +188,13 @@ open_cache(const char *file, const char *repo, char *path, size_t n)
 
 	if (repo && (e = pk_repo_read_params(repo, &p)) < 0)
 		pk_die_lib(e);
+	e = 0;
 	if (file)
-		snprintf(path, n, "%s", file);
+		e = pk_path(path, n, "%s", file);
 	else
 		pk_default_cache(repo, path, n, 0);
-	e = pk_statcache_open(&c, path, repo ? p.id : NULL);
+	if (e == 0)
+		e = pk_statcache_open(&c, path, repo ? p.id : NULL);
 	if (e == -ENOENT)
 		return NULL;	/* the first backup */
 	if (e < 0) {

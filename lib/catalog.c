@@ -53,7 +53,7 @@ pk_chunk_fetch(struct pk_repo *r, const struct pk_index *ix,
 		return e;
 	pk_hash_id(check, out->data, out->len);
 	if (memcmp(check, id, PK_ID_BYTES) != 0) {
-		char rel[128];
+		char rel[PK_PACK_RELPATH_BYTES];
 
 		pk_pack_relpath(rel, sizeof rel, loc.pack);
 		return pk_err(-EBADMSG, "%s/%s: chunk %s… does not match its id",

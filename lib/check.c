@@ -41,7 +41,7 @@ problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 
 static void
 problem(struct check *c, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[PK_ERR_BYTES];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -182,8 +182,9 @@ open_fresh(struct check *c)
 
 	pk_random(rnd, sizeof rnd);
 	pk_hex(hex, rnd, sizeof rnd);
-	snprintf(c->fresh_path, sizeof c->fresh_path, "%s/tmp/check-%s",
-	    c->repo->path, hex);
+	if ((e = pk_path(c->fresh_path, sizeof c->fresh_path, "%s/tmp/check-%s",
+	    c->repo->path, hex)) < 0)
+		return e;
 	c->fresh.repo = c->repo;
 	pk_index_params(c->repo, PK_HF_PENDING, &p);
 	e = pk_hashfile_open(&c->fresh.hf, c->fresh_path, &p, PK_HF_CREATE);
@@ -243,7 +244,7 @@ read_blob(void *arg, const struct pk_blobloc *loc)
 		pk_hash_id(id, c->data.data, c->data.len);
 		pk_storage_id(&c->repo->keys, sid, id);
 		if (memcmp(sid, loc->sid, 32) != 0) {
-			char rel[128];
+			char rel[PK_PACK_RELPATH_BYTES];
 
 			pk_pack_relpath(rel, sizeof rel, loc->pack);
 			e = pk_err(-EBADMSG, "%s/%s: blob at offset %" PRIu32
@@ -305,13 +306,17 @@ check_packs(struct check *c)
 	DIR *top, *dp;
 	int e = 0;
 
-	pk_repo_path(c->repo, path, sizeof path, "packs");
+	if ((e = pk_repo_path(c->repo, path, sizeof path, "packs")) < 0)
+		return e;
 	if ((top = opendir(path)) == NULL)
 		return pk_err(-errno, "%s: %s", path, strerror(errno));
 	while (e == 0 && (d = readdir(top)) != NULL) {
 		if (d->d_name[0] == '.')
 			continue;
-		snprintf(sub, sizeof sub, "%s/%s", path, d->d_name);
+		if (pk_path(sub, sizeof sub, "%s/%s", path, d->d_name) < 0) {
+			problem(c, "%s", pk_errmsg(-ENAMETOOLONG));
+			continue;
+		}
 		if ((dp = opendir(sub)) == NULL) {
 			problem(c, "%s: %s", sub, strerror(errno));
 			continue;
@@ -345,14 +350,15 @@ sort_packs(struct check *c)
 static void
 check_pack_files(struct check *c)
 {
-	char rel[128], path[4096];
+	char path[4096];
 	struct stat st;
 	size_t i;
 
 	for (i = 0; i < c->npacks; i++) {
-		pk_pack_relpath(rel, sizeof rel, c->packs.data + i * PK_PACK_ID_BYTES);
-		pk_repo_path(c->repo, path, sizeof path, rel);
-		if (stat(path, &st) < 0)
+		if (pk_pack_path(c->repo, path, sizeof path,
+		    c->packs.data + i * PK_PACK_ID_BYTES) < 0)
+			problem(c, "%s", pk_errmsg(-ENAMETOOLONG));
+		else if (stat(path, &st) < 0)
 			problem(c, "%s: %s (indexed pack)", path, strerror(errno));
 	}
 }
@@ -514,7 +520,8 @@ check_snapshots(struct check *c)
 	DIR *dp;
 	int e;
 
-	pk_repo_path(c->repo, path, sizeof path, "snapshots");
+	if ((e = pk_repo_path(c->repo, path, sizeof path, "snapshots")) < 0)
+		return e;
 	if ((dp = opendir(path)) == NULL)
 		return pk_err(-errno, "%s: %s", path, strerror(errno));
 	while ((d = readdir(dp)) != NULL) {

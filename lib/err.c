@@ -4,20 +4,19 @@
 
 #include "err.h"
 
-static _Thread_local char msg[1024];
+static _Thread_local char msg[PK_ERR_BYTES];
 
 int
 pk_err(int code, const char *fmt, ...)
 {
-	char tmp[sizeof msg];
+	char m[sizeof msg];
 	va_list ap;
 
-	/* Formatted aside: callers may pass the last message as an
-	 * argument, to add their own subject in front of it. */
+	/* Aside first: an argument may be pk_errmsg(), this very buffer. */
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
-	memcpy(msg, tmp, sizeof msg);
+	memcpy(msg, m, strlen(m) + 1);
 	return code;
 }
 

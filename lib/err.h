@@ -9,8 +9,12 @@
 #ifndef PK_ERR_H
 #define PK_ERR_H
 
+/* The longest message: a path of PATH_MAX bytes and why. */
+#define PK_ERR_BYTES	5120
+
 /* Records a message for the calling thread and returns code (a negative
- * errno), so that callers can write: return pk_err(-EBADMSG, "%s: ...", p); */
+ * errno), so that callers can write: return pk_err(-EBADMSG, "%s: ...", p);
+ * an argument may be pk_errmsg(), to add to the message. */
 int pk_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Returns the last message recorded by this thread, or strerror(-code) when

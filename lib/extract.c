@@ -48,12 +48,14 @@ selected(const struct extract *x, const struct pk_str *p)
 static void
 warn(struct extract *x, const char *msg)
 {
-	char path[4096];
+	/* Whole: a stored path may be longer than PATH_MAX. */
+	char *path;
 
-	snprintf(path, sizeof path, "%.*s", (int)x->e.path.len,
-	    (const char *)x->e.path.p);
-	if (x->o->warn)
-		x->o->warn(x->o->arg, path, msg);
+	if (x->o->warn == NULL)
+		return;
+	path = strndup((const char *)x->e.path.p, x->e.path.len);
+	x->o->warn(x->o->arg, path ? path : "(path: out of memory)", msg);
+	free(path);
 }
 
 /*

@@ -13,7 +13,7 @@ struct fetchjob {
 	uint8_t id[PK_ID_BYTES];
 	uint32_t len;
 	int done, err;
-	char msg[256];		/* the worker's message for err */
+	char *msg;		/* the worker's message for err (malloc'd) */
 	struct pk_buf out;
 };
 
@@ -60,7 +60,7 @@ worker(void *arg)
 		e = ready < 0 ? ready :
 		    pk_chunk_fetch(p->repo, p->ix, &br, j->id, j->len, &j->out);
 		if (e < 0)
-			snprintf(j->msg, sizeof j->msg, "%s", pk_errmsg(e));
+			j->msg = strdup(pk_errmsg(e));
 		pthread_mutex_lock(&p->w.lock);
 		j->err = e;
 		j->done = 1;
@@ -108,8 +108,10 @@ pk_fetchpool_free(struct pk_fetchpool *p)
 		return;
 	if (p->w.n)
 		pk_workers_stop(&p->w);
-	for (i = 0; p->jobs != NULL && i < p->njobs; i++)
+	for (i = 0; p->jobs != NULL && i < p->njobs; i++) {
 		pk_buf_release(&p->jobs[i].out);
+		free(p->jobs[i].msg);
+	}
 	free(p->jobs);
 	free(p);
 }
@@ -146,6 +148,8 @@ release(struct pk_fetchpool *p)
 
 	p->ahead -= j->len;
 	pk_buf_release(&j->out);
+	free(j->msg);
+	j->msg = NULL;
 	p->head++;
 	p->handed = 0;
 }
@@ -170,7 +174,7 @@ pk_fetchpool_next(struct pk_fetchpool *p, const uint8_t *id,
 	pthread_mutex_unlock(&p->w.lock);
 	p->handed = 1;
 	if (j->err < 0)
-		return pk_err(j->err, "%s", j->msg);
+		return pk_err(j->err, "%s", j->msg ? j->msg : strerror(-j->err));
 	*out = &j->out;
 	return 0;
 }

@@ -111,8 +111,9 @@ writer_active(const struct pk_hashfile *h)
 
 	if (h->writable)
 		return 0;	/* we hold the lock ourselves */
-	snprintf(lp, sizeof lp, "%s.lock", h->path);
-	if ((fd = open(lp, O_RDONLY | O_CLOEXEC)) < 0)
+	/* No writer can hold a lock whose name does not fit (see lock()). */
+	if (pk_path(lp, sizeof lp, "%s.lock", h->path) < 0 ||
+	    (fd = open(lp, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
@@ -214,8 +215,10 @@ static int
 lock(struct pk_hashfile *h)
 {
 	char lp[4096];
+	int e;
 
-	snprintf(lp, sizeof lp, "%s.lock", h->path);
+	if ((e = pk_path(lp, sizeof lp, "%s.lock", h->path)) < 0)
+		return e;
 	h->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (h->lockfd < 0)
 		return pk_err(-errno, "%s: %s", lp, strerror(errno));
@@ -261,7 +264,8 @@ pk_hashfile_open(struct pk_hashfile **hp, const char *path,
 	h->any_repo = (flags & PK_HF_ANY_REPO) && !h->writable;
 	h->memory = (flags & PK_HF_MEMORY) && (flags & PK_HF_CREATE);
 	h->nosync = (flags & PK_HF_NOSYNC) != 0;
-	snprintf(h->file, sizeof h->file, "%s", path);
+	if ((e = pk_path(h->file, sizeof h->file, "%s", path)) < 0)
+		goto fail;
 	if (flags & PK_HF_CREATE) {
 		/* Built aside under a name of its own, so that readers of the
 		 * old file never see a partial one and two builders never
@@ -270,8 +274,8 @@ pk_hashfile_open(struct pk_hashfile **hp, const char *path,
 
 		if (p->expect > (MIN_CAPACITY / 4) * 3)
 			cap = p->expect / 2 * 3 + 2;
-		snprintf(h->file, sizeof h->file, "%s.tmp-XXXXXX", path);
-		if ((e = map_new(h, h->file, cap)) < 0)
+		if ((e = pk_path(h->file, sizeof h->file, "%s.tmp-XXXXXX",
+		    path)) < 0 || (e = map_new(h, h->file, cap)) < 0)
 			goto fail;
 		*hp = h;
 		return 0;
@@ -394,7 +398,8 @@ grow(struct pk_hashfile *h, uint64_t capacity)
 	uint64_t i, dropped = 0;
 	int e;
 
-	snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", old.file);
+	if ((e = pk_path(tmp, sizeof tmp, "%s.new-XXXXXX", old.file)) < 0)
+		return e;
 	if ((e = map_new(h, tmp, capacity)) < 0) {
 		*h = old;
 		return e;

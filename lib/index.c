@@ -83,7 +83,8 @@ pk_index_list(struct pk_repo *r, int (*fn)(void *arg, const char *name),
 	DIR *dp;
 	int e = 0;
 
-	pk_repo_path(r, dir, sizeof dir, "index");
+	if ((e = pk_repo_path(r, dir, sizeof dir, "index")) < 0)
+		return e;
 	if ((dp = opendir(dir)) == NULL)
 		return pk_err(-errno, "%s: %s", dir, strerror(errno));
 	while (e == 0 && (errno = 0, d = readdir(dp)) != NULL)
@@ -174,8 +175,9 @@ pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
 		return 0;
 	pk_random(w.id, sizeof w.id);
 	pk_hex(name, w.id, sizeof w.id);
-	pk_repo_path(r, dir, sizeof dir, "tmp");
-	if ((e = pk_atomic_open(&w.file, dir, 0400)) < 0)
+	if ((e = pk_repo_path(r, dir, sizeof dir, "tmp")) < 0 ||
+	    (e = pk_path(path, sizeof path, "%s/index/%s", r->path, name)) < 0 ||
+	    (e = pk_atomic_open(&w.file, dir, 0400)) < 0)
 		return e;
 	memcpy(h, DELTA_MAGIC, 8);
 	pk_put_u32(h + 8, DELTA_VERSION);
@@ -185,12 +187,10 @@ pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
 		e = pk_buf_add_u32(&w.plain, 0);
 	if (e == 0)
 		e = pk_hashfile_foreach(pending, delta_add, &w);
-	if (e == 0) {
-		snprintf(path, sizeof path, "%s/index/%s", r->path, name);
+	if (e == 0)
 		e = pk_atomic_commit(&w.file, path);
-	} else {
+	else
 		pk_atomic_abort(&w.file);
-	}
 	pk_buf_release(&w.plain);
 	pk_buf_release(&w.box);
 	return e;
@@ -211,7 +211,8 @@ pk_index_read_delta(struct pk_repo *r, const char *name,
 	char path[4096];
 	int e, last = 0;
 
-	snprintf(path, sizeof path, "%s/index/%s", r->path, name);
+	if ((e = pk_path(path, sizeof path, "%s/index/%s", r->path, name)) < 0)
+		return e;
 	if (pk_unhex(id, sizeof id, name) < 0)
 		return pk_err(-EINVAL, "%s: bad name", path);
 	if ((e = pk_read_file(path, 1u << 30, &data, &n)) < 0)
@@ -346,7 +347,8 @@ update(struct pk_index *ix, int create)
 	int e, e2;
 
 	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
-	pk_repo_path(ix->repo, path, sizeof path, "chunkindex");
+	if ((e = pk_repo_path(ix->repo, path, sizeof path, "chunkindex")) < 0)
+		return e;
 	e = pk_hashfile_open(&m.hf, path, &p, create ? PK_HF_CREATE : PK_HF_WRITE);
 	if (e == -ENOENT || e == -ESTALE) {
 		if (e == -ESTALE)
@@ -409,7 +411,8 @@ pk_index_open(struct pk_index *ix, struct pk_repo *r)
 	memset(ix, 0, sizeof *ix);
 	ix->repo = r;
 	pk_index_params(r, PK_HF_CHUNKINDEX, &p);
-	pk_repo_path(r, path, sizeof path, "chunkindex");
+	if ((e = pk_repo_path(r, path, sizeof path, "chunkindex")) < 0)
+		return e;
 	e = pk_hashfile_open(&ix->hf, path, &p, 0);
 	if (e == -ENOENT || e == -ESTALE) {
 		/* A file another process is merging into looks torn too:
@@ -475,8 +478,8 @@ rebuild_in_memory(const struct pk_index *cix, const char *why)
 	}
 	snprintf(ix->why, sizeof ix->why, "chunkindex: %s", why);
 	ix->rebuilt = 1;
-	pk_repo_path(ix->repo, path, sizeof path, "chunkindex");
-	unlink(path);
+	if (pk_repo_path(ix->repo, path, sizeof path, "chunkindex") == 0)
+		unlink(path);
 	__atomic_store_n(&ix->mem, m.hf, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&rebuild_lock);
@@ -513,7 +516,8 @@ pk_index_merge(struct pk_repo *r, const struct pk_hashfile *pending,
 	int e, e2;
 
 	pk_index_params(r, PK_HF_CHUNKINDEX, &p);
-	pk_repo_path(r, path, sizeof path, "chunkindex");
+	if ((e = pk_repo_path(r, path, sizeof path, "chunkindex")) < 0)
+		return e;
 	e = pk_hashfile_open(&m.hf, path, &p, PK_HF_WRITE);
 	if (e == -ENOENT || e == -ESTALE)
 		return 0;	/* the next open rebuilds it, this delta too */

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "err.h"
 #include "hashfile.h"
 #include "pack.h"
 #include "repo.h"
@@ -30,7 +31,7 @@ struct pk_index {
 	struct pk_hashfile *hf;		/* read-only mapping */
 	uint64_t merged;		/* deltas merged by this open */
 	int rebuilt;			/* the chunk index was rebuilt */
-	char why[256];			/* why it was rebuilt */
+	char why[PK_ERR_BYTES];		/* why it was rebuilt */
 	/* Once a slot of hf fails its check: a chunk index built from the
 	 * deltas in memory, which every later lookup uses.  hf stays mapped
 	 * for lookups in flight on other threads, and its file is removed,

@@ -1,6 +1,8 @@
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,22 @@
 
 #include "err.h"
 #include "io.h"
+
+int
+pk_path(char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	assert(n > 0);
+	va_start(ap, fmt);
+	len = vsnprintf(out, n, fmt, ap);
+	va_end(ap);
+	if (len >= 0 && (size_t)len < n)
+		return 0;
+	out[n - 1] = '\0';
+	return pk_err(-ENAMETOOLONG, "%s...: path too long", out);
+}
 
 int
 pk_write_all(int fd, const void *p, size_t n)
@@ -117,12 +135,16 @@ int
 pk_atomic_open(struct pk_atomic *a, const char *dir, mode_t mode)
 {
 	static unsigned counter;
-	int i;
+	int i, r;
 
+	a->fd = -1;
 	for (i = 0; i < 100; i++) {
-		snprintf(a->tmp, sizeof a->tmp, "%s/tmp-%ld-%u-%u", dir,
+		if ((r = pk_path(a->tmp, sizeof a->tmp, "%s/tmp-%ld-%u-%u", dir,
 		    (long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED),
-		    (unsigned)rand());
+		    (unsigned)rand())) < 0) {
+			a->tmp[0] = '\0';
+			return r;
+		}
 		a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (a->fd >= 0)
 			return 0;
@@ -158,7 +180,8 @@ commit(struct pk_atomic *a, const char *path, int sync)
 	}
 	if (!sync)
 		return 0;
-	snprintf(dir, sizeof dir, "%s", path);
+	if ((r = pk_path(dir, sizeof dir, "%s", path)) < 0)
+		return r;
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';

@@ -8,6 +8,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * Formats a file name into out (of size n), as snprintf.  Returns 0, or
+ * -ENAMETOOLONG when it does not fit, with a message "PATH...: path too
+ * long" (out then holds its first n - 1 bytes).  Every path a buffer
+ * holds is built with it: a name cut short is never used.
+ */
+int pk_path(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Writes all n bytes, retrying on EINTR and short writes. 0 or -errno. */
 int pk_write_all(int fd, const void *p, size_t n);
 /* Writes n zero bytes. */

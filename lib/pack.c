@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -108,18 +109,30 @@ pk_pack_relpath(char *out, size_t n, const uint8_t id[PK_PACK_ID_BYTES])
 {
 	char hex[2 * PK_PACK_ID_BYTES + 1];
 
+	assert(n >= PK_PACK_RELPATH_BYTES);
 	pk_hex(hex, id, PK_PACK_ID_BYTES);
 	snprintf(out, n, "packs/%.2s/%s", hex, hex);
 }
 
 int
-pk_pack_exists(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES])
+pk_pack_path(const struct pk_repo *r, char *out, size_t n,
+    const uint8_t id[PK_PACK_ID_BYTES])
 {
-	char rel[128], path[4096];
-	struct stat st;
+	char rel[PK_PACK_RELPATH_BYTES];
 
 	pk_pack_relpath(rel, sizeof rel, id);
-	pk_repo_path(r, path, sizeof path, rel);
+	return pk_repo_path(r, out, n, rel);
+}
+
+int
+pk_pack_exists(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES])
+{
+	char path[4096];
+	struct stat st;
+	int e;
+
+	if ((e = pk_pack_path(r, path, sizeof path, id)) < 0)
+		return e;
 	if (stat(path, &st) == 0)
 		return 1;
 	if (errno == ENOENT)
@@ -190,8 +203,8 @@ pk_pack_begin(struct pk_pack_writer *w, struct pk_repo *r)
 	w->repo = r;
 	w->file.fd = -1;
 	pk_random(w->id, sizeof w->id);
-	pk_repo_path(r, tmp, sizeof tmp, "tmp");
-	if ((e = pk_atomic_open(&w->file, tmp, 0400)) < 0)
+	if ((e = pk_repo_path(r, tmp, sizeof tmp, "tmp")) < 0 ||
+	    (e = pk_atomic_open(&w->file, tmp, 0400)) < 0)
 		return e;
 	memcpy(h, PACK_MAGIC, 8);
 	pk_put_u32(h + 8, PACK_VERSION);
@@ -258,7 +271,7 @@ pk_pack_finish(struct pk_pack_writer *w)
 {
 	struct pk_buf plain = PK_BUF_INIT, box = PK_BUF_INIT;
 	uint8_t ad[64], foot[FOOTER_BYTES];
-	char rel[128], path[4096];
+	char path[4096];
 	size_t adlen;
 	int e;
 
@@ -278,8 +291,8 @@ pk_pack_finish(struct pk_pack_writer *w)
 	    (e = pk_buf_add(&w->out, foot, sizeof foot)) < 0 ||
 	    (e = flush(w)) < 0)
 		goto out;
-	pk_pack_relpath(rel, sizeof rel, w->id);
-	pk_repo_path(w->repo, path, sizeof path, rel);
+	if ((e = pk_pack_path(w->repo, path, sizeof path, w->id)) < 0)
+		goto out;
 	*strrchr(path, '/') = '\0';
 	if (mkdir(path, 0700) == 0) {
 		/* The new directory must survive a crash like the pack. */
@@ -293,8 +306,8 @@ pk_pack_finish(struct pk_pack_writer *w)
 		e = pk_err(-errno, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	pk_repo_path(w->repo, path, sizeof path, rel);
-	e = pk_atomic_commit(&w->file, path);
+	if ((e = pk_pack_path(w->repo, path, sizeof path, w->id)) == 0)
+		e = pk_atomic_commit(&w->file, path);
 out:
 	if (e < 0)
 		pk_pack_abort(w);
@@ -340,10 +353,10 @@ static int
 pack_open(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
     char *path, size_t n)
 {
-	char rel[128];
+	int e;
 
-	pk_pack_relpath(rel, sizeof rel, id);
-	pk_repo_path(br->repo, path, n, rel);
+	if ((e = pk_pack_path(br->repo, path, n, id)) < 0)
+		return e;
 	if (br->fd >= 0 && memcmp(br->pack, id, PK_PACK_ID_BYTES) == 0)
 		return 0;
 	if (br->fd >= 0)

@@ -77,8 +77,13 @@ int pk_pack_full(const struct pk_pack_writer *w);
 int pk_pack_finish(struct pk_pack_writer *w);
 void pk_pack_abort(struct pk_pack_writer *w);
 
-/* "packs/ab/ab12…" for a pack id (relative to the repository). */
+/* "packs/ab/ab12…" for a pack id (relative to the repository); n is at
+ * least PK_PACK_RELPATH_BYTES. */
+#define PK_PACK_RELPATH_BYTES	(sizeof "packs/ab/" + 2 * PK_PACK_ID_BYTES)
 void pk_pack_relpath(char *out, size_t n, const uint8_t id[PK_PACK_ID_BYTES]);
+/* REPO/packs/ab/ab12… into out (of size n): 0 or -ENAMETOOLONG. */
+int pk_pack_path(const struct pk_repo *r, char *out, size_t n,
+    const uint8_t id[PK_PACK_ID_BYTES]);
 
 /* 1 when the pack file exists, 0 when it does not, or a negative errno
  * (message set) when that cannot be told. */

@@ -19,10 +19,21 @@
 
 static const char *const subdirs[] = { "packs", "index", "snapshots", "tmp" };
 
-void
+int
 pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel)
 {
-	snprintf(out, n, "%s/%s", r->path, rel);
+	return pk_path(out, n, "%s/%s", r->path, rel);
+}
+
+/* A repository whose files' names would not all fit PATH_MAX is refused
+ * up front, rather than found out by the first name that does not. */
+static int
+path_fits(const char *path)
+{
+	if (strlen(path) > PK_REPO_PATH_MAX)
+		return pk_err(-ENAMETOOLONG, "%s: path too long (a repository's "
+		    "is at most %d bytes)", path, PK_REPO_PATH_MAX);
+	return 0;
 }
 
 /* The wrapped key's associated data: a label and the repository id. */
@@ -62,13 +73,14 @@ pk_repo_init(const char *path, const struct pk_repo_params *p,
 	size_t i;
 	int e, n;
 
-	if ((e = pk_crypto_init()) < 0)
+	if ((e = pk_crypto_init()) < 0 || (e = path_fits(path)) < 0)
 		return e;
 	if (mkdir(path, 0700) < 0 && (errno != EEXIST || !empty_dir(path)))
 		return pk_err(-EEXIST, "%s: %s", path, errno == EEXIST ?
 		    "exists and is not an empty directory" : strerror(errno));
 	for (i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
-		snprintf(sub, sizeof sub, "%s/%s", path, subdirs[i]);
+		if ((e = pk_path(sub, sizeof sub, "%s/%s", path, subdirs[i])) < 0)
+			return e;
 		if (mkdir(sub, 0700) < 0)
 			return pk_err(-errno, "%s: %s", sub, strerror(errno));
 	}
@@ -95,9 +107,9 @@ pk_repo_init(const char *path, const struct pk_repo_params *p,
 		    "\nencryption none\nkey %s\n", PK_REPO_VERSION, idhex,
 		    p->chunk_min, p->chunk_avg, p->chunk_max, keyhex);
 	}
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", path);
-	snprintf(sub, sizeof sub, "%s/config", path);
-	e = pk_atomic_write(tmpdir, sub, cfg, (size_t)n, 0600);
+	if ((e = pk_path(tmpdir, sizeof tmpdir, "%s/tmp", path)) == 0 &&
+	    (e = pk_path(sub, sizeof sub, "%s/config", path)) == 0)
+		e = pk_atomic_write(tmpdir, sub, cfg, (size_t)n, 0600);
 out:
 	sodium_memzero(master, sizeof master);
 	sodium_memzero(cfg, sizeof cfg);
@@ -184,7 +196,9 @@ read_config(const char *path, struct config *c)
 	int e, lineno = 0;
 
 	memset(c, 0, sizeof *c);
-	snprintf(file, sizeof file, "%s/config", path);
+	if ((e = path_fits(path)) < 0 ||
+	    (e = pk_path(file, sizeof file, "%s/config", path)) < 0)
+		return e;
 	if ((e = pk_read_file(file, CONFIG_MAX, &data, &n)) < 0) {
 		if (e == -ENOENT)
 			return pk_err(e, "%s: not a pk repository (no config)", path);

@@ -67,7 +67,14 @@ int pk_repo_export_key(const char *path, const char *pass, size_t passlen,
 int pk_repo_open_keyfile(struct pk_repo **r, const char *path,
     const char *file);
 
-/* Builds REPO/<rel> into out (of size n). */
-void pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel);
+/*
+ * The longest path of a repository: its files' names, at most 75 bytes
+ * more, then fit PATH_MAX.  Init and open refuse a longer one
+ * (-ENAMETOOLONG).
+ */
+#define PK_REPO_PATH_MAX	4000
+
+/* Builds REPO/<rel> into out (of size n): 0 or -ENAMETOOLONG (pk_path). */
+int pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel);
 
 #endif

@@ -284,9 +284,9 @@ pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s)
 	    snap_ad(ad, s->id));
 	file.len += boxlen;
 	pk_hex(name, s->id, sizeof s->id);
-	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, name);
-	pk_repo_path(r, tmp, sizeof tmp, "tmp");
-	e = pk_atomic_write(tmp, path, file.data, file.len, 0400);
+	if ((e = pk_path(path, sizeof path, "%s/snapshots/%s", r->path,
+	    name)) == 0 && (e = pk_repo_path(r, tmp, sizeof tmp, "tmp")) == 0)
+		e = pk_atomic_write(tmp, path, file.data, file.len, 0400);
 out:
 	pk_buf_release(&plain);
 	pk_buf_release(&file);
@@ -303,7 +303,9 @@ pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 	int e;
 
 	memset(s, 0, sizeof *s);
-	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, name);
+	if ((e = pk_path(path, sizeof path, "%s/snapshots/%s", r->path,
+	    name)) < 0)
+		return e;
 	if (strlen(name) != 2 * PK_SNAPSHOT_ID_BYTES ||
 	    pk_unhex(s->id, sizeof s->id, name) < 0)
 		return pk_err(-EINVAL, "%s: not a snapshot name", path);
@@ -443,7 +445,8 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
 	*np = 0;
 	if (nbad)
 		*nbad = 0;
-	pk_repo_path(r, dir, sizeof dir, "snapshots");
+	if ((e = pk_repo_path(r, dir, sizeof dir, "snapshots")) < 0)
+		return e;
 	if ((dp = opendir(dir)) == NULL)
 		return pk_err(-errno, "%s: %s", dir, strerror(errno));
 	while ((d = readdir(dp)) != NULL) {
@@ -458,7 +461,7 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
 			list = nl;
 		}
 		e = pk_snapshot_read(r, d->d_name, &list[n]);
-		if (e == -ENOMEM)
+		if (e == -ENOMEM || e == -ENAMETOOLONG)
 			break;
 		/* One damaged snapshot must not hide the others. */
 		if (e < 0) {
@@ -489,15 +492,17 @@ find_name(struct pk_repo *r, const char *prefix, char found[PK_SNAPSHOT_NAME_BYT
 	char dir[4096];
 	struct dirent *d;
 	DIR *dp;
+	int e;
 
-	pk_repo_path(r, dir, sizeof dir, "snapshots");
+	if ((e = pk_repo_path(r, dir, sizeof dir, "snapshots")) < 0)
+		return e;
 	if ((dp = opendir(dir)) == NULL)
 		return pk_err(-errno, "%s: %s", dir, strerror(errno));
 	while ((d = readdir(dp)) != NULL) {
 		if (strlen(d->d_name) != 2 * PK_SNAPSHOT_ID_BYTES ||
 		    strncmp(d->d_name, prefix, len) != 0)
 			continue;
-		snprintf(found, PK_SNAPSHOT_NAME_BYTES, "%s", d->d_name);
+		memcpy(found, d->d_name, PK_SNAPSHOT_NAME_BYTES);
 		hits++;
 	}
 	closedir(dp);

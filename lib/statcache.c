@@ -73,15 +73,49 @@ path_key(uint8_t key[KEY_BYTES], const uint8_t *path, size_t len)
 	crypto_generichash(key, KEY_BYTES, path, len, NULL, 0);
 }
 
-void
+/* A time in nanoseconds, which an i64 holds from 1678 to 2262 only. */
+static int
+time_ns(int64_t *ns, int64_t sec, int64_t nsec)
+{
+	if (__builtin_mul_overflow(sec, 1000000000, ns) ||
+	    __builtin_add_overflow(*ns, nsec, ns))
+		return -ERANGE;
+	return 0;
+}
+
+int
 pk_statinfo_from_entry(struct pk_statinfo *st, const struct pk_entry *e)
 {
+	memset(st, 0, sizeof *st);
 	st->dev = e->dev;
 	st->ino = e->ino;
 	st->size = e->size;
-	st->mtime_ns = e->mtime_sec * 1000000000 + e->mtime_nsec;
-	st->ctime_ns = e->ctime_sec * 1000000000 + e->ctime_nsec;
 	st->mode = S_IFREG | e->mode;
+	if (time_ns(&st->mtime_ns, e->mtime_sec, e->mtime_nsec) < 0 ||
+	    time_ns(&st->ctime_ns, e->ctime_sec, e->ctime_nsec) < 0)
+		return -ERANGE;
+	return 0;
+}
+
+int
+pk_statinfo_from_stat(struct pk_statinfo *si, const struct stat *st)
+{
+	memset(si, 0, sizeof *si);
+	si->dev = st->st_dev;
+	si->ino = st->st_ino;
+	si->size = (uint64_t)st->st_size;
+	si->mode = st->st_mode;
+	if (time_ns(&si->mtime_ns, st->st_mtim.tv_sec, st->st_mtim.tv_nsec) < 0 ||
+	    time_ns(&si->ctime_ns, st->st_ctim.tv_sec, st->st_ctim.tv_nsec) < 0)
+		return -ERANGE;
+	return 0;
+}
+
+/* One second before sec, the cut-off for files changed around sec. */
+static int64_t
+second_before(int64_t sec)
+{
+	return sec == INT64_MIN ? sec : sec - 1;
 }
 
 /* The stat fields as slots and lists store them: 40 bytes. */
@@ -114,7 +148,10 @@ open_gen(struct pk_statcache **cp, const char *path, const uint8_t *repo_id,
 		free(c);
 		return e;
 	}
-	snprintf(lp, sizeof lp, "%s.lists", path);
+	if ((e = pk_path(lp, sizeof lp, "%s.lists", path)) < 0) {
+		fd = -1;
+		goto fail;
+	}
 	if ((fd = open(lp, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		e = errno == ENOENT ? pk_err(-ESTALE, "%s: missing", lp) :
 		    pk_err(-errno, "%s: %s", lp, strerror(errno));
@@ -256,11 +293,14 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 		return e;
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return -ENOMEM;
-	snprintf(b->path, sizeof b->path, "%s", path);
 	memcpy(b->repo_id, repo_id, sizeof b->repo_id);
 	b->generation = generation;
-	b->not_before = not_before_sec - 1;
-	snprintf(dir, sizeof dir, "%s", path);
+	b->not_before = second_before(not_before_sec);
+	if ((e = pk_path(b->path, sizeof b->path, "%s", path)) < 0 ||
+	    (e = pk_path(dir, sizeof dir, "%s", path)) < 0) {
+		free(b);
+		return e;
+	}
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
 	else
@@ -291,8 +331,8 @@ pk_statcache_build_begin(struct pk_statcache_builder **bp, const char *path,
 void
 pk_statcache_build_not_before(struct pk_statcache_builder *b, int64_t sec)
 {
-	if (sec - 1 < b->not_before)
-		b->not_before = sec - 1;
+	if (second_before(sec) < b->not_before)
+		b->not_before = second_before(sec);
 }
 
 static int
@@ -345,9 +385,9 @@ pk_statcache_build_file(struct pk_statcache_builder *b,
 
 	if (e->type != PK_FT_REG || e->size == PK_SIZE_UNKNOWN ||
 	    (eof_flags & PK_EOF_CHANGED) || e->mtime_sec >= b->not_before ||
-	    e->ctime_sec >= b->not_before)
+	    e->ctime_sec >= b->not_before ||
+	    pk_statinfo_from_entry(&st, e) < 0)
 		return 0;
-	pk_statinfo_from_entry(&st, e);
 	pk_buf_reset(&b->rec);
 	path_key(fixed, e->path.p, e->path.len);
 	put_stat(fixed + 16, &st);
@@ -431,7 +471,8 @@ lock_path(const char *path)
 	char lp[4200];
 	int fd;
 
-	snprintf(lp, sizeof lp, "%s.lock", path);
+	if ((fd = pk_path(lp, sizeof lp, "%s.lock", path)) < 0)
+		return fd;
 	if ((fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return pk_err(-errno, "%s: %s", lp, strerror(errno));
 	while (flock(fd, LOCK_EX) < 0)
@@ -450,8 +491,8 @@ pk_statcache_build_commit(struct pk_statcache_builder *b)
 	char lists[4200];
 	int e, lockfd;
 
-	snprintf(lists, sizeof lists, "%s.lists", b->path);
-	if ((lockfd = lock_path(b->path)) < 0) {
+	if ((lockfd = pk_path(lists, sizeof lists, "%s.lists", b->path)) < 0 ||
+	    (lockfd = lock_path(b->path)) < 0) {
 		pk_statcache_build_abort(b);
 		return lockfd;
 	}

@@ -73,8 +73,8 @@ void pk_statcache_build_not_before(struct pk_statcache_builder *b,
     int64_t not_before_sec);
 /*
  * Adds one regular file: e (its ENTRY), its content records as above, and
- * the flags of its EOF.  Files of unknown size or that changed while read
- * are left out.
+ * the flags of its EOF.  Files of unknown size, that changed while read, or
+ * whose times the cache cannot hold are left out.
  */
 int pk_statcache_build_file(struct pk_statcache_builder *b,
     const struct pk_entry *e, const uint8_t *content, size_t len,
@@ -92,7 +92,13 @@ struct pk_snapshot;
 int pk_statcache_export(struct pk_repo *r, const struct pk_index *ix,
     const struct pk_snapshot *snap, const char *path);
 
-/* The entry's stat as the cache compares it. */
-void pk_statinfo_from_entry(struct pk_statinfo *st, const struct pk_entry *e);
+/*
+ * The stat of an entry, or of a file, as the cache compares it.  Returns 0,
+ * or -ERANGE for a time that the cache's nanoseconds cannot hold (before
+ * 1678 or after 2262): such a file is never cached.
+ */
+int pk_statinfo_from_entry(struct pk_statinfo *st, const struct pk_entry *e);
+struct stat;
+int pk_statinfo_from_stat(struct pk_statinfo *si, const struct stat *st);
 
 #endif

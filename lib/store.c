@@ -553,11 +553,13 @@ open_pending(struct store *s)
 	struct pk_hashfile_params p;
 	uint8_t rnd[8];
 	char hex[17];
+	int e;
 
 	pk_random(rnd, sizeof rnd);
 	pk_hex(hex, rnd, sizeof rnd);
-	snprintf(s->pending_path, sizeof s->pending_path, "%s/tmp/pending-%s",
-	    s->repo->path, hex);
+	if ((e = pk_path(s->pending_path, sizeof s->pending_path,
+	    "%s/tmp/pending-%s", s->repo->path, hex)) < 0)
+		return e;
 	pk_index_params(s->repo, PK_HF_PENDING, &p);
 	return pk_hashfile_open(&s->pending, s->pending_path, &p, PK_HF_CREATE);
 }
@@ -573,17 +575,15 @@ drop_pending(struct store *s)
 static void
 drop_packs(struct store *s)
 {
-	char rel[128], path[4096];
+	char path[4096];
 	size_t i;
 
 	if (s->pack_open)
 		pk_pack_abort(&s->pack);
 	s->pack_open = 0;
-	for (i = 0; i + PK_PACK_ID_BYTES <= s->packs.len; i += PK_PACK_ID_BYTES) {
-		pk_pack_relpath(rel, sizeof rel, s->packs.data + i);
-		pk_repo_path(s->repo, path, sizeof path, rel);
-		unlink(path);
-	}
+	for (i = 0; i + PK_PACK_ID_BYTES <= s->packs.len; i += PK_PACK_ID_BYTES)
+		if (pk_pack_path(s->repo, path, sizeof path, s->packs.data + i) == 0)
+			unlink(path);
 }
 
 static int

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "err.h"
 #include "record.h"
 #include "repo.h"
 #include "snapshot.h"
@@ -55,7 +56,7 @@ struct pk_store_options {
 	/* Set, with a message, when the stat cache or the known-chunk set
 	 * could not be written; the snapshot is committed all the same. */
 	int cache_failed;
-	char cache_error[256];
+	char cache_error[PK_ERR_BYTES];
 };
 
 /*

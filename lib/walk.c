@@ -571,13 +571,14 @@ get_xattrs(struct pk_walk *wk, int fd, int dirfd, const char *name,
 	char proc[64 + NAME_MAX];
 	const char *path = name;
 	char msg[128];
-	int r;
+	int r = 0;
 
 	if (fd < 0 && dirfd != AT_FDCWD) {
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name);
+		r = pk_path(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd,
+		    name);
 		path = proc;
 	}
-	if ((r = read_xattrs(wk, fd, path, nx)) >= 0)
+	if (r == 0 && (r = read_xattrs(wk, fd, path, nx)) >= 0)
 		return 0;
 	*nx = 0;
 	if (r == -ENOMEM)
@@ -823,10 +824,7 @@ static int
 walk_cached(struct pk_walk *wk, int dirfd, const char *name,
     const struct stat *st)
 {
-	struct pk_statinfo si = { st->st_dev, st->st_ino, (uint64_t)st->st_size,
-	    st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec,
-	    st->st_ctim.tv_sec * 1000000000ll + st->st_ctim.tv_nsec,
-	    st->st_mode };
+	struct pk_statinfo si;
 	struct pk_record rec = { 0 };
 	struct pk_cursor c;
 	const char *path;
@@ -834,6 +832,8 @@ walk_cached(struct pk_walk *wk, int dirfd, const char *name,
 	size_t len, l;
 	int r;
 
+	if (pk_statinfo_from_stat(&si, st) < 0)
+		return 0;	/* times no cache holds */
 	path = stored(wk, &len);
 	if ((r = pk_statcache_lookup(wk->o.cache, (const uint8_t *)path, len,
 	    &si, &wk->cached)) <= 0)

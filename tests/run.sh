@@ -9,11 +9,40 @@
 # The shell tests run with a PATH of pk's programs and the commands listed
 # in scripts/commands, nothing else: a command a test needs and the list
 # lacks fails here, not on a fresh machine.
+#
+# A build with SANITIZE= writes its reports to files, one per process: a
+# report from a pipeline stage whose exit status no test looks at still
+# fails its test.
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
+san=$top/tests/scratch/sanitizer
+asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}
+ubsan=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}
+sanitizer() {
+	export ASAN_OPTIONS="${asan}log_path=$san/$1"
+	export UBSAN_OPTIONS="${ubsan}log_path=$san/$1:print_stacktrace=1:halt_on_error=1"
+}
+reports() {
+	for f in "$san/$1".*; do
+		[ -e "$f" ] || continue
+		echo "not ok - $1: sanitizer report ${f#$top/}"
+		sed 's/^/#   /' "$f" | head -n 40
+	done
+}
+
+# run.sh --one NAME: one shell test, its output kept whole in its log and
+# then printed, so that tests run side by side do not mix their lines.
+if [ "${1:-}" = --one ]; then
+	sanitizer "$2"
+	{ echo "# $2"; PK_TOP=$top sh "tests/$2.sh" 2>&1; reports "$2"; } \
+	    >"tests/scratch/logs/$2"
+	cat "tests/scratch/logs/$2"
+	exit 0
+fi
+
 log=tests/scratch/log
 rm -rf tests/scratch
-mkdir -p tests/scratch/path tests/scratch/logs
+mkdir -p tests/scratch/path tests/scratch/logs "$san"
 : >"$log"
 
 # Debian's PATH, as scripts/deps.sh checks it.
@@ -43,8 +72,10 @@ for u in "$@"; do
 		case $name in stream|tar) set -- "$@" tests/golden/*.pks ;; esac
 		;;
 	esac
+	sanitizer "${u##*/}"
 	# A crash or a non-zero exit is a failure even if no check said so.
 	{ ./"$u" "$@" 2>&1; rc=$?; [ $rc -eq 0 ] || echo "not ok - $u exited with status $rc"; } | tee -a "$log"
+	reports "${u##*/}" | tee -a "$log"
 done
 
 for t in tests/t[0-9]*.sh; do
@@ -55,9 +86,8 @@ for t in tests/t[0-9]*.sh; do
 		[ -n "$sel" ] || continue
 	fi
 	echo "$name"
-done | PATH=$top/tests/scratch/path PK_TOP=$top xargs -P "${JOBS:-2}" -I{} \
-    sh -c '{ echo "# $1"; sh "tests/$1.sh" 2>&1; } >"tests/scratch/logs/$1"; cat "tests/scratch/logs/$1"' - {} |
-    tee -a "$log"
+done | PATH=$top/tests/scratch/path xargs -P "${JOBS:-2}" -I{} \
+    sh tests/run.sh --one {} | tee -a "$log"
 
 passed=$(grep -ac '^ok ' "$log")
 failed=$(grep -ac '^not ok ' "$log")

@@ -189,3 +189,21 @@ pk-walk -v -r tworepo two/etc 2>walk.err >/dev/null
 ok "two trees in turn: the first one's files not read again" unchanged 1
 pk-walk -v -r tworepo two/home 2>walk.err >/dev/null
 ok "two trees in turn: the second one's files not read again" unchanged 1
+
+# --- Times past 2262, which nanoseconds in an i64 cannot hold: such a file
+# is never cached (it is read every time), and restores with its time.
+mkdir far
+printf 'from the future' >far/future
+printf 'from now' >far/now
+touch -d '2400-01-01 12:00:00.5' far/future
+pk-store --init farrepo
+settle
+ok "a file of the year 2400: backup" backup_r farrepo far
+ok "a file of the year 2400: backup again" backup_r farrepo far
+ok "a file of the year 2400: read again, the other not" unchanged 1
+# (GNU tar warns of a time in the future.)
+restores_far() {
+	mkdir xfar && pk-cat farrepo latest |
+	    tar --warning=no-timestamp -xpf - -C xfar && same_tree far xfar/far
+}
+ok "a file of the year 2400: restores with its time" restores_far

@@ -130,7 +130,9 @@ test_bounds(void)
 	int first = 1, bounded = 1, chunks = 0, empty = 0, longs = 0;
 
 	for (i = 0; i < N; i++) {
-		lens[i] = 1 + unit_rand(&seed) % (unit_rand(&seed) % 8 ? 12 : 380);
+		/* In sequence: the operands of % are evaluated in any order. */
+		k = unit_rand(&seed);
+		lens[i] = 1 + k % (unit_rand(&seed) % 8 ? 12 : 380);
 		for (k = 0; k < lens[i]; k++)
 			paths[i][k] = "ab/-.\xff"[unit_rand(&seed) % 6];
 		longs += lens[i] > PK_CATALOG_KEY_MAX;

@@ -1346,6 +1346,64 @@ test_snapshots(struct pk_repo *r, const char *mode)
 		pk_snapshot_release(&s[i]);
 }
 
+/*
+ * Paths that do not fit their buffers: an error, never a name cut short.
+ * The repository's path is made long with "/." steps, the files it names
+ * then past PATH_MAX (the snapshots') or just within it (the rest).
+ */
+static void
+test_long_paths(struct pk_repo *r)
+{
+	const struct pk_repo_params plain = { .chunk_min = 2048, .chunk_avg = 8192,
+	    .chunk_max = 65536, .encrypted = 0 };
+	char buf[8], path[4096], *saved = r->path, *lp;
+	struct pk_snapshot s, got;
+	struct pk_repo *o;
+	size_t n, len = 4040;
+	int e, snaps, tmps;
+
+	CHECK("pk_path: what fits", pk_path(buf, sizeof buf, "%s", "1234567") ==
+	    0 && strcmp(buf, "1234567") == 0);
+	e = pk_path(buf, sizeof buf, "%s/%s", "1234", "567");
+	CHECK("pk_path: a byte more is ENAMETOOLONG, and says so",
+	    e == -ENAMETOOLONG && strcmp(pk_errmsg(e),
+	    "1234/56...: path too long") == 0);
+
+	if ((lp = malloc(len + 1)) == NULL)
+		return;
+	n = (size_t)snprintf(lp, len + 1, "%s", r->path);
+	while (n + 2 <= len)
+		n += (size_t)snprintf(lp + n, len + 1 - n, "/.");
+	lp[n] = '\0';
+	CHECK("long paths: init of a repository past its limit is ENAMETOOLONG",
+	    strlen(lp) > PK_REPO_PATH_MAX &&
+	    pk_repo_init(lp, &plain, NULL, 0) == -ENAMETOOLONG);
+	CHECK("long paths: so is open", pk_repo_open(&o, lp, NULL, 0) ==
+	    -ENAMETOOLONG && o == NULL);
+
+	/* The same repository under its long name, as if open had let it. */
+	pk_repo_path(r, path, sizeof path, "snapshots");
+	snaps = count_files(path);
+	pk_repo_path(r, path, sizeof path, "tmp");
+	tmps = count_files(path);
+	r->path = lp;
+	snap_make(&s, 1700000000, 9);
+	CHECK("long paths: a snapshot whose name does not fit is ENAMETOOLONG",
+	    pk_snapshot_write(r, &s) == -ENAMETOOLONG);
+	CHECK("long paths: reading one too", pk_snapshot_read(r, "00000000000000"
+	    "000000000000000000000000000000000000000000000000000", &got) ==
+	    -ENAMETOOLONG);
+	CHECK("long paths: selecting the latest too",
+	    pk_snapshot_select(r, "latest", &got) == -ENAMETOOLONG);
+	r->path = saved;
+	pk_repo_path(r, path, sizeof path, "snapshots");
+	CHECK("long paths: no snapshot file written", count_files(path) == snaps);
+	pk_repo_path(r, path, sizeof path, "tmp");
+	CHECK("long paths: nothing left in tmp/", count_files(path) == tmps);
+	pk_snapshot_release(&s);
+	free(lp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1369,6 +1427,7 @@ main(int argc, char **argv)
 	test_frames(enc);
 	test_snapshots(plain, "plaintext");
 	test_snapshots(enc, "encrypted");
+	test_long_paths(plain);
 	pk_repo_close(plain);
 	pk_repo_close(enc);
 	UNIT_END();

@@ -349,12 +349,13 @@ test_left_out(void)
 {
 	struct pk_statcache_builder *b;
 	struct pk_statcache *c;
-	struct file f[12];
+	struct pk_statinfo st;
+	struct file f[15];
 	struct pk_buf data = PK_BUF_INIT;
 	size_t i;
 	int e, ok = 1;
 
-	for (i = 0; i < 12; i++)
+	for (i = 0; i < 15; i++)
 		file_make(&f[i], 2, i);
 	f[0].e.mtime_sec = NOW - 1;		/* racy */
 	f[1].e.ctime_sec = NOW - 1;		/* racy */
@@ -370,12 +371,17 @@ test_left_out(void)
 	f[10].e.mode = 0755;			/* plain: cached */
 	f[11].e.mtime_sec = NOW - 1;
 	f[11].e.mtime_nsec = 999999999;		/* racy, to the ns */
+	/* Times in ns fit an i64 from 1678 to 2262 only. */
+	f[12].e.mtime_sec = INT64_MIN / 1000000000 - 1;
+	f[13].e.mtime_sec = INT64_MIN / 1000000000;	/* fits: cached */
+	f[13].e.mtime_nsec = 0;
+	f[14].e.ctime_sec = INT64_MIN;
 
 	e = pk_statcache_build_begin(&b, path, repo, 0, NOW);
 	CHECK("left out: build begins", e == 0);
 	if (e < 0)
 		return;
-	for (i = 0; i < 12; i++)
+	for (i = 0; i < 15; i++)
 		ok &= pk_statcache_build_file(b, &f[i].e, f[i].content.data,
 		    f[i].content.len, i == 7 ? PK_EOF_CHANGED : 0) == 0;
 	CHECK("left out: every file accepted by the builder", ok);
@@ -416,8 +422,36 @@ test_left_out(void)
 	    look_exact(c, &f[8]) == 0);
 	CHECK("a symbolic link: left out", look_exact(c, &f[9]) == 0);
 	CHECK("mode 0755: cached", look_exact(c, &f[10]) == 1);
+	CHECK("an mtime before 1678: ERANGE", pk_statinfo_from_entry(&st,
+	    &f[12].e) == -ERANGE);
+	CHECK("an mtime before 1678: left out", look_exact(c, &f[12]) == 0);
+	CHECK("the earliest mtime in range: cached", look_exact(c, &f[13]) == 1);
+	CHECK("a ctime of INT64_MIN: ERANGE", pk_statinfo_from_entry(&st,
+	    &f[14].e) == -ERANGE);
+	CHECK("a ctime of INT64_MIN: left out", look_exact(c, &f[14]) == 0);
+	f[13].e.mtime_sec = INT64_MAX / 1000000000;
+	f[13].e.mtime_nsec = 999999999;
+	CHECK("an mtime after 2262: ERANGE", pk_statinfo_from_entry(&st,
+	    &f[13].e) == -ERANGE);
 	pk_statcache_close(c);
-	for (i = 0; i < 12; i++)
+
+	/* A start time of INT64_MIN (a crafted stream's): nothing cached. */
+	e = build(f, 0, NOW, 0);
+	if (e == 0)
+		e = pk_statcache_build_begin(&b, path, repo, 0, NOW);
+	if (e == 0) {
+		pk_statcache_build_not_before(b, INT64_MIN);
+		e = pk_statcache_build_file(b, &f[5].e, f[5].content.data,
+		    f[5].content.len, 0);
+		e = e < 0 ? e : pk_statcache_build_commit(b);
+	}
+	CHECK("a start of INT64_MIN: builds", e == 0);
+	if (e == 0 && pk_statcache_open(&c, path, repo) == 0) {
+		CHECK("a start of INT64_MIN: every file left out",
+		    look_exact(c, &f[5]) == 0);
+		pk_statcache_close(c);
+	}
+	for (i = 0; i < 15; i++)
 		file_release(&f[i]);
 }
 
