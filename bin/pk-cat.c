@@ -111,7 +111,10 @@ main(int argc, char **argv)
 		pk_die_lib(e);
 	if (ix.rebuilt && ix.why[0])
 		pk_warn("%s; rebuilt it", ix.why);
-	if ((e = pk_extract(repo, &ix, &snap, &o, &res)) < 0)
+	e = pk_extract(repo, &ix, &snap, &o, &res);
+	if (ix.mem != NULL)
+		pk_warn("%s; rebuilt it", ix.why);
+	if (e < 0)
 		pk_die_lib(e);
 	if (res.failed)
 		pk_warn("%llu files could not be restored whole",

@@ -372,20 +372,14 @@ update(struct pk_index *ix, int create)
 	return e < 0 ? e : e2;
 }
 
-/*
- * A repository that cannot be written to (read-only media, another user's,
- * a full disk) can still be read: its chunk index is then built from the
- * deltas in memory, for this run only.
- */
+/* A chunk index built from every delta, in memory, for this run only. */
 static int
-update_or_build(struct pk_index *ix)
+build_in_memory(struct pk_index *ix, struct pk_hashfile **hf)
 {
 	struct pk_hashfile_params p;
 	struct merge m = { .repo = ix->repo };
-	int e = update(ix, 0);
+	int e;
 
-	if (!pk_hashfile_unwritable(e))
-		return e;
 	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
 	if ((e = pk_hashfile_open(&m.hf, "chunkindex (in memory)", &p,
 	    PK_HF_CREATE | PK_HF_MEMORY)) < 0)
@@ -396,8 +390,23 @@ update_or_build(struct pk_index *ix)
 	}
 	ix->merged += m.merged;
 	ix->rebuilt = 1;
-	ix->hf = m.hf;
-	return 1;
+	*hf = m.hf;
+	return 0;
+}
+
+/*
+ * A repository that cannot be written to (read-only media, another user's,
+ * a full disk) can still be read: its chunk index is then built from the
+ * deltas in memory.
+ */
+static int
+update_or_build(struct pk_index *ix)
+{
+	int e = update(ix, 0);
+
+	if (!pk_hashfile_unwritable(e))
+		return e;
+	return (e = build_in_memory(ix, &ix->hf)) < 0 ? e : 1;
 }
 
 int
@@ -460,27 +469,20 @@ static int
 rebuild_in_memory(const struct pk_index *cix, const char *why)
 {
 	struct pk_index *ix = (struct pk_index *)(uintptr_t)cix;
-	struct pk_hashfile_params p;
-	struct merge m = { .repo = ix->repo };
-	char path[4096];
+	struct pk_hashfile *hf;
+	char path[4096], reason[sizeof ix->why];
 	int e = 0;
 
+	/* why may be this thread's message, which the build overwrites. */
+	snprintf(reason, sizeof reason, "chunkindex: %s", why);
 	pthread_mutex_lock(&rebuild_lock);
-	if (__atomic_load_n(&ix->mem, __ATOMIC_ACQUIRE) != NULL)
+	if (__atomic_load_n(&ix->mem, __ATOMIC_ACQUIRE) != NULL ||
+	    (e = build_in_memory(ix, &hf)) < 0)
 		goto out;
-	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
-	if ((e = pk_hashfile_open(&m.hf, "chunkindex (in memory)", &p,
-	    PK_HF_CREATE | PK_HF_MEMORY)) < 0)
-		goto out;
-	if ((e = pk_index_list(ix->repo, merge_delta, &m)) < 0) {
-		pk_hashfile_abort(m.hf);
-		goto out;
-	}
-	snprintf(ix->why, sizeof ix->why, "chunkindex: %s", why);
-	ix->rebuilt = 1;
+	memcpy(ix->why, reason, sizeof reason);
 	if (pk_repo_path(ix->repo, path, sizeof path, "chunkindex") == 0)
 		unlink(path);
-	__atomic_store_n(&ix->mem, m.hf, __ATOMIC_RELEASE);
+	__atomic_store_n(&ix->mem, hf, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&rebuild_lock);
 	return e;
