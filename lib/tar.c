@@ -58,8 +58,12 @@ write_cb(struct archive *a, void *arg, const void *p, size_t n)
 	struct pk_tar *t = arg;
 	int r;
 
-	if (t->discard)
-		return (la_ssize_t)n;
+	/* Freed unfinished: the first block of what libarchive closes with
+	 * fails, so that it does not pad the open file out to its size. */
+	if (t->discard) {
+		archive_set_error(a, ECANCELED, "output discarded");
+		return -1;
+	}
 	if ((r = pk_write_all(t->fd, p, n)) < 0) {
 		t->werr = -r;
 		archive_set_error(a, -r, "write: %s", strerror(-r));
@@ -139,9 +143,9 @@ pk_tar_free(struct pk_tar *t)
 	if (t->a != NULL) {
 		/* archive_write_free() closes an open archive, which would
 		 * pad an unfinished file with zeros to its size, maybe a
-		 * petabyte, and write end-of-archive blocks after it. */
+		 * petabyte, and write end-of-archive blocks after it: see
+		 * write_cb(). */
 		t->discard = 1;
-		archive_write_fail(t->a);
 		archive_write_free(t->a);
 	}
 	if (t->ae != NULL)
