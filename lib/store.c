@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sodium.h>
 
 #include "catalog.h"
 #include "chunker.h"
