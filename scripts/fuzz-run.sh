@@ -46,14 +46,16 @@ for name in "$@"; do
 	    -artifact_prefix="$work/$name-" "$work/$name" >"$log" 2>&1
 	t1=$(cpu)
 	runs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -n 1)
-	# The corpus stays small: the fewest inputs that cover what it and
-	# this run's finds cover (-merge=1 into an empty directory), in files
-	# named by their SHA-1, and the files with other names (seeds, hand-made
-	# inputs, known crashes) kept as they are.
+	# The corpus stays small: the fewest inputs that reach the code that
+	# it and this run's finds reach (-merge=1 into an empty directory;
+	# edges, not how often each runs, which would keep several times
+	# more), in files named by their SHA-1, and the files with other
+	# names (seeds, hand-made inputs, known crashes) kept as they are.
 	rm -rf "$work/$name.min"
 	mkdir -p "$work/$name.min"
-	if "$lf" -merge=1 -timeout="$timeout" -rss_limit_mb="$rss" \
-	    "$work/$name.min" "$work/$name" >>"$log" 2>&1; then
+	if "$lf" -merge=1 -use_counters=0 -timeout="$timeout" \
+	    -rss_limit_mb="$rss" "$work/$name.min" "$work/$name" >>"$log" 2>&1
+	then
 		for f in "$corpus"/*; do
 			n=${f##*/}
 			case $n in
