@@ -1,14 +1,15 @@
 #!/bin/sh
 # usage: scripts/fuzz-run.sh SECONDS NAME...
 # Runs the libFuzzer target tests/fuzz/lf-NAME of each NAME for SECONDS,
-# one after another, one process, each input limited to FUZZ_TIMEOUT
-# seconds (10) and FUZZ_RSS_MB of memory (2048).  Each starts from its
-# corpus tests/fuzz/corpus/NAME, fuzzes a copy of it, then merges the
-# inputs that add coverage back into it (-merge=1).  An input that crashes
-# is saved there as crash-SHA1, one that times out as slow-SHA1: make check
-# leaves both out until they are fixed.  Prints, per target, the CPU time
-# it ran and whether it ran clean; the log of each run is in
-# tests/fuzz/work/NAME.log.
+# one after another, one process at a time, each input limited to
+# FUZZ_TIMEOUT seconds (10) and FUZZ_RSS_MB of memory (2048).  Each starts
+# from its corpus tests/fuzz/corpus/NAME, fuzzes a copy of it, then merges
+# the inputs that add coverage back into it (-merge=1).  It runs in
+# libFuzzer's fork mode, one job, so that a crash or a timeout does not end
+# it: an input that crashes is saved in the corpus as crash-SHA1, one that
+# times out as slow-SHA1, and make check leaves both out until they are
+# fixed.  Prints, per target, the CPU time it ran, the inputs run and
+# whether it ran clean; the log of each run is in tests/fuzz/work/NAME.log.
 cd "$(dirname "$0")/.." || exit 1
 secs=${1:?usage: fuzz-run.sh SECONDS NAME...}
 shift
@@ -40,19 +41,21 @@ for name in "$@"; do
 	done
 	log=$work/$name.log
 	t0=$(cpu)
-	"$lf" -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb="$rss" \
-	    -artifact_prefix="$work/$name-" -print_final_stats=1 \
-	    "$work/$name" >"$log" 2>&1
-	rc=$?
+	"$lf" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+	    -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb="$rss" \
+	    -artifact_prefix="$work/$name-" "$work/$name" >"$log" 2>&1
 	t1=$(cpu)
-	# The corpus stays small: the fewest inputs that cover what it and
-	# this run's finds cover (-merge=1 into an empty directory), in files
-	# named by their SHA-1, and the files with other names (seeds, hand-made
-	# inputs, known crashes) kept as they are.
+	runs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -n 1)
+	# The corpus stays small: the fewest inputs that reach the code that
+	# it and this run's finds reach (-merge=1 into an empty directory;
+	# edges, not how often each runs, which would keep several times
+	# more), in files named by their SHA-1, and the files with other
+	# names (seeds, hand-made inputs, known crashes) kept as they are.
 	rm -rf "$work/$name.min"
 	mkdir -p "$work/$name.min"
-	if "$lf" -merge=1 -timeout="$timeout" -rss_limit_mb="$rss" \
-	    "$work/$name.min" "$work/$name" >>"$log" 2>&1; then
+	if "$lf" -merge=1 -use_counters=0 -timeout="$timeout" \
+	    -rss_limit_mb="$rss" "$work/$name.min" "$work/$name" >>"$log" 2>&1
+	then
 		for f in "$corpus"/*; do
 			n=${f##*/}
 			case $n in
@@ -67,7 +70,6 @@ for name in "$@"; do
 			case $named in *"${f##*/}"*) ;; *) cp "$f" "$corpus/" ;; esac
 		done
 	fi
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | head -n 1)
 	found=
 	for a in "$work/$name"-*; do
 		[ -f "$a" ] || continue
@@ -80,11 +82,11 @@ for name in "$@"; do
 		found="$found ${to##*/}"
 	done
 	cs=$(( (t1 - t0) / hz ))
-	if [ "$rc" -eq 0 ] && [ -z "$found" ]; then
+	if [ -z "$found" ]; then
 		echo "fuzz-run: $name: clean, ${cs} s CPU, ${runs:-?} runs"
 	else
-		echo "fuzz-run: $name: stopped (exit $rc) after ${cs} s CPU," \
-		    "${runs:-?} runs:${found:- no input saved}; see $log"
+		echo "fuzz-run: $name: ${cs} s CPU, ${runs:-?} runs, not clean:" \
+		    "$found; see $log"
 		status=1
 	fi
 	echo "fuzz-run: $name: corpus $(ls "$corpus" | wc -l) files," \
