@@ -75,6 +75,16 @@ pk_path_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 }
 
 int
+pk_path_order(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	int adot = an == 1 && a[0] == '.', bdot = bn == 1 && b[0] == '.';
+
+	if (adot || bdot)
+		return bdot - adot;
+	return pk_path_cmp(a, an, b, bn);
+}
+
+int
 pk_path_under(const uint8_t *p, size_t n, const uint8_t *sel, size_t seln)
 {
 	return n >= seln && memcmp(p, sel, seln) == 0 &&

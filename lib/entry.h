@@ -101,6 +101,9 @@ int pk_path_valid(const uint8_t *p, size_t n);
  * and before its next sibling.  <0, 0 or >0 like memcmp.
  */
 int pk_path_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
+/* Walk order (pk-stream(5)): ".", the root of everything after it, first;
+ * the other paths by pk_path_cmp().  <0, 0 or >0. */
+int pk_path_order(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
 /* Whether path p is sel or below it. */
 int pk_path_under(const uint8_t *p, size_t n, const uint8_t *sel, size_t seln);
 

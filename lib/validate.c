@@ -31,12 +31,6 @@ bad(struct pk_validator *v, const char *why)
 	return pk_err(-EBADMSG, "%s", why);
 }
 
-static int
-is_dot(const struct pk_str *p)
-{
-	return p->len == 1 && p->p[0] == '.';
-}
-
 /*
  * Walk order: each path after the one before (pk_path_cmp), so that a
  * subtree's entries are contiguous and each path comes once; "." first,
@@ -53,16 +47,13 @@ check_order(struct pk_validator *v)
 
 	if (v->entries == 0)
 		return 0;
-	if (is_dot(p))
-		return bad(v, "\".\" after other entries");
-	if (v->prev.len == 1 && v->prev.data[0] == '.')
-		return 0;
-	c = pk_path_cmp(v->prev.data, v->prev.len, p->p, p->len);
+	c = pk_path_order(v->prev.data, v->prev.len, p->p, p->len);
 	if (c == 0)
 		return bad(v, "a path that came before (each path comes once)");
 	if (c > 0)
 		return bad(v, "a path out of order (paths come in walk order, "
 		    "pk-stream(5))");
+	/* "." holds everything, and is a directory: no case of its own. */
 	if (v->prevtype != PK_FT_DIR &&
 	    pk_path_under(p->p, p->len, v->prev.data, v->prev.len))
 		return bad(v, "a path below one that is not a directory");

@@ -243,9 +243,7 @@ cmp_arg(const void *a, const void *b)
 	const struct pk_buf *x = &((const struct arg *)a)->path;
 	const struct pk_buf *y = &((const struct arg *)b)->path;
 
-	if (is_dot_path(x) || is_dot_path(y))
-		return is_dot_path(y) - is_dot_path(x);
-	return pk_path_cmp(x->data, x->len, y->data, y->len);
+	return pk_path_order(x->data, x->len, y->data, y->len);
 }
 
 int
