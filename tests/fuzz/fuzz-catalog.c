@@ -42,23 +42,6 @@ fetch(void *arg, const struct pk_catalog_chunk *cc, struct pk_buf *out)
 	return pk_buf_add(out, c->p + c->off[cc - c->snap->catalog], cc->len);
 }
 
-struct src {
-	const uint8_t *p;
-	size_t n;
-};
-
-static ssize_t
-source(void *arg, void *out, size_t n)
-{
-	struct src *s = arg;
-	size_t k = n < s->n ? n : s->n;
-
-	memcpy(out, s->p, k);
-	s->p += k;
-	s->n -= k;
-	return (ssize_t)k;
-}
-
 /* The seek table of snap, as a writer builds it; entries the snapshot
  * decoder would refuse are dropped. */
 static void
@@ -66,7 +49,7 @@ seek_table(struct pk_snapshot *snap, const uint8_t *p, size_t n,
     int64_t doff, int64_t drec)
 {
 	struct pk_seekbuild b = { PK_BUF_INIT, 0 };
-	struct src s = { p, n };
+	struct fuzz_src s = { p, n, 0 };
 	struct pk_stream_header h;
 	struct pk_catalog_chunk *cc;
 	struct pk_reader *r;
@@ -75,7 +58,7 @@ seek_table(struct pk_snapshot *snap, const uint8_t *p, size_t n,
 	uint64_t recno = 0;
 	uint32_t i;
 
-	if (pk_reader_new_source(&r, source, &s, "fuzz") < 0)
+	if (pk_reader_new_source(&r, fuzz_source, &s, "fuzz") < 0)
 		return;
 	if (pk_reader_header(r, &h) == 0)
 		while (pk_reader_next(r, &rec) > 0)

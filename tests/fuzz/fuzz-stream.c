@@ -2,34 +2,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pk.h"
-
-struct src {
-	const uint8_t *p;
-	size_t n;
-};
-
-static ssize_t
-source(void *arg, void *out, size_t n)
-{
-	struct src *s = arg;
-	/* Odd read sizes exercise the reader's buffering. */
-	size_t k = n < s->n ? n : s->n;
-
-	if (k > 4093)
-		k = 4093;
-	memcpy(out, s->p, k);
-	s->p += k;
-	s->n -= k;
-	return (ssize_t)k;
-}
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct src s = { data, size };
+	struct fuzz_src s = { data, size, 4093 };
 	struct pk_buf xbuf = PK_BUF_INIT;
 	struct pk_stream_header h;
 	struct pk_reader *r;
@@ -42,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t l1, l2;
 	int en;
 
-	if (pk_reader_new_source(&r, source, &s, "fuzz") < 0)
+	if (pk_reader_new_source(&r, fuzz_source, &s, "fuzz") < 0)
 		return 0;
 	if (pk_reader_header(r, &h) == 0) {
 		while (pk_reader_next(r, &rec) > 0) {

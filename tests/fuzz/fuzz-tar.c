@@ -4,24 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pk.h"
-
-struct src {
-	const uint8_t *p;
-	size_t n;
-};
-
-static ssize_t
-source(void *arg, void *out, size_t n)
-{
-	struct src *s = arg;
-	size_t k = n < s->n ? n : s->n;
-
-	memcpy(out, s->p, k);
-	s->p += k;
-	s->n -= k;
-	return (ssize_t)k;
-}
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,14 +12,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int devnull = -1;
-	struct src s = { data, size };
+	struct fuzz_src s = { data, size, 0 };
 	struct pk_stream_header h;
 	struct pk_reader *r;
 	uint64_t nerrors;
 
 	if (devnull < 0)
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (pk_reader_new_source(&r, source, &s, "fuzz") < 0)
+	if (pk_reader_new_source(&r, fuzz_source, &s, "fuzz") < 0)
 		return 0;
 	if (pk_reader_header(r, &h) == 0)
 		pk_tar_stream(r, devnull, &nerrors);

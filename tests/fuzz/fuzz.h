@@ -146,6 +146,27 @@ fuzz_hashfile(const uint8_t *in, size_t n, uint32_t slot, size_t *len)
 }
 
 /* A box's AD: the label, its NUL, then the id. */
+/* A record reader's source over a buffer: at most max bytes a read when
+ * max is not 0, so that odd read sizes exercise the reader's buffering. */
+struct fuzz_src {
+	const uint8_t *p;
+	size_t n, max;
+};
+
+static inline ssize_t
+fuzz_source(void *arg, void *out, size_t n)
+{
+	struct fuzz_src *s = arg;
+	size_t k = n < s->n ? n : s->n;
+
+	if (s->max && k > s->max)
+		k = s->max;
+	memcpy(out, s->p, k);
+	s->p += k;
+	s->n -= k;
+	return (ssize_t)k;
+}
+
 static inline size_t
 fuzz_ad(uint8_t *ad, const char *label, const uint8_t *id, size_t idlen)
 {
