@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "common.h"
@@ -218,24 +219,48 @@ mkdirs(char *path)
 }
 
 void
-pk_default_cache(const char *repo, char *out, size_t n, int create)
+pk_default_cache(const char *repo, const char *host, char *out, size_t n,
+    int create)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	struct pk_repo_params p;
-	char id[2 * PK_REPO_ID_BYTES + 1];
+	char id[2 * PK_REPO_ID_BYTES + 1], me[256], dir[3 * 256 + 1], *d = dir;
+	const unsigned char *c;
 	int e;
 
 	if ((e = pk_repo_read_params(repo, &p)) < 0)
 		pk_die_lib(e);
 	pk_hex(id, p.id, sizeof p.id);
+	if (host == NULL)
+		host = pk_host_name(me, sizeof me);
+	/* The host's name as one path component: bytes other than letters,
+	 * digits, '-', '_' and a '.' that does not lead are %XX. */
+	for (c = (const unsigned char *)host; *c && d < dir + sizeof dir - 4; c++)
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+		    (*c == '.' && c != (const unsigned char *)host))
+			*d++ = (char)*c;
+		else
+			d += sprintf(d, "%%%02X", *c);
+	*d = '\0';
 	if (xdg && xdg[0] == '/')
-		e = pk_path(out, n, "%s/pk/%s/stat", xdg, id);
+		e = pk_path(out, n, "%s/pk/%s/%s/stat", xdg, id, dir);
 	else
-		e = pk_path(out, n, "%s/.cache/pk/%s/stat", home ? home : "", id);
+		e = pk_path(out, n, "%s/.cache/pk/%s/%s/stat", home ? home : "",
+		    id, dir);
 	if (e < 0)
 		pk_die_lib(e);
 	if (create)
 		mkdirs(out);
+}
+
+const char *
+pk_host_name(char *buf, size_t n)
+{
+	if (gethostname(buf, n) < 0)
+		snprintf(buf, n, "%s", "localhost");
+	buf[n - 1] = '\0';
+	return buf;
 }
 
 int

@@ -61,11 +61,19 @@ struct pk_repo *pk_open_repo(const char *path, const char *passfile,
     const char *keyfile);
 
 /*
- * The default stat cache of a repository: $XDG_CACHE_HOME/pk/ID/stat (or
- * ~/.cache/pk/ID/stat), ID the repository's id.  With create, makes the
- * directories.  Dies when the repository's config cannot be read or the
- * path does not fit out (of size n).
+ * The default stat cache of a repository for the backups of one host:
+ * $XDG_CACHE_HOME/pk/ID/HOST/stat (or ~/.cache/pk/ID/HOST/stat), ID the
+ * repository's id, HOST the host's name (this machine's when NULL) with
+ * bytes that are not letters, digits, '-', '_' or an inner '.' as %XX.  The
+ * known-chunk set beside it is also the host's: the chunks a stream of that
+ * host may refer to (pk-store(1)).  With create, makes the directories.
+ * Dies when the repository's config cannot be read or the path does not
+ * fit out (of size n).
  */
-void pk_default_cache(const char *repo, char *out, size_t n, int create);
+void pk_default_cache(const char *repo, const char *host, char *out, size_t n,
+    int create);
+
+/* This machine's host name, in buf (of size n). */
+const char *pk_host_name(char *buf, size_t n);
 
 #endif

@@ -12,8 +12,7 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: pk-dedup [-v] [-r repository | --known file] "
-	    "[--passphrase-file file | --key-file file]\n");
+	    "usage: pk-dedup [-v] [-r repository [--host name] | --known file]\n");
 	exit(code);
 }
 
@@ -22,22 +21,18 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "repository", required_argument, NULL, 'r' },
-		{ "passphrase-file", required_argument, NULL, 'P' },
-		{ "key-file", required_argument, NULL, 'k' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "known", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *reponame = NULL, *passfile = NULL, *knownfile = NULL;
-	const char *keyfile = NULL;
+	const char *reponame = NULL, *knownfile = NULL, *host = NULL;
 	struct pk_known *known = NULL;
 	char cache[4096], path[4200];
 	struct pk_stream_header h;
 	struct pk_dedup_stats st;
-	struct pk_repo *repo = NULL;
-	struct pk_index ix = { 0 };
 	struct pk_repo_params params;
 	struct pk_reader *r;
 	struct pk_writer *w;
@@ -47,8 +42,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "r:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': reponame = optarg; break;
-		case 'P': passfile = optarg; break;
-		case 'k': keyfile = optarg; break;
+		case 'H': host = optarg; break;
 		case 'K': knownfile = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(0); break;
@@ -56,35 +50,29 @@ main(int argc, char **argv)
 		default: usage(PK_EXIT_USAGE);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (knownfile && reponame) || (host && !reponame))
 		usage(PK_EXIT_USAGE);
-	if (knownfile && reponame)
-		usage(PK_EXIT_USAGE);
-	if (knownfile && (e = pk_known_open(&known, knownfile, NULL)) < 0) {
+	if (reponame != NULL) {
+		/* The host's known-chunk set, which needs no key: without one
+		 * (the host's first backup), chunks are sent. */
+		if ((e = pk_repo_read_params(reponame, &params)) < 0)
+			pk_die_lib(e);
+		pk_default_cache(reponame, host, cache, sizeof cache, 0);
+		if ((e = pk_path(path, sizeof path, "%s.known", cache)) < 0)
+			pk_die_lib(e);
+		knownfile = path;
+	}
+	if (knownfile && (e = pk_known_open(&known, knownfile,
+	    reponame ? params.id : NULL)) < 0) {
 		if (e != -ENOENT)
 			pk_warn("%s; sending every chunk", pk_errmsg(e));
 		known = NULL;
-	}
-	if (reponame != NULL) {
-		/* The repository's known-chunk set needs no key (nor the
-		 * Argon2 run that a passphrase costs); without one, the chunk
-		 * index does. */
-		if ((e = pk_repo_read_params(reponame, &params)) < 0)
-			pk_die_lib(e);
-		pk_default_cache(reponame, cache, sizeof cache, 0);
-		if (pk_path(path, sizeof path, "%s.known", cache) < 0 ||
-		    pk_known_open(&known, path, params.id) < 0) {
-			known = NULL;
-			repo = pk_open_repo(reponame, passfile, keyfile);
-			if ((e = pk_index_open(&ix, repo)) < 0)
-				pk_die_lib(e);
-		}
 	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
 	    (e = pk_reader_header(r, &h)) < 0 ||
 	    (e = pk_writer_new(&w, 1, &h)) < 0)
 		pk_die_lib(e);
-	if ((e = pk_dedup_stream(r, w, repo, repo ? &ix : NULL, known, &st)) < 0)
+	if ((e = pk_dedup_stream(r, w, known, &st)) < 0)
 		pk_die_lib(e);
 	if (verbose)
 		fprintf(stderr, "pk-dedup: %llu chunks, %llu sent as references "
@@ -94,9 +82,5 @@ main(int argc, char **argv)
 	pk_writer_free(w);
 	pk_reader_free(r);
 	pk_known_close(known);
-	if (repo) {
-		pk_index_close(&ix);
-		pk_repo_close(repo);
-	}
 	return PK_EXIT_OK;
 }

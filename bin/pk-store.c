@@ -14,7 +14,7 @@ usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name]\n"
-	    "                [--cache file | --no-cache]\n"
+	    "                [--cache file | --no-cache] [--trust-refs]\n"
 	    "                [--passphrase-file file | --key-file file] "
 	    "repository\n"
 	    "       pk-store --init [--no-encryption] [--min size] [--avg size] "
@@ -92,6 +92,7 @@ main(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "no-cache", no_argument, NULL, 'n' },
+		{ "trust-refs", no_argument, NULL, 'T' },
 		{ "min", required_argument, NULL, 'm' },
 		{ "avg", required_argument, NULL, 'a' },
 		{ "max", required_argument, NULL, 'M' },
@@ -123,6 +124,7 @@ main(int argc, char **argv)
 		case 'k': keyfile = optarg; break;
 		case 'C': o.cache = optarg; break;
 		case 'n': nocache = 1; break;
+		case 'T': o.trust_refs = 1; break;
 		case 'H':
 			if (strlen(optarg) > PK_SNAPSHOT_MAX_STRING)
 				pk_die(PK_EXIT_USAGE, "host name longer than %d bytes",
@@ -162,9 +164,8 @@ main(int argc, char **argv)
 	o.tags = tags;
 	if (o.threads == 0)
 		o.threads = pk_default_jobs();
-	if (o.host == NULL && gethostname(host, sizeof host) == 0) {
-		host[sizeof host - 1] = '\0';
-		o.host = host;
+	if (o.host == NULL) {
+		o.host = pk_host_name(host, sizeof host);
 		o.host_is_default = 1;
 	}
 	if ((pw = getpwuid(getuid())) != NULL)
@@ -175,7 +176,7 @@ main(int argc, char **argv)
 	if (nocache)
 		o.cache = NULL;
 	else if (o.cache == NULL) {
-		pk_default_cache(argv[optind], cache, sizeof cache, 1);
+		pk_default_cache(argv[optind], o.host, cache, sizeof cache, 1);
 		o.cache = cache;
 	}
 	if (o.cache) {

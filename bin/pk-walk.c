@@ -12,7 +12,8 @@
 
 static const char usage_text[] =
     "usage: pk-walk [-vx] [--exclude PATTERN]... [--exclude-from FILE]\n"
-    "               [--one-file-system] [--cache FILE | -r REPO | --no-cache]\n"
+    "               [--one-file-system] [--cache FILE | -r REPO [--host NAME] |\n"
+    "               --no-cache]\n"
     "               [--name NAME] PATH...\n";
 
 struct patterns {
@@ -175,12 +176,13 @@ exit_code(const struct pk_walk_report *rep)
 }
 
 /*
- * The stat cache: FILE, or the default one of the repository, whose id it
- * must then carry.  One that cannot be trusted is ignored, with a warning:
- * every file is read instead.
+ * The stat cache: FILE, or the default one of the repository for host (this
+ * machine's when NULL), whose id it must then carry.  One that cannot be
+ * trusted is ignored, with a warning: every file is read instead.
  */
 static struct pk_statcache *
-open_cache(const char *file, const char *repo, char *path, size_t n)
+open_cache(const char *file, const char *repo, const char *host, char *path,
+    size_t n)
 {
 	struct pk_repo_params p;
 	struct pk_statcache *c;
@@ -192,7 +194,7 @@ open_cache(const char *file, const char *repo, char *path, size_t n)
 	if (file)
 		e = pk_path(path, n, "%s", file);
 	else
-		pk_default_cache(repo, path, n, 0);
+		pk_default_cache(repo, host, path, n, 0);
 	if (e == 0)
 		e = pk_statcache_open(&c, path, repo ? p.id : NULL);
 	if (e == -ENOENT)
@@ -214,6 +216,7 @@ main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'N' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "repository", required_argument, NULL, 'r' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "no-cache", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -225,7 +228,7 @@ main(int argc, char **argv)
 	struct pk_walk_options o;
 	struct pk_writer *w;
 	struct pk_walk *wk;
-	const char *name = NULL, *cachefile = NULL, *repo = NULL;
+	const char *name = NULL, *cachefile = NULL, *repo = NULL, *host = NULL;
 	char cachepath[4096];
 	int c, i, r, code, nargs, nocache = 0;
 	size_t k;
@@ -240,6 +243,7 @@ main(int argc, char **argv)
 		case 'N': name = optarg; break;
 		case 'C': cachefile = optarg; break;
 		case 'r': repo = optarg; break;
+		case 'H': host = optarg; break;
 		case 'n': nocache = 1; break;
 		case 'v': pr.verbose = 1; break;
 		case 'h': usage(PK_EXIT_OK); break;
@@ -247,7 +251,7 @@ main(int argc, char **argv)
 		default: usage(PK_EXIT_USAGE);
 		}
 	}
-	if (optind == argc)
+	if (optind == argc || (host && !repo))
 		usage(PK_EXIT_USAGE);
 	check_args(argv + optind, argc - optind, name);
 	nargs = argc - optind;
@@ -258,7 +262,8 @@ main(int argc, char **argv)
 		    "terminal; pipe it into pk-chunk");
 
 	if (!nocache && (cachefile || repo))
-		o.cache = open_cache(cachefile, repo, cachepath, sizeof cachepath);
+		o.cache = open_cache(cachefile, repo, host, cachepath,
+		    sizeof cachepath);
 	o.excludes = (const char *const *)pats.v;
 	o.nexcludes = pats.n;
 	o.warn = on_warn;

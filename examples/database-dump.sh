@@ -75,7 +75,7 @@ eval "
 } |
 { sh -c 'echo \$\$ >\"\$1\"; exec pk-walk --name \"\$2\" - 2>&3' sh \"\$st/walk.pid\" \"\$name\"; echo \$? >\"\$st/walk\"; } 3>&2 2>/dev/null |
 { pk-chunk -r \"\$repo\"; echo \$? >\"\$st/chunk\"; } |
-{ pk-dedup -r \"\$repo\" $pass; echo \$? >\"\$st/dedup\"; } |
+{ pk-dedup -r \"\$repo\"; echo \$? >\"\$st/dedup\"; } |
 { pk-store $tags $pass \"\$repo\"; echo \$? >\"\$st/store\"; } >\"\$st/id\"
 "
 

@@ -78,7 +78,7 @@ say "backing up $* into $repo"
 eval "
 { pk-walk -r \"\$repo\" $xdev --exclude-from \"\$st/excludes\" \"\$@\"; echo \$? >\"\$st/walk\"; } |
 { pk-chunk -r \"\$repo\"; echo \$? >\"\$st/chunk\"; } |
-{ pk-dedup -r \"\$repo\" $pass; echo \$? >\"\$st/dedup\"; } |
+{ pk-dedup -r \"\$repo\"; echo \$? >\"\$st/dedup\"; } |
 { pk-store $tags $pass \"\$repo\"; echo \$? >\"\$st/store\"; } >\"\$st/id\"
 " 2>"$st/err"
 

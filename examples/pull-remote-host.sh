@@ -14,7 +14,8 @@
 #
 # The pipeline is
 #
-#   ssh web1 pk-walk /var/www | pk-chunk -r REPO | pk-dedup -r REPO | pk-store --host web1 REPO
+#   ssh web1 pk-walk /var/www | pk-chunk -r REPO | pk-dedup -r REPO --host web1 |
+#       pk-store --host web1 REPO
 #
 # and the snapshot is labelled with the host's name.  PK_SSH replaces ssh
 # (for instance PK_SSH="ssh -i /root/.ssh/backup", or the local stand-in
@@ -70,7 +71,7 @@ echo "$prog: backing up $host:$* into $repo" >&2
 eval "
 { \$ssh \"\$host\" \"\$remote\"; echo \$? >\"\$st/walk\"; } |
 { pk-chunk -r \"\$repo\"; echo \$? >\"\$st/chunk\"; } |
-{ pk-dedup -r \"\$repo\" $pass; echo \$? >\"\$st/dedup\"; } |
+{ pk-dedup -r \"\$repo\" --host \"\$host\"; echo \$? >\"\$st/dedup\"; } |
 { pk-store --host \"\$host\" $tags $pass \"\$repo\"; echo \$? >\"\$st/store\"; } >\"\$st/id\"
 "
 

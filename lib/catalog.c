@@ -357,3 +357,22 @@ pk_catalog_close(struct pk_catalog *c)
 	pk_buf_release(&c->chunk);
 	free(c);
 }
+
+int
+pk_catalog_chunks(struct pk_repo *r, const struct pk_index *ix,
+    const struct pk_snapshot *snap,
+    int (*fn)(void *arg, const uint8_t id[PK_ID_BYTES]), void *arg)
+{
+	struct pk_stream_header h;
+	struct pk_catalog *cat;
+	struct pk_record rec;
+	int n, e = 0;
+
+	if ((n = pk_catalog_open(&cat, r, ix, snap, &h)) < 0)
+		return n;
+	while (e == 0 && (n = pk_catalog_next(cat, &rec)) > 0)
+		if (rec.type == PK_REC_REF)
+			e = fn(arg, rec.data);
+	pk_catalog_close(cat);
+	return n < 0 ? n : e;
+}

@@ -47,6 +47,13 @@ int pk_catalog_select(struct pk_catalog *c, const uint8_t *path, size_t len);
 int pk_catalog_next(struct pk_catalog *c, struct pk_record *rec);
 void pk_catalog_close(struct pk_catalog *c);
 
+/* Calls fn(arg, id) with the id of every chunk of snap's files, in
+ * catalog order (a chunk used twice comes twice); stops at the first
+ * non-zero return of fn and returns it, else 0 or a negative errno. */
+int pk_catalog_chunks(struct pk_repo *r, const struct pk_index *ix,
+    const struct pk_snapshot *snap,
+    int (*fn)(void *arg, const uint8_t id[PK_ID_BYTES]), void *arg);
+
 /* Where the record last returned starts in the catalog stream. */
 uint64_t pk_catalog_offset(const struct pk_catalog *c);
 uint64_t pk_catalog_recno(const struct pk_catalog *c);

@@ -87,38 +87,44 @@ pk_known_add(const char *path, const uint8_t repo_id[16], uint64_t generation,
 	return pk_hashfile_close(hf);
 }
 
+struct export {
+	const char *path;
+	const struct pk_repo *r;
+	struct pk_buf ids;
+};
+
+static int
+export_add(const struct export *x)
+{
+	return pk_known_add(x->path, x->r->id, x->r->generation, x->ids.data,
+	    x->ids.len / PK_KNOWN_KEY_BYTES);
+}
+
+static int
+export_one(void *arg, const uint8_t id[PK_ID_BYTES])
+{
+	struct export *x = arg;
+	int e;
+
+	if ((e = pk_buf_add(&x->ids, id, PK_KNOWN_KEY_BYTES)) < 0)
+		return e;
+	/* Bounded memory: add in batches of a million. */
+	if (x->ids.len < (1u << 20) * PK_KNOWN_KEY_BYTES)
+		return 0;
+	e = export_add(x);
+	pk_buf_reset(&x->ids);
+	return e;
+}
+
 int
 pk_known_export(struct pk_repo *r, const struct pk_index *ix,
     const struct pk_snapshot *snap, const char *path)
 {
-	struct pk_buf ids = PK_BUF_INIT;
-	struct pk_stream_header h;
-	struct pk_catalog *cat;
-	struct pk_record rec;
-	int n, e = 0;
+	struct export x = { path, r, PK_BUF_INIT };
+	int e;
 
-	if ((n = pk_catalog_open(&cat, r, ix, snap, &h)) < 0)
-		return n;
-	while (e == 0 && (n = pk_catalog_next(cat, &rec)) > 0) {
-		if (rec.type != PK_REC_REF)
-			continue;
-		if (rec.len != PK_ID_BYTES + 4)
-			e = -EBADMSG;
-		else
-			e = pk_buf_add(&ids, rec.data, PK_KNOWN_KEY_BYTES);
-		/* Bounded memory: add in batches of a million. */
-		if (e == 0 && ids.len >= (1u << 20) * PK_KNOWN_KEY_BYTES) {
-			e = pk_known_add(path, r->id, r->generation, ids.data,
-			    ids.len / PK_KNOWN_KEY_BYTES);
-			pk_buf_reset(&ids);
-		}
-	}
-	if (n < 0)
-		e = n;
-	pk_catalog_close(cat);
-	if (e == 0)
-		e = pk_known_add(path, r->id, r->generation, ids.data,
-		    ids.len / PK_KNOWN_KEY_BYTES);
-	pk_buf_release(&ids);
+	if ((e = pk_catalog_chunks(r, ix, snap, export_one, &x)) == 0)
+		e = export_add(&x);
+	pk_buf_release(&x.ids);
 	return e;
 }

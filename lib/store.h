@@ -38,9 +38,13 @@ struct pk_store_options {
 	 * or NULL for none.  It replaces the file there once the snapshot is
 	 * committed. */
 	const char *cache;
-	/* The known-chunk set (known.h) to add this snapshot's chunks to, or
-	 * NULL. */
+	/* The known-chunk set (known.h) of the host: the chunks, beside those
+	 * the stream carries, that it may refer to (pk-repo(5) SECURITY), to
+	 * which this snapshot's are added; or NULL. */
 	const char *known;
+	/* Accept a reference to any chunk the repository holds: every stage
+	 * of the stream is trusted as much as the repository's key. */
+	int trust_refs;
 	/* Set when the stream referred to a chunk the repository does not
 	 * hold: a stat cache or known-chunk set upstream is stale. */
 	int missing_chunk;

@@ -44,6 +44,12 @@ skip() {
 	echo "skip - $T: $1 ($2)"
 }
 
+# cache_dir REPO [HOST]: the directory of REPO's default stat cache and
+# known-chunk set for the backups of HOST (this machine).
+cache_dir() {
+	echo "$XDG_CACHE_HOME/pk/$(awk '$1 == "id" { print $2 }' "$1/config")/${2:-$(hostname)}"
+}
+
 # gen_file PATH BYTES SEED: deterministic pseudo-random bytes.
 gen_file() {
 	"$PK_TOP/tests/gen" "$2" "$3" >"$1"

@@ -115,13 +115,8 @@ wrong() {
 ok "wrong passphrase: pk-index" wrong pk-index repo
 ok "wrong passphrase: pk-index --check" wrong pk-index --check repo
 ok "wrong passphrase: pk-cat" wrong pk-cat repo latest
-# pk-dedup -r reads the chunk index, with the key, only when there is no
-# known-chunk set.
-without_known() { XDG_CACHE_HOME="$S/nocache"; export XDG_CACHE_HOME; "$@"; }
-ok "wrong passphrase: pk-dedup -r without a known-chunk set" \
-    without_known wrong pk-dedup -r repo
-ok "pk-dedup -r with the known-chunk set needs no passphrase" sh -c \
-    'env -u PK_PASSPHRASE pk-dedup -r repo <stream >/dev/null'
+ok "pk-dedup -r never needs the passphrase" sh -c \
+    'env -u PK_PASSPHRASE setsid -w pk-dedup -r repo <stream >/dev/null'
 ok "wrong passphrase: pk-store" sh -c \
     'PK_PASSPHRASE=not-the-one pk-store repo <stream >out 2>err; [ $? = 1 ] &&
     grep -qx "pk-store: repo: wrong passphrase" err && [ ! -s out ]'
@@ -136,8 +131,6 @@ ok "--passphrase-file: pk-cat" sh -c \
     'env -u PK_PASSPHRASE pk-cat --passphrase-file passfile repo latest:t/random | cmp - t/random'
 ok "--passphrase-file: pk-store" sh -c \
     'env -u PK_PASSPHRASE pk-store --passphrase-file passfile repo <stream >id2'
-ok "--passphrase-file: pk-dedup" sh -c \
-    'env -u PK_PASSPHRASE pk-dedup --passphrase-file passfile -r repo <stream >/dev/null'
 ok "--passphrase-file with the wrong one: exit 1" sh -c \
     'env -u PK_PASSPHRASE pk-index --passphrase-file badfile repo 2>err; [ $? = 1 ] &&
     grep -qx "pk-index: repo: wrong passphrase" err'
@@ -174,8 +167,6 @@ ok "--key-file: pk-cat with no passphrase" sh -c \
     'env -u PK_PASSPHRASE setsid -w pk-cat --key-file key repo latest:t/random </dev/null | cmp - t/random'
 ok "--key-file: pk-index" nopass pk-index --key-file key repo
 ok "--key-file: pk-index --check" nopass pk-index --check --key-file key repo
-ok "--key-file: pk-dedup -r without a known-chunk set" without_known sh -c \
-    'env -u PK_PASSPHRASE setsid -w pk-dedup --key-file key -r repo <stream >out && [ -s out ]'
 ok "--key-file: pk-store" sh -c \
     'env -u PK_PASSPHRASE setsid -w pk-store --key-file key repo <stream >/dev/null'
 ok "PK_KEY_FILE: pk-cat" sh -c \
