@@ -218,40 +218,57 @@ mkdirs(char *path)
 	}
 }
 
-void
-pk_default_cache(const char *repo, const char *host, char *out, size_t n,
-    int create)
+/* Builds $XDG_CACHE_HOME/pk/ID/rel (or $HOME/.cache/pk/ID/rel) into out; with
+ * create, makes the directories before its last component. */
+static void
+cache_path(const char *repo, const char *rel, char *out, size_t n, int create)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	struct pk_repo_params p;
-	char id[2 * PK_REPO_ID_BYTES + 1], me[256], dir[3 * 256 + 1], *d = dir;
-	const unsigned char *c;
+	char id[2 * PK_REPO_ID_BYTES + 1];
 	int e;
 
 	if ((e = pk_repo_read_params(repo, &p)) < 0)
 		pk_die_lib(e);
 	pk_hex(id, p.id, sizeof p.id);
+	if (xdg && xdg[0] == '/')
+		e = pk_path(out, n, "%s/pk/%s/%s", xdg, id, rel);
+	else
+		e = pk_path(out, n, "%s/.cache/pk/%s/%s", home ? home : "", id, rel);
+	if (e < 0)
+		pk_die_lib(e);
+	if (create)
+		mkdirs(out);
+}
+
+void
+pk_default_cache(const char *repo, const char *host, char *out, size_t n,
+    int create)
+{
+	char me[256], dir[3 * 256 + sizeof "/stat"], *d = dir;
+	const unsigned char *c;
+
 	if (host == NULL)
 		host = pk_host_name(me, sizeof me);
 	/* The host's name as one path component: bytes other than letters,
 	 * digits, '-', '_' and a '.' that does not lead are %XX. */
-	for (c = (const unsigned char *)host; *c && d < dir + sizeof dir - 4; c++)
+	for (c = (const unsigned char *)host; *c && d < dir + sizeof dir - 10; c++)
 		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
 		    (*c == '.' && c != (const unsigned char *)host))
 			*d++ = (char)*c;
 		else
 			d += sprintf(d, "%%%02X", *c);
-	*d = '\0';
-	if (xdg && xdg[0] == '/')
-		e = pk_path(out, n, "%s/pk/%s/%s/stat", xdg, id, dir);
-	else
-		e = pk_path(out, n, "%s/.cache/pk/%s/%s/stat", home ? home : "",
-		    id, dir);
-	if (e < 0)
-		pk_die_lib(e);
-	if (create)
-		mkdirs(out);
+	strcpy(d, "/stat");
+	cache_path(repo, dir, out, n, create);
+}
+
+void
+pk_newest_file(const char *repo, char *file, size_t n, char place[PATH_MAX])
+{
+	cache_path(repo, "newest", file, n, 1);
+	if (realpath(repo, place) == NULL)
+		snprintf(place, PATH_MAX, "%s", repo);
 }
 
 const char *

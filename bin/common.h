@@ -5,6 +5,7 @@
 #ifndef PK_BIN_COMMON_H
 #define PK_BIN_COMMON_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #define PK_VERSION "0.1.0"
@@ -72,6 +73,11 @@ struct pk_repo *pk_open_repo(const char *path, const char *passfile,
  */
 void pk_default_cache(const char *repo, const char *host, char *out, size_t n,
     int create);
+
+/* The file that keeps the newest snapshot this user has seen in the
+ * repository (newest.h), as pk_default_cache, and the repository's place:
+ * its absolute path. */
+void pk_newest_file(const char *repo, char *file, size_t n, char place[PATH_MAX]);
 
 /* This machine's host name, in buf (of size n). */
 const char *pk_host_name(char *buf, size_t n);

@@ -1,4 +1,5 @@
 /* pk-index: list snapshots and their files; check a repository. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -185,12 +186,50 @@ list_snapshot_json(const struct pk_snapshot *s)
 	    s->new_chunks, s->errors);
 }
 
+/*
+ * Compares the repository with the newest snapshot this user has seen in it
+ * (pk-repo(5) "Rollback"): 1, after saying so, when that snapshot is gone and
+ * no newer one is there; else 0, after moving the record forward.
+ */
 static int
-list_snapshots(struct pk_repo *r)
+newest_gone(const char *repo, const struct pk_snapshot *list, size_t n)
+{
+	struct pk_newest seen, now;
+	char path[4096], place[PATH_MAX], id[2 * PK_SNAPSHOT_ID_BYTES + 1];
+	char when[32];
+	time_t t;
+	struct tm tm;
+	int e;
+
+	pk_newest_file(repo, path, sizeof path, place);
+	if ((e = pk_newest_read(path, place, &seen)) < 0 && e != -ENOENT)
+		pk_warn("%s", pk_errmsg(e));
+	if (e == 0 && !pk_newest_present(&seen, list, n)) {
+		pk_hex(id, seen.id, sizeof seen.id);
+		t = (time_t)seen.sec;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+			snprintf(when, sizeof when, "%" PRId64 " s", seen.sec);
+		pk_warn("snapshot %.12s (ended %s), the newest seen here, is gone "
+		    "and no newer snapshot is in the repository: snapshots were "
+		    "removed, or an older copy of the repository put back (if it "
+		    "was forgotten on purpose, delete %s)", id, when, path);
+		return 1;
+	}
+	if (n) {
+		pk_newest_of(list, n, &now);
+		if ((e = pk_newest_note(path, place, &now)) < 0)
+			pk_warn("%s", pk_errmsg(e));
+	}
+	return 0;
+}
+
+static int
+list_snapshots(struct pk_repo *r, const char *repo)
 {
 	struct pk_snapshot *list;
 	size_t n, i, nbad;
-	int e;
+	int e, gone;
 
 	if ((e = pk_snapshot_list(r, &list, &n, &nbad)) < 0)
 		pk_die_lib(e);
@@ -209,8 +248,9 @@ list_snapshots(struct pk_repo *r)
 	}
 	if (json)
 		printf("]\n");
+	gone = newest_gone(repo, list, n);
 	pk_snapshot_list_free(list, n);
-	return nbad ? PK_EXIT_FAIL : PK_EXIT_OK;
+	return nbad || gone ? PK_EXIT_FAIL : PK_EXIT_OK;
 }
 
 static void
@@ -387,14 +427,20 @@ say_problem(void *arg, const char *msg)
 }
 
 static int
-check(struct pk_repo *r, int data)
+check(struct pk_repo *r, const char *repo, int data)
 {
 	struct pk_check_options o = { data, say_problem, say_problem, NULL };
 	struct pk_check_result res;
+	struct pk_snapshot *list;
+	size_t n;
 	int e;
 
 	if ((e = pk_check(r, &o, &res)) < 0)
 		pk_die_lib(e);
+	if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
+		pk_die_lib(e);
+	res.problems += (uint64_t)newest_gone(repo, list, n);
+	pk_snapshot_list_free(list, n);
 	printf("%" PRIu64 " snapshots, %" PRIu64 " index deltas, %" PRIu64
 	    " packs, %" PRIu64 " blobs, %" PRIu64 " references", res.snapshots,
 	    res.deltas, res.packs, res.blobs, res.refs);
@@ -531,11 +577,11 @@ main(int argc, char **argv)
 	else if (exportcache)
 		code = export_cache(r, argv[optind + 1], exportcache);
 	else if (docheck >= 0)
-		code = check(r, docheck);
+		code = check(r, argv[optind], docheck);
 	else if (argc - optind == 2)
 		code = list_entries(r, argv[optind + 1]);
 	else
-		code = list_snapshots(r);
+		code = list_snapshots(r, argv[optind]);
 	pk_repo_close(r);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;

@@ -78,6 +78,20 @@ drop_stale_cache(const char *cache, const char *known)
 	    "and pk-dedup with --no-cache once, or export them anew");
 }
 
+/* Not being able to note it costs only the check against rollback. */
+static void
+note_newest(const char *repo, const struct pk_snapshot *snap)
+{
+	struct pk_newest n = { snap->end_sec, snap->end_nsec, { 0 } };
+	char path[4096], place[PATH_MAX];
+	int e;
+
+	memcpy(n.id, snap->id, sizeof n.id);
+	pk_newest_file(repo, path, sizeof path, place);
+	if ((e = pk_newest_note(path, place, &n)) < 0)
+		pk_warn("%s", pk_errmsg(e));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -203,6 +217,7 @@ main(int argc, char **argv)
 	if (o.chunker_mismatch)
 		pk_warn("stream chunked with other sizes than the repository's "
 		    "(pk-chunk -r %s keeps deduplication working)", argv[optind]);
+	note_newest(argv[optind], &snap);
 	pk_hex(name, snap.id, sizeof snap.id);
 	printf("%s\n", name);
 	if (verbose)

@@ -29,5 +29,6 @@
 #include "check.h"	/* repository checks */
 #include "statcache.h"	/* pk-walk's stat cache */
 #include "known.h"	/* pk-dedup's known-chunk set */
+#include "newest.h"	/* the newest snapshot seen, against rollback */
 
 #endif
