@@ -63,7 +63,8 @@ tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/standalone.c
 # libFuzzer builds (clang): make fuzz, then make fuzz-run FUZZ_S=seconds
 # (FUZZ_TARGETS="stream pack" for some), or tests/fuzz/lf-NAME CORPUS_DIR.
 LFCC    = clang
-LFFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined $(WARN) \
+LFFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all $(WARN) \
 	-D_GNU_SOURCE -Ilib $(PKCFLAGS)
 LFOBJ   = $(patsubst lib/%.c,tests/fuzz/lf/%.o,$(LIBSRC))
 LFUZZ   = $(patsubst tests/fuzz/fuzz-%,tests/fuzz/lf-%,$(FUZZ))

@@ -335,7 +335,8 @@ pk_seekbuild_chunk(struct pk_seekbuild *b, struct pk_catalog_chunk *cc,
 	if (cc->entry != PK_CATALOG_NO_ENTRY &&
 	    (pk_buf_add(keys, lo, lolen) < 0 || pk_buf_add(keys, hi, hilen) < 0))
 		return -ENOMEM;
-	memmove(b->marks.data, b->marks.data + at, b->marks.len - at);
+	if (at < b->marks.len)	/* (marks.data is NULL when nothing was added) */
+		memmove(b->marks.data, b->marks.data + at, b->marks.len - at);
 	b->marks.len -= at;
 	return 0;
 }
