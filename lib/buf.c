@@ -10,7 +10,9 @@ pk_buf_reserve(struct pk_buf *b, size_t n)
 	size_t cap;
 	uint8_t *p;
 
-	if (b->cap - b->len >= n)
+	/* Allocates even for n == 0, so that data is never NULL after a
+	 * reserve or an add and data + offset is always defined. */
+	if (b->data != NULL && b->cap - b->len >= n)
 		return 0;
 	if (n > SIZE_MAX / 2 - b->len)
 		return -ENOMEM;
