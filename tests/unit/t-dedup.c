@@ -51,6 +51,8 @@ source(void *arg, void *p, size_t n)
 
 	if (n > s->left)
 		n = s->left;
+	if (n == 0)
+		return 0;
 	memcpy(p, s->p, n);
 	s->p += n;
 	s->left -= n;
