@@ -1,0 +1,583 @@
+/*
+ * t-check: pk_check (check.h) on repositories filled with pk_store_stream.
+ * A clean repository checks with no problem, its counts those of what was
+ * stored, and with data every blob is read.  Each kind of damage is found
+ * and named: a pack trailer flipped, a blob flipped (with data only, and
+ * the file that uses it named), a pack removed, an index delta removed or
+ * damaged, a blob the chunk index knows that no delta names, a damaged
+ * snapshot, a catalog that is not a stream, a seek table that does not
+ * match its catalog, a stray name in packs/; a pack no delta names is a
+ * note, not a problem.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pk.h"
+#include "unit.h"
+
+#define SCRATCH	"tests/scratch/t-check"
+
+static const struct pk_repo_params params = { .chunk_min = 2048,
+    .chunk_avg = 8192, .chunk_max = 65536 };
+static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
+    .chunk_avg = 8192, .chunk_max = 65536 };
+
+static int
+rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	return remove(p);
+}
+
+static void
+rmtree(const char *p)
+{
+	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+sink(void *arg, const void *p, size_t n)
+{
+	return pk_buf_add(arg, p, n);
+}
+
+struct src {
+	const uint8_t *p;
+	size_t left;
+};
+
+static ssize_t
+source(void *arg, void *p, size_t n)
+{
+	struct src *s = arg;
+
+	if (n > s->left)
+		n = s->left;
+	if (n == 0)
+		return 0;
+	memcpy(p, s->p, n);
+	s->p += n;
+	s->left -= n;
+	return (ssize_t)n;
+}
+
+static void
+put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size)
+{
+	struct pk_entry e;
+	struct pk_buf b = PK_BUF_INIT;
+
+	memset(&e, 0, sizeof e);
+	e.type = type;
+	e.mode = type == PK_FT_DIR ? 0755 : 0644;
+	e.size = size;
+	e.mtime_sec = 1600000000;
+	e.nlink = 1;
+	e.path.p = (const uint8_t *)path;
+	e.path.len = strlen(path);
+	pk_entry_encode(&e, &b);
+	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
+	pk_buf_release(&b);
+}
+
+static size_t
+len_of(unsigned k)
+{
+	return 3000 + (k * 7919) % 20000;
+}
+
+static void
+chunk_of(unsigned k, uint8_t *p, uint8_t id[PK_ID_BYTES])
+{
+	unit_fill(p, len_of(k), 51000 + k);
+	pk_hash_id(id, p, len_of(k));
+}
+
+static void
+put_file(struct pk_writer *w, const char *path, const unsigned *ks, size_t n)
+{
+	uint8_t *p, id[PK_ID_BYTES];
+	uint64_t size = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		size += len_of(ks[i]);
+	put_entry(w, PK_FT_REG, path, size);
+	for (i = 0; i < n; i++) {
+		p = malloc(len_of(ks[i]));
+		chunk_of(ks[i], p, id);
+		pk_writer_put2(w, PK_REC_CHUNK, 0, id, sizeof id, p, len_of(ks[i]));
+		free(p);
+	}
+	pk_write_eof(w, size, 0);
+}
+
+static int
+store(struct pk_repo *r, const struct pk_buf *b, const char *host,
+    struct pk_snapshot *snap)
+{
+	struct pk_store_options o = { .level = 3, .threads = 1, .host = host };
+	struct src s = { b->data, b->len };
+	struct pk_reader *rd;
+	struct pk_snapshot tmp;
+	int e;
+
+	pk_reader_new_source(&rd, source, &s, "stream");
+	e = pk_store_stream(r, rd, &o, snap ? snap : &tmp);
+	pk_reader_free(rd);
+	if (e == 0 && snap == NULL)
+		pk_snapshot_release(&tmp);
+	return e;
+}
+
+/* Problems and notes heard, one per line. */
+struct heard {
+	int problems, notes;
+	char text[16384];
+};
+
+static void
+on_problem(void *arg, const char *msg)
+{
+	struct heard *h = arg;
+	size_t n = strlen(h->text);
+
+	h->problems++;
+	snprintf(h->text + n, sizeof h->text - n, "%s\n", msg);
+}
+
+static void
+on_note(void *arg, const char *msg)
+{
+	struct heard *h = arg;
+
+	h->notes++;
+	(void)msg;
+}
+
+static int
+check(struct pk_repo *r, int data, struct pk_check_result *res,
+    struct heard *h)
+{
+	struct pk_check_options o = { .data = data, .problem = on_problem,
+	    .note = on_note, .arg = h };
+
+	memset(h, 0, sizeof *h);
+	return pk_check(r, &o, res);
+}
+
+/* A repository of two snapshots: chunks 1-6 shared and new.  The first
+ * holds d/a (1, 2, 3) and d/b (4); the second d/a (1, 2, 3), e (5, 6, 5). */
+static struct pk_repo *
+make_repo(const char *name, int encrypted, uint64_t *refs, uint64_t *bytes)
+{
+	struct pk_repo_params p = params;
+	struct pk_buf s = PK_BUF_INIT;
+	struct pk_snapshot a, b;
+	struct pk_writer *w;
+	struct pk_repo *r;
+	char path[256];
+	unsigned k;
+	int e;
+
+	p.encrypted = encrypted;
+	snprintf(path, sizeof path, SCRATCH "/%s", name);
+	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
+	    pk_repo_open(&r, path, "pw", 2) < 0)
+		return NULL;
+	pk_writer_new_sink(&w, sink, &s, &hdr);
+	put_entry(w, PK_FT_DIR, "d", 0);
+	put_file(w, "d/a", (const unsigned[]){ 1, 2, 3 }, 3);
+	put_file(w, "d/b", (const unsigned[]){ 4 }, 1);
+	pk_writer_end(w);
+	pk_writer_free(w);
+	e = store(r, &s, "one", &a);
+	pk_buf_reset(&s);
+	pk_writer_new_sink(&w, sink, &s, &hdr);
+	put_entry(w, PK_FT_DIR, "d", 0);
+	put_file(w, "d/a", (const unsigned[]){ 1, 2, 3 }, 3);
+	put_file(w, "e", (const unsigned[]){ 5, 6, 5 }, 3);
+	pk_writer_end(w);
+	pk_writer_free(w);
+	e = e ? e : store(r, &s, "two", &b);
+	pk_buf_release(&s);
+	if (e < 0) {
+		pk_repo_close(r);
+		return NULL;
+	}
+	*refs = a.chunks + b.chunks;
+	/* Bytes of the blobs: the six chunks and the catalogs. */
+	for (k = 1, *bytes = a.catalog_bytes + b.catalog_bytes; k <= 6; k++)
+		*bytes += len_of(k);
+	pk_snapshot_release(&a);
+	pk_snapshot_release(&b);
+	return r;
+}
+
+/* Where chunk k's blob is. */
+static int
+blob_of(struct pk_repo *r, unsigned k, struct pk_blobloc *loc)
+{
+	uint8_t *p = malloc(len_of(k)), id[PK_ID_BYTES], sid[32];
+	struct pk_index ix;
+	int found = 0;
+
+	chunk_of(k, p, id);
+	free(p);
+	pk_storage_id(&r->keys, sid, id);
+	if (pk_index_open(&ix, r) == 0) {
+		found = pk_index_find(&ix, sid, loc);
+		pk_index_close(&ix);
+	}
+	return found;
+}
+
+static int
+flip_at(const char *path, off_t off)
+{
+	uint8_t b;
+	int fd, ok;
+
+	chmod(path, 0600);
+	if ((fd = open(path, O_RDWR)) < 0)
+		return -1;
+	ok = pread(fd, &b, 1, off) == 1;
+	b ^= 0x20;
+	ok = ok && pwrite(fd, &b, 1, off) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static off_t
+size_of(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+struct finding {
+	struct pk_repo *r;
+	const uint8_t *sid;
+	char name[PK_DELTA_NAME_BYTES];
+};
+
+static int
+has_sid(void *arg, const struct pk_blobloc *l)
+{
+	return memcmp(l->sid, arg, 32) == 0;
+}
+
+static int
+delta_has(void *arg, const char *name)
+{
+	struct finding *f = arg;
+
+	if (pk_index_read_delta(f->r, name, has_sid, (void *)f->sid) == 1)
+		snprintf(f->name, sizeof f->name, "%s", name);
+	return 0;
+}
+
+/* The name of the delta that holds chunk k's blob, or "". */
+static void
+delta_of(struct pk_repo *r, unsigned k, char name[PK_DELTA_NAME_BYTES])
+{
+	struct pk_blobloc loc;
+	struct finding f = { r, loc.sid, "" };
+
+	if (blob_of(r, k, &loc))
+		pk_index_list(r, delta_has, &f);
+	memcpy(name, f.name, PK_DELTA_NAME_BYTES);
+}
+
+static void
+test_clean(void)
+{
+	struct pk_check_result res;
+	struct heard h;
+	uint64_t refs, bytes;
+	struct pk_repo *r = make_repo("clean", 0, &refs, &bytes);
+	struct pk_repo *er;
+	int e;
+
+	if (r == NULL) {
+		CHECK("clean: a repository", 0);
+		return;
+	}
+	e = check(r, 0, &res, &h);
+	CHECK("clean: checks with no problem", e == 0 && res.problems == 0 &&
+	    h.problems == 0 && h.notes == 0);
+	CHECK("clean: two snapshots, two deltas, their packs and blobs",
+	    res.snapshots == 2 && res.deltas == 2 && res.packs == 2 &&
+	    res.blobs >= 6 + 2 && res.unreferenced_packs == 0);
+	CHECK("clean: every chunk reference of both catalogs", res.refs == refs &&
+	    refs == 10);
+	CHECK("clean: the structural check reads no blob", res.blobs_read == 0);
+	e = check(r, 1, &res, &h);
+	CHECK("clean: with data, every blob read, no problem", e == 0 &&
+	    res.problems == 0 && res.blobs_read == res.blobs &&
+	    res.bytes_read == bytes);
+	pk_repo_close(r);
+
+	er = make_repo("enc", 1, &refs, &bytes);
+	e = er ? check(er, 1, &res, &h) : -1;
+	CHECK("clean: an encrypted repository too", e == 0 && res.problems == 0 &&
+	    res.snapshots == 2 && res.blobs_read == res.blobs &&
+	    res.bytes_read == bytes);
+	if (er)
+		pk_repo_close(er);
+}
+
+static void
+test_packs(void)
+{
+	struct pk_check_result res;
+	struct pk_blobloc loc;
+	struct heard h;
+	uint64_t refs, bytes;
+	struct pk_repo *r = make_repo("blob", 0, &refs, &bytes);
+	char pack[4200], rel[PK_PACK_RELPATH_BYTES];
+	int e;
+
+	if (r == NULL || !blob_of(r, 4, &loc)) {
+		CHECK("packs: a repository", 0);
+		return;
+	}
+	pk_pack_path(r, pack, sizeof pack, loc.pack);
+	pk_pack_relpath(rel, sizeof rel, loc.pack);
+	flip_at(pack, loc.offset + loc.length / 2);
+	e = check(r, 0, &res, &h);
+	CHECK("blob flipped: the structural check does not read it", e == 0 &&
+	    res.problems == 0);
+	e = check(r, 1, &res, &h);
+	CHECK("blob flipped: found with data", e == 0 && res.problems >= 1);
+	CHECK("blob flipped: the pack named", strstr(h.text, rel) != NULL);
+	CHECK("blob flipped: the file using it named as corrupt",
+	    strstr(h.text, ": d/b: chunk ") && strstr(h.text, "is corrupt"));
+	CHECK("blob flipped: no other file named", strstr(h.text, ": d/a:") ==
+	    NULL && strstr(h.text, ": e:") == NULL);
+	flip_at(pack, loc.offset + loc.length / 2);
+	e = check(r, 1, &res, &h);
+	CHECK("blob flipped back: clean again", e == 0 && res.problems == 0);
+
+	/* The trailer. */
+	flip_at(pack, size_of(pack) - 30);
+	e = check(r, 0, &res, &h);
+	CHECK("trailer flipped: found by the structural check", e == 0 &&
+	    res.problems >= 1 && strstr(h.text, rel) &&
+	    strstr(h.text, "trailer"));
+	flip_at(pack, size_of(pack) - 30);
+
+	/* The pack gone. */
+	rename(pack, SCRATCH "/pack.aside");
+	e = check(r, 0, &res, &h);
+	CHECK("pack removed: named as an indexed pack",
+	    e == 0 && strstr(h.text, rel) && strstr(h.text, "(indexed pack)"));
+	CHECK("pack removed: the chunks of files in it are in a missing pack",
+	    strstr(h.text, "is in a missing pack") != NULL);
+	rename(SCRATCH "/pack.aside", pack);
+
+	/* A pack no delta names: a note. */
+	{
+		struct pk_pack_writer w;
+		struct pk_sealer sl;
+		struct pk_buf box = PK_BUF_INIT;
+		uint8_t data[100] = "stray", sid[32] = { 7 };
+		struct pk_blobloc l;
+
+		pk_sealer_init(&sl, 0);
+		pk_blob_seal(&sl, &r->keys, sid, data, sizeof data, &box);
+		pk_pack_begin(&w, r);
+		pk_pack_append(&w, sid, box.data, box.len, sizeof data, &l);
+		pk_pack_finish(&w);
+		pk_sealer_release(&sl);
+		pk_buf_release(&box);
+		e = check(r, 1, &res, &h);
+		CHECK("stray pack: a note, not a problem", e == 0 &&
+		    res.problems == 0 && res.unreferenced_packs == 1 &&
+		    h.notes == 1 && res.packs == 3);
+		pk_pack_path(r, pack, sizeof pack, l.pack);
+		unlink(pack);
+	}
+
+	/* A name that is not a pack's. */
+	pk_pack_path(r, pack, sizeof pack, loc.pack);
+	strcpy(strrchr(pack, '/') + 1, "junk");
+	close(open(pack, O_WRONLY | O_CREAT, 0600));
+	e = check(r, 0, &res, &h);
+	CHECK("stray name in packs/: a problem", e == 0 && res.problems == 1 &&
+	    strstr(h.text, "not a pack name"));
+	unlink(pack);
+	pk_repo_close(r);
+}
+
+static void
+test_deltas(void)
+{
+	struct pk_check_result res;
+	struct heard h;
+	uint64_t refs, bytes;
+	struct pk_repo *r = make_repo("delta", 0, &refs, &bytes);
+	char dir[4200], path[4400], name[PK_DELTA_NAME_BYTES], aside[4400];
+	int e, n;
+
+	if (r == NULL) {
+		CHECK("deltas: a repository", 0);
+		return;
+	}
+	/* The first snapshot's: its chunks and catalog. */
+	pk_repo_path(r, dir, sizeof dir, "index");
+	delta_of(r, 4, name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(aside, sizeof aside, SCRATCH "/delta.aside");
+	rename(path, aside);
+	e = check(r, 0, &res, &h);
+	n = h.problems;
+	CHECK("delta removed: the check runs, one delta", e == 0 &&
+	    res.deltas == 1);
+	CHECK("delta removed: its snapshot's catalog cannot be read",
+	    name[0] && strstr(h.text, ": catalog: ") != NULL);
+	CHECK("delta removed: the other's file of its chunks is missing them",
+	    strstr(h.text, ": d/a: chunk ") && strstr(h.text, "… missing") &&
+	    !strstr(h.text, ": e: chunk "));
+	CHECK("delta removed: the chunk index knows blobs no delta names",
+	    strstr(h.text, "is not where an index delta puts it") != NULL);
+	CHECK("delta removed: its pack is no index's, a note",
+	    res.unreferenced_packs == 1 && h.notes == 1 && n >= 2);
+	rename(aside, path);
+	e = check(r, 0, &res, &h);
+	CHECK("delta back: clean again", e == 0 && res.problems == 0);
+
+	/* Damaged. */
+	flip_at(path, size_of(path) / 2);
+	e = check(r, 0, &res, &h);
+	CHECK("delta flipped: named", e == 0 && res.problems >= 1 &&
+	    strstr(h.text, name) && strstr(h.text, "does not authenticate"));
+	flip_at(path, size_of(path) / 2);
+
+	/* A blob only the chunk index knows. */
+	{
+		struct pk_hashfile_params p;
+		struct pk_hashfile *pend;
+		struct pk_blobloc l;
+		uint8_t slot[PK_INDEX_SLOT_BYTES];
+
+		pk_index_params(r, PK_HF_PENDING, &p);
+		pk_hashfile_open(&pend, "pending", &p, PK_HF_CREATE | PK_HF_MEMORY);
+		memset(&l, 0, sizeof l);
+		unit_fill(l.sid, 32, 123);
+		unit_fill(l.pack, 16, 124);
+		l.offset = 16;
+		l.length = l.raw = 100;
+		pk_index_slot_encode(slot, &l);
+		pk_hashfile_insert(pend, slot);
+		e = pk_index_merge(r, pend, "");
+		pk_hashfile_abort(pend);
+		e = e ? e : check(r, 0, &res, &h);
+		CHECK("chunk index: a blob no delta names is a problem", e == 0 &&
+		    res.problems == 1 &&
+		    strstr(h.text, "is not where an index delta puts it"));
+		pk_repo_path(r, path, sizeof path, "chunkindex");
+		unlink(path);
+		e = check(r, 0, &res, &h);
+		CHECK("chunk index: deleted, rebuilt, clean", e == 0 &&
+		    res.problems == 0);
+	}
+	pk_repo_close(r);
+}
+
+static void
+test_snapshots(void)
+{
+	struct pk_check_result res;
+	struct heard h;
+	uint64_t refs, bytes;
+	struct pk_repo *r = make_repo("snap", 0, &refs, &bytes);
+	struct pk_snapshot *list, bad;
+	struct pk_blobloc loc;
+	char dir[4200], path[4400], hex[PK_SNAPSHOT_NAME_BYTES];
+	uint8_t *p, id[PK_ID_BYTES];
+	size_t n;
+	int e;
+
+	if (r == NULL || pk_snapshot_list(r, &list, &n, NULL) < 0 || n != 2) {
+		CHECK("snapshots: a repository", 0);
+		return;
+	}
+	/* A snapshot file damaged. */
+	pk_hex(hex, list[0].id, 32);
+	pk_repo_path(r, dir, sizeof dir, "snapshots");
+	snprintf(path, sizeof path, "%s/%s", dir, hex);
+	flip_at(path, size_of(path) - 3);
+	e = check(r, 0, &res, &h);
+	CHECK("snapshot flipped: counted and named", e == 0 &&
+	    res.snapshots == 2 && res.problems == 1 && strstr(h.text, hex));
+	flip_at(path, size_of(path) - 3);
+
+	/* A snapshot whose catalog is a file's chunk, not a stream. */
+	memset(&bad, 0, sizeof bad);
+	bad.start_sec = 5;
+	bad.host = "bad";
+	bad.ncatalog = 1;
+	bad.catalog = calloc(1, sizeof *bad.catalog);
+	p = malloc(len_of(4));
+	chunk_of(4, p, id);
+	free(p);
+	memcpy(bad.catalog[0].id, id, PK_ID_BYTES);
+	bad.catalog[0].len = (uint32_t)len_of(4);
+	bad.catalog[0].entry = PK_CATALOG_NO_ENTRY;
+	e = blob_of(r, 4, &loc) ? pk_snapshot_write(r, &bad) : -1;
+	pk_hex(hex, bad.id, 32);
+	e = e ? e : check(r, 0, &res, &h);
+	CHECK("catalog not a stream: named", e == 0 && res.snapshots == 3 &&
+	    res.problems == 1 && strstr(h.text, "catalog") &&
+	    strstr(h.text, "not a pk stream") && strstr(h.text, "snapshot ") &&
+	    strncmp(strstr(h.text, "snapshot ") + 9, hex, 12) == 0);
+	snprintf(path, sizeof path, "%s/%s", dir, hex);
+	unlink(path);
+	free(bad.catalog);
+
+	/* The seek table of the first snapshot, changed. */
+	if (list[0].ncatalog > 0 && list[0].catalog[0].entry !=
+	    PK_CATALOG_NO_ENTRY) {
+		list[0].catalog[0].recno++;
+		e = pk_snapshot_write(r, &list[0]);
+		e = e ? e : check(r, 0, &res, &h);
+		CHECK("seek table off by one record: named", e == 0 &&
+		    res.problems == 1 &&
+		    strstr(h.text, "the seek table does not match the catalog"));
+		pk_hex(hex, list[0].id, 32);
+		snprintf(path, sizeof path, "%s/%s", dir, hex);
+		unlink(path);
+	} else
+		CHECK("seek table: the snapshot has one", 0);
+
+	/* A name in snapshots/ that is no snapshot's. */
+	snprintf(path, sizeof path, "%s/notes", dir);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	e = check(r, 0, &res, &h);
+	CHECK("stray name in snapshots/: a problem", e == 0 &&
+	    res.problems == 1 && strstr(h.text, "notes"));
+	unlink(path);
+	e = check(r, 1, &res, &h);
+	CHECK("snapshots: clean again", e == 0 && res.problems == 0 &&
+	    res.snapshots == 2);
+	pk_snapshot_list_free(list, n);
+	pk_repo_close(r);
+}
+
+int
+main(void)
+{
+	mkdir("tests/scratch", 0755);
+	rmtree(SCRATCH);
+	mkdir(SCRATCH, 0700);
+	test_clean();
+	test_packs();
+	test_deltas();
+	test_snapshots();
+	UNIT_END();
+}
