@@ -6,11 +6,13 @@ DESTDIR ?=
 SANITIZE ?=
 
 PKGS    = libsodium libzstd libxxhash libarchive libcrypto
-WARN    = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-# Expanded when used, so after deps-check has installed what was missing.
+WARN    = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-unused-parameter
+# Expanded when used, so after make deps has installed what was missing.
 PKCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALLCFLAGS = $(WARN) -D_GNU_SOURCE -Ilib $(PKCFLAGS) $(CFLAGS)
+# -MMD: each object also depends on the headers it includes (the .d files).
+ALLCFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(PKCFLAGS) $(CFLAGS)
 LDLIBS   = $(PKLIBS) -lpthread
 ifneq ($(SANITIZE),)
 ALLCFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -31,8 +33,15 @@ MAN     = $(MAN1) man/pk-stream.5 man/pk-repo.5 man/pk.7
 
 all: deps-check $(BINS)
 
+# A plain build only says what is missing; make deps installs it (apt-get,
+# as root), and so do make check and make demo, which are how one starts.
 deps-check:
-	@scripts/deps.sh
+	@scripts/deps.sh $(DEPS_INSTALL)
+
+deps:
+	@scripts/deps.sh --install
+
+check demo: DEPS_INSTALL = --install
 
 .build-flags: FORCE | deps-check
 	@f='$(BUILDFLAGS)'; [ "$$f" = "$$(cat $@ 2>/dev/null)" ] || echo "$$f" >$@
@@ -40,16 +49,16 @@ deps-check:
 lib/libpk.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
-lib/%.o: lib/%.c lib/*.h .build-flags
+lib/%.o: lib/%.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-bin/common.o: bin/common.c bin/common.h lib/*.h .build-flags
+bin/common.o: bin/common.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
-bin/%: bin/%.c bin/common.o lib/libpk.a lib/*.h bin/common.h .build-flags
+bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< bin/common.o lib/libpk.a $(LDLIBS)
 
-tests/unit/t-%: tests/unit/t-%.c tests/unit/unit.h lib/libpk.a lib/*.h .build-flags
+tests/unit/t-%: tests/unit/t-%.c lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)
 
 tests/gen: tests/gen.c .build-flags
@@ -57,7 +66,7 @@ tests/gen: tests/gen.c .build-flags
 
 FUZZ    = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz-*.c)))
 
-tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/standalone.c lib/libpk.a lib/*.h .build-flags
+tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/standalone.c lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/standalone.c lib/libpk.a $(LDLIBS)
 
 # libFuzzer builds (clang): make fuzz, then make fuzz-run FUZZ_S=seconds
@@ -116,10 +125,20 @@ install: all
 	install -m 644 man/pk-stream.5 man/pk-repo.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/pk.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(TOOLS)) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MAN1))) \
+		$(DESTDIR)$(PREFIX)/share/man/man5/pk-stream.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/pk-repo.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man7/pk.7
+
 clean:
 	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) $(FUZZ) tests/gen tests/fuzz/lf-* .build-flags
+	rm -f lib/*.d bin/*.d tests/unit/*.d tests/fuzz/*.d tests/*.d
 	rm -rf tests/scratch tests/fuzz/lf tests/fuzz/work
 
-.PHONY: all deps-check check demo bench bench-deps lint install clean fuzz \
+-include $(wildcard lib/*.d bin/*.d tests/unit/*.d tests/fuzz/*.d tests/*.d)
+
+.PHONY: all deps deps-check check demo bench bench-deps lint install uninstall clean fuzz \
 	fuzz-deps fuzz-run fuzz-seed FORCE
 .SECONDARY: $(LIBOBJ) $(LFOBJ)

@@ -61,25 +61,43 @@ pk_die_lib(int code)
 	pk_die(PK_EXIT_FAIL, "%s", pk_errmsg(code));
 }
 
-int
-pk_parse_size(const char *s, uint64_t *out)
+void
+pk_help(const char *text)
+{
+	fputs(text, stdout);
+	exit(PK_EXIT_OK);
+}
+
+void
+pk_usage(const char *text, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fputs(text, stderr);
+	exit(PK_EXIT_USAGE);
+}
+
+uint32_t
+pk_parse_chunk_size(const char *arg)
 {
 	char *end;
 	unsigned long long v;
+	unsigned shift = 0;
 
 	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
+	v = strtoull(arg, &end, 10);
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
-	if (*end != '\0')
-		return -EINVAL;
-	*out = v;
-	return 0;
+	if (errno || end == arg || arg[0] == '-' || *end != '\0' ||
+	    v > (UINT32_MAX >> shift))
+		pk_die(PK_EXIT_USAGE, "%s: not a size below 4G", arg);
+	return (uint32_t)(v << shift);
 }
 
 void

@@ -31,8 +31,20 @@ void pk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Dies with the library's message for a failed call. */
 void pk_die_lib(int code) __attribute__((noreturn));
 
-/* Parses a size with an optional K, M or G suffix (powers of 1024). */
-int pk_parse_size(const char *s, uint64_t *out);
+/* --help: prints text, the tool's usage, on standard output; exits 0. */
+void pk_help(const char *text) __attribute__((noreturn));
+/* A bad command line: "pk-x: reason" and text on standard error; exits
+ * PK_EXIT_USAGE. */
+void pk_usage(const char *text, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+/* The reason for getopt's '?', which the tools ask it not to print
+ * (opterr = 0): argv[optind - 1] is what it could not take. */
+#define PK_BAD_OPTION	"%s: unknown option, or its value is missing"
+
+/* --min, --avg, --max: a size with an optional K, M or G suffix (powers of
+ * 1024) below 4G; dies on anything else.  pk_chunker_init checks the
+ * three together. */
+uint32_t pk_parse_chunk_size(const char *arg);
 
 /* -j: a count of threads, 1 to 256; dies on anything else.  The default
  * is one per processor. */

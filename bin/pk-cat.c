@@ -7,16 +7,11 @@
 #include "common.h"
 #include "pk.h"
 
-static void
-usage(int code)
-{
-	fprintf(code ? stderr : stdout,
-	    "usage: pk-cat [-j jobs] [--tar | --stream] [--passphrase-file file | "
-	    "--key-file file]\n"
-	    "              repository snapshot[:path]\n"
-	    "       pk-cat -\n");
-	exit(code);
-}
+static const char usage_text[] =
+    "usage: pk-cat [-j jobs] [--tar | --stream] "
+    "[--passphrase-file file | --key-file file]\n"
+    "              repository snapshot[:path]\n"
+    "       pk-cat -\n";
 
 static void
 warn_file(void *arg, const char *path, const char *msg)
@@ -87,6 +82,7 @@ main(int argc, char **argv)
 	int ch, e;
 
 	pk_tool_init("pk-cat");
+	opterr = 0;
 	o.jobs = pk_default_jobs();
 	while ((ch = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
 		switch (ch) {
@@ -95,15 +91,18 @@ main(int argc, char **argv)
 		case 'S': o.mode = PK_EXTRACT_STREAM; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'h': usage(0); break;
-		case 'V': pk_print_version(); break;
-		default: usage(PK_EXIT_USAGE);
+		case 'h': pk_help(usage_text);
+		case 'V': pk_print_version();
+		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}
 	}
 	if (argc - optind == 1 && strcmp(argv[optind], "-") == 0)
 		return stdin_to_tar();
-	if (argc - optind != 2)
-		usage(PK_EXIT_USAGE);
+	if (argc - optind < 2)
+		pk_usage(usage_text, argc == optind ? "no repository named" :
+		    "no snapshot named");
+	if (argc - optind > 2)
+		pk_usage(usage_text, "%s: extra operand", argv[optind + 2]);
 	o.path = split_selector(argv[optind + 1]);
 	repo = pk_open_repo(argv[optind], passfile, keyfile);
 	if ((e = pk_snapshot_select(repo, argv[optind + 1], &snap)) < 0 ||

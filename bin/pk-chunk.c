@@ -7,13 +7,9 @@
 #include "common.h"
 #include "pk.h"
 
-static void
-usage(int code)
-{
-	fprintf(code ? stderr : stdout,
-	    "usage: pk-chunk [-v] [-r repository] [--min size] [--avg size] [--max size]\n");
-	exit(code);
-}
+static const char usage_text[] =
+    "usage: pk-chunk [-v] [-r repository] [--min size] [--avg size] "
+    "[--max size]\n";
 
 int
 main(int argc, char **argv)
@@ -28,8 +24,8 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t min = PK_CHUNK_MIN_DEFAULT, avg = PK_CHUNK_AVG_DEFAULT;
-	uint64_t max = PK_CHUNK_MAX_DEFAULT, *dst;
+	uint32_t min = PK_CHUNK_MIN_DEFAULT, avg = PK_CHUNK_AVG_DEFAULT;
+	uint32_t max = PK_CHUNK_MAX_DEFAULT;
 	const char *repo = NULL;
 	struct pk_stream_header h;
 	struct pk_chunk_stats st;
@@ -39,22 +35,22 @@ main(int argc, char **argv)
 	int ch, e, verbose = 0;
 
 	pk_tool_init("pk-chunk");
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "r:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': repo = optarg; break;
 		case 'v': verbose = 1; break;
-		case 'h': usage(0); break;
-		case 'V': pk_print_version(); break;
-		case 'm': case 'a': case 'M':
-			dst = ch == 'm' ? &min : ch == 'a' ? &avg : &max;
-			if (pk_parse_size(optarg, dst) < 0 || *dst > UINT32_MAX)
-				pk_die(PK_EXIT_USAGE, "%s: bad size", optarg);
-			break;
-		default: usage(PK_EXIT_USAGE);
+		case 'h': pk_help(usage_text);
+		case 'V': pk_print_version();
+		case 'm': min = pk_parse_chunk_size(optarg); break;
+		case 'a': avg = pk_parse_chunk_size(optarg); break;
+		case 'M': max = pk_parse_chunk_size(optarg); break;
+		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
-		usage(PK_EXIT_USAGE);
+		pk_usage(usage_text, "%s: extra operand (pk-chunk is a filter)",
+		    argv[optind]);
 	if (repo != NULL) {
 		struct pk_repo_params p;
 
@@ -64,9 +60,8 @@ main(int argc, char **argv)
 		avg = p.chunk_avg;
 		max = p.chunk_max;
 	}
-	if (pk_chunker_init(&c, (uint32_t)min, (uint32_t)avg, (uint32_t)max) < 0)
-		pk_die(PK_EXIT_USAGE, "chunk sizes: need 64 <= min < avg < max <= 16M, "
-		    "avg a power of two, min and max even");
+	if ((e = pk_chunker_init(&c, min, avg, max)) < 0)
+		pk_die(PK_EXIT_USAGE, "%s", pk_errmsg(e));
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
 	    (e = pk_reader_header(r, &h)) < 0)
 		pk_die_lib(e);

@@ -8,13 +8,8 @@
 #include "common.h"
 #include "pk.h"
 
-static void
-usage(int code)
-{
-	fprintf(code ? stderr : stdout,
-	    "usage: pk-dedup [-v] [-r repository [--host name] | --known file]\n");
-	exit(code);
-}
+static const char usage_text[] =
+    "usage: pk-dedup [-v] [-r repository [--host name] | --known file]\n";
 
 int
 main(int argc, char **argv)
@@ -39,19 +34,25 @@ main(int argc, char **argv)
 	int ch, e, verbose = 0;
 
 	pk_tool_init("pk-dedup");
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "r:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': reponame = optarg; break;
 		case 'H': host = optarg; break;
 		case 'K': knownfile = optarg; break;
 		case 'v': verbose = 1; break;
-		case 'h': usage(0); break;
-		case 'V': pk_print_version(); break;
-		default: usage(PK_EXIT_USAGE);
+		case 'h': pk_help(usage_text);
+		case 'V': pk_print_version();
+		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}
 	}
-	if (optind != argc || (knownfile && reponame) || (host && !reponame))
-		usage(PK_EXIT_USAGE);
+	if (optind != argc)
+		pk_usage(usage_text, "%s: extra operand (pk-dedup is a filter)",
+		    argv[optind]);
+	if (knownfile && reponame)
+		pk_usage(usage_text, "-r and --known exclude each other");
+	if (host && !reponame)
+		pk_usage(usage_text, "--host goes with -r only");
 	if (reponame != NULL) {
 		/* The host's known-chunk set, which needs no key: without one
 		 * (the host's first backup), chunks are sent. */
@@ -66,6 +67,7 @@ main(int argc, char **argv)
 	    reponame ? params.id : NULL)) < 0) {
 		if (e != -ENOENT)
 			pk_warn("%s; sending every chunk", pk_errmsg(e));
+		pk_err_clear();
 		known = NULL;
 	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||

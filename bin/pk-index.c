@@ -12,19 +12,13 @@
 
 static int json;
 
-static void
-usage(int code)
-{
-	fprintf(code ? stderr : stdout,
-	    "usage: pk-index [--json] [unlock] repository [snapshot[:path]]\n"
-	    "       pk-index --check[=data] [unlock] repository\n"
-	    "       pk-index --export-cache file [unlock] repository snapshot\n"
-	    "       pk-index --export-known file [unlock] repository [snapshot]\n"
-	    "       pk-index --export-key file [--passphrase-file file] "
-	    "repository\n"
-	    "unlock: --passphrase-file file | --key-file file\n");
-	exit(code);
-}
+static const char usage_text[] =
+    "usage: pk-index [--json] [unlock] repository [snapshot[:path]]\n"
+    "       pk-index --check[=data] [unlock] repository\n"
+    "       pk-index --export-cache file [unlock] repository snapshot\n"
+    "       pk-index --export-known file [unlock] repository [snapshot]\n"
+    "       pk-index --export-key file [--passphrase-file file] repository\n"
+    "unlock: --passphrase-file file | --key-file file\n";
 
 /* A name for a terminal: control bytes and backslashes escaped. */
 static void
@@ -204,6 +198,7 @@ newest_gone(const char *repo, const struct pk_snapshot *list, size_t n)
 	pk_newest_file(repo, path, sizeof path, place);
 	if ((e = pk_newest_read(path, place, &seen)) < 0 && e != -ENOENT)
 		pk_warn("%s", pk_errmsg(e));
+	pk_err_clear();
 	if (e == 0 && !pk_newest_present(&seen, list, n)) {
 		pk_hex(id, seen.id, sizeof seen.id);
 		t = (time_t)seen.sec;
@@ -462,7 +457,7 @@ export_cache(struct pk_repo *r, const char *sel, const char *path)
 
 	if ((e = pk_snapshot_select(r, sel, &snap)) < 0 ||
 	    (e = pk_index_open(&ix, r)) < 0 ||
-	    (e = pk_statcache_export(r, &ix, &snap, path)) < 0)
+	    (e = pk_export_statcache(r, &ix, &snap, path)) < 0)
 		pk_die_lib(e);
 	pk_index_close(&ix);
 	pk_snapshot_release(&snap);
@@ -482,14 +477,14 @@ export_known(struct pk_repo *r, const char *sel, const char *path)
 		pk_die_lib(e);
 	if (sel) {
 		if ((e = pk_snapshot_select(r, sel, &snap)) < 0 ||
-		    (e = pk_known_export(r, &ix, &snap, path)) < 0)
+		    (e = pk_export_known(r, &ix, &snap, path)) < 0)
 			pk_die_lib(e);
 		pk_snapshot_release(&snap);
 	} else {
 		if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
 			pk_die_lib(e);
 		for (i = 0; i < n; i++)
-			if ((e = pk_known_export(r, &ix, &list[i], path)) < 0)
+			if ((e = pk_export_known(r, &ix, &list[i], path)) < 0)
 				pk_die_lib(e);
 		pk_snapshot_list_free(list, n);
 	}
@@ -519,6 +514,18 @@ export_key(const char *path, const char *passfile, const char *file)
 	return PK_EXIT_OK;
 }
 
+/* What pk-index does: one verb, set by at most one option. */
+enum verb { LIST, CHECK, CHECK_DATA, EXPORT_CACHE, EXPORT_KNOWN, EXPORT_KEY };
+
+static void
+set_verb(enum verb *verb, const char **named, enum verb v, const char *opt)
+{
+	if (*named != NULL)
+		pk_usage(usage_text, "%s and %s exclude each other", *named, opt);
+	*verb = v;
+	*named = opt;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -534,54 +541,71 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *passfile = NULL, *exportcache = NULL, *exportknown = NULL;
-	const char *keyfile = NULL, *exportkey = NULL;
+	/* The operands each verb takes, at least and at most. */
+	static const int least[] = { 1, 1, 1, 2, 1, 1 };
+	static const int most[] = { 2, 1, 1, 2, 2, 1 };
+	enum verb verb = LIST;
+	const char *passfile = NULL, *keyfile = NULL, *file = NULL;
+	const char *named = NULL;	/* the option that set the verb */
 	struct pk_repo *r;
-	int ch, docheck = -1, code;
+	char *snap;
+	int ch, n, code;
 
 	pk_tool_init("pk-index");
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'E': exportkey = optarg; break;
-		case 'X': exportcache = optarg; break;
-		case 'K': exportknown = optarg; break;
-		case 'h': usage(0); break;
-		case 'V': pk_print_version(); break;
+		case 'h': pk_help(usage_text);
+		case 'V': pk_print_version();
 		case 'c':
 			if (optarg && strcmp(optarg, "data") != 0)
-				pk_die(PK_EXIT_USAGE, "--check=%s: only 'data' is known",
-				    optarg);
-			docheck = optarg != NULL;
+				pk_usage(usage_text, "--check=%s: only 'data' is "
+				    "known", optarg);
+			set_verb(&verb, &named, optarg ? CHECK_DATA : CHECK,
+			    "--check");
 			break;
-		default: usage(PK_EXIT_USAGE);
+		case 'X':
+			set_verb(&verb, &named, EXPORT_CACHE, "--export-cache");
+			file = optarg;
+			break;
+		case 'K':
+			set_verb(&verb, &named, EXPORT_KNOWN, "--export-known");
+			file = optarg;
+			break;
+		case 'E':
+			set_verb(&verb, &named, EXPORT_KEY, "--export-key");
+			file = optarg;
+			break;
+		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}
 	}
-	if (argc - optind < 1 || argc - optind > 2 ||
-	    (docheck >= 0 && argc - optind != 1) ||
-	    (exportcache && (argc - optind != 2 || docheck >= 0)) ||
-	    (exportknown && (exportcache || docheck >= 0)))
-		usage(PK_EXIT_USAGE);
-	if (exportkey) {
-		if (argc - optind != 1 || exportcache || exportknown ||
-		    docheck >= 0 || keyfile)
-			usage(PK_EXIT_USAGE);
-		return export_key(argv[optind], passfile, exportkey);
+	n = argc - optind;
+	if (n < least[verb])
+		pk_usage(usage_text, n ? "no snapshot named" : "no repository named");
+	if (n > most[verb])
+		pk_usage(usage_text, "%s: extra operand", argv[optind + most[verb]]);
+	if (json && verb != LIST)
+		pk_usage(usage_text, "--json goes with listing only");
+	if (verb == EXPORT_KEY) {
+		if (keyfile)
+			pk_usage(usage_text, "--export-key takes the passphrase, "
+			    "not a key file");
+		return export_key(argv[optind], passfile, file);
 	}
 	r = pk_open_repo(argv[optind], passfile, keyfile);
-	if (exportknown)
-		code = export_known(r, argc - optind == 2 ? argv[optind + 1] : NULL,
-		    exportknown);
-	else if (exportcache)
-		code = export_cache(r, argv[optind + 1], exportcache);
-	else if (docheck >= 0)
-		code = check(r, argv[optind], docheck);
-	else if (argc - optind == 2)
-		code = list_entries(r, argv[optind + 1]);
-	else
-		code = list_snapshots(r, argv[optind]);
+	snap = n == 2 ? argv[optind + 1] : NULL;
+	switch (verb) {
+	case CHECK: code = check(r, argv[optind], 0); break;
+	case CHECK_DATA: code = check(r, argv[optind], 1); break;
+	case EXPORT_CACHE: code = export_cache(r, snap, file); break;
+	case EXPORT_KNOWN: code = export_known(r, snap, file); break;
+	default:
+		code = snap ? list_entries(r, snap) :
+		    list_snapshots(r, argv[optind]);
+	}
 	pk_repo_close(r);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;

@@ -9,19 +9,13 @@
 #include "common.h"
 #include "pk.h"
 
-static void
-usage(int code)
-{
-	fprintf(code ? stderr : stdout,
-	    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name]\n"
-	    "                [--cache file | --no-cache] [--trust-refs]\n"
-	    "                [--passphrase-file file | --key-file file] "
-	    "repository\n"
-	    "       pk-store --init [--no-encryption] [--min size] [--avg size] "
-	    "[--max size]\n"
-	    "                [--passphrase-file file] repository\n");
-	exit(code);
-}
+static const char usage_text[] =
+    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name]\n"
+    "                [--cache file | --no-cache] [--trust-refs]\n"
+    "                [--passphrase-file file | --key-file file] repository\n"
+    "       pk-store --init [--no-encryption] [--min size] [--avg size] "
+    "[--max size]\n"
+    "                [--passphrase-file file] repository\n";
 
 static void
 progress(void *arg, const struct pk_store_progress *p)
@@ -32,22 +26,18 @@ progress(void *arg, const struct pk_store_progress *p)
 }
 
 static int
-init(const char *path, int encrypted, uint64_t min, uint64_t avg, uint64_t max,
-    const char *passfile)
+init(const char *path, const struct pk_repo_params *p, const char *passfile)
 {
-	struct pk_repo_params p = { .chunk_min = (uint32_t)min,
-	    .chunk_avg = (uint32_t)avg, .chunk_max = (uint32_t)max,
-	    .encrypted = encrypted };
 	struct pk_chunker c;
 	char *pass = NULL;
 	int e;
 
-	if (pk_chunker_init(&c, p.chunk_min, p.chunk_avg, p.chunk_max) < 0)
-		pk_die(PK_EXIT_USAGE, "chunk sizes: need 64 <= min < avg < max <= 16M, "
-		    "avg a power of two, min and max even");
-	if (encrypted)
+	if ((e = pk_chunker_init(&c, p->chunk_min, p->chunk_avg,
+	    p->chunk_max)) < 0)
+		pk_die(PK_EXIT_USAGE, "%s", pk_errmsg(e));
+	if (p->encrypted)
 		pass = pk_passphrase(passfile, 1);
-	e = pk_repo_init(path, &p, pass, pass ? strlen(pass) : 0);
+	e = pk_repo_init(path, p, pass, pass ? strlen(pass) : 0);
 	pk_passphrase_free(pass);
 	if (e < 0)
 		pk_die_lib(e);
@@ -92,6 +82,74 @@ note_newest(const char *repo, const struct pk_snapshot *snap)
 		pk_warn("%s", pk_errmsg(e));
 }
 
+/* The store verb: the stream on standard input into repo, a snapshot. */
+static int
+store(const char *reponame, struct pk_store_options *o, const char *passfile,
+    const char *keyfile, int nocache, int verbose)
+{
+	char host[256], name[PK_SNAPSHOT_NAME_BYTES], cache[4096], known[4200];
+	struct pk_snapshot snap;
+	struct pk_reader *r;
+	struct pk_repo *repo;
+	struct passwd *pw;
+	int e;
+
+	if (o->threads == 0)
+		o->threads = pk_default_jobs();
+	if (o->host == NULL) {
+		o->host = pk_host_name(host, sizeof host);
+		o->host_is_default = 1;
+	}
+	if ((pw = getpwuid(getuid())) != NULL)
+		o->user = pw->pw_name;
+	if (verbose)
+		o->progress = progress;
+	repo = pk_open_repo(reponame, passfile, keyfile);
+	if (!nocache && o->cache == NULL) {
+		pk_default_cache(reponame, o->host, cache, sizeof cache, 1);
+		o->cache = cache;
+	}
+	if (o->cache) {
+		if ((e = pk_path(known, sizeof known, "%s.known", o->cache)) < 0)
+			pk_die_lib(e);
+		o->known = known;
+	}
+	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
+		pk_die_lib(e);
+	e = pk_store_stream(repo, r, o, &snap);
+	pk_reader_free(r);
+	pk_repo_close(repo);
+	if (e < 0 && o->missing_chunk)
+		drop_stale_cache(o->stale_cache ? o->cache : NULL, o->known);
+	if (e < 0)
+		pk_die(PK_EXIT_FAIL, "%s (no snapshot written)", pk_errmsg(e));
+	if (o->cache_failed)
+		pk_warn("stat cache or known-chunk set not written: %s",
+		    o->cache_error);
+	if (o->lost_blobs)
+		pk_warn("%llu chunks were in packs that are missing; stored again "
+		    "(pk-index --check=data names the snapshots that lost them)",
+		    (unsigned long long)o->lost_blobs);
+	if (o->chunker_mismatch)
+		pk_warn("stream chunked with other sizes than the repository's "
+		    "(pk-chunk -r %s keeps deduplication working)", reponame);
+	note_newest(reponame, &snap);
+	pk_hex(name, snap.id, sizeof snap.id);
+	printf("%s\n", name);
+	if (verbose)
+		fprintf(stderr, "pk-store: snapshot %.12s: %llu files, %llu bytes, "
+		    "%llu new chunks, %llu bytes stored\n", name,
+		    (unsigned long long)snap.files, (unsigned long long)snap.bytes,
+		    (unsigned long long)snap.new_chunks,
+		    (unsigned long long)snap.stored);
+	if (snap.errors)
+		pk_warn("snapshot %.12s: %llu files could not be read", name,
+		    (unsigned long long)snap.errors);
+	e = snap.errors ? PK_EXIT_PARTIAL : PK_EXIT_OK;
+	pk_snapshot_release(&snap);
+	return e;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,46 +173,63 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t min = PK_CHUNK_MIN_DEFAULT, avg = PK_CHUNK_AVG_DEFAULT;
-	uint64_t max = PK_CHUNK_MAX_DEFAULT, *dst;
-	struct pk_store_options o = { .level = 2 };
+	enum { STORE, INIT } verb = STORE;
+	struct pk_repo_params params = { .chunk_min = PK_CHUNK_MIN_DEFAULT,
+	    .chunk_avg = PK_CHUNK_AVG_DEFAULT, .chunk_max = PK_CHUNK_MAX_DEFAULT,
+	    .encrypted = 1 };
+	struct pk_store_options o = { .level = PK_LEVEL_DEFAULT };
 	const char *passfile = NULL, *keyfile = NULL;
+	const char *initonly = NULL, *storeonly = NULL;	/* an option of each */
 	const char *tags[PK_SNAPSHOT_MAX_TAGS];
-	char host[256], name[PK_SNAPSHOT_NAME_BYTES], *end, cache[4096];
-	char known[4200];
-	struct pk_snapshot snap;
-	struct pk_reader *r;
-	struct pk_repo *repo;
-	struct passwd *pw;
-	int ch, e, doinit = 0, encrypted = 1, verbose = 0, nocache = 0;
+	char *end;
+	int ch, code, verbose = 0, nocache = 0;
 	long level;
 
 	pk_tool_init("pk-store");
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "j:l:t:v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'I': doinit = 1; break;
-		case 'N': encrypted = 0; break;
+		case 'I': verb = INIT; break;
 		case 'P': passfile = optarg; break;
-		case 'k': keyfile = optarg; break;
-		case 'C': o.cache = optarg; break;
-		case 'n': nocache = 1; break;
-		case 'T': o.trust_refs = 1; break;
+		case 'h': pk_help(usage_text);
+		case 'V': pk_print_version();
+		case 'N': params.encrypted = 0; initonly = "--no-encryption"; break;
+		case 'm':
+			params.chunk_min = pk_parse_chunk_size(optarg);
+			initonly = "--min";
+			break;
+		case 'a':
+			params.chunk_avg = pk_parse_chunk_size(optarg);
+			initonly = "--avg";
+			break;
+		case 'M':
+			params.chunk_max = pk_parse_chunk_size(optarg);
+			initonly = "--max";
+			break;
+		case 'k': keyfile = optarg; storeonly = "--key-file"; break;
+		case 'C': o.cache = optarg; storeonly = "--cache"; break;
+		case 'n': nocache = 1; storeonly = "--no-cache"; break;
+		case 'T': o.trust_refs = 1; storeonly = "--trust-refs"; break;
+		case 'v': verbose = 1; storeonly = "-v"; break;
+		case 'j':
+			o.threads = pk_parse_jobs(optarg);
+			storeonly = "-j";
+			break;
 		case 'H':
 			if (strlen(optarg) > PK_SNAPSHOT_MAX_STRING)
 				pk_die(PK_EXIT_USAGE, "host name longer than %d bytes",
 				    PK_SNAPSHOT_MAX_STRING);
 			o.host = optarg;
+			storeonly = "--host";
 			break;
-		case 'v': verbose = 1; break;
-		case 'h': usage(0); break;
-		case 'V': pk_print_version(); break;
 		case 'l':
 			level = strtol(optarg, &end, 10);
-			if (*end || end == optarg || level < 0 || level > 19)
-				pk_die(PK_EXIT_USAGE, "%s: level must be 0 to 19", optarg);
+			if (*end || end == optarg || level < 0 || level > PK_LEVEL_MAX)
+				pk_die(PK_EXIT_USAGE, "%s: level must be 0 to %d",
+				    optarg, PK_LEVEL_MAX);
 			o.level = (int)level;
+			storeonly = "-l";
 			break;
-		case 'j': o.threads = pk_parse_jobs(optarg); break;
 		case 't':
 			if (o.ntags == PK_SNAPSHOT_MAX_TAGS)
 				pk_die(PK_EXIT_USAGE, "too many tags");
@@ -162,76 +237,26 @@ main(int argc, char **argv)
 				pk_die(PK_EXIT_USAGE, "tag longer than %d bytes",
 				    PK_SNAPSHOT_MAX_STRING);
 			tags[o.ntags++] = optarg;
+			storeonly = "-t";
 			break;
-		case 'm': case 'a': case 'M':
-			dst = ch == 'm' ? &min : ch == 'a' ? &avg : &max;
-			if (pk_parse_size(optarg, dst) < 0 || *dst > UINT32_MAX)
-				pk_die(PK_EXIT_USAGE, "%s: bad size", optarg);
-			break;
-		default: usage(PK_EXIT_USAGE);
+		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1 || (doinit && keyfile))
-		usage(PK_EXIT_USAGE);
-	if (doinit)
-		return init(argv[optind], encrypted, min, avg, max, passfile);
+	if (optind == argc)
+		pk_usage(usage_text, "no repository named");
+	if (optind < argc - 1)
+		pk_usage(usage_text, "%s: extra operand", argv[optind + 1]);
+	if (verb == INIT && storeonly)
+		pk_usage(usage_text, "%s does not go with --init", storeonly);
+	if (verb == STORE && initonly)
+		pk_usage(usage_text, "%s goes with --init only", initonly);
+	if (nocache && o.cache)
+		pk_usage(usage_text, "--cache and --no-cache exclude each other");
+	if (verb == INIT)
+		return init(argv[optind], &params, passfile);
 	o.tags = tags;
-	if (o.threads == 0)
-		o.threads = pk_default_jobs();
-	if (o.host == NULL) {
-		o.host = pk_host_name(host, sizeof host);
-		o.host_is_default = 1;
-	}
-	if ((pw = getpwuid(getuid())) != NULL)
-		o.user = pw->pw_name;
-	if (verbose)
-		o.progress = progress;
-	repo = pk_open_repo(argv[optind], passfile, keyfile);
-	if (nocache)
-		o.cache = NULL;
-	else if (o.cache == NULL) {
-		pk_default_cache(argv[optind], o.host, cache, sizeof cache, 1);
-		o.cache = cache;
-	}
-	if (o.cache) {
-		if ((e = pk_path(known, sizeof known, "%s.known", o.cache)) < 0)
-			pk_die_lib(e);
-		o.known = known;
-	}
-	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
-		pk_die_lib(e);
-	e = pk_store_stream(repo, r, &o, &snap);
-	pk_reader_free(r);
-	pk_repo_close(repo);
-	if (e < 0 && o.missing_chunk)
-		drop_stale_cache(o.stale_cache ? o.cache : NULL, o.known);
-	if (e < 0)
-		pk_die(PK_EXIT_FAIL, "%s (no snapshot written)", pk_errmsg(e));
-	if (o.cache_failed)
-		pk_warn("stat cache or known-chunk set not written: %s",
-		    o.cache_error);
-	if (o.lost_blobs)
-		pk_warn("%llu chunks were in packs that are missing; stored again "
-		    "(pk-index --check=data names the snapshots that lost them)",
-		    (unsigned long long)o.lost_blobs);
-	if (o.chunker_mismatch)
-		pk_warn("stream chunked with other sizes than the repository's "
-		    "(pk-chunk -r %s keeps deduplication working)", argv[optind]);
-	note_newest(argv[optind], &snap);
-	pk_hex(name, snap.id, sizeof snap.id);
-	printf("%s\n", name);
-	if (verbose)
-		fprintf(stderr, "pk-store: snapshot %.12s: %llu files, %llu bytes, "
-		    "%llu new chunks, %llu bytes stored\n", name,
-		    (unsigned long long)snap.files, (unsigned long long)snap.bytes,
-		    (unsigned long long)snap.new_chunks,
-		    (unsigned long long)snap.stored);
-	if (snap.errors)
-		pk_warn("snapshot %.12s: %llu files could not be read", name,
-		    (unsigned long long)snap.errors);
-	e = snap.errors ? PK_EXIT_PARTIAL : PK_EXIT_OK;
-	pk_snapshot_release(&snap);
+	code = store(argv[optind], &o, passfile, keyfile, nocache, verbose);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;
-	return e;
+	return code;
 }

@@ -27,13 +27,6 @@ struct progress {
 };
 
 static void
-usage(int code)
-{
-	fputs(usage_text, code ? stderr : stdout);
-	exit(code);
-}
-
-static void
 add_pattern(struct patterns *p, const char *s)
 {
 	if (p->n == p->cap) {
@@ -147,16 +140,12 @@ check_args(char **paths, int n, const char *name)
 			dashes++;
 			continue;
 		}
-		if ((r = pk_walk_stored_path(paths[i], &b)) < 0) {
-			pk_warn("%s", pk_errmsg(r));
-			usage(PK_EXIT_USAGE);
-		}
+		if ((r = pk_walk_stored_path(paths[i], &b)) < 0)
+			pk_usage(usage_text, "%s", pk_errmsg(r));
 	}
 	if (name != NULL && ((r = pk_walk_stored_path(name, &b)) < 0 ||
-	    strcmp((char *)b.data, ".") == 0)) {
-		pk_warn("--name %s: not a file name", name);
-		usage(PK_EXIT_USAGE);
-	}
+	    strcmp((char *)b.data, ".") == 0))
+		pk_usage(usage_text, "--name %s: not a file name", name);
 	pk_buf_release(&b);
 	if (dashes > 1)
 		pk_die(PK_EXIT_USAGE, "-: standard input given twice");
@@ -197,10 +186,10 @@ open_cache(const char *file, const char *repo, const char *host, char *path,
 		pk_default_cache(repo, host, path, n, 0);
 	if (e == 0)
 		e = pk_statcache_open(&c, path, repo ? p.id : NULL);
-	if (e == -ENOENT)
-		return NULL;	/* the first backup */
-	if (e < 0) {
+	if (e < 0 && e != -ENOENT)	/* (-ENOENT: the first backup) */
 		pk_warn("%s; reading every file", pk_errmsg(e));
+	if (e < 0) {
+		pk_err_clear();
 		return NULL;
 	}
 	return c;
@@ -234,6 +223,7 @@ main(int argc, char **argv)
 	size_t k;
 
 	pk_tool_init("pk-walk");
+	opterr = 0;
 	memset(&o, 0, sizeof o);
 	while ((c = getopt_long(argc, argv, "r:vx", longopts, NULL)) != -1) {
 		switch (c) {
@@ -246,13 +236,15 @@ main(int argc, char **argv)
 		case 'H': host = optarg; break;
 		case 'n': nocache = 1; break;
 		case 'v': pr.verbose = 1; break;
-		case 'h': usage(PK_EXIT_OK); break;
-		case 'V': pk_print_version(); break;
-		default: usage(PK_EXIT_USAGE);
+		case 'h': pk_help(usage_text);
+		case 'V': pk_print_version();
+		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}
 	}
-	if (optind == argc || (host && !repo))
-		usage(PK_EXIT_USAGE);
+	if (optind == argc)
+		pk_usage(usage_text, "no path named (- for standard input)");
+	if (host && !repo)
+		pk_usage(usage_text, "--host goes with -r only");
 	check_args(argv + optind, argc - optind, name);
 	nargs = argc - optind;
 	if ((r = pk_walk_order_args(argv + optind, &nargs, name)) < 0)

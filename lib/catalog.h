@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 #include "index.h"
-#include "pack.h"
+#include "buf.h"
+#include "repo.h"
 #include "record.h"
 #include "snapshot.h"
 
@@ -57,32 +58,5 @@ int pk_catalog_chunks(struct pk_repo *r, const struct pk_index *ix,
 /* Where the record last returned starts in the catalog stream. */
 uint64_t pk_catalog_offset(const struct pk_catalog *c);
 uint64_t pk_catalog_recno(const struct pk_catalog *c);
-
-/*
- * The seek table of a catalog (snapshot.h), built as the catalog is
- * written, or read again to check it: note every ENTRY in order, and cut
- * each chunk when the catalog's bytes pass its end.
- */
-struct pk_seekbuild {
-	struct pk_buf marks;	/* per ENTRY: u64 offset, u64 recno, key */
-	uint64_t chunk_off;	/* where the next chunk starts */
-};
-
-int pk_seekbuild_entry(struct pk_seekbuild *b, uint64_t offset,
-    uint64_t recno, const uint8_t *path, size_t len);
-/* Fills the seek fields of cc, whose len is set, with the entries noted
- * that start in it; their keys are added to keys. */
-int pk_seekbuild_chunk(struct pk_seekbuild *b, struct pk_catalog_chunk *cc,
-    struct pk_buf *keys);
-void pk_seekbuild_release(struct pk_seekbuild *b);
-
-/*
- * Fetches the chunk id (len bytes) into out and checks that its bytes hash
- * to id.  -ENOENT when the repository does not know it, -EBADMSG when the
- * blob is corrupt; the message names the pack file.
- */
-int pk_chunk_fetch(struct pk_repo *r, const struct pk_index *ix,
-    struct pk_blob_reader *br, const uint8_t id[PK_ID_BYTES], uint32_t len,
-    struct pk_buf *out);
 
 #endif

@@ -15,6 +15,7 @@
 #include "hash.h"
 #include "index.h"
 #include "pack.h"
+#include "seektable.h"
 #include "snapshot.h"
 #include "validate.h"
 
@@ -50,6 +51,7 @@ problem(struct check *c, const char *fmt, ...)
 	c->res->problems++;
 	if (c->o->problem)
 		c->o->problem(c->o->arg, msg);
+	pk_err_clear();		/* said; the check goes on */
 }
 
 static int
@@ -220,12 +222,12 @@ check_delta(void *arg, const char *name)
 }
 
 static int
-is_bad(const struct check *c, const uint8_t sid[32])
+is_bad(const struct check *c, const uint8_t sid[PK_SID_BYTES])
 {
 	size_t i;
 
-	for (i = 0; i + 32 <= c->bad.len; i += 32)
-		if (memcmp(c->bad.data + i, sid, 32) == 0)
+	for (i = 0; i + PK_SID_BYTES <= c->bad.len; i += PK_SID_BYTES)
+		if (memcmp(c->bad.data + i, sid, PK_SID_BYTES) == 0)
 			return 1;
 	return 0;
 }
@@ -234,7 +236,7 @@ static int
 read_blob(void *arg, const struct pk_blobloc *loc)
 {
 	struct check *c = arg;
-	uint8_t id[PK_ID_BYTES], sid[32];
+	uint8_t id[PK_ID_BYTES], sid[PK_SID_BYTES];
 	int e;
 
 	c->res->blobs_read++;
@@ -243,7 +245,7 @@ read_blob(void *arg, const struct pk_blobloc *loc)
 		c->res->bytes_read += c->data.len;
 		pk_hash_id(id, c->data.data, c->data.len);
 		pk_storage_id(&c->repo->keys, sid, id);
-		if (memcmp(sid, loc->sid, 32) != 0) {
+		if (memcmp(sid, loc->sid, PK_SID_BYTES) != 0) {
 			char rel[PK_PACK_RELPATH_BYTES];
 
 			pk_pack_relpath(rel, sizeof rel, loc->pack);
@@ -255,7 +257,7 @@ read_blob(void *arg, const struct pk_blobloc *loc)
 		return e;
 	if (e < 0) {
 		problem(c, "%s", pk_errmsg(e));
-		return pk_buf_add(&c->bad, loc->sid, 32);
+		return pk_buf_add(&c->bad, loc->sid, PK_SID_BYTES);
 	}
 	return 0;
 }
@@ -388,7 +390,7 @@ check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *
 {
 	struct pk_blobloc loc;
 	const uint8_t *id;
-	uint8_t sid[32];
+	uint8_t sid[PK_SID_BYTES];
 	uint32_t len;
 	char hex[17];
 

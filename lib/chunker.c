@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <inttypes.h>
 
 #include "chunker.h"
+#include "err.h"
 
 /* The gear table: splitmix64 from a fixed seed (pk-stream(5)). */
 static uint64_t gear[256], gear_ls[256];
@@ -42,7 +44,8 @@ pk_chunker_init(struct pk_chunker *c, uint32_t min, uint32_t avg, uint32_t max)
 		gear_init();
 	if (min < 64 || min >= avg || avg >= max || max > PK_CHUNK_MAX_LIMIT ||
 	    (avg & (avg - 1)) != 0 || (min & 1) || (max & 1))
-		return -EINVAL;
+		return pk_err(-EINVAL, "chunk sizes %" PRIu32 ", %" PRIu32 ", %"
+		    PRIu32 ": need " PK_CHUNK_SIZES_RULE, min, avg, max);
 	while ((UINT32_C(1) << bits) < avg)
 		bits++;
 	c->min = min;

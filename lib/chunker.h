@@ -23,8 +23,13 @@ struct pk_chunker {
 	uint64_t mask_s, mask_l;	/* stricter below avg, looser above */
 };
 
-/* Checks 64 <= min < avg < max <= PK_CHUNK_MAX_LIMIT, avg a power of
- * two, min and max even (the two-byte step); returns 0 or -EINVAL. */
+/* The rule the sizes must follow: the two-byte step needs even min and
+ * max, and the masks a power of two for avg. */
+#define PK_CHUNK_SIZES_RULE \
+	"64 <= min < avg < max <= 16M, avg a power of two, min and max even"
+
+/* Checks the sizes against PK_CHUNK_SIZES_RULE; returns 0 or -EINVAL
+ * with a message that quotes it. */
 int pk_chunker_init(struct pk_chunker *c, uint32_t min, uint32_t avg,
     uint32_t max);
 

@@ -3,6 +3,9 @@
 #include <sodium.h>
 
 #include "crypto.h"
+
+_Static_assert(PK_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
+    PK_TAG_BYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES, "box sizes");
 #include "err.h"
 
 #define KDF_CONTEXT "pk-repo1"
@@ -23,17 +26,17 @@ pk_random(void *p, size_t n)
 /* A random nonce, from a per-thread pool: one getrandom() per 170 boxes
  * rather than one per box.  Nonces need not be secret, only unique. */
 static void
-nonce(uint8_t out[24])
+nonce(uint8_t out[PK_NONCE_BYTES])
 {
-	static __thread uint8_t pool[24 * 170];
+	static __thread uint8_t pool[PK_NONCE_BYTES * 170];
 	static __thread size_t used = sizeof pool;
 
 	if (used == sizeof pool) {
 		randombytes_buf(pool, sizeof pool);
 		used = 0;
 	}
-	memcpy(out, pool + used, 24);
-	used += 24;
+	memcpy(out, pool + used, PK_NONCE_BYTES);
+	used += PK_NONCE_BYTES;
 }
 
 void
@@ -74,8 +77,9 @@ pk_key_wrap(uint8_t out[PK_WRAPPED_KEY_BYTES], const uint8_t master[PK_KEY_BYTES
 
 	if ((r = kek(k, pass, passlen, salt, ops, mem)) < 0)
 		return r;
-	randombytes_buf(out, 24);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 24, NULL, master,
+	randombytes_buf(out, PK_NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PK_NONCE_BYTES, NULL,
+	    master,
 	    PK_KEY_BYTES, ad, adlen, NULL, out, k);
 	sodium_memzero(k, sizeof k);
 	return 0;
@@ -92,7 +96,8 @@ pk_key_unwrap(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_BYTE
 	if ((r = kek(k, pass, passlen, salt, ops, mem)) < 0)
 		return r;
 	r = crypto_aead_xchacha20poly1305_ietf_decrypt(master, NULL, NULL,
-	    in + 24, PK_WRAPPED_KEY_BYTES - 24, ad, adlen, in, k);
+	    in + PK_NONCE_BYTES, PK_WRAPPED_KEY_BYTES - PK_NONCE_BYTES, ad, adlen,
+	    in, k);
 	sodium_memzero(k, sizeof k);
 	return r == 0 ? 0 : -EACCES;
 }
@@ -106,19 +111,19 @@ pk_box_overhead(const struct pk_keys *k)
 size_t
 pk_box_prefix(const struct pk_keys *k)
 {
-	return k->encrypted ? 24 : 0;
+	return k->encrypted ? PK_NONCE_BYTES : 0;
 }
 
 static void
-plain_tag(const struct pk_keys *k, uint8_t tag[16], const uint8_t *p, size_t n,
-    const uint8_t *ad, size_t adlen)
+plain_tag(const struct pk_keys *k, uint8_t tag[PK_TAG_BYTES], const uint8_t *p,
+    size_t n, const uint8_t *ad, size_t adlen)
 {
 	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, k->mac, sizeof k->mac, 16);
+	crypto_generichash_init(&st, k->mac, sizeof k->mac, PK_TAG_BYTES);
 	crypto_generichash_update(&st, ad, adlen);
 	crypto_generichash_update(&st, p, n);
-	crypto_generichash_final(&st, tag, 16);
+	crypto_generichash_final(&st, tag, PK_TAG_BYTES);
 }
 
 void
@@ -131,39 +136,41 @@ pk_box_seal(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
 		return;
 	}
 	nonce(out);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 24, NULL, in, n,
-	    ad, adlen, NULL, out, k->aead);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PK_NONCE_BYTES, NULL, in,
+	    n, ad, adlen, NULL, out, k->aead);
 }
 
 int
 pk_box_open(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
     size_t n, const uint8_t *ad, size_t adlen)
 {
-	uint8_t tag[16];
+	uint8_t tag[PK_TAG_BYTES];
 
 	if (n < pk_box_overhead(k))
 		return -EBADMSG;
 	if (!k->encrypted) {
-		plain_tag(k, tag, in, n - 16, ad, adlen);
-		if (sodium_memcmp(tag, in + n - 16, 16) != 0)
+		plain_tag(k, tag, in, n - PK_TAG_BYTES, ad, adlen);
+		if (sodium_memcmp(tag, in + n - PK_TAG_BYTES, PK_TAG_BYTES) != 0)
 			return -EBADMSG;
-		memmove(out, in, n - 16);
+		memmove(out, in, n - PK_TAG_BYTES);
 		return 0;
 	}
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in + 24,
-	    n - 24, ad, adlen, in, k->aead) != 0)
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL,
+	    in + PK_NONCE_BYTES, n - PK_NONCE_BYTES, ad, adlen, in, k->aead) != 0)
 		return -EBADMSG;
 	return 0;
 }
 
 void
-pk_storage_id(const struct pk_keys *k, uint8_t out[32], const uint8_t id[32])
+pk_storage_id(const struct pk_keys *k, uint8_t out[PK_SID_BYTES],
+    const uint8_t id[PK_HASH_BYTES])
 {
-	crypto_generichash(out, 32, id, 32, k->idmac, sizeof k->idmac);
+	crypto_generichash(out, PK_SID_BYTES, id, PK_HASH_BYTES, k->idmac,
+	    sizeof k->idmac);
 }
 
 void
-pk_mac(const struct pk_keys *k, uint8_t out[32], const void *p, size_t n)
+pk_mac(const struct pk_keys *k, uint8_t out[PK_MAC_BYTES], const void *p, size_t n)
 {
-	crypto_generichash(out, 32, p, n, k->mac, sizeof k->mac);
+	crypto_generichash(out, PK_MAC_BYTES, p, n, k->mac, sizeof k->mac);
 }

@@ -14,11 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
+
 #define PK_KEY_BYTES		32
 #define PK_SALT_BYTES		16
-#define PK_WRAPPED_KEY_BYTES	(24 + PK_KEY_BYTES + 16)	/* nonce, key, tag */
-#define PK_BOX_OVERHEAD_AEAD	40	/* XChaCha20-Poly1305: nonce + tag */
-#define PK_BOX_OVERHEAD_PLAIN	16	/* keyed BLAKE2b-128 tag */
+#define PK_NONCE_BYTES		24	/* XChaCha20-Poly1305 */
+#define PK_TAG_BYTES		16
+#define PK_SID_BYTES		32	/* a storage id: keyed BLAKE2b of a chunk id */
+#define PK_MAC_BYTES		32
+#define PK_WRAPPED_KEY_BYTES	(PK_NONCE_BYTES + PK_KEY_BYTES + PK_TAG_BYTES)
+#define PK_BOX_OVERHEAD_AEAD	(PK_NONCE_BYTES + PK_TAG_BYTES)	/* XChaCha20-Poly1305 */
+#define PK_BOX_OVERHEAD_PLAIN	PK_TAG_BYTES	/* keyed BLAKE2b-128 */
 /* Argon2id cost of new repositories: 32 MiB, 3 passes. */
 #define PK_KDF_OPSLIMIT		3
 #define PK_KDF_MEMLIMIT		(32u * 1024 * 1024)
@@ -72,9 +78,11 @@ int pk_box_open(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
     size_t n, const uint8_t *ad, size_t adlen);
 
 /* The storage id of a chunk: keyed BLAKE2b-256 of its id. */
-void pk_storage_id(const struct pk_keys *k, uint8_t out[32], const uint8_t id[32]);
+void pk_storage_id(const struct pk_keys *k, uint8_t out[PK_SID_BYTES],
+    const uint8_t id[PK_HASH_BYTES]);
 
 /* A keyed BLAKE2b-256 of p, under the mac subkey (snapshot ids). */
-void pk_mac(const struct pk_keys *k, uint8_t out[32], const void *p, size_t n);
+void pk_mac(const struct pk_keys *k, uint8_t out[PK_MAC_BYTES], const void *p,
+    size_t n);
 
 #endif

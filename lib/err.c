@@ -5,6 +5,7 @@
 #include "err.h"
 
 static _Thread_local char msg[PK_ERR_BYTES];
+static _Thread_local int msg_code;	/* the code msg was recorded with */
 
 int
 pk_err(int code, const char *fmt, ...)
@@ -17,13 +18,14 @@ pk_err(int code, const char *fmt, ...)
 	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
 	memcpy(msg, m, strlen(m) + 1);
+	msg_code = code;
 	return code;
 }
 
 const char *
 pk_errmsg(int code)
 {
-	if (msg[0] != '\0')
+	if (msg[0] != '\0' && code == msg_code)
 		return msg;
 	return strerror(code < 0 ? -code : code);
 }

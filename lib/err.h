@@ -5,6 +5,12 @@
  * failure.  When they fail they may also describe the failure in a
  * thread-local message, "subject: reason", which the programs print after
  * their own name.  The library itself never prints.
+ *
+ * A message belongs to the code it was recorded with, so that a failure
+ * that records none is never reported with an earlier one's words; and a
+ * caller that handles a failure and goes on (a missing cache file, say)
+ * forgets its message with pk_err_clear(), so that a later failure with
+ * the same code and no message of its own is not reported with it either.
  */
 #ifndef PK_ERR_H
 #define PK_ERR_H
@@ -17,8 +23,8 @@
  * an argument may be pk_errmsg(), to add to the message. */
 int pk_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Returns the last message recorded by this thread, or strerror(-code) when
- * none was recorded since pk_err_clear(). */
+/* Returns the last message this thread recorded, when it was recorded with
+ * code and not cleared since; else strerror(-code). */
 const char *pk_errmsg(int code);
 
 /* Forgets the message of this thread. */

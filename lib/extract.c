@@ -7,6 +7,7 @@
 #include "entry.h"
 #include "err.h"
 #include "extract.h"
+#include "fetch.h"
 #include "fetchpool.h"
 #include "io.h"
 #include "tar.h"
@@ -51,11 +52,14 @@ warn(struct extract *x, const char *msg)
 	/* Whole: a stored path may be longer than PATH_MAX. */
 	char *path;
 
-	if (x->o->warn == NULL)
+	if (x->o->warn == NULL) {
+		pk_err_clear();
 		return;
+	}
 	path = strndup((const char *)x->e.path.p, x->e.path.len);
 	x->o->warn(x->o->arg, path ? path : "(path: out of memory)", msg);
 	free(path);
+	pk_err_clear();		/* said; the restore goes on */
 }
 
 /*

@@ -6,6 +6,7 @@
 
 #include "catalog.h"
 #include "err.h"
+#include "fetch.h"
 #include "fetchpool.h"
 #include "workers.h"
 

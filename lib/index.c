@@ -47,7 +47,7 @@ pk_index_params(const struct pk_repo *r, uint32_t kind,
 	memset(p, 0, sizeof *p);
 	p->kind = kind;
 	p->slot_bytes = PK_INDEX_SLOT_BYTES;
-	p->key_bytes = 32;
+	p->key_bytes = PK_SID_BYTES;
 	memcpy(p->repo_id, r->id, sizeof p->repo_id);
 	p->generation = r->generation;
 }
@@ -353,6 +353,7 @@ update(struct pk_index *ix, int create)
 	if (e == -ENOENT || e == -ESTALE) {
 		if (e == -ESTALE)
 			snprintf(ix->why, sizeof ix->why, "%s", pk_errmsg(e));
+		pk_err_clear();
 		ix->rebuilt = 1;
 		e = pk_hashfile_open(&m.hf, path, &p, PK_HF_CREATE);
 	} else if (create) {
@@ -427,6 +428,7 @@ pk_index_open(struct pk_index *ix, struct pk_repo *r)
 		/* A file another process is merging into looks torn too:
 		 * update() waits for its lock and rebuilds only if it still
 		 * is. */
+		pk_err_clear();
 		if ((e = update_or_build(ix)) != 0)
 			return e < 0 ? e : 0;
 		return pk_hashfile_open(&ix->hf, path, &p, 0);
@@ -489,7 +491,7 @@ out:
 }
 
 int
-pk_index_find(const struct pk_index *ix, const uint8_t sid[32],
+pk_index_find(const struct pk_index *ix, const uint8_t sid[PK_SID_BYTES],
     struct pk_blobloc *loc)
 {
 	struct pk_hashfile *mem = __atomic_load_n(&ix->mem, __ATOMIC_ACQUIRE);
@@ -521,8 +523,10 @@ pk_index_merge(struct pk_repo *r, const struct pk_hashfile *pending,
 	if ((e = pk_repo_path(r, path, sizeof path, "chunkindex")) < 0)
 		return e;
 	e = pk_hashfile_open(&m.hf, path, &p, PK_HF_WRITE);
-	if (e == -ENOENT || e == -ESTALE)
+	if (e == -ENOENT || e == -ESTALE) {
+		pk_err_clear();
 		return 0;	/* the next open rebuilds it, this delta too */
+	}
 	if (e < 0)
 		return e;
 	e = pk_hashfile_reserve(m.hf, pk_hashfile_count(pending) + 1);

@@ -59,7 +59,7 @@ void pk_index_close(struct pk_index *ix);
  * (see mem) and the lookup made there.  Safe to call from several threads
  * on one index.
  */
-int pk_index_find(const struct pk_index *ix, const uint8_t sid[32],
+int pk_index_find(const struct pk_index *ix, const uint8_t sid[PK_SID_BYTES],
     struct pk_blobloc *loc);
 
 /* Writes every blob of the hash file pending as a new index delta; its

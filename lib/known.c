@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "err.h"
 #include "hashfile.h"
 #include "known.h"
 
@@ -71,8 +71,10 @@ pk_known_add(const char *path, const uint8_t repo_id[16], uint64_t generation,
 	    "known-chunk set")) < 0)
 		return e;
 	e = pk_hashfile_open(&hf, path, &p, PK_HF_WRITE | PK_HF_NOSYNC);
-	if (e == -ENOENT || e == -ESTALE)
+	if (e == -ENOENT || e == -ESTALE) {
+		pk_err_clear();
 		e = pk_hashfile_open(&hf, path, &p, PK_HF_CREATE | PK_HF_NOSYNC);
+	}
 	if (e < 0)
 		return e;
 	for (i = 0; i < n && e >= 0; i++) {
@@ -87,44 +89,3 @@ pk_known_add(const char *path, const uint8_t repo_id[16], uint64_t generation,
 	return pk_hashfile_close(hf);
 }
 
-struct export {
-	const char *path;
-	const struct pk_repo *r;
-	struct pk_buf ids;
-};
-
-static int
-export_add(const struct export *x)
-{
-	return pk_known_add(x->path, x->r->id, x->r->generation, x->ids.data,
-	    x->ids.len / PK_KNOWN_KEY_BYTES);
-}
-
-static int
-export_one(void *arg, const uint8_t id[PK_ID_BYTES])
-{
-	struct export *x = arg;
-	int e;
-
-	if ((e = pk_buf_add(&x->ids, id, PK_KNOWN_KEY_BYTES)) < 0)
-		return e;
-	/* Bounded memory: add in batches of a million. */
-	if (x->ids.len < (1u << 20) * PK_KNOWN_KEY_BYTES)
-		return 0;
-	e = export_add(x);
-	pk_buf_reset(&x->ids);
-	return e;
-}
-
-int
-pk_known_export(struct pk_repo *r, const struct pk_index *ix,
-    const struct pk_snapshot *snap, const char *path)
-{
-	struct export x = { path, r, PK_BUF_INIT };
-	int e;
-
-	if ((e = pk_catalog_chunks(r, ix, snap, export_one, &x)) == 0)
-		e = export_add(&x);
-	pk_buf_release(&x.ids);
-	return e;
-}

@@ -38,12 +38,4 @@ void pk_known_close(struct pk_known *k);
 int pk_known_add(const char *path, const uint8_t repo_id[16], uint64_t generation,
     const uint8_t *ids, size_t n);
 
-/* Adds the chunks of a committed snapshot to the set at path (pk-index
- * --export-known). */
-struct pk_repo;
-struct pk_index;
-struct pk_snapshot;
-int pk_known_export(struct pk_repo *r, const struct pk_index *ix,
-    const struct pk_snapshot *snap, const char *path);
-
 #endif

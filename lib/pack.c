@@ -27,8 +27,8 @@
 void
 pk_blobloc_encode(uint8_t s[PK_BLOBLOC_BYTES], const struct pk_blobloc *l)
 {
-	memcpy(s, l->sid, 32);
-	memcpy(s + 32, l->pack, PK_PACK_ID_BYTES);
+	memcpy(s, l->sid, PK_SID_BYTES);
+	memcpy(s + PK_SID_BYTES, l->pack, PK_PACK_ID_BYTES);
 	pk_put_u32(s + 48, l->offset);
 	pk_put_u32(s + 52, l->length);
 	pk_put_u32(s + 56, l->raw);
@@ -38,8 +38,8 @@ pk_blobloc_encode(uint8_t s[PK_BLOBLOC_BYTES], const struct pk_blobloc *l)
 void
 pk_blobloc_decode(struct pk_blobloc *l, const uint8_t s[PK_BLOBLOC_BYTES])
 {
-	memcpy(l->sid, s, 32);
-	memcpy(l->pack, s + 32, PK_PACK_ID_BYTES);
+	memcpy(l->sid, s, PK_SID_BYTES);
+	memcpy(l->pack, s + PK_SID_BYTES, PK_PACK_ID_BYTES);
 	l->offset = pk_load_u32(s + 48);
 	l->length = pk_load_u32(s + 52);
 	l->raw = pk_load_u32(s + 56);
@@ -75,7 +75,7 @@ pk_sealer_release(struct pk_sealer *s)
 
 int
 pk_blob_seal(struct pk_sealer *s, const struct pk_keys *k,
-    const uint8_t sid[32], const uint8_t *p, size_t n, struct pk_buf *out)
+    const uint8_t sid[PK_SID_BYTES], const uint8_t *p, size_t n, struct pk_buf *out)
 {
 	size_t bound = ZSTD_compressBound(n), pre = pk_box_prefix(k), z, len;
 	uint8_t ad[64], *plain;
@@ -99,7 +99,7 @@ pk_blob_seal(struct pk_sealer *s, const struct pk_keys *k,
 	}
 	if (plain[0] == PK_COMP_NONE)
 		memcpy(plain + 1, p, n);
-	pk_box_seal(k, out->data, plain, len, ad, ad_make(ad, AD_BLOB, sid, 32));
+	pk_box_seal(k, out->data, plain, len, ad, ad_make(ad, AD_BLOB, sid, PK_SID_BYTES));
 	out->len = len + pk_box_overhead(k);
 	return 0;
 }
@@ -232,7 +232,7 @@ flush(struct pk_pack_writer *w)
 }
 
 int
-pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[32],
+pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[PK_SID_BYTES],
     const uint8_t *box, size_t len, uint32_t raw, struct pk_blobloc *loc)
 {
 	uint8_t ent[TRAILER_ENTRY] = { 0 };
@@ -250,13 +250,13 @@ pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[32],
 		return e;
 	}
 	memset(loc, 0, sizeof *loc);
-	memcpy(loc->sid, sid, 32);
+	memcpy(loc->sid, sid, PK_SID_BYTES);
 	memcpy(loc->pack, w->id, sizeof w->id);
 	loc->offset = (uint32_t)w->size;
 	loc->length = (uint32_t)len;
 	loc->raw = raw;
-	memcpy(ent, sid, 32);
-	pk_put_u32(ent + 32, loc->offset);
+	memcpy(ent, sid, PK_SID_BYTES);
+	pk_put_u32(ent + PK_SID_BYTES, loc->offset);
 	pk_put_u32(ent + 36, loc->length);
 	pk_put_u32(ent + 40, raw);
 	if ((e = pk_buf_add(&w->trailer, ent, sizeof ent)) < 0)
@@ -396,7 +396,7 @@ pk_blob_read(struct pk_blob_reader *br, const struct pk_blobloc *loc,
 		return pk_err(e == -ENODATA ? -EBADMSG : e, "%s: %s", path,
 		    e == -ENODATA ? "short read" : strerror(-e));
 	if (pk_box_open(k, br->plain.data, br->box.data, loc->length, ad,
-	    ad_make(ad, AD_BLOB, loc->sid, 32)) < 0)
+	    ad_make(ad, AD_BLOB, loc->sid, PK_SID_BYTES)) < 0)
 		return pk_err(-EBADMSG, "%s: blob at offset %" PRIu32
 		    " does not authenticate (corrupt)", path, loc->offset);
 	plen = loc->length - pk_box_overhead(k) - 1;
@@ -476,7 +476,7 @@ pk_pack_list(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
 	}
 	for (i = 0; i < count; i++) {
 		memset(&loc, 0, sizeof loc);
-		memcpy(loc.sid, pk_get_bytes(&c, 32), 32);
+		memcpy(loc.sid, pk_get_bytes(&c, PK_SID_BYTES), PK_SID_BYTES);
 		memcpy(loc.pack, id, PK_PACK_ID_BYTES);
 		loc.offset = pk_get_u32(&c);
 		loc.length = pk_get_u32(&c);

@@ -26,7 +26,7 @@ enum { PK_COMP_NONE = 0, PK_COMP_ZSTD = 1 };
 /* Where a blob lives.  Encoded as a 64-byte slot of the chunk index and of
  * index deltas. */
 struct pk_blobloc {
-	uint8_t sid[32];		/* storage id */
+	uint8_t sid[PK_SID_BYTES];		/* storage id */
 	uint8_t pack[PK_PACK_ID_BYTES];
 	uint32_t offset;		/* of the box in the pack */
 	uint32_t length;		/* of the box */
@@ -40,9 +40,13 @@ void pk_blobloc_encode(uint8_t slot[PK_BLOBLOC_BYTES], const struct pk_blobloc *
 void pk_blobloc_decode(struct pk_blobloc *l, const uint8_t slot[PK_BLOBLOC_BYTES]);
 
 /*
- * Per-thread state for sealing blobs.  level is the zstd level; 0 stores
- * blobs uncompressed.
+ * Per-thread state for sealing blobs.  level is the zstd level, up to
+ * PK_LEVEL_MAX; 0 stores blobs uncompressed.  The default is a level that
+ * compresses at about the speed of the other stages.
  */
+#define PK_LEVEL_DEFAULT	2
+#define PK_LEVEL_MAX		19
+
 struct pk_sealer {
 	void *zctx;
 	int level;
@@ -52,7 +56,7 @@ int pk_sealer_init(struct pk_sealer *s, int level);
 void pk_sealer_release(struct pk_sealer *s);
 /* Seals n bytes as the blob sid into out (reset first). */
 int pk_blob_seal(struct pk_sealer *s, const struct pk_keys *k,
-    const uint8_t sid[32], const uint8_t *p, size_t n, struct pk_buf *out);
+    const uint8_t sid[PK_SID_BYTES], const uint8_t *p, size_t n, struct pk_buf *out);
 
 /* Writing a pack: begin, append boxes, finish (or abort). */
 struct pk_pack_writer {
@@ -69,7 +73,7 @@ struct pk_pack_writer {
 
 int pk_pack_begin(struct pk_pack_writer *w, struct pk_repo *r);
 /* Appends a sealed box; fills *loc. */
-int pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[32],
+int pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[PK_SID_BYTES],
     const uint8_t *box, size_t len, uint32_t raw, struct pk_blobloc *loc);
 /* True when the pack should be finished before the next append. */
 int pk_pack_full(const struct pk_pack_writer *w);

@@ -20,8 +20,12 @@
 #include "pack.h"	/* blobs and pack files */
 #include "index.h"	/* index deltas, the chunk index */
 #include "snapshot.h"	/* snapshot files */
+#include "blobstore.h"	/* putting chunks into a repository */
+#include "catwriter.h"	/* writing a snapshot's catalog */
 #include "store.h"	/* the pk-store engine */
 #include "catalog.h"	/* reading snapshots */
+#include "seektable.h"	/* a catalog's seek table */
+#include "fetch.h"	/* a chunk out of a repository */
 #include "extract.h"	/* the pk-cat engine */
 #include "fetchpool.h"	/* chunks opened ahead on threads */
 #include "workers.h"	/* the threads of a pool */
@@ -29,6 +33,7 @@
 #include "check.h"	/* repository checks */
 #include "statcache.h"	/* pk-walk's stat cache */
 #include "known.h"	/* pk-dedup's known-chunk set */
+#include "export.h"	/* caches made from a snapshot */
 #include "newest.h"	/* the newest snapshot seen, against rollback */
 
 #endif

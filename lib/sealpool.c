@@ -197,12 +197,12 @@ pk_sealpool_put(struct pk_sealpool *p, struct pk_sealjob *j)
 }
 
 const struct pk_sealjob *
-pk_sealpool_busy(struct pk_sealpool *p, const uint8_t sid[32])
+pk_sealpool_busy(struct pk_sealpool *p, const uint8_t sid[PK_SID_BYTES])
 {
 	int i;
 
 	for (i = 0; i < p->njobs; i++)
-		if (p->jobs[i].busy && memcmp(p->jobs[i].sid, sid, 32) == 0)
+		if (p->jobs[i].busy && memcmp(p->jobs[i].sid, sid, PK_SID_BYTES) == 0)
 			return &p->jobs[i];
 	return NULL;
 }

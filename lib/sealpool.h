@@ -18,7 +18,7 @@
 
 struct pk_sealjob {
 	uint8_t id[PK_ID_BYTES];	/* chunk id */
-	uint8_t sid[32];		/* storage id */
+	uint8_t sid[PK_SID_BYTES];		/* storage id */
 	int verify;			/* check that in hashes to id */
 	uint64_t recno, offset;		/* its record in the stream, for
 					 * messages (the caller's) */
@@ -48,6 +48,6 @@ struct pk_sealjob *pk_sealpool_done(struct pk_sealpool *p, int wait);
 void pk_sealpool_put(struct pk_sealpool *p, struct pk_sealjob *j);
 /* The job for this storage id submitted and not yet given back, or NULL. */
 const struct pk_sealjob *pk_sealpool_busy(struct pk_sealpool *p,
-    const uint8_t sid[32]);
+    const uint8_t sid[PK_SID_BYTES]);
 
 #endif

@@ -467,6 +467,7 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
 		if (e < 0) {
 			if (nbad)
 				(*nbad)++;
+			pk_err_clear();
 			e = 0;
 			continue;
 		}

@@ -10,7 +10,7 @@
 #include <sodium.h>
 #include <xxhash.h>
 
-#include "catalog.h"
+#include "entry.h"
 #include "err.h"
 #include "hashfile.h"
 #include "io.h"
@@ -530,59 +530,3 @@ pk_statcache_build_abort(struct pk_statcache_builder *b)
 	free(b);
 }
 
-int
-pk_statcache_export(struct pk_repo *r, const struct pk_index *ix,
-    const struct pk_snapshot *snap, const char *path)
-{
-	struct pk_buf ent = PK_BUF_INIT, xbuf = PK_BUF_INIT, content = PK_BUF_INIT;
-	struct pk_statcache_builder *b;
-	struct pk_stream_header h;
-	struct pk_catalog *cat;
-	struct pk_record rec;
-	struct pk_entry e;
-	uint64_t size;
-	uint32_t flags;
-	int n, err = 0, infile = 0;
-
-	if ((n = pk_catalog_open(&cat, r, ix, snap, &h)) < 0)
-		return n;
-	if ((n = pk_statcache_build_begin(&b, path, r->id, r->generation,
-	    snap->start_sec)) < 0) {
-		pk_catalog_close(cat);
-		return n;
-	}
-	while (err == 0 && (n = pk_catalog_next(cat, &rec)) > 0) {
-		switch (rec.type) {
-		case PK_REC_ENTRY:
-			pk_buf_reset(&ent);
-			pk_buf_reset(&content);
-			err = pk_buf_add(&ent, rec.data, rec.len);
-			if (err == 0)
-				err = pk_entry_decode(&e, ent.data, ent.len, &xbuf);
-			infile = err == 0 && e.type == PK_FT_REG;
-			break;
-		case PK_REC_REF:
-		case PK_REC_HOLE:
-			if ((err = pk_buf_add_u8(&content, rec.type)) == 0)
-				err = pk_buf_add_str(&content, rec.data, rec.len);
-			break;
-		case PK_REC_EOF:
-			if (infile && pk_record_eof(&rec, &size, &flags) == 0)
-				err = pk_statcache_build_file(b, &e, content.data,
-				    content.len, flags);
-			infile = 0;
-			break;
-		}
-	}
-	if (n < 0)
-		err = n;
-	pk_catalog_close(cat);
-	pk_buf_release(&ent);
-	pk_buf_release(&xbuf);
-	pk_buf_release(&content);
-	if (err < 0) {
-		pk_statcache_build_abort(b);
-		return err;
-	}
-	return pk_statcache_build_commit(b);
-}

@@ -84,14 +84,6 @@ int pk_statcache_build_file(struct pk_statcache_builder *b,
 int pk_statcache_build_commit(struct pk_statcache_builder *b);
 void pk_statcache_build_abort(struct pk_statcache_builder *b);
 
-/* Builds the cache of a committed snapshot at path (pk-index
- * --export-cache), for pk-walk on another host. */
-struct pk_repo;
-struct pk_index;
-struct pk_snapshot;
-int pk_statcache_export(struct pk_repo *r, const struct pk_index *ix,
-    const struct pk_snapshot *snap, const char *path);
-
 /*
  * The stat of an entry, or of a file, as the cache compares it.  Returns 0,
  * or -ERANGE for a time that the cache's nanoseconds cannot hold (before

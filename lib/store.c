@@ -1,19 +1,18 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "blobstore.h"
 #include "catalog.h"
-#include "chunker.h"
+#include "catwriter.h"
 #include "entry.h"
 #include "err.h"
 #include "hash.h"
-#include "index.h"
-#include "pack.h"
-#include "sealpool.h"
 #include "known.h"
 #include "statcache.h"
 #include "store.h"
@@ -26,25 +25,10 @@ struct store {
 	struct pk_reader *in;
 	struct pk_store_options *opt;
 	struct pk_snapshot *snap;
-	struct pk_index index;
-	struct pk_hashfile *pending;	/* blobs written by this run */
 	struct pk_validator v;		/* what the stream may hold */
-	struct pk_pack_census *census;	/* packs the chunk index names */
-	char pending_path[4096];
-	struct pk_sealpool *pool;
-	struct pk_pack_writer pack;
-	int pack_open;
-	struct pk_buf packs;		/* ids of packs this run committed */
-
-	/* The catalog: a record stream cut into chunks as it is written. */
-	struct pk_writer *cat;
-	struct pk_chunker catc;
-	struct pk_buf catbuf;
-	uint32_t catcap;
-	struct pk_seekbuild seek;
-
-	int size_unknown;		/* catalog records wait in held */
-	struct pk_buf held;		/* type, u32 length, payload... */
+	struct pk_blobstore *blobs;
+	struct pk_catwriter *cat;
+	int size_unknown;		/* the current file's */
 
 	/* The stat cache of this snapshot, built as it goes. */
 	struct pk_statcache_builder *cache;
@@ -65,240 +49,41 @@ struct store {
 	uint64_t next_progress;
 };
 
-static int
-bad(struct store *s, const char *fmt, const char *arg)
-{
-	char why[512];
+static int bad(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-	snprintf(why, sizeof why, fmt, arg);
+/* A stream that breaks a rule: the record and byte it was found at. */
+static int
+bad(struct store *s, const char *fmt, ...)
+{
+	char why[PK_ERR_BYTES];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
 	return pk_err(-EBADMSG, "%s: record %" PRIu64 " at byte %" PRIu64 ": %s",
 	    pk_reader_name(s->in), pk_reader_recno(s->in),
 	    pk_reader_offset(s->in), why);
 }
 
-/*
- * Whether the repository or this run has the blob; *raw is its length.  A
- * blob the chunk index places in a pack that is gone is not had: it is
- * stored again, and the chunk index takes the new place at the merge.
- */
-static int
-known(struct store *s, const uint8_t sid[32], uint64_t *raw)
-{
-	const struct pk_sealjob *j;
-	const uint8_t *slot = pk_hashfile_find(s->pending, sid);
-	struct pk_blobloc loc;
-
-	/* A pending slot damaged on disk is stored again; the delta
-	 * writer refuses the set. */
-	if (slot != NULL && pk_index_slot_decode(&loc, slot) == 0) {
-		*raw = loc.raw;
-		return 1;
-	}
-	if (pk_index_find(&s->index, sid, &loc)) {
-		if (pk_pack_census_alive(s->census, loc.pack) > 0) {
-			*raw = loc.raw;
-			return 1;
-		}
-		s->opt->lost_blobs++;
-	}
-	if ((j = pk_sealpool_busy(s->pool, sid)) != NULL) {
-		*raw = j->in.len;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-pack_finish(struct store *s)
-{
-	int e;
-
-	if (!s->pack_open)
-		return 0;
-	s->pack_open = 0;
-	if ((e = pk_pack_finish(&s->pack)) < 0)
-		return e;
-	return pk_buf_add(&s->packs, s->pack.id, sizeof s->pack.id);
-}
-
-/* Appends a sealed blob to the current pack and records it as pending. */
-static int
-collect(struct store *s, struct pk_sealjob *j)
-{
-	uint8_t slot[PK_INDEX_SLOT_BYTES];
-	struct pk_blobloc loc;
-	int e = j->err;
-
-	if (e == -EBADMSG)
-		e = pk_err(e, "%s: record %" PRIu64 " at byte %" PRIu64 ": chunk "
-		    "%02x%02x%02x%02x…: its id does not match its data",
-		    pk_reader_name(s->in), j->recno, j->offset, j->id[0], j->id[1],
-		    j->id[2], j->id[3]);
-	if (e == 0 && !s->pack_open) {
-		if ((e = pk_pack_begin(&s->pack, s->repo)) == 0)
-			s->pack_open = 1;
-	}
-	if (e == 0)
-		e = pk_pack_append(&s->pack, j->sid, j->box.data, j->box.len,
-		    (uint32_t)j->in.len, &loc);
-	if (e == 0) {
-		pk_index_slot_encode(slot, &loc);
-		e = pk_hashfile_insert(s->pending, slot);
-	}
-	if (e == 0) {
-		s->snap->new_chunks++;
-		s->snap->stored += j->box.len;
-		if (pk_pack_full(&s->pack))
-			e = pack_finish(s);
-	}
-	pk_sealpool_put(s->pool, j);
-	return e < 0 ? e : 0;
-}
-
-/* Collects done jobs; with wait, every job in flight. */
-static int
-drain(struct store *s, int wait)
-{
-	struct pk_sealjob *j;
-	int e;
-
-	while ((j = pk_sealpool_done(s->pool, wait)) != NULL)
-		if ((e = collect(s, j)) < 0)
-			return e;
-	return 0;
-}
-
-/* Stores a chunk unless the repository has it already. */
+/* Stores a chunk of the stream, or of the catalog (verify 0): 0, or 1
+ * when the repository had it. */
 static int
 put_chunk(struct store *s, const uint8_t id[PK_ID_BYTES], const uint8_t *p,
     uint32_t n, int verify)
 {
-	struct pk_sealjob *j;
-	uint8_t sid[32];
-	uint64_t raw;
-	int e;
-
-	pk_storage_id(&s->repo->keys, sid, id);
-	s->snap->chunks++;
-	if (known(s, sid, &raw)) {
-		if (raw != n)
-			return bad(s, "%s", "chunk length differs from the stored one");
-		return 0;
-	}
-	if ((e = drain(s, 0)) < 0)
-		return e;
-	while ((j = pk_sealpool_get(s->pool)) == NULL) {
-		struct pk_sealjob *d = pk_sealpool_done(s->pool, 1);
-
-		if (d != NULL && (e = collect(s, d)) < 0)
-			return e;
-	}
-	memcpy(j->id, id, PK_ID_BYTES);
-	memcpy(j->sid, sid, sizeof sid);
-	j->verify = verify;
-	j->recno = pk_reader_recno(s->in);
-	j->offset = pk_reader_offset(s->in);
-	if ((e = pk_buf_add(&j->in, p, n)) < 0) {
-		pk_sealpool_put(s->pool, j);
-		return e;
-	}
-	pk_sealpool_submit(s->pool, j);
-	return 0;
+	return pk_blobstore_put(s->blobs, id, p, n, verify,
+	    pk_reader_recno(s->in), pk_reader_offset(s->in));
 }
 
 static int
-cat_cut(struct store *s, int final)
+put_catalog_chunk(void *arg, const uint8_t id[PK_ID_BYTES], const uint8_t *p,
+    uint32_t n)
 {
-	struct pk_catalog_chunk *cc;
-	uint8_t id[PK_ID_BYTES];
-	size_t n;
-	int e;
+	int e = put_chunk(arg, id, p, n, 0);
 
-	while (s->catbuf.len > 0 && (final || s->catbuf.len >= s->catc.max)) {
-		n = pk_chunker_cut(&s->catc, s->catbuf.data, s->catbuf.len);
-		pk_hash_id(id, s->catbuf.data, n);
-		if ((e = put_chunk(s, id, s->catbuf.data, (uint32_t)n, 0)) < 0)
-			return e;
-		s->snap->chunks--;	/* count file data only */
-		if (s->snap->ncatalog == s->catcap) {
-			s->catcap = s->catcap ? 2 * s->catcap : 64;
-			cc = realloc(s->snap->catalog, s->catcap * sizeof *cc);
-			if (cc == NULL)
-				return -ENOMEM;
-			s->snap->catalog = cc;
-		}
-		cc = &s->snap->catalog[s->snap->ncatalog++];
-		memcpy(cc->id, id, sizeof id);
-		cc->len = (uint32_t)n;
-		if ((e = pk_seekbuild_chunk(&s->seek, cc, &s->snap->keys)) < 0)
-			return e;
-		s->snap->catalog_bytes += n;
-		memmove(s->catbuf.data, s->catbuf.data + n, s->catbuf.len - n);
-		s->catbuf.len -= n;
-	}
-	return 0;
-}
-
-static int
-cat_sink(void *arg, const void *p, size_t n)
-{
-	struct store *s = arg;
-	int e;
-
-	if ((e = pk_buf_add(&s->catbuf, p, n)) < 0)
-		return e;
-	return cat_cut(s, 0);
-}
-
-/* A catalog record, its ENTRYs noted for the seek table. */
-static int
-cat_write(struct store *s, uint8_t type, const uint8_t *p, size_t n)
-{
-	struct pk_str path;
-	int e;
-
-	if (type == PK_REC_ENTRY && pk_entry_path(&path, p, n) == 0 &&
-	    (e = pk_seekbuild_entry(&s->seek, pk_writer_bytes(s->cat),
-	    pk_writer_records(s->cat), path.p, path.len)) < 0)
-		return e;
-	return pk_writer_put(s->cat, type, 0, p, n);
-}
-
-/* A catalog record, held back while the current file's size is unknown. */
-static int
-cat_put(struct store *s, uint8_t type, const void *p, size_t n)
-{
-	int e;
-
-	if (!s->size_unknown)
-		return cat_write(s, type, p, n);
-	if ((e = pk_buf_add_u8(&s->held, type)) < 0 ||
-	    (e = pk_buf_add_str(&s->held, p, n)) < 0)
-		return e;
-	return 0;
-}
-
-/* The size is known at EOF: patch the held ENTRY and write them all. */
-static int
-cat_release_held(struct store *s, uint64_t size)
-{
-	struct pk_cursor c;
-	const uint8_t *p;
-	size_t n;
-	uint8_t type;
-	int e = 0;
-
-	/* ENTRY payload: type, 3 reserved bytes, mode, uid, gid, then size. */
-	pk_put_u64(s->held.data + 5 + 16, size);
-	pk_cursor_init(&c, s->held.data, s->held.len);
-	while (e == 0 && c.left > 0) {
-		type = pk_get_u8(&c);
-		p = pk_get_str(&c, SIZE_MAX, &n);
-		e = cat_write(s, type, p, n);
-	}
-	s->size_unknown = 0;
-	pk_buf_reset(&s->held);
-	return e;
+	return e < 0 ? e : 0;
 }
 
 /* From here on the stream may refer to chunk id. */
@@ -331,7 +116,8 @@ read_host_chunks(struct store *s)
 		return e;
 	for (i = 0; i < n && e == 0; i++)
 		if (list[i].host && strcmp(list[i].host, s->opt->host) == 0)
-			e = pk_catalog_chunks(s->repo, &s->index, &list[i],
+			e = pk_catalog_chunks(s->repo,
+			    pk_blobstore_index(s->blobs), &list[i],
 			    note_host_chunk, s);
 	pk_snapshot_list_free(list, n);
 	return e;
@@ -361,6 +147,7 @@ cache_fail(struct store *s, int e)
 	s->opt->cache_failed = 1;
 	snprintf(s->opt->cache_error, sizeof s->opt->cache_error, "%s",
 	    pk_errmsg(e));
+	pk_err_clear();		/* kept aside; the backup goes on */
 	pk_statcache_build_abort(s->cache);
 	s->cache = NULL;
 }
@@ -403,7 +190,7 @@ cat_ref(struct store *s, const uint8_t id[PK_ID_BYTES], uint32_t len)
 	pk_put_u32(p + PK_ID_BYTES, len);
 	if ((e = cache_content(s, PK_REC_REF, p, sizeof p)) < 0)
 		return e;
-	return cat_put(s, PK_REC_REF, p, sizeof p);
+	return pk_catwriter_put(s->cat, PK_REC_REF, p, sizeof p);
 }
 
 static int
@@ -446,8 +233,10 @@ on_entry(struct store *s, const struct pk_record *rec)
 		s->snap->files++;
 		pk_buf_reset(&s->cache_content);
 		s->size_unknown = en->size == PK_SIZE_UNKNOWN;
+		if (s->size_unknown)
+			pk_catwriter_hold(s->cat);
 	}
-	return cat_put(s, PK_REC_ENTRY, rec->data, rec->len);
+	return pk_catwriter_put(s->cat, PK_REC_ENTRY, rec->data, rec->len);
 }
 
 static int
@@ -461,6 +250,7 @@ on_chunk(struct store *s, const struct pk_record *rec)
 		return e;
 	pk_record_chunk(rec, &id, &data, &len);
 	s->snap->bytes += len;
+	s->snap->chunks++;
 	if ((e = put_chunk(s, id, data, len, 1)) < 0 ||
 	    (e = note_chunk(s, id)) < 0)
 		return e;
@@ -470,9 +260,8 @@ on_chunk(struct store *s, const struct pk_record *rec)
 static int
 on_ref(struct store *s, const struct pk_record *rec)
 {
-	uint8_t sid[32];
 	const uint8_t *id;
-	char hex[17], why[512];
+	char hex[17];
 	uint64_t raw;
 	uint32_t len;
 	int e;
@@ -487,14 +276,12 @@ on_ref(struct store *s, const struct pk_record *rec)
 	if ((e = may_refer(s, id)) < 0)
 		return e;
 	if (e == 0) {
-		snprintf(why, sizeof why, "REF to chunk %s…, which the stream "
-		    "did not carry and no snapshot of host %s holds: refused "
-		    "(pk-store --trust-refs accepts any chunk of the repository)",
-		    hex, s->opt->host ? s->opt->host : "(none)");
-		return bad(s, "%s", why);
+		return bad(s, "REF to chunk %s…, which the stream did not carry "
+		    "and no snapshot of host %s holds: refused (pk-store "
+		    "--trust-refs accepts any chunk of the repository)", hex,
+		    s->opt->host ? s->opt->host : "(none)");
 	}
-	pk_storage_id(&s->repo->keys, sid, id);
-	if (!known(s, sid, &raw)) {
+	if (!pk_blobstore_has(s->blobs, id, &raw)) {
 		s->opt->missing_chunk = 1;
 		if (s->known && pk_known_has(s->known, id))
 			s->opt->stale_cache = 1;
@@ -505,7 +292,7 @@ on_ref(struct store *s, const struct pk_record *rec)
 	if ((e = note_chunk(s, id)) < 0)
 		return e;
 	s->snap->chunks++;
-	return cat_put(s, PK_REC_REF, rec->data, rec->len);
+	return pk_catwriter_put(s->cat, PK_REC_REF, rec->data, rec->len);
 }
 
 static int
@@ -520,7 +307,7 @@ on_hole(struct store *s, const struct pk_record *rec)
 	s->snap->bytes += n;
 	if ((e = cache_content(s, PK_REC_HOLE, rec->data, rec->len)) < 0)
 		return e;
-	return cat_put(s, PK_REC_HOLE, rec->data, rec->len);
+	return pk_catwriter_put(s->cat, PK_REC_HOLE, rec->data, rec->len);
 }
 
 static int
@@ -535,9 +322,10 @@ on_eof(struct store *s, const struct pk_record *rec)
 	pk_record_eof(rec, &size, &flags);
 	if (!s->size_unknown)
 		cache_file(s, flags);
-	if (s->size_unknown && (e = cat_release_held(s, size)) < 0)
+	if (s->size_unknown && (e = pk_catwriter_release(s->cat, size)) < 0)
 		return e;
-	return pk_writer_put(s->cat, PK_REC_EOF, 0, rec->data, rec->len);
+	s->size_unknown = 0;
+	return pk_catwriter_put(s->cat, PK_REC_EOF, rec->data, rec->len);
 }
 
 /* A copied snapshot keeps its times, host, user and tags; the tags given
@@ -596,7 +384,8 @@ on_record(struct store *s, const struct pk_record *rec)
 		if ((e = validate(s, rec)) < 0)
 			return e;
 		s->snap->errors++;
-		return cat_put(s, PK_REC_ERROR, rec->data, rec->len);
+		return pk_catwriter_put(s->cat, PK_REC_ERROR, rec->data,
+		    rec->len);
 	case PK_REC_DATA:
 		return bad(s, "%s", "unchunked file data (pipe the stream "
 		    "through pk-chunk)");
@@ -604,45 +393,6 @@ on_record(struct store *s, const struct pk_record *rec)
 		return on_meta(s, rec);
 	}
 	return validate(s, rec);
-}
-
-static int
-open_pending(struct store *s)
-{
-	struct pk_hashfile_params p;
-	uint8_t rnd[8];
-	char hex[17];
-	int e;
-
-	pk_random(rnd, sizeof rnd);
-	pk_hex(hex, rnd, sizeof rnd);
-	if ((e = pk_path(s->pending_path, sizeof s->pending_path,
-	    "%s/tmp/pending-%s", s->repo->path, hex)) < 0)
-		return e;
-	pk_index_params(s->repo, PK_HF_PENDING, &p);
-	return pk_hashfile_open(&s->pending, s->pending_path, &p, PK_HF_CREATE);
-}
-
-static void
-drop_pending(struct store *s)
-{
-	pk_hashfile_abort(s->pending);
-	s->pending = NULL;
-}
-
-/* After a failure, the packs of this run are garbage nobody refers to. */
-static void
-drop_packs(struct store *s)
-{
-	char path[4096];
-	size_t i;
-
-	if (s->pack_open)
-		pk_pack_abort(&s->pack);
-	s->pack_open = 0;
-	for (i = 0; i + PK_PACK_ID_BYTES <= s->packs.len; i += PK_PACK_ID_BYTES)
-		if (pk_pack_path(s->repo, path, sizeof path, s->packs.data + i) == 0)
-			unlink(path);
 }
 
 struct newknown {
@@ -684,18 +434,14 @@ commit(struct store *s)
 	struct timespec ts;
 	int e;
 
-	if ((e = pk_writer_end(s->cat)) < 0 || (e = cat_cut(s, 1)) < 0 ||
-	    (e = drain(s, 1)) < 0 || (e = pack_finish(s)) < 0)
+	if ((e = pk_catwriter_end(s->cat)) < 0 ||
+	    (e = pk_blobstore_flush(s->blobs, delta)) < 0)
 		return e;
-	if ((e = pk_index_write_delta(s->repo, s->pending, delta)) < 0)
-		return e;
+	s->snap->new_chunks = pk_blobstore_stats(s->blobs)->new_chunks;
+	s->snap->stored = pk_blobstore_stats(s->blobs)->stored;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->snap->end_sec = s->have_meta ? s->meta_end_sec : ts.tv_sec;
 	s->snap->end_nsec = s->have_meta ? s->meta_end_nsec : (uint32_t)ts.tv_nsec;
-	/* From here on the packs stay: the delta names them, and another
-	 * process may have merged it already.  Without a snapshot they are
-	 * only unreferenced data. */
-	s->packs.len = 0;
 	if ((e = pk_snapshot_write(s->repo, s->snap)) < 0)
 		return e;
 	/* Committed: the stat cache may now describe it. */
@@ -714,10 +460,7 @@ commit(struct store *s)
 			    "%s", pk_errmsg(e));
 		}
 	}
-	/* A failure to update the chunk index now only costs a rebuild from
-	 * the deltas at the next open. */
-	pk_index_close(&s->index);
-	(void)pk_index_merge(s->repo, s->pending, delta);
+	pk_blobstore_merge(s->blobs, delta);
 	return 0;
 }
 
@@ -753,14 +496,10 @@ run(struct store *s)
 	for (i = 0; i < s->opt->ntags; i++)
 		if ((e = pk_snapshot_add_tag(s->snap, s->opt->tags[i])) < 0)
 			return e;
-	pk_chunker_init(&s->catc, PK_CATALOG_CHUNK_MIN, PK_CATALOG_CHUNK_AVG,
-	    PK_CATALOG_CHUNK_MAX);
-	if ((e = pk_index_open(&s->index, s->repo)) < 0 ||
-	    (e = pk_pack_census_new(&s->census, s->repo)) < 0 ||
-	    (e = open_pending(s)) < 0 ||
-	    (e = pk_sealpool_new(&s->pool, &s->repo->keys, s->opt->level,
-	    s->opt->threads > 0 ? s->opt->threads : 1)) < 0 ||
-	    (e = pk_writer_new_sink(&s->cat, cat_sink, s, &h)) < 0)
+	if ((e = pk_blobstore_open(&s->blobs, s->repo, s->opt->level,
+	    s->opt->threads, pk_reader_name(s->in))) < 0 ||
+	    (e = pk_catwriter_new(&s->cat, &h, s->snap, put_catalog_chunk,
+	    s)) < 0)
 		return e;
 	if (s->opt->cache && (e = pk_statcache_build_begin(&s->cache,
 	    s->opt->cache, s->repo->id, s->repo->generation,
@@ -768,6 +507,7 @@ run(struct store *s)
 		cache_fail(s, e);
 	if (s->opt->known)
 		(void)pk_known_open(&s->known, s->opt->known, s->repo->id);
+	pk_err_clear();
 	if ((e = pk_hashfile_open(&s->mine, "chunks of the stream", &mine,
 	    PK_HF_CREATE | PK_HF_MEMORY)) < 0)
 		return e;
@@ -779,8 +519,8 @@ run(struct store *s)
 			s->next_progress += PROGRESS_BYTES;
 			pr.files = s->snap->files;
 			pr.bytes = pk_reader_bytes(s->in);
-			pr.stored = s->snap->stored;
-			pr.new_chunks = s->snap->new_chunks;
+			pr.stored = pk_blobstore_stats(s->blobs)->stored;
+			pr.new_chunks = pk_blobstore_stats(s->blobs)->new_chunks;
 			s->opt->progress(s->opt->progress_arg, &pr);
 		}
 	}
@@ -805,30 +545,20 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	s->in = r;
 	s->opt = o;
 	s->snap = snap;
-	s->pack.file.fd = -1;
 	pk_validator_init(&s->v, 0);
 	e = run(s);
-	if (e < 0) {
-		/* Workers must stop before their output is thrown away. */
-		pk_sealpool_free(s->pool);
-		s->pool = NULL;
-		drop_packs(s);
+	if (s->blobs)
+		o->lost_blobs = pk_blobstore_stats(s->blobs)->lost_blobs;
+	/* Before the flush, this removes the packs of the run. */
+	pk_blobstore_free(s->blobs);
+	if (e < 0)
 		pk_snapshot_release(snap);
-	}
+	pk_catwriter_free(s->cat);
 	pk_statcache_build_abort(s->cache);
 	pk_buf_release(&s->cache_content);
 	pk_known_close(s->known);
 	pk_hashfile_abort(s->mine);
-	drop_pending(s);
-	pk_index_close(&s->index);
-	pk_writer_free(s->cat);
-	pk_sealpool_free(s->pool);
-	pk_buf_release(&s->packs);
-	pk_buf_release(&s->catbuf);
-	pk_seekbuild_release(&s->seek);
-	pk_buf_release(&s->held);
 	pk_validator_release(&s->v);
-	pk_pack_census_free(s->census);
 	free(s->root);
 	free(s);
 	return e;

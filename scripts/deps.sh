@@ -1,8 +1,9 @@
 #!/bin/sh
+# usage: scripts/deps.sh [--install]
 # Checks that what the build and the tests need is installed: the
 # libraries below, and the commands of scripts/commands that are not part
-# of every Debian system.  As root it installs what is missing with
-# apt-get; otherwise it prints the command.
+# of every Debian system.  With --install, as root, it installs what is
+# missing with apt-get; otherwise it prints the command and fails.
 cd "$(dirname "$0")/.." || exit 1
 libs="libsodium:libsodium-dev libzstd:libzstd-dev libxxhash:libxxhash-dev
 libarchive:libarchive-dev libcrypto:libssl-dev"
@@ -29,7 +30,8 @@ fi
 for p in $missing; do
 	case " $debs " in *" $p "*) ;; *) debs="$debs $p" ;; esac
 done
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if [ "${1:-}" = --install ] && [ "$(id -u)" = 0 ] &&
+    command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing$debs" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	{ apt-get update -qq && apt-get install -y -qq $debs; } >&2 || {
@@ -39,5 +41,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	exit 0
 fi
 echo "deps: missing:$missing" >&2
-echo "deps: run: sudo apt-get install -y$debs" >&2
+if [ "$(id -u)" = 0 ]; then
+	echo "deps: run: make deps (or apt-get install -y$debs)" >&2
+else
+	echo "deps: run: sudo apt-get install -y$debs" >&2
+fi
 exit 1

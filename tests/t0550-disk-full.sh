@@ -107,6 +107,7 @@ done
 rm -rf full/filler full/repo
 cp -a full/base full/repo
 rm full/repo/chunkindex
+rm -f "$XDG_CACHE_HOME"/pk/*/newest	# an older copy, put back on purpose
 avail=$(df -P -k full | awk 'NR == 2 { print $4 }')
 dd if=/dev/zero of=full/filler bs=1024 count=$avail 2>/dev/null
 pk-cat full/repo "$(cat full.id0):base/file" >file.out 2>err

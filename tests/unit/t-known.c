@@ -310,7 +310,7 @@ test_export(void)
 	CHECK("export: a snapshot of 8 chunks stored", e == 0 && snap.chunks == 8);
 	e = e ? e : pk_index_open(&ix, repo);
 	unlink(set);
-	e = e ? e : pk_known_export(repo, &ix, &snap, set);
+	e = e ? e : pk_export_known(repo, &ix, &snap, set);
 	CHECK("export: written", e == 0);
 	e = e ? e : pk_known_open(&k, set, repo->id);
 	CHECK("export: the set is the repository's", e == 0);

@@ -229,7 +229,10 @@ test_damaged(void)
 	pk_hex(hex, a.id, sizeof a.id);
 	line_of(oldline, sizeof oldline, &old, "/x");
 	for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"	/* the table above */
 		snprintf(text, sizeof text, bad[i], hex);
+#pragma GCC diagnostic pop
 		put_text(file, text);
 		if (pk_newest_read(file, "/x", &got) != -EBADMSG) {
 			printf("# read of \"%s\" is not EBADMSG\n", text);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -259,12 +260,17 @@ write_archive(const char *path, int (*fill)(struct pk_tar *))
 	return r;
 }
 
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int
-run(const char *fmt, const char *arg1, const char *arg2)
+run(const char *fmt, ...)
 {
 	char cmd[1024];
+	va_list ap;
 
-	snprintf(cmd, sizeof cmd, fmt, arg1, arg2);
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
 	return system(cmd);
 }
 
@@ -427,37 +433,37 @@ check_extracted(const char *tool, const char *d, int root_mtime)
 static int
 quiet(const char *errfile)
 {
-	return run("! grep -v \"unknown extended header keyword 'hdrcharset'\" %s%s",
-	    errfile, "") == 0;
+	return run("! grep -v \"unknown extended header keyword 'hdrcharset'\" %s",
+	    errfile) == 0;
 }
+
+/* Commands run in DIR_/%s with LC_ALL=%s. */
+#define GNU	"cd " DIR_ "/%s && LC_ALL=%s tar --xattrs " \
+	    "--xattrs-include='*' --numeric-owner -xpf ../main.tar 2>../err"
+#define GNUPIPE	"cd " DIR_ "/%s && cat ../main.tar | " \
+	    "LC_ALL=%s tar --xattrs --xattrs-include='*' --numeric-owner " \
+	    "-xpf - 2>../err"
+#define BSD	"cd " DIR_ "/%s && LC_ALL=%s bsdtar -xpf ../main.tar 2>../err"
 
 static void
 test_extract(void)
 {
-	static const char *gnu = "cd " DIR_ "/%s && LC_ALL=%s tar --xattrs "
-	    "--xattrs-include='*' --numeric-owner -xpf ../main.tar 2>../err";
-	static const char *gnupipe = "cd " DIR_ "/%s && cat ../main.tar | "
-	    "LC_ALL=%s tar --xattrs --xattrs-include='*' --numeric-owner "
-	    "-xpf - 2>../err";
-	static const char *bsd = "cd " DIR_ "/%s && LC_ALL=%s bsdtar -xpf "
-	    "../main.tar 2>../err";
-
 	mkdir(DIR_ "/gnu-c", 0700);
 	mkdir(DIR_ "/gnu-utf8", 0700);
 	mkdir(DIR_ "/bsd-c", 0700);
 	mkdir(DIR_ "/bsd-utf8", 0700);
-	CHECK("gnu tar (C locale, pipe) extracts", run(gnupipe, "gnu-c", "C") == 0);
+	CHECK("gnu tar (C locale, pipe) extracts", run(GNUPIPE, "gnu-c", "C") == 0);
 	CHECK("gnu tar warns only about hdrcharset", quiet(DIR_ "/err"));
 	check_extracted("gnu tar, C", DIR_ "/gnu-c", 1);
-	CHECK("gnu tar (C.UTF-8) extracts", run(gnu, "gnu-utf8", "C.UTF-8") == 0);
+	CHECK("gnu tar (C.UTF-8) extracts", run(GNU, "gnu-utf8", "C.UTF-8") == 0);
 	check_extracted("gnu tar, C.UTF-8", DIR_ "/gnu-utf8", 1);
-	CHECK("bsdtar (C.UTF-8) extracts", run(bsd, "bsd-utf8", "C.UTF-8") == 0);
-	CHECK("bsdtar is quiet", run("test ! -s %s%s", DIR_ "/err", "") == 0);
+	CHECK("bsdtar (C.UTF-8) extracts", run(BSD, "bsd-utf8", "C.UTF-8") == 0);
+	CHECK("bsdtar is quiet", run("test ! -s %s", DIR_ "/err") == 0);
 	check_extracted("bsdtar, C.UTF-8", DIR_ "/bsd-utf8", 0);
 	/* bsdtar in the C locale restores a UTF-8 name byte for byte, but
 	 * warns that it cannot convert it and exits 1: its exit is not
 	 * checked here. */
-	run(bsd, "bsd-c", "C");
+	run(BSD, "bsd-c", "C");
 	check_extracted("bsdtar, C", DIR_ "/bsd-c", 0);
 }
 

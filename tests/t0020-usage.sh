@@ -1,0 +1,50 @@
+#!/bin/sh
+# Command lines: every tool answers --help with its usage on standard
+# output and exit 0, and a bad command line with one line that says what
+# was wrong, then its usage, on standard error, and exit 2, before it
+# touches anything.
+. "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
+
+# bad REASON COMMAND...: exits 2, "TOOL: REASON" first on stderr, then the
+# usage; nothing on stdout.
+bad() {
+	_why=$1; shift
+	status_of 2 "$@" || return 1
+	[ ! -s "$S/.so" ] || { echo "stdout:"; cat "$S/.so"; return 1; }
+	head -n 1 "$S/.se" | grep -qxF "$1: $_why" &&
+	    sed -n 2p "$S/.se" | grep -q "^usage: $1 " ||
+	    { echo "stderr:"; cat "$S/.se"; return 1; }
+}
+
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat; do
+	ok "$t --help: usage on stdout, exit 0" sh -c \
+	    "$t --help >out && head -n 1 out | grep -q '^usage: $t '"
+	ok "$t --bogus: said, exit 2" bad \
+	    "--bogus: unknown option, or its value is missing" $t --bogus
+done
+
+ok "pk-walk: no path" bad "no path named (- for standard input)" pk-walk
+ok "pk-walk --host without -r" bad "--host goes with -r only" pk-walk --host h .
+ok "pk-chunk: an operand" bad "x: extra operand (pk-chunk is a filter)" pk-chunk x
+ok "pk-chunk: a size too big" status_of 2 pk-chunk --max 5G
+ok "... says so" grep -qx "pk-chunk: 5G: not a size below 4G" "$S/.se"
+ok "pk-chunk: sizes that break the rule" status_of 2 pk-chunk --min 1M --avg 1M
+ok "... quotes the rule" grep -q "^pk-chunk: chunk sizes 1048576, 1048576, 8388608: need 64 <= min < avg < max <= 16M" "$S/.se"
+ok "pk-dedup: -r and --known" bad "-r and --known exclude each other" pk-dedup -r r --known k
+ok "pk-dedup --host without -r" bad "--host goes with -r only" pk-dedup --host h
+ok "pk-store: no repository" bad "no repository named" pk-store
+ok "pk-store: two" bad "b: extra operand" pk-store a b
+ok "pk-store: --min without --init" bad "--min goes with --init only" pk-store --min 1M r
+ok "pk-store: --init with --host" bad "--host does not go with --init" pk-store --init --host h r
+ok "pk-store: --init with a key file" bad "--key-file does not go with --init" pk-store --init --key-file k r
+ok "pk-store: --cache and --no-cache" bad "--cache and --no-cache exclude each other" pk-store --cache c --no-cache r
+ok "pk-store: a level too high" status_of 2 pk-store -l 20 r
+ok "pk-index: no repository" bad "no repository named" pk-index
+ok "pk-index: --check and --export-known" bad "--check and --export-known exclude each other" pk-index --check --export-known k r
+ok "pk-index --check with a snapshot" bad "s: extra operand" pk-index --check r s
+ok "pk-index --export-cache without a snapshot" bad "no snapshot named" pk-index --export-cache c r
+ok "pk-index --json --check" bad "--json goes with listing only" pk-index --json --check r
+ok "pk-index --check=other" bad "--check=other: only 'data' is known" pk-index --check=other r
+ok "pk-cat: no snapshot" bad "no snapshot named" pk-cat r
+ok "pk-cat: three operands" bad "c: extra operand" pk-cat a b c
+ok "nothing was created" sh -c '! ls r k c 2>/dev/null'
