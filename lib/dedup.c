@@ -34,7 +34,8 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 		return e;
 	while ((n = pk_reader_next(r, &rec)) > 0) {
 		if (rec.type != PK_REC_CHUNK) {
-			if (rec.type > PK_REC_ERROR && !(rec.flags & PK_RECF_IGNORABLE)) {
+			if ((rec.type < PK_REC_ENTRY || rec.type > PK_REC_ERROR) &&
+			    !(rec.flags & PK_RECF_IGNORABLE)) {
 				e = pk_err(-EBADMSG, "%s: record %llu: unknown record "
 				    "type 0x%02x", pk_reader_name(r),
 				    (unsigned long long)pk_reader_recno(r), rec.type);

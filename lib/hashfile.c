@@ -358,10 +358,12 @@ pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 	/* Bounded: a damaged file with no empty slot must not loop. */
 	for (n = 0; n < h->capacity; n++) {
 		s = slot_at(h, i);
-		if (memcmp(s, key, h->p.key_bytes) == 0)
-			return s;
+		/* Empty first: an all-zero key, which marks an empty slot,
+		 * must not match one. */
 		if (is_empty(h, s))
 			return NULL;
+		if (memcmp(s, key, h->p.key_bytes) == 0)
+			return s;
 		i = next_slot(h, i);
 	}
 	return NULL;

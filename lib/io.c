@@ -242,7 +242,9 @@ pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n)
 
 	*p = NULL;
 	*n = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO in the file's place must not hang the open
+	 * (it is refused below); reads of a regular file ignore it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return pk_err(-errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {

@@ -12,6 +12,7 @@
 #include "newest.h"
 
 #define MAX_FILE (1 << 20)
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
 
 /* Orders by end time; two snapshots that ended in the same nanosecond
  * are equally new, and the first one noted stays. */
@@ -37,6 +38,45 @@ encode_place(struct pk_buf *b, const char *place)
 }
 
 /*
+ * Parses a line (NUL-terminated, without its newline), "SEC.NNNNNNNNN HEX
+ * PLACE", each field exactly so; the place's offset in *place.
+ */
+static int
+parse_line(const char *line, struct pk_newest *n, size_t *place)
+{
+	char hex[2 * PK_SNAPSHOT_ID_BYTES + 1];
+	const char *p;
+	char *end;
+	long long sec;
+	int i;
+
+	errno = 0;
+	sec = strtoll(line, &end, 10);
+	if (errno || end == line || (line[0] != '-' && !DIGIT(line[0])) ||
+	    *end != '.')
+		return -EBADMSG;
+	n->sec = sec;
+	n->nsec = 0;
+	for (p = end + 1, i = 0; i < 9; i++, p++) {
+		if (!DIGIT(*p))
+			return -EBADMSG;
+		n->nsec = n->nsec * 10 + (uint32_t)(*p - '0');
+	}
+	if (*p++ != ' ')
+		return -EBADMSG;
+	for (i = 0; i < (int)sizeof hex - 1; i++, p++) {
+		if (!DIGIT(*p) && (*p < 'a' || *p > 'f'))
+			return -EBADMSG;
+		hex[i] = *p;
+	}
+	hex[i] = '\0';
+	if (*p++ != ' ' || *p == '\0' || pk_unhex(n->id, sizeof n->id, hex) < 0)
+		return -EBADMSG;
+	*place = (size_t)(p - line);
+	return 0;
+}
+
+/*
  * Reads the file's lines; calls fn for each with its note and the place
  * (encoded, of len bytes) and stops when it returns non-zero.  -EBADMSG
  * when a line is not a note.
@@ -45,14 +85,11 @@ static int
 each_line(const char *path, int (*fn)(void *, const struct pk_newest *,
     const char *, size_t), void *arg)
 {
-	char hex[2 * PK_SNAPSHOT_ID_BYTES + 1];
 	struct pk_newest n;
 	uint8_t *data;
 	char *line, *end, *nl;
-	size_t len;
-	long long sec;
-	unsigned nsec;
-	int e, used;
+	size_t len, place;
+	int e;
 
 	if ((e = pk_read_file(path, MAX_FILE, &data, &len)) < 0)
 		return e == -EFBIG ? -EBADMSG : e;
@@ -60,23 +97,15 @@ each_line(const char *path, int (*fn)(void *, const struct pk_newest *,
 	end = line + len;
 	e = 0;
 	for (; line < end && e == 0; line = nl + 1) {
-		used = 0;
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL ||
 		    memchr(line, '\0', (size_t)(nl - line)) != NULL) {
 			e = -EBADMSG;
 			break;
 		}
 		*nl = '\0';
-		if (sscanf(line, "%lld.%9u %64[0-9a-f] %n", &sec, &nsec, hex,
-		    &used) != 3 || used == 0 || line[used - 1] != ' ' ||
-		    nsec > 999999999 || strlen(hex) != sizeof hex - 1 ||
-		    pk_unhex(n.id, sizeof n.id, hex) < 0 || line + used == nl) {
-			e = -EBADMSG;
+		if ((e = parse_line(line, &n, &place)) < 0)
 			break;
-		}
-		n.sec = sec;
-		n.nsec = nsec;
-		e = fn(arg, &n, line + used, (size_t)(nl - line) - (size_t)used);
+		e = fn(arg, &n, line + place, (size_t)(nl - line) - place);
 	}
 	free(data);
 	if (e == -EBADMSG)
@@ -162,6 +191,7 @@ pk_newest_note(const char *path, const char *place, const struct pk_newest *n)
 		goto out;
 	e = each_line(path, keep_line, &w);
 	if (e == -EBADMSG || e == -ENOENT) {
+		pk_err_clear();
 		w.out.len = 0;
 		e = 0;
 	}

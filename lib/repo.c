@@ -75,9 +75,13 @@ pk_repo_init(const char *path, const struct pk_repo_params *p,
 
 	if ((e = pk_crypto_init()) < 0 || (e = path_fits(path)) < 0)
 		return e;
-	if (mkdir(path, 0700) < 0 && (errno != EEXIST || !empty_dir(path)))
-		return pk_err(-EEXIST, "%s: %s", path, errno == EEXIST ?
-		    "exists and is not an empty directory" : strerror(errno));
+	if (mkdir(path, 0700) < 0) {
+		if (errno != EEXIST)
+			return pk_err(-errno, "%s: %s", path, strerror(errno));
+		if (!empty_dir(path))
+			return pk_err(-EEXIST, "%s: exists and is not an empty "
+			    "directory", path);
+	}
 	for (i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
 		if ((e = pk_path(sub, sizeof sub, "%s/%s", path, subdirs[i])) < 0)
 			return e;
@@ -123,6 +127,7 @@ struct config {
 	uint64_t ops, mem;
 	uint8_t salt[PK_SALT_BYTES];
 	uint8_t key[PK_WRAPPED_KEY_BYTES];	/* wrapped, or the plain master */
+	size_t keylen;
 	int have;
 };
 
@@ -178,11 +183,10 @@ parse_line(struct config *c, char *line)
 	}
 	if (!strcmp(k, "key") && !(c->have & HAVE_KEY)) {
 		c->have |= HAVE_KEY;
-		if (strlen(v) == 2 * PK_WRAPPED_KEY_BYTES)
-			return pk_unhex(c->key, PK_WRAPPED_KEY_BYTES, v);
-		if (strlen(v) == 2 * PK_KEY_BYTES)
-			return pk_unhex(c->key, PK_KEY_BYTES, v);
-		return -1;
+		c->keylen = strlen(v) / 2;
+		if (c->keylen != PK_WRAPPED_KEY_BYTES && c->keylen != PK_KEY_BYTES)
+			return -1;
+		return pk_unhex(c->key, c->keylen, v);
 	}
 	return -1;
 }
@@ -202,6 +206,9 @@ read_config(const char *path, struct config *c)
 	if ((e = pk_read_file(file, CONFIG_MAX, &data, &n)) < 0) {
 		if (e == -ENOENT)
 			return pk_err(e, "%s: not a pk repository (no config)", path);
+		if (e == -EFBIG)
+			return pk_err(-EBADMSG, "%s: corrupt config (larger than "
+			    "%d bytes, or not a file)", file, CONFIG_MAX);
 		return e;
 	}
 	data[n] = '\0';
@@ -226,8 +233,10 @@ read_config(const char *path, struct config *c)
 	if (e == 0 && c->version != PK_REPO_VERSION && (c->have & HAVE_VERSION))
 		return pk_err(-EPROTO, "%s: repository version %d not supported "
 		    "(this is version %d)", file, c->version, PK_REPO_VERSION);
+	/* The key is wrapped when encrypted, the master key itself if not. */
 	if (e < 0 || (c->have | HAVE_KDF) != 63 ||
-	    (c->p.encrypted && !(c->have & HAVE_KDF)))
+	    (c->p.encrypted && !(c->have & HAVE_KDF)) || c->keylen !=
+	    (c->p.encrypted ? PK_WRAPPED_KEY_BYTES : PK_KEY_BYTES))
 		return pk_err(-EBADMSG, "%s: corrupt config (line %d)", file, lineno);
 	return 0;
 }
@@ -401,7 +410,7 @@ read_keyfile(const char *file, const uint8_t id[PK_REPO_ID_BYTES],
 	ssize_t n;
 	int fd, e = 0;
 
-	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return pk_err(-errno, "%s: %s", file, errno == ELOOP ?
 		    "a symbolic link, not a key file" : strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
