@@ -55,8 +55,14 @@ lib/%.o: lib/%.c .build-flags
 bin/common.o: bin/common.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+bin/unlock.o: bin/unlock.c .build-flags
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+# The tools that open a repository; the filters link none of its code.
+bin/pk-store bin/pk-index bin/pk-cat: bin/unlock.o
+
 bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< bin/common.o lib/libpk.a $(LDLIBS)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) lib/libpk.a $(LDLIBS)
 
 tests/unit/t-%: tests/unit/t-%.c lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)

@@ -55,25 +55,6 @@ int pk_default_jobs(void);
 void pk_print_version(void) __attribute__((noreturn));
 
 /*
- * The repository passphrase: from --passphrase-file FILE when given, else
- * the PK_PASSPHRASE environment variable, else asked on the terminal (twice
- * when confirm is set).  Never from argv.  Dies when none can be had.
- * Returns a malloc'd string; wipe and free it with pk_passphrase_free.
- */
-char *pk_passphrase(const char *file, int confirm);
-void pk_passphrase_free(char *p);
-
-/*
- * Opens a repository, dying on failure.  With a key file (keyfile, else the
- * PK_KEY_FILE environment variable unless passfile is given) it needs no
- * passphrase; otherwise it asks for one only when the repository is
- * encrypted.
- */
-struct pk_repo;
-struct pk_repo *pk_open_repo(const char *path, const char *passfile,
-    const char *keyfile);
-
-/*
  * The default stat cache of a repository for the backups of one host:
  * $XDG_CACHE_HOME/pk/ID/HOST/stat (or ~/.cache/pk/ID/HOST/stat), ID the
  * repository's id, HOST the host's name (this machine's when NULL) with

@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "pk.h"
+#include "unlock.h"
 
 static const char usage_text[] =
     "usage: pk-cat [-j jobs] [--tar | --stream] "

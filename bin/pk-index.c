@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "pk.h"
+#include "unlock.h"
 
 static int json;
 

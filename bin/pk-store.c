@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "pk.h"
+#include "unlock.h"
 
 static const char usage_text[] =
     "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name]\n"

@@ -9,12 +9,13 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "config.h"
 #include "err.h"
 #include "hash.h"
 #include "io.h"
 #include "repo.h"
 
-#define CONFIG_MAX	4096
+#define CONFIG_MAX	PK_CONFIG_MAX_BYTES
 #define AD_KEY		"pk master key"
 
 static const char *const subdirs[] = { "packs", "index", "snapshots", "tmp" };
@@ -23,17 +24,6 @@ int
 pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel)
 {
 	return pk_path(out, n, "%s/%s", r->path, rel);
-}
-
-/* A repository whose files' names would not all fit PATH_MAX is refused
- * up front, rather than found out by the first name that does not. */
-static int
-path_fits(const char *path)
-{
-	if (strlen(path) > PK_REPO_PATH_MAX)
-		return pk_err(-ENAMETOOLONG, "%s: path too long (a repository's "
-		    "is at most %d bytes)", path, PK_REPO_PATH_MAX);
-	return 0;
 }
 
 /* The wrapped key's associated data: a label and the repository id. */
@@ -73,7 +63,7 @@ pk_repo_init(const char *path, const struct pk_repo_params *p,
 	size_t i;
 	int e, n;
 
-	if ((e = pk_crypto_init()) < 0 || (e = path_fits(path)) < 0)
+	if ((e = pk_crypto_init()) < 0 || (e = pk_repo_path_fits(path)) < 0)
 		return e;
 	if (mkdir(path, 0700) < 0) {
 		if (errno != EEXIST)
@@ -120,145 +110,9 @@ out:
 	return e;
 }
 
-struct config {
-	int version;
-	uint8_t id[PK_REPO_ID_BYTES];
-	struct pk_repo_params p;
-	uint64_t ops, mem;
-	uint8_t salt[PK_SALT_BYTES];
-	uint8_t key[PK_WRAPPED_KEY_BYTES];	/* wrapped, or the plain master */
-	size_t keylen;
-	int have;
-};
-
-enum { HAVE_VERSION = 1, HAVE_ID = 2, HAVE_CHUNKER = 4, HAVE_ENC = 8,
-    HAVE_KDF = 16, HAVE_KEY = 32 };
-
-static int
-parse_line(struct config *c, char *line)
-{
-	char *k = line, *v = strchr(line, ' ');
-	unsigned long long a, b, d;
-	char hex[256], tail;
-
-	if (v == NULL)
-		return -1;
-	*v++ = '\0';
-	if (!strcmp(k, "pk-repository") && !(c->have & HAVE_VERSION)) {
-		c->have |= HAVE_VERSION;
-		return sscanf(v, "%d%c", &c->version, &tail) == 1 ? 0 : -1;
-	}
-	if (!strcmp(k, "id") && !(c->have & HAVE_ID)) {
-		c->have |= HAVE_ID;
-		return pk_unhex(c->id, sizeof c->id, v);
-	}
-	if (!strcmp(k, "chunker") && !(c->have & HAVE_CHUNKER)) {
-		c->have |= HAVE_CHUNKER;
-		if (sscanf(v, "%llu %llu %llu%c", &a, &b, &d, &tail) != 3 ||
-		    a > UINT32_MAX || b > UINT32_MAX || d > UINT32_MAX)
-			return -1;
-		c->p.chunk_min = (uint32_t)a;
-		c->p.chunk_avg = (uint32_t)b;
-		c->p.chunk_max = (uint32_t)d;
-		return 0;
-	}
-	if (!strcmp(k, "encryption") && !(c->have & HAVE_ENC)) {
-		c->have |= HAVE_ENC;
-		if (!strcmp(v, "none"))
-			c->p.encrypted = 0;
-		else if (!strcmp(v, "xchacha20-poly1305"))
-			c->p.encrypted = 1;
-		else
-			return -1;
-		return 0;
-	}
-	if (!strcmp(k, "argon2id") && !(c->have & HAVE_KDF)) {
-		c->have |= HAVE_KDF;
-		if (sscanf(v, "%llu %llu %64s%c", &a, &b, hex, &tail) != 3 ||
-		    a < 1 || a > 100 || b < 8192 || b > (1ull << 32))
-			return -1;
-		c->ops = a;
-		c->mem = b;
-		return pk_unhex(c->salt, sizeof c->salt, hex);
-	}
-	if (!strcmp(k, "key") && !(c->have & HAVE_KEY)) {
-		c->have |= HAVE_KEY;
-		c->keylen = strlen(v) / 2;
-		if (c->keylen != PK_WRAPPED_KEY_BYTES && c->keylen != PK_KEY_BYTES)
-			return -1;
-		return pk_unhex(c->key, c->keylen, v);
-	}
-	return -1;
-}
-
-static int
-read_config(const char *path, struct config *c)
-{
-	char file[4096], *line, *nl;
-	uint8_t *data;
-	size_t n;
-	int e, lineno = 0;
-
-	memset(c, 0, sizeof *c);
-	if ((e = path_fits(path)) < 0 ||
-	    (e = pk_path(file, sizeof file, "%s/config", path)) < 0)
-		return e;
-	if ((e = pk_read_file(file, CONFIG_MAX, &data, &n)) < 0) {
-		if (e == -ENOENT)
-			return pk_err(e, "%s: not a pk repository (no config)", path);
-		if (e == -EFBIG)
-			return pk_err(-EBADMSG, "%s: corrupt config (larger than "
-			    "%d bytes, or not a file)", file, CONFIG_MAX);
-		return e;
-	}
-	data[n] = '\0';
-	e = 0;
-	for (line = (char *)data; *line && e == 0; line = nl + 1) {
-		lineno++;
-		if ((nl = strchr(line, '\n')) == NULL) {
-			e = -1;
-			break;
-		}
-		*nl = '\0';
-		if (lineno == 1 && strncmp(line, "pk-repository ", 14) != 0)
-			e = -1;
-		else
-			e = parse_line(c, line);
-		/* A later version may have other keys: say so, not "corrupt". */
-		if (lineno == 1 && e == 0 && c->version != PK_REPO_VERSION)
-			break;
-	}
-	sodium_memzero(data, n);
-	free(data);
-	if (e == 0 && c->version != PK_REPO_VERSION && (c->have & HAVE_VERSION))
-		return pk_err(-EPROTO, "%s: repository version %d not supported "
-		    "(this is version %d)", file, c->version, PK_REPO_VERSION);
-	/* The key is wrapped when encrypted, the master key itself if not. */
-	if (e < 0 || (c->have | HAVE_KDF) != 63 ||
-	    (c->p.encrypted && !(c->have & HAVE_KDF)) || c->keylen !=
-	    (c->p.encrypted ? PK_WRAPPED_KEY_BYTES : PK_KEY_BYTES))
-		return pk_err(-EBADMSG, "%s: corrupt config (line %d)", file, lineno);
-	return 0;
-}
-
-int
-pk_repo_read_params(const char *path, struct pk_repo_params *p)
-{
-	struct config c;
-	int e;
-
-	memset(p, 0, sizeof *p);
-	if ((e = read_config(path, &c)) < 0)
-		return e;
-	*p = c.p;
-	memcpy(p->id, c.id, sizeof p->id);
-	sodium_memzero(&c, sizeof c);
-	return 0;
-}
-
 /* A repository from its config and its master key. */
 static int
-open_with(struct pk_repo **rp, const char *path, const struct config *c,
+open_with(struct pk_repo **rp, const char *path, const struct pk_config *c,
     const uint8_t master[PK_KEY_BYTES])
 {
 	struct pk_repo *r = calloc(1, sizeof *r);
@@ -276,7 +130,7 @@ open_with(struct pk_repo **rp, const char *path, const struct config *c,
 
 /* The master key of an encrypted repository, unwrapped with pass. */
 static int
-unwrap(const char *path, const struct config *c, const char *pass,
+unwrap(const char *path, const struct pk_config *c, const char *pass,
     size_t passlen, uint8_t master[PK_KEY_BYTES])
 {
 	uint8_t ad[64];
@@ -296,13 +150,13 @@ pk_repo_open(struct pk_repo **rp, const char *path, const char *pass,
     size_t passlen)
 {
 	uint8_t master[PK_KEY_BYTES];
-	struct config c;
+	struct pk_config c;
 	int e;
 
 	*rp = NULL;
 	if ((e = pk_crypto_init()) < 0)
 		return e;
-	if ((e = read_config(path, &c)) < 0)
+	if ((e = pk_config_read(path, &c)) < 0)
 		return e;
 	if (c.p.encrypted)
 		e = unwrap(path, &c, pass, passlen, master);
@@ -362,10 +216,10 @@ pk_repo_export_key(const char *path, const char *pass, size_t passlen,
 {
 	uint8_t master[PK_KEY_BYTES];
 	char text[KEYFILE_MAX];
-	struct config c;
+	struct pk_config c;
 	int e, fd, n;
 
-	if ((e = pk_crypto_init()) < 0 || (e = read_config(path, &c)) < 0)
+	if ((e = pk_crypto_init()) < 0 || (e = pk_config_read(path, &c)) < 0)
 		return e;
 	if (!c.p.encrypted) {
 		sodium_memzero(&c, sizeof c);
@@ -455,11 +309,11 @@ int
 pk_repo_open_keyfile(struct pk_repo **rp, const char *path, const char *file)
 {
 	uint8_t master[PK_KEY_BYTES];
-	struct config c;
+	struct pk_config c;
 	int e;
 
 	*rp = NULL;
-	if ((e = pk_crypto_init()) < 0 || (e = read_config(path, &c)) < 0)
+	if ((e = pk_crypto_init()) < 0 || (e = pk_config_read(path, &c)) < 0)
 		return e;
 	if ((e = read_keyfile(file, c.id, master)) == 0 && !c.p.encrypted &&
 	    sodium_memcmp(master, c.key, PK_KEY_BYTES) != 0)

@@ -43,7 +43,7 @@ struct pk_repo {
 int pk_repo_init(const char *path, const struct pk_repo_params *p,
     const char *pass, size_t passlen);
 
-/* Reads the public parameters, without a passphrase. */
+/* Reads the public parameters, without a passphrase (config.c). */
 int pk_repo_read_params(const char *path, struct pk_repo_params *p);
 
 /*
@@ -73,6 +73,11 @@ int pk_repo_open_keyfile(struct pk_repo **r, const char *path,
  * (-ENAMETOOLONG).
  */
 #define PK_REPO_PATH_MAX	4000
+
+/* A repository whose files' names would not all fit PATH_MAX is refused
+ * up front, rather than found out by the first name that does not:
+ * 0 or -ENAMETOOLONG with a message. */
+int pk_repo_path_fits(const char *path);
 
 /* Builds REPO/<rel> into out (of size n): 0 or -ENAMETOOLONG (pk_path). */
 int pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel);

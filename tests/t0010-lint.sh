@@ -15,3 +15,11 @@ ok "the tests run with the PATH of scripts/commands" sh -c \
 	p=$(command -v "$c") || exit 1
 	case $p in /*) [ "$p" = "$PK_TOP/tests/scratch/path/$c" ] || exit 1 ;; esac
     done; ! command -v gcc'
+
+# The filters never open a repository: they link the code that reads its
+# config (pk-chunk -r, the cache paths of -r) and none that opens it, nor
+# any of packs, indexes, catalogs or snapshots.
+for t in pk-walk pk-chunk pk-dedup; do
+	ok "$t links none of the repository's code" sh -c \
+	    "! nm '$PK_TOP/bin/$t' | grep -E ' T pk_(repo_open|box|key|catalog|index|pack|snapshot|blob)'"
+done
