@@ -4,9 +4,10 @@
  * length, its first time as the same CHUNK; with a known-chunk set, its
  * chunks are REFs from the first time and the others are not; every other
  * record (ENTRY, HOLE, REF, EOF, ERROR, ignorable ones) passes unchanged;
- * the output is a checked stream and the stats add up.  Broken input (cut
- * short, a bad checksum, an unknown record, a bad CHUNK) is an error and
- * the output gets no END.
+ * the output is a checked stream and the stats add up; an id whose first
+ * 16 bytes are zero is sent each time, whatever the set.  Broken input
+ * (cut short, a bad checksum, an unknown record, type 0 among them, a bad
+ * CHUNK) is an error and the output gets no END.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -351,13 +352,16 @@ test_known(void)
 }
 
 /* A CHUNK whose id has 16 zero bytes first cannot be remembered: sent
- * every time, never lost. */
+ * every time, never lost, and no known-chunk set holds it. */
 static void
 test_zero_prefix(void)
 {
 	struct pk_buf in = PK_BUF_INIT, out = PK_BUF_INIT, ro = PK_BUF_INIT;
-	uint8_t id[PK_ID_BYTES] = { 0 }, data[10] = "0123456789";
+	uint8_t id[PK_ID_BYTES] = { 0 }, data[10] = "0123456789",
+	    key[PK_KNOWN_KEY_BYTES], rid[16] = "r";
+	const char *path = SCRATCH "/known-z";
 	struct pk_dedup_stats st;
+	struct pk_known *k;
 	struct pk_writer *w;
 	struct pk_record b;
 	int e, ok;
@@ -376,6 +380,21 @@ test_zero_prefix(void)
 	ok = ok && rec_at(&ro, 2, &b) == 0 && b.type == PK_REC_CHUNK;
 	CHECK("zero prefix: an id that cannot be remembered is sent each time",
 	    ok && st.refs == 0 && st.chunks == 2);
+
+	/* A set of one other chunk: the empty slots must not match. */
+	memset(key, 0x11, sizeof key);
+	if (pk_known_add(path, rid, 0, key, 1) < 0 ||
+	    pk_known_open(&k, path, NULL) < 0) {
+		CHECK("zero prefix: a set", 0);
+	} else {
+		e = dedup(&in, k, &out, &st);
+		ok = e == 0 && records(&out, &ro) == 4;
+		ok = ok && rec_at(&ro, 1, &b) == 0 && b.type == PK_REC_CHUNK;
+		ok = ok && rec_at(&ro, 2, &b) == 0 && b.type == PK_REC_CHUNK;
+		CHECK("zero prefix: a known-chunk set that does not hold it "
+		    "leaves it a CHUNK", ok && st.refs == 0 && st.chunks == 2);
+		pk_known_close(k);
+	}
 	pk_buf_release(&in);
 	pk_buf_release(&out);
 	pk_buf_release(&ro);
@@ -428,6 +447,17 @@ test_bad(void)
 	CHECK("bad: ... the message names the record",
 	    strstr(pk_errmsg(e), "record 5") != NULL);
 	CHECK("bad: an unknown record not marked ignorable is EBADMSG",
+	    e == -EBADMSG && records(&out, &ro) == -1);
+
+	/* Type 0 is no record of version 1 either. */
+	pk_buf_reset(&in);
+	pk_writer_new_sink(&w, sink, &in, &hdr);
+	put_entry(w, PK_FT_DIR, "d", 0);
+	pk_writer_put(w, 0x00, 0, junk, 2);
+	pk_writer_end(w);
+	pk_writer_free(w);
+	e = dedup(&in, NULL, &out, &st);
+	CHECK("bad: a record of type 0 not marked ignorable is EBADMSG",
 	    e == -EBADMSG && records(&out, &ro) == -1);
 
 	pk_buf_reset(&in);

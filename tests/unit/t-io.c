@@ -5,8 +5,9 @@
  * atomic file appears whole under its name with its mode, or not at all,
  * and leaves no temporary file behind, whether committed, replaced,
  * aborted or failed; pk_read_file takes a file of max bytes and refuses
- * one byte more, a directory, a symbolic link, a missing file; fsync of a
- * directory; pages dropped behind a pass keep the file's data.
+ * one byte more, a directory, a symbolic link, a missing file, a FIFO
+ * (without waiting for a writer); fsync of a directory; pages dropped
+ * behind a pass keep the file's data.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -328,7 +329,8 @@ test_read_file(void)
 	const char *f = SCRATCH "/r";
 	uint8_t data[1000], *p;
 	size_t n;
-	int e;
+	pid_t pid;
+	int e, st;
 
 	unit_fill(data, sizeof data, 3);
 	pk_atomic_write(SCRATCH, f, data, sizeof data, 0600);
@@ -365,6 +367,22 @@ test_read_file(void)
 	    e == -ELOOP && p == NULL);
 	if (e == 0)
 		free(p);
+
+	/* A FIFO with no writer: the open must not wait for one.  In a
+	 * child that an alarm ends, so that a hang fails the check. */
+	mkfifo(SCRATCH "/fifo", 0600);
+	if ((pid = fork()) == 0) {
+		alarm(2);
+		_exit(pk_read_file(SCRATCH "/fifo", 1000, &p, &n) == -EFBIG &&
+		    p == NULL ? 0 : 1);
+	}
+	st = -1;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	CHECK("read_file: a FIFO is EFBIG (not a regular file), not waited on",
+	    pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (pid > 0 && WIFSIGNALED(st))
+		printf("# the child got signal %d: the open hung\n", WTERMSIG(st));
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * t-known: the known-chunk set (known.h): ids added are found by their
- * first 16 bytes, others are not; the set grows past its first capacity;
+ * first 16 bytes, others are not, nor one whose first 16 bytes are zero
+ * (which cannot be added); the set grows past its first capacity;
  * a set of another repository, a damaged or truncated one is refused by
  * open (ESTALE) and started afresh by an add, which keeps nothing of it;
  * a file at the path that is not a set is never replaced (EEXIST); and an
@@ -143,6 +144,15 @@ test_set(void)
 	memcpy(zero + PK_KNOWN_KEY_BYTES, id, PK_KNOWN_KEY_BYTES);
 	CHECK("add: an all-zero id among others is skipped",
 	    pk_known_add(set, repo_a, 0, zero, 2) == 0 && count_has(repo_a, 3, 1) == 1);
+
+	/* ... and no set holds one: its empty slots are all-zero too. */
+	memset(id, 0, sizeof id);
+	id[PK_ID_BYTES - 1] = 1;
+	e = pk_known_open(&k, set, repo_a);
+	CHECK("has: an id whose first 16 bytes are zero is not in a set that "
+	    "does not hold it", e == 0 && pk_known_has(k, id) == 0);
+	if (e == 0)
+		pk_known_close(k);
 	free(ids);
 }
 

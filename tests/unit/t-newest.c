@@ -3,9 +3,10 @@
  * read back for its own place only; a note only moves forward (an older
  * or equally old snapshot leaves the file as it was) and keeps the other
  * places' lines; '%' and newline in a place are written as %25 and %0A
- * and read back; a file that is not made of such lines is refused by a
- * read (EBADMSG) and started afresh by a note; the newest of a list and
- * whether a snapshot seen, or a later one, is present.
+ * and read back, and white space at its start is part of it; a file that
+ * is not made of such lines is refused by a read (EBADMSG) and started
+ * afresh by a note; the newest of a list and whether a snapshot seen, or
+ * a later one, is present.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -200,6 +201,24 @@ test_escapes(void)
 	CHECK("escape: the decoded form of another place is not it",
 	    pk_newest_read(file, "/a", &got) == -ENOENT &&
 	    pk_newest_read(file, "/a%0A", &got) == -ENOENT);
+
+	/* White space at the start of a place is part of it. */
+	unlink(file);
+	CHECK("escape: a place that starts with a space",
+	    pk_newest_note(file, " /x", &a) == 0);
+	line_of(l[0], sizeof l[0], &a, " /x");
+	CHECK("escape: ... written as it is, after the id and its one space",
+	    text_is(file, l[0]));
+	CHECK("escape: ... it is read back by its place, space and all",
+	    reads(" /x", &a));
+	CHECK("escape: ... and the place without the space is another",
+	    pk_newest_read(file, "/x", &got) == -ENOENT);
+	line_of(l[1], sizeof l[1], &b, " /x");
+	CHECK("escape: a newer note for it replaces its line",
+	    pk_newest_note(file, " /x", &b) == 0 && text_is(file, l[1]));
+	CHECK("escape: a place that starts with a tab, read back as itself",
+	    pk_newest_note(file, "\t/y", &c) == 0 && reads("\t/y", &c) &&
+	    pk_newest_read(file, "/y", &got) == -ENOENT && reads(" /x", &b));
 }
 
 /* Damaged files: refused by a read, started afresh by a note. */

@@ -1,20 +1,23 @@
 /*
  * t-repo: repositories (repo.h): init makes the layout with its modes and
  * a config that read_params and open read back, in a new or an empty
- * directory only; open of a plaintext repository ignores the passphrase,
- * of an encrypted one refuses a wrong or missing one (EACCES); a config
- * that breaks any rule of pk-repo(5) CONFIG is EBADMSG, another version
- * EPROTO.  Key files: exported only with the passphrase, mode 0600, never
- * over a file; opening with one gives the same keys as the passphrase,
- * and one that others may read, a link, another repository's or a damaged
- * one is refused.  One encrypted repository, so that Argon2id runs only a
- * few times.
+ * directory only, and says ENOENT under a missing parent; open of a
+ * plaintext repository ignores the passphrase, of an encrypted one
+ * refuses a wrong or missing one (EACCES); a config that breaks any rule
+ * of pk-repo(5) CONFIG is EBADMSG (a key whose length is not the one its
+ * encryption line implies, more than 4096 bytes), another version EPROTO.
+ * Key files: exported only with the passphrase, mode 0600, never over a
+ * file; opening with one gives the same keys as the passphrase, and one
+ * that others may read, a link, a directory, a FIFO (without waiting for
+ * a writer), another repository's or a damaged one is refused.  One
+ * encrypted repository, so that Argon2id runs only a few times.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pk.h"
@@ -179,6 +182,9 @@ test_init(void)
 	put_text(SCRATCH "/afile", "x", 0600);
 	CHECK("init: at a file is EEXIST",
 	    pk_repo_init(SCRATCH "/afile", &plain, NULL, 0) == -EEXIST);
+	e = pk_repo_init(SCRATCH "/no/such/parent", &plain, NULL, 0);
+	CHECK("init: under a missing parent directory is ENOENT, not EEXIST",
+	    e == -ENOENT && access(SCRATCH "/no", F_OK) < 0);
 
 	CHECK("open: no repository is ENOENT, no handle",
 	    try_open(SCRATCH "/none", NULL) == -ENOENT);
@@ -282,6 +288,12 @@ test_config(void)
 	}
 	CHECK("config: a value that does not parse, an unknown key, an empty "
 	    "line: EBADMSG", bad == 0);
+	/* 80 digits more: the length of a wrapped key. */
+	edit(text, sizeof text, good, "\nkey ", "\nkey 0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	CHECK("config: a key of 144 digits (a wrapped key) in a plaintext "
+	    "config is EBADMSG", strlen(strstr(text, "\nkey ")) == 5 + 144 + 1 &&
+	    open_with_config(dir, text, NULL) == -EBADMSG);
 
 	/* The first line first. */
 	at = strchr(good, '\n') + 1;
@@ -310,8 +322,8 @@ test_config(void)
 	memcpy(text, good, len);
 	memset(text + len, 'x', 4200);
 	text[len + 4200] = '\0';
-	CHECK("config: over 4096 bytes is refused",
-	    open_with_config(dir, text, NULL) < 0);
+	CHECK("config: over 4096 bytes is EBADMSG (corrupt)",
+	    open_with_config(dir, text, NULL) == -EBADMSG);
 	CHECK("config: restored, it opens", open_with_config(dir, good, NULL) == 0);
 	unlink(SCRATCH "/cfg/config");
 	symlink("../p/config", SCRATCH "/cfg/config");
@@ -331,7 +343,8 @@ test_encrypted(void)
 	struct pk_repo_params p;
 	struct pk_repo *r, *rk;
 	size_t i, bad;
-	int e;
+	pid_t pid;
+	int e, st;
 
 	e = pk_repo_init(dir, &enc, pass, strlen(pass));
 	CHECK("encrypted: init", e == 0);
@@ -382,6 +395,13 @@ test_encrypted(void)
 	    strchr(at + 1, '\n'));
 	CHECK("encrypted config: without the argon2id line is EBADMSG",
 	    open_with_config(dir, text, NULL) == -EBADMSG);
+	/* The passphrase given: the key's length is refused before any
+	 * Argon2id, not taken for a wrong passphrase. */
+	at = strstr(cfg, "\nkey ") + 5;
+	snprintf(text, sizeof text, "%.*s%s", (int)(at + 64 - cfg), cfg, at + 144);
+	CHECK("encrypted config: a key of 64 digits (a bare key) is EBADMSG, "
+	    "even with the passphrase",
+	    open_with_config(dir, text, pass) == -EBADMSG);
 	CHECK("encrypted config: restored, it asks for the passphrase",
 	    open_with_config(dir, cfg, NULL) == -EACCES);
 
@@ -431,6 +451,18 @@ test_encrypted(void)
 	    pk_repo_open_keyfile(&rk, dir, SCRATCH "/keylink2") == -ELOOP);
 	CHECK("key file: a directory is refused",
 	    pk_repo_open_keyfile(&rk, dir, SCRATCH "/full") == -EINVAL);
+	/* A FIFO with no writer, in a child that an alarm ends. */
+	mkfifo(SCRATCH "/keyfifo", 0600);
+	if ((pid = fork()) == 0) {
+		alarm(2);
+		_exit(pk_repo_open_keyfile(&rk, dir, SCRATCH "/keyfifo") ==
+		    -EINVAL ? 0 : 1);
+	}
+	st = -1;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	CHECK("key file: a FIFO is refused (EINVAL), not waited on",
+	    pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CHECK("key file: a missing one is ENOENT",
 	    pk_repo_open_keyfile(&rk, dir, SCRATCH "/nokey") == -ENOENT);
 	CHECK("key file: for another repository is EACCES",

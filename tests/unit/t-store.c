@@ -6,9 +6,9 @@
  * catalog is the stream with every CHUNK turned into a REF, and whose
  * chunks read back; a chunk stored once is not stored again.  A REF is
  * accepted to a chunk the stream carried earlier or a snapshot of its
- * host holds, or that its known-chunk set lists, and to any with
- * trust_refs; refused otherwise, the same way whether the repository has
- * the chunk or not.  Bad streams (framing, checksum, order, sizes, a
+ * host holds, or that its known-chunk set lists (never one whose first 16
+ * bytes are zero), and to any with trust_refs; refused otherwise, the
+ * same way whether the repository has the chunk or not.  Bad streams (framing, checksum, order, sizes, a
  * chunk that is not its id, DATA, unchunked) are refused with no snapshot
  * written, no pack or delta left and tmp/ empty, even after a full pack.
  * Also: files of unknown size, META, the stat cache and known-chunk set
@@ -676,6 +676,23 @@ test_known(struct pk_repo *r)
 	CHECK("known: a stale set's chunk, refused, the set said stale",
 	    e == -EBADMSG && o.missing_chunk == 1 && o.stale_cache == 1 &&
 	    same_counts(counts_of(r), c0));
+
+	/* An id whose first 16 bytes are zero: no set holds one. */
+	memset(id, 0, sizeof id);
+	id[PK_ID_BYTES - 1] = 1;
+	w = begin(&s, &hdr);
+	put_entry(w, PK_FT_REG, "f", 1000, 1, NULL);
+	pk_write_ref(w, id, 1000);
+	pk_write_eof(w, 1000, 0);
+	end(w);
+	o.missing_chunk = o.stale_cache = 0;
+	e = store(r, &s, &o, &snap);
+	CHECK("known: a REF to an id whose first 16 bytes are zero is not "
+	    "allowed by the set, refused as one the stream may not make",
+	    e == -EBADMSG && strstr(pk_errmsg(e), "did not carry") &&
+	    same_counts(counts_of(r), c0));
+	CHECK("known: ... the chunk not said missing, nor the set stale",
+	    o.missing_chunk == 0 && o.stale_cache == 0);
 	pk_buf_release(&s);
 }
 
