@@ -10,6 +10,7 @@
 #include "fetch.h"
 #include "hash.h"
 #include "pack.h"
+#include "packread.h"
 
 struct pk_catalog {
 	struct pk_repo *repo;

@@ -15,6 +15,7 @@
 #include "hash.h"
 #include "index.h"
 #include "pack.h"
+#include "packread.h"
 #include "seektable.h"
 #include "snapshot.h"
 #include "validate.h"

@@ -174,3 +174,13 @@ pk_mac(const struct pk_keys *k, uint8_t out[PK_MAC_BYTES], const void *p, size_t
 {
 	crypto_generichash(out, PK_MAC_BYTES, p, n, k->mac, sizeof k->mac);
 }
+
+size_t
+pk_ad_make(uint8_t *ad, const char *label, const uint8_t *id, size_t idlen)
+{
+	size_t n = strlen(label) + 1;
+
+	memcpy(ad, label, n);
+	memcpy(ad + n, id, idlen);
+	return n + idlen;
+}

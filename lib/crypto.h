@@ -77,6 +77,11 @@ void pk_box_seal(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
 int pk_box_open(const struct pk_keys *k, uint8_t *out, const uint8_t *in,
     size_t n, const uint8_t *ad, size_t adlen);
 
+/* The associated data of a box: label, its NUL, then id (idlen bytes)
+ * into ad, which must hold them; returns the length. */
+size_t pk_ad_make(uint8_t *ad, const char *label, const uint8_t *id,
+    size_t idlen);
+
 /* The storage id of a chunk: keyed BLAKE2b-256 of its id. */
 void pk_storage_id(const struct pk_keys *k, uint8_t out[PK_SID_BYTES],
     const uint8_t id[PK_HASH_BYTES]);

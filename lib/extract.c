@@ -10,6 +10,7 @@
 #include "fetch.h"
 #include "fetchpool.h"
 #include "io.h"
+#include "packread.h"
 #include "tar.h"
 
 struct extract {

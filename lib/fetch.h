@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "index.h"
-#include "pack.h"
+#include "packread.h"
 #include "record.h"
 #include "repo.h"
 

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "fetchpool.h"
+#include "packread.h"
 #include "workers.h"
 
 struct fetchjob {

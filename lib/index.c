@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "index.h"
 #include "io.h"
+#include "packread.h"
 
 #define DELTA_MAGIC	"PKINDEX\0"
 #define DELTA_VERSION	1

@@ -16,8 +16,11 @@
 #include "chunkstream.h"	/* the pk-chunk filter */
 #include "crypto.h"	/* keys, sealed boxes */
 #include "hashfile.h"	/* mmap'd hash files */
-#include "repo.h"	/* repository layout and config */
-#include "pack.h"	/* blobs and pack files */
+#include "repo.h"	/* repository layout */
+#include "config.h"	/* a repository's config file */
+#include "blob.h"	/* a blob: its box and its location */
+#include "pack.h"	/* pack files: names, writing */
+#include "packread.h"	/* pack files: reading */
 #include "index.h"	/* index deltas, the chunk index */
 #include "snapshot.h"	/* snapshot files */
 #include "blobstore.h"	/* putting chunks into a repository */
