@@ -11,8 +11,13 @@ WARN    = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 # Expanded when used, so after make deps has installed what was missing.
 PKCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The library's floors, each using only those before it: common helpers,
+# the record stream and its filters, the repository, the engines of the
+# tools that work on one.
+LIBDIRS = common stream repo engine
+INCS    = -Ilib $(addprefix -Ilib/,$(LIBDIRS))
 # -MMD: each object also depends on the headers it includes (the .d files).
-ALLCFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(PKCFLAGS) $(CFLAGS)
+ALLCFLAGS = $(WARN) -D_GNU_SOURCE $(INCS) -MMD -MP $(PKCFLAGS) $(CFLAGS)
 LDLIBS   = $(PKLIBS) -lpthread
 ifneq ($(SANITIZE),)
 ALLCFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -23,7 +28,7 @@ endif
 BUILDFLAGS = $(CC) $(ALLCFLAGS) $(LDFLAGS) $(LDLIBS)
 
 TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat
-LIBSRC  = $(sort $(wildcard lib/*.c))
+LIBSRC  = $(sort $(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LIBDIRS)))))
 LIBOBJ  = $(LIBSRC:.c=.o)
 UNITSRC = $(sort $(wildcard tests/unit/t-*.c))
 UNITS   = $(UNITSRC:.c=)
@@ -80,7 +85,7 @@ tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/standalone.c lib/libpk.a .buil
 LFCC    = clang
 LFFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all $(WARN) \
-	-D_GNU_SOURCE -Ilib $(PKCFLAGS)
+	-D_GNU_SOURCE $(INCS) $(PKCFLAGS)
 LFOBJ   = $(patsubst lib/%.c,tests/fuzz/lf/%.o,$(LIBSRC))
 LFUZZ   = $(patsubst tests/fuzz/fuzz-%,tests/fuzz/lf-%,$(FUZZ))
 FUZZ_S  ?= 60
@@ -89,8 +94,8 @@ FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz-%,%,$(FUZZ))
 fuzz-deps:
 	@scripts/fuzz-deps.sh
 
-tests/fuzz/lf/%.o: lib/%.c lib/*.h | deps-check fuzz-deps
-	@mkdir -p tests/fuzz/lf
+tests/fuzz/lf/%.o: lib/%.c lib/*/*.h | deps-check fuzz-deps
+	@mkdir -p $(dir $@)
 	$(LFCC) $(LFFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 tests/fuzz/lf/libpk.a: $(LFOBJ)
@@ -139,11 +144,11 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man7/pk.7
 
 clean:
-	rm -f lib/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) $(FUZZ) tests/gen tests/fuzz/lf-* .build-flags
-	rm -f lib/*.d bin/*.d tests/unit/*.d tests/fuzz/*.d tests/*.d
+	rm -f lib/*/*.o bin/*.o lib/libpk.a $(BINS) $(UNITS) $(FUZZ) tests/gen tests/fuzz/lf-* .build-flags
+	rm -f lib/*/*.d bin/*.d tests/unit/*.d tests/fuzz/*.d tests/*.d
 	rm -rf tests/scratch tests/fuzz/lf tests/fuzz/work
 
--include $(wildcard lib/*.d bin/*.d tests/unit/*.d tests/fuzz/*.d tests/*.d)
+-include $(wildcard lib/*/*.d bin/*.d tests/unit/*.d tests/fuzz/*.d tests/*.d)
 
 .PHONY: all deps deps-check check demo bench bench-deps lint install uninstall clean fuzz \
 	fuzz-deps fuzz-run fuzz-seed FORCE

@@ -23,3 +23,18 @@ for t in pk-walk pk-chunk pk-dedup; do
 	ok "$t links none of the repository's code" sh -c \
 	    "! nm '$PK_TOP/bin/$t' | grep -E ' T pk_(repo_open|box|key|catalog|index|pack|snapshot|blob)'"
 done
+
+# The library's floors (Makefile's LIBDIRS) use only those before them.
+floors=$(sed -n 's/^LIBDIRS = //p' "$PK_TOP/Makefile")
+for f in $floors; do
+	above=$(echo $floors | sed "s/.*\<$f\>//")
+	ok "lib/$f includes no header of a floor above it" sh -c '
+	    f=$1; shift
+	    for a in "$@"; do
+		for h in "$PK_TOP/lib/$a"/*.h; do
+		    if grep -l "#include \"$(basename "$h")\"" "$PK_TOP/lib/$f"/*.[ch]; then
+			echo "includes lib/$a/$(basename "$h")"; exit 1
+		    fi
+		done
+	    done' sh "$f" $above
+done

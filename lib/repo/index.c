@@ -12,7 +12,6 @@
 #include "hash.h"
 #include "index.h"
 #include "io.h"
-#include "packread.h"
 
 #define DELTA_MAGIC	"PKINDEX\0"
 #define DELTA_VERSION	1
