@@ -25,6 +25,7 @@
 #include "snapshot.h"	/* snapshot files */
 #include "blobstore.h"	/* putting chunks into a repository */
 #include "catwriter.h"	/* writing a snapshot's catalog */
+#include "refscope.h"	/* the chunks a stream may refer to */
 #include "store.h"	/* the pk-store engine */
 #include "catalog.h"	/* reading snapshots */
 #include "seektable.h"	/* a catalog's seek table */

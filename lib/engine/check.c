@@ -179,14 +179,10 @@ static int
 open_fresh(struct check *c)
 {
 	struct pk_hashfile_params p;
-	uint8_t rnd[8];
-	char hex[17];
 	int e;
 
-	pk_random(rnd, sizeof rnd);
-	pk_hex(hex, rnd, sizeof rnd);
-	if ((e = pk_path(c->fresh_path, sizeof c->fresh_path, "%s/tmp/check-%s",
-	    c->repo->path, hex)) < 0)
+	if ((e = pk_repo_tmp_path(c->repo, "check", c->fresh_path,
+	    sizeof c->fresh_path)) < 0)
 		return e;
 	c->fresh.repo = c->repo;
 	pk_index_params(c->repo, PK_HF_PENDING, &p);

@@ -13,7 +13,7 @@
 #include "entry.h"
 #include "err.h"
 #include "hash.h"
-#include "known.h"
+#include "refscope.h"
 #include "statcache.h"
 #include "store.h"
 #include "validate.h"
@@ -33,14 +33,7 @@ struct store {
 	/* The stat cache of this snapshot, built as it goes. */
 	struct pk_statcache_builder *cache;
 	struct pk_buf cache_content;
-	/* The chunks the stream may refer to (pk-repo(5) SECURITY): those
-	 * in the host's known-chunk set, and in mine those that the stream
-	 * carried or was let refer to, and the chunks of the host's
-	 * snapshots when the set lacked one (host_read).  Mine is added to
-	 * the set at commit. */
-	struct pk_known *known;
-	struct pk_hashfile *mine;
-	int host_read;
+	struct pk_refscope *refs;	/* the chunks it may refer to */
 	int have_meta;			/* a copy: times from the original */
 	int64_t meta_end_sec;
 	uint32_t meta_end_nsec;
@@ -84,61 +77,6 @@ put_catalog_chunk(void *arg, const uint8_t id[PK_ID_BYTES], const uint8_t *p,
 	int e = put_chunk(arg, id, p, n, 0);
 
 	return e < 0 ? e : 0;
-}
-
-/* From here on the stream may refer to chunk id. */
-static int
-note_chunk(struct store *s, const uint8_t id[PK_ID_BYTES])
-{
-	int e = pk_hashfile_insert(s->mine, id);
-
-	return e == 1 || e == -EINVAL ? 0 : e;	/* had it; all-zero prefix */
-}
-
-static int
-note_host_chunk(void *arg, const uint8_t id[PK_ID_BYTES])
-{
-	return note_chunk(arg, id);
-}
-
-/* The chunks of the host's snapshots, into mine. */
-static int
-read_host_chunks(struct store *s)
-{
-	struct pk_snapshot *list;
-	size_t n, i;
-	int e;
-
-	s->host_read = 1;
-	if (s->opt->host == NULL)
-		return 0;
-	if ((e = pk_snapshot_list(s->repo, &list, &n, NULL)) < 0)
-		return e;
-	for (i = 0; i < n && e == 0; i++)
-		if (list[i].host && strcmp(list[i].host, s->opt->host) == 0)
-			e = pk_catalog_chunks(s->repo,
-			    pk_blobstore_index(s->blobs), &list[i],
-			    note_host_chunk, s);
-	pk_snapshot_list_free(list, n);
-	return e;
-}
-
-/* 1 when the stream may refer to chunk id without sending it, else 0,
- * or <0.  Whether the repository holds it plays no part: the answer must
- * not tell a stream what others stored. */
-static int
-may_refer(struct store *s, const uint8_t id[PK_ID_BYTES])
-{
-	int e;
-
-	if (s->opt->trust_refs || pk_hashfile_find(s->mine, id) != NULL ||
-	    (s->known && pk_known_has(s->known, id)))
-		return 1;
-	if (s->host_read)
-		return 0;
-	if ((e = read_host_chunks(s)) < 0)
-		return e;
-	return pk_hashfile_find(s->mine, id) != NULL;
 }
 
 static void
@@ -252,7 +190,7 @@ on_chunk(struct store *s, const struct pk_record *rec)
 	s->snap->bytes += len;
 	s->snap->chunks++;
 	if ((e = put_chunk(s, id, data, len, 1)) < 0 ||
-	    (e = note_chunk(s, id)) < 0)
+	    (e = pk_refscope_note(s->refs, id)) < 0)
 		return e;
 	return cat_ref(s, id, len);
 }
@@ -273,7 +211,7 @@ on_ref(struct store *s, const struct pk_record *rec)
 		return e;
 	s->snap->bytes += len;
 	pk_hex(hex, id, 8);
-	if ((e = may_refer(s, id)) < 0)
+	if ((e = pk_refscope_allows(s->refs, id)) < 0)
 		return e;
 	if (e == 0) {
 		return bad(s, "REF to chunk %s…, which the stream did not carry "
@@ -283,13 +221,13 @@ on_ref(struct store *s, const struct pk_record *rec)
 	}
 	if (!pk_blobstore_has(s->blobs, id, &raw)) {
 		s->opt->missing_chunk = 1;
-		if (s->known && pk_known_has(s->known, id))
+		if (pk_refscope_known(s->refs, id))
 			s->opt->stale_cache = 1;
 		return bad(s, "chunk %s… is not in the repository", hex);
 	}
 	if (raw != len)
 		return bad(s, "%s", "REF length differs from the stored chunk");
-	if ((e = note_chunk(s, id)) < 0)
+	if ((e = pk_refscope_note(s->refs, id)) < 0)
 		return e;
 	s->snap->chunks++;
 	return pk_catwriter_put(s->cat, PK_REC_REF, rec->data, rec->len);
@@ -395,38 +333,6 @@ on_record(struct store *s, const struct pk_record *rec)
 	return validate(s, rec);
 }
 
-struct newknown {
-	const struct pk_known *known;
-	struct pk_buf ids;
-};
-
-static int
-collect_new(void *arg, const void *id)
-{
-	struct newknown *nk = arg;
-
-	if (nk->known && pk_known_has(nk->known, id))
-		return 0;
-	return pk_buf_add(&nk->ids, id, PK_KNOWN_KEY_BYTES);
-}
-
-/* Adds the chunks of mine that the known-chunk set lacks to it. */
-static int
-add_known(struct store *s)
-{
-	struct newknown nk = { s->known, PK_BUF_INIT };
-	int e;
-
-	e = pk_hashfile_foreach(s->mine, collect_new, &nk);
-	pk_known_close(s->known);
-	s->known = NULL;
-	if (e == 0)
-		e = pk_known_add(s->opt->known, s->repo->id, s->repo->generation,
-		    nk.ids.data, nk.ids.len / PK_KNOWN_KEY_BYTES);
-	pk_buf_release(&nk.ids);
-	return e;
-}
-
 static int
 commit(struct store *s)
 {
@@ -452,13 +358,10 @@ commit(struct store *s)
 		}
 		s->cache = NULL;
 	}
-	if (s->opt->known) {
-		e = add_known(s);
-		if (e < 0) {
-			s->opt->cache_failed = 1;
-			snprintf(s->opt->cache_error, sizeof s->opt->cache_error,
-			    "%s", pk_errmsg(e));
-		}
+	if ((e = pk_refscope_commit(s->refs)) < 0) {
+		s->opt->cache_failed = 1;
+		snprintf(s->opt->cache_error, sizeof s->opt->cache_error, "%s",
+		    pk_errmsg(e));
 	}
 	pk_blobstore_merge(s->blobs, delta);
 	return 0;
@@ -471,8 +374,6 @@ run(struct store *s)
 	struct pk_record rec;
 	struct timespec ts;
 	struct pk_store_progress pr;
-	struct pk_hashfile_params mine = { .kind = PK_HF_KNOWN,
-	    .slot_bytes = PK_KNOWN_KEY_BYTES, .key_bytes = PK_KNOWN_KEY_BYTES };
 	int n, e;
 	size_t i;
 
@@ -505,11 +406,9 @@ run(struct store *s)
 	    s->opt->cache, s->repo->id, s->repo->generation,
 	    s->snap->start_sec)) < 0)
 		cache_fail(s, e);
-	if (s->opt->known)
-		(void)pk_known_open(&s->known, s->opt->known, s->repo->id);
-	pk_err_clear();
-	if ((e = pk_hashfile_open(&s->mine, "chunks of the stream", &mine,
-	    PK_HF_CREATE | PK_HF_MEMORY)) < 0)
+	if ((e = pk_refscope_open(&s->refs, s->repo,
+	    pk_blobstore_index(s->blobs), s->opt->host, s->opt->known,
+	    s->opt->trust_refs)) < 0)
 		return e;
 	s->next_progress = PROGRESS_BYTES;
 	while ((n = pk_reader_next(s->in, &rec)) > 0) {
@@ -556,8 +455,7 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	pk_catwriter_free(s->cat);
 	pk_statcache_build_abort(s->cache);
 	pk_buf_release(&s->cache_content);
-	pk_known_close(s->known);
-	pk_hashfile_abort(s->mine);
+	pk_refscope_free(s->refs);
 	pk_validator_release(&s->v);
 	free(s->root);
 	free(s);

@@ -165,14 +165,10 @@ static int
 open_pending(struct pk_blobstore *b)
 {
 	struct pk_hashfile_params p;
-	uint8_t rnd[8];
-	char hex[17];
 	int e;
 
-	pk_random(rnd, sizeof rnd);
-	pk_hex(hex, rnd, sizeof rnd);
-	if ((e = pk_path(b->pending_path, sizeof b->pending_path,
-	    "%s/tmp/pending-%s", b->repo->path, hex)) < 0)
+	if ((e = pk_repo_tmp_path(b->repo, "pending", b->pending_path,
+	    sizeof b->pending_path)) < 0)
 		return e;
 	pk_index_params(b->repo, PK_HF_PENDING, &p);
 	return pk_hashfile_open(&b->pending, b->pending_path, &p, PK_HF_CREATE);

@@ -26,6 +26,18 @@ pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel)
 	return pk_path(out, n, "%s/%s", r->path, rel);
 }
 
+int
+pk_repo_tmp_path(const struct pk_repo *r, const char *prefix, char *out,
+    size_t n)
+{
+	uint8_t rnd[8];
+	char hex[17];
+
+	pk_random(rnd, sizeof rnd);
+	pk_hex(hex, rnd, sizeof rnd);
+	return pk_path(out, n, "%s/tmp/%s-%s", r->path, prefix, hex);
+}
+
 /* The wrapped key's associated data: a label and the repository id. */
 static size_t
 key_ad(uint8_t ad[64], const uint8_t id[PK_REPO_ID_BYTES])

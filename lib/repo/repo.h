@@ -81,5 +81,9 @@ int pk_repo_path_fits(const char *path);
 
 /* Builds REPO/<rel> into out (of size n): 0 or -ENAMETOOLONG (pk_path). */
 int pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel);
+/* A name no other writer picks for a file of this run in REPO/tmp:
+ * "prefix-" and 16 random hexadecimal digits. */
+int pk_repo_tmp_path(const struct pk_repo *r, const char *prefix, char *out,
+    size_t n);
 
 #endif
