@@ -9,10 +9,8 @@
  * match its catalog, a stray name in packs/; a pack no delta names is a
  * note, not a problem.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,18 +23,6 @@ static const struct pk_repo_params params = { .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
 static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int
 sink(void *arg, const void *p, size_t n)
@@ -235,28 +221,12 @@ blob_of(struct pk_repo *r, unsigned k, struct pk_blobloc *loc)
 	return found;
 }
 
+/* Flips a bit of the byte at off, the file made writable first. */
 static int
 flip_at(const char *path, off_t off)
 {
-	uint8_t b;
-	int fd, ok;
-
 	chmod(path, 0600);
-	if ((fd = open(path, O_RDWR)) < 0)
-		return -1;
-	ok = pread(fd, &b, 1, off) == 1;
-	b ^= 0x20;
-	ok = ok && pwrite(fd, &b, 1, off) == 1;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static off_t
-size_of(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 ? st.st_size : -1;
+	return unit_flip_at(path, off, 0x20);
 }
 
 struct finding {
@@ -364,12 +334,12 @@ test_packs(void)
 	CHECK("blob flipped back: clean again", e == 0 && res.problems == 0);
 
 	/* The trailer. */
-	flip_at(pack, size_of(pack) - 30);
+	flip_at(pack, unit_size_of(pack) - 30);
 	e = check(r, 0, &res, &h);
 	CHECK("trailer flipped: found by the structural check", e == 0 &&
 	    res.problems >= 1 && strstr(h.text, rel) &&
 	    strstr(h.text, "trailer"));
-	flip_at(pack, size_of(pack) - 30);
+	flip_at(pack, unit_size_of(pack) - 30);
 
 	/* The pack gone. */
 	rename(pack, SCRATCH "/pack.aside");
@@ -452,11 +422,11 @@ test_deltas(void)
 	CHECK("delta back: clean again", e == 0 && res.problems == 0);
 
 	/* Damaged. */
-	flip_at(path, size_of(path) / 2);
+	flip_at(path, unit_size_of(path) / 2);
 	e = check(r, 0, &res, &h);
 	CHECK("delta flipped: named", e == 0 && res.problems >= 1 &&
 	    strstr(h.text, name) && strstr(h.text, "does not authenticate"));
-	flip_at(path, size_of(path) / 2);
+	flip_at(path, unit_size_of(path) / 2);
 
 	/* A blob only the chunk index knows. */
 	{
@@ -511,11 +481,11 @@ test_snapshots(void)
 	pk_hex(hex, list[0].id, 32);
 	pk_repo_path(r, dir, sizeof dir, "snapshots");
 	snprintf(path, sizeof path, "%s/%s", dir, hex);
-	flip_at(path, size_of(path) - 3);
+	flip_at(path, unit_size_of(path) - 3);
 	e = check(r, 0, &res, &h);
 	CHECK("snapshot flipped: counted and named", e == 0 &&
 	    res.snapshots == 2 && res.problems == 1 && strstr(h.text, hex));
-	flip_at(path, size_of(path) - 3);
+	flip_at(path, unit_size_of(path) - 3);
 
 	/* A snapshot whose catalog is a file's chunk, not a stream. */
 	memset(&bad, 0, sizeof bad);
@@ -572,9 +542,7 @@ test_snapshots(void)
 int
 main(void)
 {
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_clean();
 	test_packs();
 	test_deltas();

@@ -10,7 +10,6 @@
  * CHUNK) is an error and the output gets no END.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,18 +20,6 @@
 
 static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int
 sink(void *arg, const void *p, size_t n)
@@ -514,9 +501,7 @@ test_many(void)
 int
 main(void)
 {
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_repeats();
 	test_known();
 	test_zero_prefix();

@@ -14,7 +14,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,18 +27,6 @@ static const struct pk_repo_params params = { .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
 static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int
 sink(void *arg, const void *p, size_t n)
@@ -664,9 +651,7 @@ main(void)
 	struct pk_repo *r;
 	int e;
 
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	r = new_repo("repo");
 	tree(&s);
 	e = r ? store(r, &s, "src", &snap) : -1;

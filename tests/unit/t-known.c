@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,41 +22,6 @@
 static const char *set = SCRATCH "/known";
 static const uint8_t repo_a[16] = "repository A....";
 static const uint8_t repo_b[16] = "repository B....";
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-flip_at(const char *p, off_t off)
-{
-	uint8_t b;
-	int fd = open(p, O_RDWR), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = pread(fd, &b, 1, off) == 1;
-	b ^= 0x10;
-	ok = ok && pwrite(fd, &b, 1, off) == 1;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static off_t
-size_of(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 ? st.st_size : -1;
-}
 
 /* Chunk id i of a seeded set: 32 bytes, never all zero at the start. */
 static void
@@ -177,7 +141,7 @@ test_untrusted(void)
 	    count_has(repo_a, 10, 1) == -1);
 
 	/* A byte of the header flipped: its checksum fails. */
-	flip_at(set, 40);
+	unit_flip_at(set, 40, 0x10);
 	CHECK("open: a damaged header is ESTALE",
 	    pk_known_open(&k, set, repo_b) == -ESTALE);
 	CHECK("add: over a damaged set starts afresh",
@@ -185,7 +149,7 @@ test_untrusted(void)
 	    count_has(repo_b, 10, 300) == 10 && count_has(repo_b, 11, 300) == 0);
 
 	/* Cut short. */
-	n = size_of(set);
+	n = unit_size_of(set);
 	CHECK("open: a truncated set is ESTALE", truncate(set, n / 2) == 0 &&
 	    pk_known_open(&k, set, repo_b) == -ESTALE);
 	CHECK("add: over a truncated set starts afresh",
@@ -209,7 +173,7 @@ test_untrusted(void)
 	close(fd);
 	e = pk_known_add(set, repo_b, 0, b, 3);
 	CHECK("add: a file that is not a set is EEXIST", e == -EEXIST);
-	CHECK("add: ... and is left as it was", size_of(set) == 9);
+	CHECK("add: ... and is left as it was", unit_size_of(set) == 9);
 	CHECK("open: it is ESTALE", pk_known_open(&k, set, repo_b) == -ESTALE);
 	unlink(set);
 	free(a);
@@ -345,9 +309,7 @@ test_export(void)
 int
 main(void)
 {
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_set();
 	test_untrusted();
 	test_export();

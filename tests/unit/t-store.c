@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,33 +29,6 @@ static const struct pk_repo_params params = { .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
 static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-count_in(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
 
 /* Files in the repository's directories; packs two levels down. */
 struct counts {
@@ -76,16 +48,16 @@ counts_of(const struct pk_repo *r)
 		while ((d = readdir(dp)) != NULL)
 			if (d->d_name[0] != '.') {
 				snprintf(sub, sizeof sub, "%s/%s", path, d->d_name);
-				c.packs += count_in(sub);
+				c.packs += unit_count_files(sub);
 			}
 		closedir(dp);
 	}
 	snprintf(path, sizeof path, "%s/index", r->path);
-	c.deltas = count_in(path);
+	c.deltas = unit_count_files(path);
 	snprintf(path, sizeof path, "%s/snapshots", r->path);
-	c.snaps = count_in(path);
+	c.snaps = unit_count_files(path);
 	snprintf(path, sizeof path, "%s/tmp", r->path);
-	c.tmp = count_in(path);
+	c.tmp = unit_count_files(path);
 	return c;
 }
 
@@ -1132,9 +1104,7 @@ main(void)
 {
 	struct pk_repo *r;
 
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	if ((r = new_repo("repo", 0)) == NULL) {
 		CHECK("a repository", 0);
 		UNIT_END();
