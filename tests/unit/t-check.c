@@ -21,53 +21,6 @@
 
 static const struct pk_repo_params params = { .chunk_min = 2048,
     .chunk_avg = 8192, .chunk_max = 65536 };
-static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-sink(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
-static ssize_t
-source(void *arg, void *p, size_t n)
-{
-	struct src *s = arg;
-
-	if (n > s->left)
-		n = s->left;
-	if (n == 0)
-		return 0;
-	memcpy(p, s->p, n);
-	s->p += n;
-	s->left -= n;
-	return (ssize_t)n;
-}
-
-static void
-put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size)
-{
-	struct pk_entry e;
-	struct pk_buf b = PK_BUF_INIT;
-
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
-	e.nlink = 1;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	pk_entry_encode(&e, &b);
-	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
-}
 
 static size_t
 len_of(unsigned k)
@@ -91,7 +44,7 @@ put_file(struct pk_writer *w, const char *path, const unsigned *ks, size_t n)
 
 	for (i = 0; i < n; i++)
 		size += len_of(ks[i]);
-	put_entry(w, PK_FT_REG, path, size);
+	unit_put_entry(w, PK_FT_REG, path, size);
 	for (i = 0; i < n; i++) {
 		p = malloc(len_of(ks[i]));
 		chunk_of(ks[i], p, id);
@@ -106,14 +59,9 @@ store(struct pk_repo *r, const struct pk_buf *b, const char *host,
     struct pk_snapshot *snap)
 {
 	struct pk_store_options o = { .level = 3, .threads = 1, .host = host };
-	struct src s = { b->data, b->len };
-	struct pk_reader *rd;
 	struct pk_snapshot tmp;
-	int e;
+	int e = unit_store(r, b, &o, snap ? snap : &tmp);
 
-	pk_reader_new_source(&rd, source, &s, "stream");
-	e = pk_store_stream(r, rd, &o, snap ? snap : &tmp);
-	pk_reader_free(rd);
 	if (e == 0 && snap == NULL)
 		pk_snapshot_release(&tmp);
 	return e;
@@ -174,20 +122,17 @@ make_repo(const char *name, int encrypted, uint64_t *refs, uint64_t *bytes)
 	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
 	    pk_repo_open(&r, path, "pw", 2) < 0)
 		return NULL;
-	pk_writer_new_sink(&w, sink, &s, &hdr);
-	put_entry(w, PK_FT_DIR, "d", 0);
+	w = unit_writer(&s, &unit_hdr);
+	unit_put_entry(w, PK_FT_DIR, "d", 0);
 	put_file(w, "d/a", (const unsigned[]){ 1, 2, 3 }, 3);
 	put_file(w, "d/b", (const unsigned[]){ 4 }, 1);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = store(r, &s, "one", &a);
-	pk_buf_reset(&s);
-	pk_writer_new_sink(&w, sink, &s, &hdr);
-	put_entry(w, PK_FT_DIR, "d", 0);
+	w = unit_writer(&s, &unit_hdr);
+	unit_put_entry(w, PK_FT_DIR, "d", 0);
 	put_file(w, "d/a", (const unsigned[]){ 1, 2, 3 }, 3);
 	put_file(w, "e", (const unsigned[]){ 5, 6, 5 }, 3);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = e ? e : store(r, &s, "two", &b);
 	pk_buf_release(&s);
 	if (e < 0) {

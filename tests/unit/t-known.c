@@ -182,51 +182,6 @@ test_untrusted(void)
 
 /* Streams and a repository, for the export. */
 
-static int
-sink(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
-static ssize_t
-source(void *arg, void *p, size_t n)
-{
-	struct src *s = arg;
-
-	if (n > s->left)
-		n = s->left;
-	if (n == 0)
-		return 0;
-	memcpy(p, s->p, n);
-	s->p += n;
-	s->left -= n;
-	return (ssize_t)n;
-}
-
-static void
-put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size)
-{
-	struct pk_entry e;
-	struct pk_buf b = PK_BUF_INIT;
-
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
-	e.nlink = 1;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	pk_entry_encode(&e, &b);
-	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
-}
-
 /* A file of n chunks of 1000 bytes, chunk i of seed s; their ids to ids. */
 static void
 put_file(struct pk_writer *w, const char *path, unsigned long long s, size_t n,
@@ -235,7 +190,7 @@ put_file(struct pk_writer *w, const char *path, unsigned long long s, size_t n,
 	uint8_t data[1000], id[PK_ID_BYTES];
 	size_t i;
 
-	put_entry(w, PK_FT_REG, path, 1000 * n);
+	unit_put_entry(w, PK_FT_REG, path, 1000 * n);
 	for (i = 0; i < n; i++) {
 		unit_fill(data, sizeof data, s * 1000 + i);
 		pk_hash_id(id, data, sizeof data);
@@ -250,18 +205,14 @@ test_export(void)
 {
 	const struct pk_repo_params params = { .chunk_min = 2048,
 	    .chunk_avg = 8192, .chunk_max = 65536 };
-	const struct pk_stream_header h = { .version = 1, .chunk_min = 2048,
-	    .chunk_avg = 8192, .chunk_max = 65536 };
 	struct pk_store_options o = { .level = 1, .threads = 1, .host = "h" };
 	uint8_t ids[8][PK_ID_BYTES], other[PK_ID_BYTES];
 	struct pk_buf stream = PK_BUF_INIT;
 	struct pk_snapshot snap;
 	struct pk_writer *w;
-	struct pk_reader *r;
 	struct pk_repo *repo;
 	struct pk_known *k;
 	struct pk_index ix;
-	struct src src;
 	size_t i;
 	int e, all;
 
@@ -270,17 +221,12 @@ test_export(void)
 		CHECK("export: a repository", 0);
 		return;
 	}
-	pk_writer_new_sink(&w, sink, &stream, &h);
-	put_entry(w, PK_FT_DIR, "d", 0);
+	w = unit_writer(&stream, &unit_hdr);
+	unit_put_entry(w, PK_FT_DIR, "d", 0);
 	put_file(w, "d/a", 100, 5, ids);
 	put_file(w, "d/b", 200, 3, ids + 5);
-	pk_writer_end(w);
-	pk_writer_free(w);
-	src.p = stream.data;
-	src.left = stream.len;
-	pk_reader_new_source(&r, source, &src, "stream");
-	e = pk_store_stream(repo, r, &o, &snap);
-	pk_reader_free(r);
+	unit_writer_end(w);
+	e = unit_store(repo, &stream, &o, &snap);
 	CHECK("export: a snapshot of 8 chunks stored", e == 0 && snap.chunks == 8);
 	e = e ? e : pk_index_open(&ix, repo);
 	unlink(set);

@@ -170,6 +170,106 @@ unit_flip_at(const char *p, off_t off, uint8_t mask)
 	return ok ? 0 : -1;
 }
 
+/* In-memory record streams. */
+
+/* The stream header of the tests' streams: chunks of 2 to 64 KiB. */
+static const struct pk_stream_header unit_hdr __attribute__((unused)) = {
+    .version = 1, .chunk_min = 2048, .chunk_avg = 8192, .chunk_max = 65536 };
+
+/* A pk_writer sink: appends to the pk_buf arg. */
+static inline int
+unit_sink(void *arg, const void *p, size_t n)
+{
+	return pk_buf_add(arg, p, n);
+}
+
+/* A pk_reader source: the bytes p[0..left), then end of input. */
+struct unit_src {
+	const uint8_t *p;
+	size_t left;
+};
+
+static inline ssize_t
+unit_source(void *arg, void *p, size_t n)
+{
+	struct unit_src *s = arg;
+
+	if (n > s->left)
+		n = s->left;
+	if (n == 0)
+		return 0;
+	memcpy(p, s->p, n);
+	s->p += n;
+	s->left -= n;
+	return (ssize_t)n;
+}
+
+/* A writer of a stream with header h into b, b emptied first. */
+static inline struct pk_writer *
+unit_writer(struct pk_buf *b, const struct pk_stream_header *h)
+{
+	struct pk_writer *w = NULL;
+
+	pk_buf_reset(b);
+	pk_writer_new_sink(&w, unit_sink, b, h);
+	return w;
+}
+
+/* Ends w's stream and frees w. */
+static inline void
+unit_writer_end(struct pk_writer *w)
+{
+	pk_writer_end(w);
+	pk_writer_free(w);
+}
+
+/* An ENTRY record of e. */
+static inline int
+unit_write_entry(struct pk_writer *w, const struct pk_entry *e)
+{
+	struct pk_buf b = PK_BUF_INIT;
+	int r = pk_entry_encode(e, &b);
+
+	if (r == 0)
+		r = pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
+	pk_buf_release(&b);
+	return r;
+}
+
+/* An ENTRY of type at path, size bytes: mode 0755 for a directory, 0644
+ * otherwise, mtime 1600000000, one link. */
+static inline void
+unit_put_entry(struct pk_writer *w, uint8_t type, const char *path,
+    uint64_t size)
+{
+	struct pk_entry e;
+
+	memset(&e, 0, sizeof e);
+	e.type = type;
+	e.mode = type == PK_FT_DIR ? 0755 : 0644;
+	e.size = size;
+	e.mtime_sec = 1600000000;
+	e.nlink = 1;
+	e.path.p = (const uint8_t *)path;
+	e.path.len = strlen(path);
+	unit_write_entry(w, &e);
+}
+
+/* pk_store_stream of the stream in b into r. */
+static inline int
+unit_store(struct pk_repo *r, const struct pk_buf *b,
+    struct pk_store_options *o, struct pk_snapshot *snap)
+{
+	struct unit_src s = { b->data, b->len };
+	struct pk_reader *rd;
+	int e;
+
+	pk_reader_new_source(&rd, unit_source, &s, "stream");
+	e = pk_store_stream(r, rd, o, snap);
+	pk_reader_free(rd);
+	return e;
+}
+
 #define UNIT_END() return unit_failed ? 1 : 0
 
 #endif
