@@ -19,8 +19,6 @@
 
 #define SCRATCH	"tests/scratch/t-check"
 
-static const struct pk_repo_params params = { .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
 
 static size_t
 len_of(unsigned k)
@@ -108,19 +106,14 @@ check(struct pk_repo *r, int data, struct pk_check_result *res,
 static struct pk_repo *
 make_repo(const char *name, int encrypted, uint64_t *refs, uint64_t *bytes)
 {
-	struct pk_repo_params p = params;
 	struct pk_buf s = PK_BUF_INIT;
 	struct pk_snapshot a, b;
 	struct pk_writer *w;
 	struct pk_repo *r;
-	char path[256];
 	unsigned k;
 	int e;
 
-	p.encrypted = encrypted;
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
-	    pk_repo_open(&r, path, "pw", 2) < 0)
+	if ((r = unit_repo(SCRATCH, name, encrypted, "pw")) == NULL)
 		return NULL;
 	w = unit_writer(&s, &unit_hdr);
 	unit_put_entry(w, PK_FT_DIR, "d", 0);

@@ -23,8 +23,6 @@
 #define SCRATCH	"tests/scratch/t-extract"
 #define HOLE	65536u
 
-static const struct pk_repo_params params = { .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
 
 static void
 put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size,
@@ -161,19 +159,6 @@ store(struct pk_repo *r, const struct pk_buf *b, const char *host,
 	struct pk_store_options o = { .level = 3, .threads = 2, .host = host };
 
 	return unit_store(r, b, &o, snap);
-}
-
-static struct pk_repo *
-new_repo(const char *name)
-{
-	struct pk_repo *r;
-	char path[256];
-
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &params, NULL, 0) < 0 ||
-	    pk_repo_open(&r, path, NULL, 0) < 0)
-		return NULL;
-	return r;
 }
 
 /* Warnings heard. */
@@ -438,7 +423,7 @@ test_stream(struct pk_repo *r, const struct pk_index *ix,
 	struct pk_extract_result res;
 	struct pk_stream_header h;
 	struct pk_snapshot copy, m;
-	struct pk_repo *r2 = new_repo("copy");
+	struct pk_repo *r2 = unit_repo(SCRATCH, "copy", 0, NULL);
 	struct pk_cursor c;
 	struct pk_index ix2;
 	size_t len;
@@ -613,7 +598,7 @@ main(void)
 	int e;
 
 	unit_scratch(SCRATCH);
-	r = new_repo("repo");
+	r = unit_repo(SCRATCH, "repo", 0, NULL);
 	tree(&s);
 	e = r ? store(r, &s, "src", &snap) : -1;
 	CHECK("a snapshot to extract", e == 0);

@@ -21,14 +21,6 @@
 
 #define SCRATCH	"tests/scratch/t-index"
 
-static int
-loc_eq(const struct pk_blobloc *a, const struct pk_blobloc *b)
-{
-	return !memcmp(a->sid, b->sid, 32) && !memcmp(a->pack, b->pack, 16) &&
-	    a->offset == b->offset && a->length == b->length && a->raw == b->raw &&
-	    a->flags == b->flags;
-}
-
 /* Blob i of set seed: a location that need not exist. */
 static void
 loc_of(struct pk_blobloc *l, unsigned long long seed, size_t i)
@@ -89,7 +81,8 @@ finds(const struct pk_index *ix, unsigned long long seed, size_t n)
 
 	for (i = 0; i < n; i++) {
 		loc_of(&want, seed, i);
-		k += pk_index_find(ix, want.sid, &got) == 1 && loc_eq(&got, &want);
+		k += pk_index_find(ix, want.sid, &got) == 1 &&
+		    unit_loc_eq(&got, &want);
 	}
 	return k;
 }
@@ -111,7 +104,7 @@ tally(void *arg, const struct pk_blobloc *l)
 	/* Blob i has offset 16 + 1000 i. */
 	i = (l->offset - 16) / 1000;
 	loc_of(&want, t->seed, i);
-	t->good += loc_eq(l, &want);
+	t->good += unit_loc_eq(l, &want);
 	return t->stop_at && t->n == t->stop_at ? 7 : 0;
 }
 
@@ -124,21 +117,6 @@ read_count(struct pk_repo *r, const char *name, unsigned long long seed,
 
 	*n = t.good == t.n ? t.n : (size_t)-1;
 	return e;
-}
-
-static struct pk_repo *
-new_repo(const char *name, int encrypted)
-{
-	const struct pk_repo_params p = { .chunk_min = 2048, .chunk_avg = 8192,
-	    .chunk_max = 65536, .encrypted = encrypted };
-	struct pk_repo *r;
-	char path[256];
-
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
-	    pk_repo_open(&r, path, "pw", 2) < 0)
-		return NULL;
-	return r;
 }
 
 static void
@@ -154,7 +132,7 @@ test_slots(void)
 	pk_index_slot_encode(slot, &l);
 	memset(&got, 0xee, sizeof got);
 	CHECK("slot: decodes to what was encoded",
-	    pk_index_slot_decode(&got, slot) == 0 && loc_eq(&got, &l));
+	    pk_index_slot_decode(&got, slot) == 0 && unit_loc_eq(&got, &l));
 	CHECK("slot: the storage id is the key, first",
 	    memcmp(slot, l.sid, 32) == 0);
 	for (i = 0, bad = 0; i < PK_INDEX_SLOT_BYTES; i++)
@@ -489,7 +467,7 @@ test_chunkindex(struct pk_repo *r, struct pk_repo *other)
 	CHECK("damaged slot: the chunk index opens", e == 0 && off > 0);
 	if (e < 0)
 		return;
-	ok = pk_index_find(&ix, l.sid, &got) == 1 && loc_eq(&got, &l);
+	ok = pk_index_find(&ix, l.sid, &got) == 1 && unit_loc_eq(&got, &l);
 	CHECK("damaged slot: its blob is found where the delta put it", ok);
 	CHECK("damaged slot: a build in memory serves the lookups, and says why",
 	    ix.mem != NULL && strstr(ix.why, "fails its check") != NULL);
@@ -576,7 +554,8 @@ test_lost_pack(struct pk_repo *r)
 	pk_repo_path(r, ci, sizeof ci, "chunkindex");
 	e = pk_index_open(&ix, r);
 	CHECK("lost pack: both packs there, the first merged stays",
-	    e == 0 && pk_index_find(&ix, sid, &got) == 1 && loc_eq(&got, &loc[0]));
+	    e == 0 && pk_index_find(&ix, sid, &got) == 1 &&
+	    unit_loc_eq(&got, &loc[0]));
 	if (e == 0)
 		pk_index_close(&ix);
 	pk_pack_path(r, pack0, sizeof pack0, loc[0].pack);
@@ -585,7 +564,7 @@ test_lost_pack(struct pk_repo *r)
 	e = pk_index_open(&ix, r);
 	CHECK("lost pack: rebuilt, the blob is the one in the pack that exists",
 	    e == 0 && ix.rebuilt && pk_index_find(&ix, sid, &got) == 1 &&
-	    loc_eq(&got, &loc[1]));
+	    unit_loc_eq(&got, &loc[1]));
 	if (e == 0)
 		pk_index_close(&ix);
 }
@@ -597,11 +576,11 @@ main(void)
 
 	unit_scratch(SCRATCH);
 	test_slots();
-	plain = new_repo("plain", 0);
-	enc = new_repo("enc", 1);
-	other = new_repo("other", 0);
-	fresh = new_repo("fresh", 0);
-	lost = new_repo("lost", 0);
+	plain = unit_repo(SCRATCH, "plain", 0, "pw");
+	enc = unit_repo(SCRATCH, "enc", 1, "pw");
+	other = unit_repo(SCRATCH, "other", 0, "pw");
+	fresh = unit_repo(SCRATCH, "fresh", 0, "pw");
+	lost = unit_repo(SCRATCH, "lost", 0, "pw");
 	CHECK("repositories", plain && enc && other && fresh && lost);
 	if (!plain || !enc || !other || !fresh || !lost)
 		UNIT_END();

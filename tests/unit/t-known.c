@@ -203,8 +203,6 @@ put_file(struct pk_writer *w, const char *path, unsigned long long s, size_t n,
 static void
 test_export(void)
 {
-	const struct pk_repo_params params = { .chunk_min = 2048,
-	    .chunk_avg = 8192, .chunk_max = 65536 };
 	struct pk_store_options o = { .level = 1, .threads = 1, .host = "h" };
 	uint8_t ids[8][PK_ID_BYTES], other[PK_ID_BYTES];
 	struct pk_buf stream = PK_BUF_INIT;
@@ -216,8 +214,7 @@ test_export(void)
 	size_t i;
 	int e, all;
 
-	if (pk_repo_init(SCRATCH "/repo", &params, NULL, 0) < 0 ||
-	    pk_repo_open(&repo, SCRATCH "/repo", NULL, 0) < 0) {
+	if ((repo = unit_repo(SCRATCH, "repo", 0, NULL)) == NULL) {
 		CHECK("export: a repository", 0);
 		return;
 	}

@@ -50,14 +50,6 @@ flip_file(const char *path, size_t off, uint8_t mask)
 	return e;
 }
 
-static int
-loc_eq(const struct pk_blobloc *a, const struct pk_blobloc *b)
-{
-	return !memcmp(a->sid, b->sid, 32) && !memcmp(a->pack, b->pack, 16) &&
-	    a->offset == b->offset && a->length == b->length && a->raw == b->raw &&
-	    a->flags == b->flags;
-}
-
 /* Repositories. */
 
 static struct pk_repo *
@@ -280,7 +272,7 @@ listing_matches(const struct listing *l, const struct blobs *b)
 
 	for (i = 0; i < b->n; i++)
 		for (j = 0; j < l->n; j++)
-			found += loc_eq(&l->loc[j], &b->loc[i]);
+			found += unit_loc_eq(&l->loc[j], &b->loc[i]);
 	return l->n == b->n && found == b->n;
 }
 
@@ -573,7 +565,7 @@ index_finds(const struct pk_index *ix, struct blobs *sets, size_t nsets)
 	for (i = 0; i < nsets; i++)
 		for (j = 0; j < sets[i].n; j++)
 			n += pk_index_find(ix, sets[i].sid[j], &loc) == 1 &&
-			    loc_eq(&loc, &sets[i].loc[j]);
+			    unit_loc_eq(&loc, &sets[i].loc[j]);
 	return n;
 }
 
@@ -969,17 +961,6 @@ snap_make(struct pk_snapshot *s, int64_t start, unsigned long long seed)
 }
 
 static int
-strv_eq(char **a, char **b, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 0;
-	return 1;
-}
-
-static int
 snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 {
 	uint32_t i;
@@ -988,9 +969,11 @@ snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 	    a->start_nsec != b->start_nsec || a->end_sec != b->end_sec ||
 	    a->end_nsec != b->end_nsec || strcmp(a->host, b->host) ||
 	    strcmp(a->user, b->user) || a->npaths != b->npaths ||
-	    a->ntags != b->ntags || !strv_eq(a->paths, b->paths, a->npaths) ||
-	    !strv_eq(a->tags, b->tags, a->ntags) || a->entries != b->entries ||
-	    a->files != b->files || a->dirs != b->dirs || a->bytes != b->bytes ||
+	    a->ntags != b->ntags ||
+	    !unit_strv_eq(a->paths, b->paths, a->npaths) ||
+	    !unit_strv_eq(a->tags, b->tags, a->ntags) ||
+	    a->entries != b->entries || a->files != b->files ||
+	    a->dirs != b->dirs || a->bytes != b->bytes ||
 	    a->stored != b->stored || a->chunks != b->chunks ||
 	    a->new_chunks != b->new_chunks || a->errors != b->errors ||
 	    a->chunk_min != b->chunk_min || a->chunk_avg != b->chunk_avg ||

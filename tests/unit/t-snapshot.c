@@ -78,17 +78,6 @@ snap_make(struct pk_snapshot *s, int64_t start, uint32_t nc,
 }
 
 static int
-strv_eq(char **a, char **b, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 0;
-	return 1;
-}
-
-static int
 snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 {
 	uint32_t i;
@@ -98,9 +87,11 @@ snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 	    a->end_nsec != b->end_nsec || !a->host || !b->host ||
 	    strcmp(a->host, b->host) || !a->user || !b->user ||
 	    strcmp(a->user, b->user) || a->npaths != b->npaths ||
-	    a->ntags != b->ntags || !strv_eq(a->paths, b->paths, a->npaths) ||
-	    !strv_eq(a->tags, b->tags, a->ntags) || a->entries != b->entries ||
-	    a->files != b->files || a->dirs != b->dirs || a->bytes != b->bytes ||
+	    a->ntags != b->ntags ||
+	    !unit_strv_eq(a->paths, b->paths, a->npaths) ||
+	    !unit_strv_eq(a->tags, b->tags, a->ntags) ||
+	    a->entries != b->entries || a->files != b->files ||
+	    a->dirs != b->dirs || a->bytes != b->bytes ||
 	    a->stored != b->stored || a->chunks != b->chunks ||
 	    a->new_chunks != b->new_chunks || a->errors != b->errors ||
 	    a->chunk_min != b->chunk_min || a->chunk_avg != b->chunk_avg ||
@@ -560,7 +551,7 @@ test_meta(void)
 	    e == 0 && got.start_sec == -86400 && got.start_nsec == s.start_nsec &&
 	    got.end_sec == s.end_sec && got.end_nsec == 999999999 &&
 	    strcmp(got.host, "host.example") == 0 && strcmp(got.user, "backup") ==
-	    0 && got.ntags == 3 && strv_eq(got.tags, s.tags, 3));
+	    0 && got.ntags == 3 && unit_strv_eq(got.tags, s.tags, 3));
 	CHECK("meta: nothing else is decoded", got.npaths == 0 &&
 	    got.ncatalog == 0 && got.entries == 0);
 	pk_snapshot_release(&got);
@@ -682,30 +673,15 @@ test_add(void)
 	free(big);
 }
 
-static struct pk_repo *
-make_repo(const char *name, int encrypted)
-{
-	const struct pk_repo_params p = { .chunk_min = 2048, .chunk_avg = 8192,
-	    .chunk_max = 65536, .encrypted = encrypted };
-	char path[256];
-	struct pk_repo *r;
-
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, pass, strlen(pass)) < 0 ||
-	    pk_repo_open(&r, path, pass, strlen(pass)) < 0)
-		return NULL;
-	return r;
-}
-
 int
 main(void)
 {
 	struct pk_repo *plain, *enc, *other;
 
 	unit_scratch(SCRATCH);
-	plain = make_repo("plain", 0);
-	other = make_repo("other", 0);
-	enc = make_repo("enc", 1);
+	plain = unit_repo(SCRATCH, "plain", 0, pass);
+	other = unit_repo(SCRATCH, "other", 0, pass);
+	enc = unit_repo(SCRATCH, "enc", 1, pass);
 	CHECK("repositories", plain && other && enc);
 	if (!plain || !other || !enc)
 		UNIT_END();

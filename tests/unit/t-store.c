@@ -25,8 +25,6 @@
 
 #define SCRATCH	"tests/scratch/t-store"
 
-static const struct pk_repo_params params = { .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
 
 /* Files in the repository's directories; packs two levels down. */
 struct counts {
@@ -241,21 +239,6 @@ chunk_reads(struct pk_repo *r, unsigned k)
 	pk_buf_release(&got);
 	free(want);
 	return ok;
-}
-
-static struct pk_repo *
-new_repo(const char *name, int encrypted)
-{
-	struct pk_repo_params p = params;
-	struct pk_repo *r;
-	char path[256];
-
-	p.encrypted = encrypted;
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
-	    pk_repo_open(&r, path, "pw", 2) < 0)
-		return NULL;
-	return r;
 }
 
 /* The tree of the first snapshot of host h. */
@@ -960,7 +943,8 @@ test_threads(void)
 	    o4 = { .level = 1, .threads = 4, .host = "t" };
 	struct pk_buf s = PK_BUF_INIT, c1 = PK_BUF_INIT, c4 = PK_BUF_INIT;
 	struct pk_snapshot a, b;
-	struct pk_repo *r1 = new_repo("t1", 0), *r4 = new_repo("t4", 0);
+	struct pk_repo *r1 = unit_repo(SCRATCH, "t1", 0, "pw");
+	struct pk_repo *r4 = unit_repo(SCRATCH, "t4", 0, "pw");
 	struct pk_stream_header h;
 	struct pk_writer *w;
 	unsigned ks[200];
@@ -1009,7 +993,7 @@ test_encrypted(void)
 {
 	struct pk_store_options o = { .level = 3, .threads = 2, .host = "h" };
 	struct pk_buf s = PK_BUF_INIT, cat = PK_BUF_INIT, want = PK_BUF_INIT;
-	struct pk_repo *r = new_repo("enc", 1);
+	struct pk_repo *r = unit_repo(SCRATCH, "enc", 1, "pw");
 	struct pk_stream_header h;
 	struct pk_snapshot snap;
 	struct pk_writer *w;
@@ -1044,7 +1028,7 @@ main(void)
 	struct pk_repo *r;
 
 	unit_scratch(SCRATCH);
-	if ((r = new_repo("repo", 0)) == NULL) {
+	if ((r = unit_repo(SCRATCH, "repo", 0, "pw")) == NULL) {
 		CHECK("a repository", 0);
 		UNIT_END();
 	}

@@ -270,6 +270,48 @@ unit_store(struct pk_repo *r, const struct pk_buf *b,
 	return e;
 }
 
+/* Repositories. */
+
+/* A fresh repository at dir/name, chunks of 2 to 64 KiB, plaintext or
+ * encrypted, made and opened with the passphrase pass (NULL: none); NULL
+ * when either fails. */
+static inline struct pk_repo *
+unit_repo(const char *dir, const char *name, int encrypted, const char *pass)
+{
+	const struct pk_repo_params p = { .chunk_min = 2048, .chunk_avg = 8192,
+	    .chunk_max = 65536, .encrypted = encrypted };
+	size_t n = pass ? strlen(pass) : 0;
+	struct pk_repo *r;
+	char path[256];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (pk_repo_init(path, &p, pass, n) < 0 ||
+	    pk_repo_open(&r, path, pass, n) < 0)
+		return NULL;
+	return r;
+}
+
+/* 1 when two blob locations are the same in every field. */
+static inline int
+unit_loc_eq(const struct pk_blobloc *a, const struct pk_blobloc *b)
+{
+	return !memcmp(a->sid, b->sid, 32) && !memcmp(a->pack, b->pack, 16) &&
+	    a->offset == b->offset && a->length == b->length &&
+	    a->raw == b->raw && a->flags == b->flags;
+}
+
+/* 1 when the strings a[0..n) and b[0..n) are the same. */
+static inline int
+unit_strv_eq(char **a, char **b, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
 #define UNIT_END() return unit_failed ? 1 : 0
 
 #endif
