@@ -77,40 +77,11 @@ snap_make(struct pk_snapshot *s, int64_t start, uint32_t nc,
 	}
 }
 
+/* The seek tables compared whether or not the snapshots say seekable. */
 static int
 snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 {
-	uint32_t i;
-
-	if (memcmp(a->id, b->id, sizeof a->id) || a->start_sec != b->start_sec ||
-	    a->start_nsec != b->start_nsec || a->end_sec != b->end_sec ||
-	    a->end_nsec != b->end_nsec || !a->host || !b->host ||
-	    strcmp(a->host, b->host) || !a->user || !b->user ||
-	    strcmp(a->user, b->user) || a->npaths != b->npaths ||
-	    a->ntags != b->ntags ||
-	    !unit_strv_eq(a->paths, b->paths, a->npaths) ||
-	    !unit_strv_eq(a->tags, b->tags, a->ntags) ||
-	    a->entries != b->entries || a->files != b->files ||
-	    a->dirs != b->dirs || a->bytes != b->bytes ||
-	    a->stored != b->stored || a->chunks != b->chunks ||
-	    a->new_chunks != b->new_chunks || a->errors != b->errors ||
-	    a->chunk_min != b->chunk_min || a->chunk_avg != b->chunk_avg ||
-	    a->chunk_max != b->chunk_max || a->catalog_bytes != b->catalog_bytes ||
-	    a->ncatalog != b->ncatalog)
-		return 0;
-	for (i = 0; i < a->ncatalog; i++) {
-		const struct pk_catalog_chunk *x = &a->catalog[i], *y = &b->catalog[i];
-
-		if (memcmp(x->id, y->id, PK_ID_BYTES) || x->len != y->len ||
-		    x->entry != y->entry)
-			return 0;
-		if (x->entry != PK_CATALOG_NO_ENTRY && (x->recno != y->recno ||
-		    x->lolen != y->lolen || x->hilen != y->hilen ||
-		    memcmp(a->keys.data + x->key, b->keys.data + y->key,
-		    x->lolen + x->hilen)))
-			return 0;
-	}
-	return 1;
+	return unit_snap_eq(a, b, 1);
 }
 
 static void

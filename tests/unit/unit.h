@@ -312,6 +312,47 @@ unit_strv_eq(char **a, char **b, uint32_t n)
 	return 1;
 }
 
+/* 1 when two snapshots are the same in every field; their seek tables
+ * compared always (keys) or only when both are seekable (!keys). */
+static inline int
+unit_snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b,
+    int keys)
+{
+	uint32_t i;
+
+	if (memcmp(a->id, b->id, sizeof a->id) || a->start_sec != b->start_sec ||
+	    a->start_nsec != b->start_nsec || a->end_sec != b->end_sec ||
+	    a->end_nsec != b->end_nsec || !a->host || !b->host ||
+	    strcmp(a->host, b->host) || !a->user || !b->user ||
+	    strcmp(a->user, b->user) || a->npaths != b->npaths ||
+	    a->ntags != b->ntags ||
+	    !unit_strv_eq(a->paths, b->paths, a->npaths) ||
+	    !unit_strv_eq(a->tags, b->tags, a->ntags) ||
+	    a->entries != b->entries || a->files != b->files ||
+	    a->dirs != b->dirs || a->bytes != b->bytes ||
+	    a->stored != b->stored || a->chunks != b->chunks ||
+	    a->new_chunks != b->new_chunks || a->errors != b->errors ||
+	    a->chunk_min != b->chunk_min || a->chunk_avg != b->chunk_avg ||
+	    a->chunk_max != b->chunk_max ||
+	    a->catalog_bytes != b->catalog_bytes || a->ncatalog != b->ncatalog)
+		return 0;
+	for (i = 0; i < a->ncatalog; i++) {
+		const struct pk_catalog_chunk *x = &a->catalog[i];
+		const struct pk_catalog_chunk *y = &b->catalog[i];
+
+		if (memcmp(x->id, y->id, PK_ID_BYTES) || x->len != y->len ||
+		    x->entry != y->entry)
+			return 0;
+		if ((keys || (a->seekable && b->seekable)) &&
+		    x->entry != PK_CATALOG_NO_ENTRY && (x->recno != y->recno ||
+		    x->lolen != y->lolen || x->hilen != y->hilen ||
+		    memcmp(a->keys.data + x->key, b->keys.data + y->key,
+		    x->lolen + x->hilen)))
+			return 0;
+	}
+	return 1;
+}
+
 #define UNIT_END() return unit_failed ? 1 : 0
 
 #endif
