@@ -30,21 +30,13 @@ put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size,
 {
 	struct pk_entry e;
 
-	memset(&e, 0, sizeof e);
-	e.type = type;
+	unit_entry(&e, type, path, size);
 	e.mode = type == PK_FT_DIR ? 0750 : 0640;
 	e.uid = 1234;
 	e.gid = 2345;
-	e.size = size;
-	e.mtime_sec = 1600000000;
 	e.mtime_nsec = 123456789;
 	e.nlink = nlink;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	if (link) {
-		e.link.p = (const uint8_t *)link;
-		e.link.len = strlen(link);
-	}
+	unit_set_link(&e, link);
 	unit_write_entry(w, &e);
 }
 

@@ -72,22 +72,13 @@ put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size,
 {
 	struct pk_entry e;
 
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
+	unit_entry(&e, type, path, size);
 	e.mtime_nsec = 5;
 	e.ctime_sec = 1600000000;
 	e.dev = 42;
 	e.ino = 1000 + strlen(path) * 31 + (uint8_t)path[strlen(path) - 1];
 	e.nlink = nlink;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	if (link) {
-		e.link.p = (const uint8_t *)link;
-		e.link.len = strlen(link);
-	}
+	unit_set_link(&e, link);
 	unit_write_entry(w, &e);
 }
 

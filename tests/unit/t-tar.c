@@ -79,13 +79,6 @@ ent(uint8_t type, const char *path, uint32_t mode, uint64_t size)
 	return e;
 }
 
-static void
-set_link(struct pk_entry *e, const char *target)
-{
-	e->link.p = (const uint8_t *)target;
-	e->link.len = strlen(target);
-}
-
 /* A regular file with the given content, written in odd-sized pieces. */
 static int
 put_file(struct pk_tar *t, const char *path, const void *p, size_t n)
@@ -111,7 +104,7 @@ put_simple(struct pk_tar *t, uint8_t type, const char *path, uint32_t mode,
 	struct pk_entry e = ent(type, path, mode, 0);
 
 	if (link != NULL)
-		set_link(&e, link);
+		unit_set_link(&e, link);
 	return pk_tar_entry(t, &e, NULL, 0);
 }
 
@@ -793,7 +786,7 @@ write_stream(const char *path, int kind)
 		e = ent(PK_FT_SOCK, "d/sock", 0755, 0);
 		r |= unit_write_entry(w, &e);
 		e = ent(PK_FT_SYMLINK, "d/s", 0777, 0);
-		set_link(&e, "f");
+		unit_set_link(&e, "f");
 		r |= unit_write_entry(w, &e);
 	}
 	r |= pk_writer_end(w);

@@ -236,22 +236,39 @@ unit_write_entry(struct pk_writer *w, const struct pk_entry *e)
 	return r;
 }
 
-/* An ENTRY of type at path, size bytes: mode 0755 for a directory, 0644
- * otherwise, mtime 1600000000, one link. */
+/* An entry of type at path, size bytes: mode 0755 for a directory, 0644
+ * otherwise, mtime 1600000000, one link, every other field zero. */
+static inline void
+unit_entry(struct pk_entry *e, uint8_t type, const char *path, uint64_t size)
+{
+	memset(e, 0, sizeof *e);
+	e->type = type;
+	e->mode = type == PK_FT_DIR ? 0755 : 0644;
+	e->size = size;
+	e->mtime_sec = 1600000000;
+	e->nlink = 1;
+	e->path.p = (const uint8_t *)path;
+	e->path.len = strlen(path);
+}
+
+/* The link target of e (NULL: none). */
+static inline void
+unit_set_link(struct pk_entry *e, const char *link)
+{
+	if (link) {
+		e->link.p = (const uint8_t *)link;
+		e->link.len = strlen(link);
+	}
+}
+
+/* An ENTRY record of unit_entry(type, path, size). */
 static inline void
 unit_put_entry(struct pk_writer *w, uint8_t type, const char *path,
     uint64_t size)
 {
 	struct pk_entry e;
 
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
-	e.nlink = 1;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
+	unit_entry(&e, type, path, size);
 	unit_write_entry(w, &e);
 }
 
