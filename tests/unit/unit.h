@@ -51,6 +51,7 @@ unit_fill(unsigned char *p, size_t n, unsigned long long seed)
 
 /* Scratch files. */
 
+/* unit_rmrf's nftw callback: removes one file or empty directory. */
 static inline int
 unit_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
