@@ -9,10 +9,8 @@
  * match its catalog, a stray name in packs/; a pack no delta names is a
  * note, not a problem.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,67 +19,6 @@
 
 #define SCRATCH	"tests/scratch/t-check"
 
-static const struct pk_repo_params params = { .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-sink(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
-static ssize_t
-source(void *arg, void *p, size_t n)
-{
-	struct src *s = arg;
-
-	if (n > s->left)
-		n = s->left;
-	if (n == 0)
-		return 0;
-	memcpy(p, s->p, n);
-	s->p += n;
-	s->left -= n;
-	return (ssize_t)n;
-}
-
-static void
-put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size)
-{
-	struct pk_entry e;
-	struct pk_buf b = PK_BUF_INIT;
-
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
-	e.nlink = 1;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	pk_entry_encode(&e, &b);
-	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
-}
 
 static size_t
 len_of(unsigned k)
@@ -105,7 +42,7 @@ put_file(struct pk_writer *w, const char *path, const unsigned *ks, size_t n)
 
 	for (i = 0; i < n; i++)
 		size += len_of(ks[i]);
-	put_entry(w, PK_FT_REG, path, size);
+	unit_put_entry(w, PK_FT_REG, path, size);
 	for (i = 0; i < n; i++) {
 		p = malloc(len_of(ks[i]));
 		chunk_of(ks[i], p, id);
@@ -120,14 +57,9 @@ store(struct pk_repo *r, const struct pk_buf *b, const char *host,
     struct pk_snapshot *snap)
 {
 	struct pk_store_options o = { .level = 3, .threads = 1, .host = host };
-	struct src s = { b->data, b->len };
-	struct pk_reader *rd;
 	struct pk_snapshot tmp;
-	int e;
+	int e = unit_store(r, b, &o, snap ? snap : &tmp);
 
-	pk_reader_new_source(&rd, source, &s, "stream");
-	e = pk_store_stream(r, rd, &o, snap ? snap : &tmp);
-	pk_reader_free(rd);
 	if (e == 0 && snap == NULL)
 		pk_snapshot_release(&tmp);
 	return e;
@@ -174,34 +106,26 @@ check(struct pk_repo *r, int data, struct pk_check_result *res,
 static struct pk_repo *
 make_repo(const char *name, int encrypted, uint64_t *refs, uint64_t *bytes)
 {
-	struct pk_repo_params p = params;
 	struct pk_buf s = PK_BUF_INIT;
 	struct pk_snapshot a, b;
 	struct pk_writer *w;
 	struct pk_repo *r;
-	char path[256];
 	unsigned k;
 	int e;
 
-	p.encrypted = encrypted;
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
-	    pk_repo_open(&r, path, "pw", 2) < 0)
+	if ((r = unit_repo(SCRATCH, name, encrypted, "pw")) == NULL)
 		return NULL;
-	pk_writer_new_sink(&w, sink, &s, &hdr);
-	put_entry(w, PK_FT_DIR, "d", 0);
+	w = unit_writer(&s, &unit_hdr);
+	unit_put_entry(w, PK_FT_DIR, "d", 0);
 	put_file(w, "d/a", (const unsigned[]){ 1, 2, 3 }, 3);
 	put_file(w, "d/b", (const unsigned[]){ 4 }, 1);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = store(r, &s, "one", &a);
-	pk_buf_reset(&s);
-	pk_writer_new_sink(&w, sink, &s, &hdr);
-	put_entry(w, PK_FT_DIR, "d", 0);
+	w = unit_writer(&s, &unit_hdr);
+	unit_put_entry(w, PK_FT_DIR, "d", 0);
 	put_file(w, "d/a", (const unsigned[]){ 1, 2, 3 }, 3);
 	put_file(w, "e", (const unsigned[]){ 5, 6, 5 }, 3);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = e ? e : store(r, &s, "two", &b);
 	pk_buf_release(&s);
 	if (e < 0) {
@@ -235,28 +159,12 @@ blob_of(struct pk_repo *r, unsigned k, struct pk_blobloc *loc)
 	return found;
 }
 
+/* Flips a bit of the byte at off, the file made writable first. */
 static int
 flip_at(const char *path, off_t off)
 {
-	uint8_t b;
-	int fd, ok;
-
 	chmod(path, 0600);
-	if ((fd = open(path, O_RDWR)) < 0)
-		return -1;
-	ok = pread(fd, &b, 1, off) == 1;
-	b ^= 0x20;
-	ok = ok && pwrite(fd, &b, 1, off) == 1;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static off_t
-size_of(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 ? st.st_size : -1;
+	return unit_flip_at(path, off, 0x20);
 }
 
 struct finding {
@@ -364,12 +272,12 @@ test_packs(void)
 	CHECK("blob flipped back: clean again", e == 0 && res.problems == 0);
 
 	/* The trailer. */
-	flip_at(pack, size_of(pack) - 30);
+	flip_at(pack, unit_size_of(pack) - 30);
 	e = check(r, 0, &res, &h);
 	CHECK("trailer flipped: found by the structural check", e == 0 &&
 	    res.problems >= 1 && strstr(h.text, rel) &&
 	    strstr(h.text, "trailer"));
-	flip_at(pack, size_of(pack) - 30);
+	flip_at(pack, unit_size_of(pack) - 30);
 
 	/* The pack gone. */
 	rename(pack, SCRATCH "/pack.aside");
@@ -452,11 +360,11 @@ test_deltas(void)
 	CHECK("delta back: clean again", e == 0 && res.problems == 0);
 
 	/* Damaged. */
-	flip_at(path, size_of(path) / 2);
+	flip_at(path, unit_size_of(path) / 2);
 	e = check(r, 0, &res, &h);
 	CHECK("delta flipped: named", e == 0 && res.problems >= 1 &&
 	    strstr(h.text, name) && strstr(h.text, "does not authenticate"));
-	flip_at(path, size_of(path) / 2);
+	flip_at(path, unit_size_of(path) / 2);
 
 	/* A blob only the chunk index knows. */
 	{
@@ -511,11 +419,11 @@ test_snapshots(void)
 	pk_hex(hex, list[0].id, 32);
 	pk_repo_path(r, dir, sizeof dir, "snapshots");
 	snprintf(path, sizeof path, "%s/%s", dir, hex);
-	flip_at(path, size_of(path) - 3);
+	flip_at(path, unit_size_of(path) - 3);
 	e = check(r, 0, &res, &h);
 	CHECK("snapshot flipped: counted and named", e == 0 &&
 	    res.snapshots == 2 && res.problems == 1 && strstr(h.text, hex));
-	flip_at(path, size_of(path) - 3);
+	flip_at(path, unit_size_of(path) - 3);
 
 	/* A snapshot whose catalog is a file's chunk, not a stream. */
 	memset(&bad, 0, sizeof bad);
@@ -572,9 +480,7 @@ test_snapshots(void)
 int
 main(void)
 {
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_clean();
 	test_packs();
 	test_deltas();

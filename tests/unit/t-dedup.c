@@ -10,7 +10,6 @@
  * CHUNK) is an error and the output gets no END.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,65 +18,6 @@
 
 #define SCRATCH	"tests/scratch/t-dedup"
 
-static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-sink(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
-static ssize_t
-source(void *arg, void *p, size_t n)
-{
-	struct src *s = arg;
-
-	if (n > s->left)
-		n = s->left;
-	if (n == 0)
-		return 0;
-	memcpy(p, s->p, n);
-	s->p += n;
-	s->left -= n;
-	return (ssize_t)n;
-}
-
-static void
-put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size)
-{
-	struct pk_entry e;
-	struct pk_buf b = PK_BUF_INIT;
-
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
-	e.nlink = 1;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	pk_entry_encode(&e, &b);
-	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
-}
 
 /* Chunk number k: its length and bytes, and its id. */
 static size_t
@@ -118,7 +58,7 @@ file_of(struct pk_writer *w, const char *path, const unsigned *ks, size_t n)
 
 	for (i = 0; i < n; i++)
 		size += chunk_data(data, ks[i]);
-	put_entry(w, PK_FT_REG, path, size);
+	unit_put_entry(w, PK_FT_REG, path, size);
 	for (i = 0; i < n; i++)
 		put_chunk(w, ks[i]);
 	pk_write_eof(w, size, 0);
@@ -132,13 +72,13 @@ dedup(const struct pk_buf *in, const struct pk_known *k, struct pk_buf *out,
 	struct pk_stream_header h;
 	struct pk_reader *r;
 	struct pk_writer *w;
-	struct src s = { in->data, in->len };
+	struct unit_src s = { in->data, in->len };
 	int e;
 
 	pk_buf_reset(out);
-	pk_reader_new_source(&r, source, &s, "input");
+	pk_reader_new_source(&r, unit_source, &s, "input");
 	if ((e = pk_reader_header(r, &h)) == 0) {
-		pk_writer_new_sink(&w, sink, out, &h);
+		pk_writer_new_sink(&w, unit_sink, out, &h);
 		e = pk_dedup_stream(r, w, k, st);
 		pk_writer_free(w);
 	}
@@ -154,12 +94,12 @@ records(const struct pk_buf *b, struct pk_buf *recs)
 	struct pk_stream_header h;
 	struct pk_record rec;
 	struct pk_reader *r;
-	struct src s = { b->data, b->len };
+	struct unit_src s = { b->data, b->len };
 	long n = 0;
 	int k;
 
 	pk_buf_reset(recs);
-	pk_reader_new_source(&r, source, &s, "output");
+	pk_reader_new_source(&r, unit_source, &s, "output");
 	if (pk_reader_header(r, &h) < 0) {
 		pk_reader_free(r);
 		return -1;
@@ -226,20 +166,19 @@ test_repeats(void)
 	long n, m;
 	int e, ok;
 
-	pk_writer_new_sink(&w, sink, &in, &hdr);
+	w = unit_writer(&in, &unit_hdr);
 	pk_writer_put(w, PK_REC_META, PK_RECF_IGNORABLE, meta, 4);	/* 0 */
-	put_entry(w, PK_FT_DIR, "d", 0);				/* 1 */
+	unit_put_entry(w, PK_FT_DIR, "d", 0);				/* 1 */
 	file_of(w, "d/f1", f1, 6);					/* 2-9 */
 	pk_write_error(w, EACCES, "d/g", 3, "Permission denied");	/* 10 */
 	pk_writer_put(w, 0x30, PK_RECF_IGNORABLE, unk, 6);		/* 11 */
 	chunk_id(id, 9, &len);
-	put_entry(w, PK_FT_REG, "d/h", 4096 + len);			/* 12 */
+	unit_put_entry(w, PK_FT_REG, "d/h", 4096 + len);		/* 12 */
 	pk_write_hole(w, 4096);						/* 13 */
 	pk_write_ref(w, id, (uint32_t)len);				/* 14 */
 	pk_write_eof(w, 4096 + len, 0);					/* 15 */
 	file_of(w, "d/k", f2, 3);					/* 16-20 */
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	for (i = 0; i < 6; i++)
 		bytes += chunk_data((uint8_t[1000]){ 0 }, f1[i]);
 	for (i = 0; i < 3; i++)
@@ -324,10 +263,9 @@ test_known(void)
 		CHECK("known: a set", 0);
 		return;
 	}
-	pk_writer_new_sink(&w, sink, &in, &hdr);
+	w = unit_writer(&in, &unit_hdr);
 	file_of(w, "f", f, 6);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = dedup(&in, k, &out, &st);
 	CHECK("known: the stream goes through", e == 0 && records(&out, &ro) == 8);
 	ok = 1;
@@ -367,13 +305,12 @@ test_zero_prefix(void)
 	int e, ok;
 
 	id[20] = 1;
-	pk_writer_new_sink(&w, sink, &in, &hdr);
-	put_entry(w, PK_FT_REG, "z", 20);
+	w = unit_writer(&in, &unit_hdr);
+	unit_put_entry(w, PK_FT_REG, "z", 20);
 	pk_writer_put2(w, PK_REC_CHUNK, 0, id, sizeof id, data, 10);
 	pk_writer_put2(w, PK_REC_CHUNK, 0, id, sizeof id, data, 10);
 	pk_write_eof(w, 20, 0);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = dedup(&in, NULL, &out, &st);
 	ok = e == 0 && records(&out, &ro) == 4;
 	ok = ok && rec_at(&ro, 1, &b) == 0 && b.type == PK_REC_CHUNK;
@@ -413,10 +350,9 @@ test_bad(void)
 	size_t cut, bad;
 	int e;
 
-	pk_writer_new_sink(&w, sink, &good, &hdr);
+	w = unit_writer(&good, &unit_hdr);
 	file_of(w, "f", f, 3);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 
 	for (cut = 33, bad = 0; cut < good.len; cut += 97) {
 		pk_buf_reset(&in);
@@ -437,12 +373,10 @@ test_bad(void)
 	pk_buf_add(&in, "x", 1);
 	CHECK("bad: a byte after END", dedup(&in, NULL, &out, &st) == -EBADMSG);
 
-	pk_buf_reset(&in);
-	pk_writer_new_sink(&w, sink, &in, &hdr);
+	w = unit_writer(&in, &unit_hdr);
 	file_of(w, "f", f, 3);
 	pk_writer_put(w, 0x30, 0, junk, 6);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = dedup(&in, NULL, &out, &st);
 	CHECK("bad: ... the message names the record",
 	    strstr(pk_errmsg(e), "record 5") != NULL);
@@ -450,23 +384,19 @@ test_bad(void)
 	    e == -EBADMSG && records(&out, &ro) == -1);
 
 	/* Type 0 is no record of version 1 either. */
-	pk_buf_reset(&in);
-	pk_writer_new_sink(&w, sink, &in, &hdr);
-	put_entry(w, PK_FT_DIR, "d", 0);
+	w = unit_writer(&in, &unit_hdr);
+	unit_put_entry(w, PK_FT_DIR, "d", 0);
 	pk_writer_put(w, 0x00, 0, junk, 2);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = dedup(&in, NULL, &out, &st);
 	CHECK("bad: a record of type 0 not marked ignorable is EBADMSG",
 	    e == -EBADMSG && records(&out, &ro) == -1);
 
-	pk_buf_reset(&in);
-	pk_writer_new_sink(&w, sink, &in, &hdr);
-	put_entry(w, PK_FT_REG, "f", 0);
+	w = unit_writer(&in, &unit_hdr);
+	unit_put_entry(w, PK_FT_REG, "f", 0);
 	pk_writer_put(w, PK_REC_CHUNK, 0, junk, PK_ID_BYTES - 1);
 	pk_write_eof(w, 0, 0);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = dedup(&in, NULL, &out, &st);
 	CHECK("bad: a CHUNK shorter than its id is EBADMSG",
 	    e == -EBADMSG && records(&out, &ro) == -1);
@@ -490,10 +420,9 @@ test_many(void)
 
 	for (i = 0; i < 4000; i++)
 		ks[i] = (unsigned)(unit_rand(&seed) % 1500);
-	pk_writer_new_sink(&w, sink, &in, &hdr);
+	w = unit_writer(&in, &unit_hdr);
 	file_of(w, "big", ks, 4000);
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 	e = dedup(&in, NULL, &out, &st);
 	{
 		uint8_t seen[1500] = { 0 };
@@ -514,9 +443,7 @@ test_many(void)
 int
 main(void)
 {
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_repeats();
 	test_known();
 	test_zero_prefix();

@@ -14,7 +14,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,74 +23,21 @@
 #define SCRATCH	"tests/scratch/t-extract"
 #define HOLE	65536u
 
-static const struct pk_repo_params params = { .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-sink(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
-static ssize_t
-source(void *arg, void *p, size_t n)
-{
-	struct src *s = arg;
-
-	if (n > s->left)
-		n = s->left;
-	if (n == 0)
-		return 0;
-	memcpy(p, s->p, n);
-	s->p += n;
-	s->left -= n;
-	return (ssize_t)n;
-}
 
 static void
 put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size,
     uint32_t nlink, const char *link)
 {
 	struct pk_entry e;
-	struct pk_buf b = PK_BUF_INIT;
 
-	memset(&e, 0, sizeof e);
-	e.type = type;
+	unit_entry(&e, type, path, size);
 	e.mode = type == PK_FT_DIR ? 0750 : 0640;
 	e.uid = 1234;
 	e.gid = 2345;
-	e.size = size;
-	e.mtime_sec = 1600000000;
 	e.mtime_nsec = 123456789;
 	e.nlink = nlink;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	if (link) {
-		e.link.p = (const uint8_t *)link;
-		e.link.len = strlen(link);
-	}
-	pk_entry_encode(&e, &b);
-	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
+	unit_set_link(&e, link);
+	unit_write_entry(w, &e);
 }
 
 /* Chunk k: len_of(k) bytes. */
@@ -177,8 +123,7 @@ tree(struct pk_buf *s)
 {
 	struct pk_writer *w;
 
-	pk_buf_reset(s);
-	pk_writer_new_sink(&w, sink, s, &hdr);
+	w = unit_writer(s, &unit_hdr);
 	put_entry(w, PK_FT_DIR, ".", 0, 3, NULL);
 	put_entry(w, PK_FT_DIR, "d", 0, 2, NULL);
 	put_file(w, "d/a", ka, 6, 3);
@@ -196,8 +141,7 @@ tree(struct pk_buf *s)
 	put_entry(w, PK_FT_DIR, "e", 0, 2, NULL);
 	put_file(w, "e/f", kf, 2, 1);
 	put_entry(w, PK_FT_HARDLINK, "e/hl", 0, 1, "d/a");
-	pk_writer_end(w);
-	pk_writer_free(w);
+	unit_writer_end(w);
 }
 
 static int
@@ -205,27 +149,8 @@ store(struct pk_repo *r, const struct pk_buf *b, const char *host,
     struct pk_snapshot *snap)
 {
 	struct pk_store_options o = { .level = 3, .threads = 2, .host = host };
-	struct src s = { b->data, b->len };
-	struct pk_reader *rd;
-	int e;
 
-	pk_reader_new_source(&rd, source, &s, "stream");
-	e = pk_store_stream(r, rd, &o, snap);
-	pk_reader_free(rd);
-	return e;
-}
-
-static struct pk_repo *
-new_repo(const char *name)
-{
-	struct pk_repo *r;
-	char path[256];
-
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &params, NULL, 0) < 0 ||
-	    pk_repo_open(&r, path, NULL, 0) < 0)
-		return NULL;
-	return r;
+	return unit_store(r, b, &o, snap);
 }
 
 /* Warnings heard. */
@@ -465,13 +390,13 @@ test_tar(struct pk_repo *r, const struct pk_index *ix,
 static int
 records_of(const struct pk_buf *b, struct pk_buf *out, struct pk_stream_header *h)
 {
-	struct src s = { b->data, b->len };
+	struct unit_src s = { b->data, b->len };
 	struct pk_reader *rd;
 	struct pk_record rec;
 	int n;
 
 	pk_buf_reset(out);
-	pk_reader_new_source(&rd, source, &s, "output");
+	pk_reader_new_source(&rd, unit_source, &s, "output");
 	if ((n = pk_reader_header(rd, h)) == 0)
 		while ((n = pk_reader_next(rd, &rec)) > 0) {
 			pk_buf_add_u8(out, rec.type);
@@ -490,7 +415,7 @@ test_stream(struct pk_repo *r, const struct pk_index *ix,
 	struct pk_extract_result res;
 	struct pk_stream_header h;
 	struct pk_snapshot copy, m;
-	struct pk_repo *r2 = new_repo("copy");
+	struct pk_repo *r2 = unit_repo(SCRATCH, "copy", 0, NULL);
 	struct pk_cursor c;
 	struct pk_index ix2;
 	size_t len;
@@ -664,10 +589,8 @@ main(void)
 	struct pk_repo *r;
 	int e;
 
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
-	r = new_repo("repo");
+	unit_scratch(SCRATCH);
+	r = unit_repo(SCRATCH, "repo", 0, NULL);
 	tree(&s);
 	e = r ? store(r, &s, "src", &snap) : -1;
 	CHECK("a snapshot to extract", e == 0);

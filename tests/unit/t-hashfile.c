@@ -92,18 +92,6 @@ make_file(size_t n, uint8_t **bytes, size_t *len)
 	return bytes ? pk_read_file(path, 1u << 30, bytes, len) : 0;
 }
 
-static int
-put_file(const uint8_t *p, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), e;
-
-	if (fd < 0)
-		return -errno;
-	e = pk_write_all(fd, p, n);
-	close(fd);
-	return e;
-}
-
 /* Opens read-only and returns the verdict, closing on success. */
 static int
 try_open(const struct pk_hashfile_params *p, int flags)
@@ -122,12 +110,6 @@ file_size(const char *p)
 	struct stat st;
 
 	return stat(p, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-static int
-exists(const char *p)
-{
-	return access(p, F_OK) == 0;
 }
 
 struct walk {
@@ -200,8 +182,8 @@ test_insert(void)
 	CHECK("close: 0", pk_hashfile_close(h) == 0);
 	CHECK("close: the file is capacity * 64 + 4096 bytes",
 	    file_size(path) == cap * SLOT + PK_HASHFILE_HEADER_BYTES);
-	CHECK("close: no temporary file left", !exists(SCRATCH "/hf.tmp") &&
-	    !exists(SCRATCH "/hf.new"));
+	CHECK("close: no temporary file left", !unit_exists(SCRATCH "/hf.tmp") &&
+	    !unit_exists(SCRATCH "/hf.new"));
 
 	e = pk_hashfile_open(&h, path, &params, 0);
 	CHECK("reopen read-only", e == 0);
@@ -315,11 +297,11 @@ test_corrupt(void)
 		CHECK("corrupt: a file to corrupt", 0);
 		return;
 	}
-	CHECK("corrupt: the untouched copy opens", put_file(good, n) == 0 &&
-	    try_open(&params, 0) == 0);
+	CHECK("corrupt: the untouched copy opens",
+	    unit_put_file(path, good, n) == 0 && try_open(&params, 0) == 0);
 	for (i = 0, bad = 0; i < HEADER_END; i++) {
 		good[i] ^= 0x01;
-		put_file(good, n);
+		unit_put_file(path, good, n);
 		good[i] ^= 0x01;
 		if (try_open(&params, 0) != -ESTALE) {
 			printf("# header byte %zu flipped: not ESTALE\n", i);
@@ -329,22 +311,22 @@ test_corrupt(void)
 	CHECK("corrupt: a flip of any header byte (fields, checksum) is ESTALE",
 	    bad == 0);
 	for (i = 0; i < sizeof cuts / sizeof *cuts; i++) {
-		put_file(good, n - cuts[i]);
+		unit_put_file(path, good, n - cuts[i]);
 		snprintf(name, sizeof name, "corrupt: %zu bytes cut off is ESTALE",
 		    cuts[i]);
 		CHECK(name, try_open(&params, 0) == -ESTALE);
 	}
-	put_file(good, PK_HASHFILE_HEADER_BYTES);
+	unit_put_file(path, good, PK_HASHFILE_HEADER_BYTES);
 	CHECK("corrupt: the header alone is ESTALE", try_open(&params, 0) == -ESTALE);
-	put_file(good, 100);
+	unit_put_file(path, good, 100);
 	CHECK("corrupt: 100 bytes is ESTALE", try_open(&params, 0) == -ESTALE);
-	put_file(good, 0);
+	unit_put_file(path, good, 0);
 	CHECK("corrupt: an empty file is ESTALE", try_open(&params, 0) == -ESTALE);
-	put_file(good, n);
+	unit_put_file(path, good, n);
 	truncate(path, (off_t)n + SLOT);
 	CHECK("corrupt: one slot more is ESTALE", try_open(&params, 0) == -ESTALE);
 
-	put_file(good, n);
+	unit_put_file(path, good, n);
 	p = params;
 	p.repo_id[15] ^= 1;
 	CHECK("foreign: another repository is ESTALE", try_open(&p, 0) == -ESTALE);
@@ -404,7 +386,7 @@ test_full(void)
 		return;
 	}
 	unit_fill(good + PK_HASHFILE_HEADER_BYTES, n - PK_HASHFILE_HEADER_BYTES, 99);
-	put_file(good, n);
+	unit_put_file(path, good, n);
 	free(good);
 	fflush(stdout);
 	if ((pid = fork()) == 0) {

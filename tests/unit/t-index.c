@@ -10,10 +10,8 @@
  * once; delta markers are not blobs; and of two blobs of one storage id
  * the one in a pack that exists wins.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,61 +20,6 @@
 #include "unit.h"
 
 #define SCRATCH	"tests/scratch/t-index"
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-get_file(const char *path, uint8_t **p, size_t *n)
-{
-	return pk_read_file(path, 1u << 28, p, n);
-}
-
-static int
-put_file(const char *path, const uint8_t *p, size_t n)
-{
-	int fd, e;
-
-	chmod(path, 0600);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return -errno;
-	e = pk_write_all(fd, p, n);
-	close(fd);
-	return e;
-}
-
-static int
-count_in(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
-
-static int
-loc_eq(const struct pk_blobloc *a, const struct pk_blobloc *b)
-{
-	return !memcmp(a->sid, b->sid, 32) && !memcmp(a->pack, b->pack, 16) &&
-	    a->offset == b->offset && a->length == b->length && a->raw == b->raw &&
-	    a->flags == b->flags;
-}
 
 /* Blob i of set seed: a location that need not exist. */
 static void
@@ -138,7 +81,8 @@ finds(const struct pk_index *ix, unsigned long long seed, size_t n)
 
 	for (i = 0; i < n; i++) {
 		loc_of(&want, seed, i);
-		k += pk_index_find(ix, want.sid, &got) == 1 && loc_eq(&got, &want);
+		k += pk_index_find(ix, want.sid, &got) == 1 &&
+		    unit_loc_eq(&got, &want);
 	}
 	return k;
 }
@@ -160,7 +104,7 @@ tally(void *arg, const struct pk_blobloc *l)
 	/* Blob i has offset 16 + 1000 i. */
 	i = (l->offset - 16) / 1000;
 	loc_of(&want, t->seed, i);
-	t->good += loc_eq(l, &want);
+	t->good += unit_loc_eq(l, &want);
 	return t->stop_at && t->n == t->stop_at ? 7 : 0;
 }
 
@@ -173,21 +117,6 @@ read_count(struct pk_repo *r, const char *name, unsigned long long seed,
 
 	*n = t.good == t.n ? t.n : (size_t)-1;
 	return e;
-}
-
-static struct pk_repo *
-new_repo(const char *name, int encrypted)
-{
-	const struct pk_repo_params p = { .chunk_min = 2048, .chunk_avg = 8192,
-	    .chunk_max = 65536, .encrypted = encrypted };
-	struct pk_repo *r;
-	char path[256];
-
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
-	    pk_repo_open(&r, path, "pw", 2) < 0)
-		return NULL;
-	return r;
 }
 
 static void
@@ -203,7 +132,7 @@ test_slots(void)
 	pk_index_slot_encode(slot, &l);
 	memset(&got, 0xee, sizeof got);
 	CHECK("slot: decodes to what was encoded",
-	    pk_index_slot_decode(&got, slot) == 0 && loc_eq(&got, &l));
+	    pk_index_slot_decode(&got, slot) == 0 && unit_loc_eq(&got, &l));
 	CHECK("slot: the storage id is the key, first",
 	    memcmp(slot, l.sid, 32) == 0);
 	for (i = 0, bad = 0; i < PK_INDEX_SLOT_BYTES; i++)
@@ -274,7 +203,7 @@ test_deltas(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	    (st.st_mode & 07777) == 0400);
 	pk_repo_path(r, dir, sizeof dir, "tmp");
 	snprintf(name, sizeof name, "%s delta: nothing left in tmp/", mode);
-	CHECK(name, count_in(dir) == 0);
+	CHECK(name, unit_count_files(dir) == 0);
 	e = read_count(r, d, 2, &n);
 	snprintf(name, sizeof name, "%s delta: reads back the 5 blobs", mode);
 	CHECK(name, e == 0 && n == 5);
@@ -288,7 +217,7 @@ test_deltas(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	CHECK(name, e == 0 && strcmp(d, d2) != 0);
 
 	/* Every byte of a one-frame delta flipped, in place. */
-	get_file(path, &p, &len);
+	unit_get_file(path, &p, &len);
 	chmod(path, 0600);
 	fd = open(path, O_RDWR);
 	for (i = 0, bad = 0, proto = 0; fd >= 0 && i < len; i++) {
@@ -311,14 +240,14 @@ test_deltas(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	CHECK(name, fd >= 0 && bad == 0 && proto == 4);
 	/* Every length near either end, every 13th between. */
 	for (i = 0, bad = 0; i < len; i += i < 64 || i + 64 > len ? 1 : 13) {
-		put_file(path, p, i);
+		unit_put_file(path, p, i);
 		bad += read_count(r, d, 2, &n) != -EBADMSG;
 	}
 	snprintf(name, sizeof name, "%s delta: cut at any length is EBADMSG", mode);
 	CHECK(name, bad == 0);
-	put_file(path, p, len);
+	unit_put_file(path, p, len);
 	snprintf(path2, sizeof path2, "%s/index/%s", other->path, d);
-	put_file(path2, p, len);
+	unit_put_file(path2, p, len);
 	snprintf(name, sizeof name, "%s delta: in another repository, EBADMSG",
 	    mode);
 	CHECK(name, read_count(other, d, 2, &n) == -EBADMSG);
@@ -332,16 +261,16 @@ test_deltas(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	    mode);
 	CHECK(name, e == 0 && n == 70000);
 	snprintf(path2, sizeof path2, "%s/index/%s", r->path, d2);
-	get_file(path2, &p, &len);
+	unit_get_file(path2, &p, &len);
 	f1 = 4 + pk_load_u32(p + 16);		/* the first frame, length too */
 	q = malloc(len);
 	memcpy(q, p, 16);
 	memcpy(q + 16, p + 16 + f1, len - 16 - f1);
 	memcpy(q + len - f1, p + 16, f1);
-	put_file(path2, q, len);
+	unit_put_file(path2, q, len);
 	snprintf(name, sizeof name, "%s delta: its frames swapped, EBADMSG", mode);
 	CHECK(name, read_count(r, d2, 3, &n) == -EBADMSG);
-	put_file(path2, p, 16 + f1);
+	unit_put_file(path2, p, 16 + f1);
 	snprintf(name, sizeof name, "%s delta: its last frame gone, EBADMSG", mode);
 	CHECK(name, read_count(r, d2, 3, &n) == -EBADMSG);
 	unlink(path2);
@@ -360,11 +289,11 @@ test_deltas(struct pk_repo *r, struct pk_repo *other, const char *mode)
 
 	/* Listing. */
 	snprintf(path2, sizeof path2, "%s/index/README", r->path);
-	put_file(path2, (const uint8_t *)"x", 1);
+	unit_put_file(path2, (const uint8_t *)"x", 1);
 	snprintf(path2, sizeof path2, "%s/index/%.31s", r->path, d);
-	put_file(path2, (const uint8_t *)"x", 1);
+	unit_put_file(path2, (const uint8_t *)"x", 1);
 	snprintf(path2, sizeof path2, "%s/index/%sx", r->path, d);
-	put_file(path2, (const uint8_t *)"x", 1);
+	unit_put_file(path2, (const uint8_t *)"x", 1);
 	k = 0;
 	e = pk_index_list(r, count_names, &k);
 	snprintf(name, sizeof name, "%s list: every delta, other names skipped",
@@ -380,7 +309,8 @@ test_deltas(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	h = pending_of(r, 4, 0);
 	e = pk_index_write_delta(r, h, d2);
 	pk_hashfile_abort(h);
-	k = count_in((snprintf(path2, sizeof path2, "%s/index", r->path), path2));
+	snprintf(path2, sizeof path2, "%s/index", r->path);
+	k = unit_count_files(path2);
 	snprintf(name, sizeof name, "%s delta: none for an empty pending set", mode);
 	CHECK(name, e == 0 && d2[0] == '\0' && k == 5);
 	h = pending_of(r, 4, 10);
@@ -392,7 +322,8 @@ test_deltas(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	pk_hashfile_abort(h);
 	snprintf(name, sizeof name, "%s delta: a pending set with a damaged slot is "
 	    "refused, nothing written", mode);
-	CHECK(name, e == -EBADMSG && count_in(path2) == k && count_in(dir) == 0);
+	CHECK(name, e == -EBADMSG && unit_count_files(path2) == k &&
+	    unit_count_files(dir) == 0);
 	snprintf(path2, sizeof path2, "%s/index/README", r->path);
 	unlink(path2);
 	snprintf(path2, sizeof path2, "%s/index/%.31s", r->path, d);
@@ -409,7 +340,7 @@ slot_offset(const char *path, const uint8_t sid[32])
 	size_t n, off;
 	long at = -1;
 
-	if (get_file(path, &p, &n) < 0)
+	if (unit_get_file(path, &p, &n) < 0)
 		return -1;
 	for (off = PK_HASHFILE_HEADER_BYTES; off + PK_INDEX_SLOT_BYTES <= n;
 	    off += PK_INDEX_SLOT_BYTES)
@@ -513,8 +444,8 @@ test_chunkindex(struct pk_repo *r, struct pk_repo *other)
 		if (pk_index_open(&ox, other) == 0)
 			pk_index_close(&ox);
 		pk_repo_path(other, oci, sizeof oci, "chunkindex");
-		get_file(oci, &op, &on);
-		put_file(ci, op, on);
+		unit_get_file(oci, &op, &on);
+		unit_put_file(ci, op, on);
 		free(op);
 		e = pk_index_open(&ix, r);
 		CHECK("chunk index: another repository's is rebuilt, and says why",
@@ -527,16 +458,16 @@ test_chunkindex(struct pk_repo *r, struct pk_repo *other)
 	/* A slot damaged on disk. */
 	loc_of(&l, 12, 77);
 	off = slot_offset(ci, l.sid);
-	get_file(ci, &p, &n);
+	unit_get_file(ci, &p, &n);
 	if (off > 0)
 		p[off + 50] ^= 0x10;	/* the offset */
-	put_file(ci, p, n);
+	unit_put_file(ci, p, n);
 	free(p);
 	e = pk_index_open(&ix, r);
 	CHECK("damaged slot: the chunk index opens", e == 0 && off > 0);
 	if (e < 0)
 		return;
-	ok = pk_index_find(&ix, l.sid, &got) == 1 && loc_eq(&got, &l);
+	ok = pk_index_find(&ix, l.sid, &got) == 1 && unit_loc_eq(&got, &l);
 	CHECK("damaged slot: its blob is found where the delta put it", ok);
 	CHECK("damaged slot: a build in memory serves the lookups, and says why",
 	    ix.mem != NULL && strstr(ix.why, "fails its check") != NULL);
@@ -553,11 +484,11 @@ test_chunkindex(struct pk_repo *r, struct pk_repo *other)
 		pk_index_close(&ix);
 
 	/* Four threads meet the damaged slot at once. */
-	get_file(ci, &p, &n);
+	unit_get_file(ci, &p, &n);
 	off = slot_offset(ci, l.sid);
 	if (off > 0)
 		p[off + 60] ^= 0x01;
-	put_file(ci, p, n);
+	unit_put_file(ci, p, n);
 	free(p);
 	e = pk_index_open(&ix, r);
 	for (i = 0; e == 0 && i < 4; i++) {
@@ -623,7 +554,8 @@ test_lost_pack(struct pk_repo *r)
 	pk_repo_path(r, ci, sizeof ci, "chunkindex");
 	e = pk_index_open(&ix, r);
 	CHECK("lost pack: both packs there, the first merged stays",
-	    e == 0 && pk_index_find(&ix, sid, &got) == 1 && loc_eq(&got, &loc[0]));
+	    e == 0 && pk_index_find(&ix, sid, &got) == 1 &&
+	    unit_loc_eq(&got, &loc[0]));
 	if (e == 0)
 		pk_index_close(&ix);
 	pk_pack_path(r, pack0, sizeof pack0, loc[0].pack);
@@ -632,7 +564,7 @@ test_lost_pack(struct pk_repo *r)
 	e = pk_index_open(&ix, r);
 	CHECK("lost pack: rebuilt, the blob is the one in the pack that exists",
 	    e == 0 && ix.rebuilt && pk_index_find(&ix, sid, &got) == 1 &&
-	    loc_eq(&got, &loc[1]));
+	    unit_loc_eq(&got, &loc[1]));
 	if (e == 0)
 		pk_index_close(&ix);
 }
@@ -642,15 +574,13 @@ main(void)
 {
 	struct pk_repo *plain, *enc, *other, *fresh, *lost;
 
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_slots();
-	plain = new_repo("plain", 0);
-	enc = new_repo("enc", 1);
-	other = new_repo("other", 0);
-	fresh = new_repo("fresh", 0);
-	lost = new_repo("lost", 0);
+	plain = unit_repo(SCRATCH, "plain", 0, "pw");
+	enc = unit_repo(SCRATCH, "enc", 1, "pw");
+	other = unit_repo(SCRATCH, "other", 0, "pw");
+	fresh = unit_repo(SCRATCH, "fresh", 0, "pw");
+	lost = unit_repo(SCRATCH, "lost", 0, "pw");
 	CHECK("repositories", plain && enc && other && fresh && lost);
 	if (!plain || !enc || !other || !fresh || !lost)
 		UNIT_END();

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -23,18 +22,6 @@
 #include "unit.h"
 
 #define SCRATCH	"tests/scratch/t-io"
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Files in dir whose names start with "tmp-": temporaries left. */
 static int
@@ -52,21 +39,6 @@ count_tmp(const char *dir)
 	return n;
 }
 
-static int
-count_files(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
-
 /* 1 when the file at path holds exactly p[0..n). */
 static int
 holds(const char *path, const void *p, size_t n)
@@ -80,14 +52,6 @@ holds(const char *path, const void *p, size_t n)
 	ok = len == n && (n == 0 || memcmp(got, p, n) == 0);
 	free(got);
 	return ok;
-}
-
-static mode_t
-mode_of(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
 }
 
 static int
@@ -240,7 +204,7 @@ test_atomic(void)
 		return;
 	CHECK("atomic: the temporary file is in dir, with the mode",
 	    strncmp(a.tmp, SCRATCH "/a/tmp-", strlen(SCRATCH "/a/tmp-")) == 0 &&
-	    mode_of(a.tmp) == 0640 && count_tmp(dir) == 1);
+	    unit_mode_of(a.tmp) == 0640 && count_tmp(dir) == 1);
 	CHECK("atomic: no final file before the commit", !exists(final));
 	e = pk_atomic_open(&b, dir, 0600);
 	CHECK("atomic: a second one has another name",
@@ -259,7 +223,7 @@ test_atomic(void)
 	e = pk_atomic_commit(&a, final);
 	CHECK("atomic: commit", e == 0);
 	CHECK("atomic: the file is in place, whole, with its mode",
-	    holds(final, "hello", 5) && mode_of(final) == 0640);
+	    holds(final, "hello", 5) && unit_mode_of(final) == 0640);
 	CHECK("atomic: ... and the temporary file is gone, its fd closed",
 	    !exists(tmp1) && !fd_open(fd) && count_tmp(dir) == 0);
 
@@ -268,7 +232,7 @@ test_atomic(void)
 	pk_write_all(a.fd, "bye", 3);
 	CHECK("atomic: commit over a file replaces it",
 	    e == 0 && pk_atomic_commit(&a, final) == 0 && holds(final, "bye", 3) &&
-	    mode_of(final) == 0600 && count_tmp(dir) == 0);
+	    unit_mode_of(final) == 0600 && count_tmp(dir) == 0);
 	e = pk_atomic_open(&a, dir, 0600);
 	pk_write_all(a.fd, "cache", 5);
 	CHECK("atomic: replace puts it in place too",
@@ -309,7 +273,7 @@ test_atomic(void)
 	e = pk_atomic_write(dir, SCRATCH "/a/w", "0123456789", 10, 0400);
 	CHECK("atomic_write: the file, its mode, no temporary",
 	    e == 0 && holds(SCRATCH "/a/w", "0123456789", 10) &&
-	    mode_of(SCRATCH "/a/w") == 0400 && count_tmp(dir) == 0);
+	    unit_mode_of(SCRATCH "/a/w") == 0400 && count_tmp(dir) == 0);
 	e = pk_atomic_write(dir, SCRATCH "/a/empty", "", 0, 0600);
 	CHECK("atomic_write: an empty file", e == 0 &&
 	    holds(SCRATCH "/a/empty", "", 0));
@@ -317,7 +281,7 @@ test_atomic(void)
 	e = pk_atomic_write(dir, SCRATCH "/b/other", "xy", 2, 0600);
 	CHECK("atomic_write: the temporary file in another directory",
 	    e == 0 && holds(SCRATCH "/b/other", "xy", 2) &&
-	    count_files(SCRATCH "/b") == 1 && count_tmp(dir) == 0);
+	    unit_count_files(SCRATCH "/b") == 1 && count_tmp(dir) == 0);
 	e = pk_atomic_write(SCRATCH "/a/missing", SCRATCH "/a/m", "x", 1, 0600);
 	CHECK("atomic_write: a missing temporary directory is ENOENT, no file",
 	    e == -ENOENT && !exists(SCRATCH "/a/m"));
@@ -430,9 +394,7 @@ int
 main(void)
 {
 	umask(022);
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_path();
 	test_rw();
 	test_atomic();

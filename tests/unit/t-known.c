@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,41 +22,6 @@
 static const char *set = SCRATCH "/known";
 static const uint8_t repo_a[16] = "repository A....";
 static const uint8_t repo_b[16] = "repository B....";
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-flip_at(const char *p, off_t off)
-{
-	uint8_t b;
-	int fd = open(p, O_RDWR), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = pread(fd, &b, 1, off) == 1;
-	b ^= 0x10;
-	ok = ok && pwrite(fd, &b, 1, off) == 1;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static off_t
-size_of(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 ? st.st_size : -1;
-}
 
 /* Chunk id i of a seeded set: 32 bytes, never all zero at the start. */
 static void
@@ -177,7 +141,7 @@ test_untrusted(void)
 	    count_has(repo_a, 10, 1) == -1);
 
 	/* A byte of the header flipped: its checksum fails. */
-	flip_at(set, 40);
+	unit_flip_at(set, 40, 0x10);
 	CHECK("open: a damaged header is ESTALE",
 	    pk_known_open(&k, set, repo_b) == -ESTALE);
 	CHECK("add: over a damaged set starts afresh",
@@ -185,7 +149,7 @@ test_untrusted(void)
 	    count_has(repo_b, 10, 300) == 10 && count_has(repo_b, 11, 300) == 0);
 
 	/* Cut short. */
-	n = size_of(set);
+	n = unit_size_of(set);
 	CHECK("open: a truncated set is ESTALE", truncate(set, n / 2) == 0 &&
 	    pk_known_open(&k, set, repo_b) == -ESTALE);
 	CHECK("add: over a truncated set starts afresh",
@@ -209,7 +173,7 @@ test_untrusted(void)
 	close(fd);
 	e = pk_known_add(set, repo_b, 0, b, 3);
 	CHECK("add: a file that is not a set is EEXIST", e == -EEXIST);
-	CHECK("add: ... and is left as it was", size_of(set) == 9);
+	CHECK("add: ... and is left as it was", unit_size_of(set) == 9);
 	CHECK("open: it is ESTALE", pk_known_open(&k, set, repo_b) == -ESTALE);
 	unlink(set);
 	free(a);
@@ -217,51 +181,6 @@ test_untrusted(void)
 }
 
 /* Streams and a repository, for the export. */
-
-static int
-sink(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
-static ssize_t
-source(void *arg, void *p, size_t n)
-{
-	struct src *s = arg;
-
-	if (n > s->left)
-		n = s->left;
-	if (n == 0)
-		return 0;
-	memcpy(p, s->p, n);
-	s->p += n;
-	s->left -= n;
-	return (ssize_t)n;
-}
-
-static void
-put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size)
-{
-	struct pk_entry e;
-	struct pk_buf b = PK_BUF_INIT;
-
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
-	e.nlink = 1;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	pk_entry_encode(&e, &b);
-	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
-}
 
 /* A file of n chunks of 1000 bytes, chunk i of seed s; their ids to ids. */
 static void
@@ -271,7 +190,7 @@ put_file(struct pk_writer *w, const char *path, unsigned long long s, size_t n,
 	uint8_t data[1000], id[PK_ID_BYTES];
 	size_t i;
 
-	put_entry(w, PK_FT_REG, path, 1000 * n);
+	unit_put_entry(w, PK_FT_REG, path, 1000 * n);
 	for (i = 0; i < n; i++) {
 		unit_fill(data, sizeof data, s * 1000 + i);
 		pk_hash_id(id, data, sizeof data);
@@ -284,39 +203,27 @@ put_file(struct pk_writer *w, const char *path, unsigned long long s, size_t n,
 static void
 test_export(void)
 {
-	const struct pk_repo_params params = { .chunk_min = 2048,
-	    .chunk_avg = 8192, .chunk_max = 65536 };
-	const struct pk_stream_header h = { .version = 1, .chunk_min = 2048,
-	    .chunk_avg = 8192, .chunk_max = 65536 };
 	struct pk_store_options o = { .level = 1, .threads = 1, .host = "h" };
 	uint8_t ids[8][PK_ID_BYTES], other[PK_ID_BYTES];
 	struct pk_buf stream = PK_BUF_INIT;
 	struct pk_snapshot snap;
 	struct pk_writer *w;
-	struct pk_reader *r;
 	struct pk_repo *repo;
 	struct pk_known *k;
 	struct pk_index ix;
-	struct src src;
 	size_t i;
 	int e, all;
 
-	if (pk_repo_init(SCRATCH "/repo", &params, NULL, 0) < 0 ||
-	    pk_repo_open(&repo, SCRATCH "/repo", NULL, 0) < 0) {
+	if ((repo = unit_repo(SCRATCH, "repo", 0, NULL)) == NULL) {
 		CHECK("export: a repository", 0);
 		return;
 	}
-	pk_writer_new_sink(&w, sink, &stream, &h);
-	put_entry(w, PK_FT_DIR, "d", 0);
+	w = unit_writer(&stream, &unit_hdr);
+	unit_put_entry(w, PK_FT_DIR, "d", 0);
 	put_file(w, "d/a", 100, 5, ids);
 	put_file(w, "d/b", 200, 3, ids + 5);
-	pk_writer_end(w);
-	pk_writer_free(w);
-	src.p = stream.data;
-	src.left = stream.len;
-	pk_reader_new_source(&r, source, &src, "stream");
-	e = pk_store_stream(repo, r, &o, &snap);
-	pk_reader_free(r);
+	unit_writer_end(w);
+	e = unit_store(repo, &stream, &o, &snap);
 	CHECK("export: a snapshot of 8 chunks stored", e == 0 && snap.chunks == 8);
 	e = e ? e : pk_index_open(&ix, repo);
 	unlink(set);
@@ -345,9 +252,7 @@ test_export(void)
 int
 main(void)
 {
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_set();
 	test_untrusted();
 	test_export();

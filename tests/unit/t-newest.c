@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,18 +19,6 @@
 #define SCRATCH	"tests/scratch/t-newest"
 
 static const char *file = SCRATCH "/newest";
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void
 put(const char *path, const char *text, size_t n)
@@ -50,27 +37,10 @@ put_text(const char *path, const char *text)
 	put(path, text, strlen(text));
 }
 
-/* The file as a string (NUL-terminated), or NULL. */
-static char *
-get_text(const char *path)
-{
-	uint8_t *p;
-	size_t n;
-	char *s;
-
-	if (pk_read_file(path, 1u << 22, &p, &n) < 0)
-		return NULL;
-	s = malloc(n + 1);
-	memcpy(s, p, n);
-	s[n] = '\0';
-	free(p);
-	return s;
-}
-
 static int
 text_is(const char *path, const char *want)
 {
-	char *s = get_text(path);
+	char *s = unit_get_text(path);
 	int ok = s != NULL && strcmp(s, want) == 0;
 
 	if (s && !ok)
@@ -378,9 +348,7 @@ test_lists(void)
 int
 main(void)
 {
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_lines();
 	test_escapes();
 	test_damaged();

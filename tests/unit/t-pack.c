@@ -5,10 +5,8 @@
  * are written, merged and rebuilt from; snapshots are written, listed and
  * selected; and every file is corrupted to see it refused.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,18 +20,6 @@
 static const char pass[] = "open sesame";
 
 /* Files. */
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Reads a scratch file; a test that cannot stops here. */
 static int
@@ -49,20 +35,6 @@ get_file(const char *path, uint8_t **p, size_t *n)
 }
 
 static int
-put_file(const char *path, const uint8_t *p, size_t n)
-{
-	int fd, e;
-
-	chmod(path, 0600);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return -errno;
-	e = pk_write_all(fd, p, n);
-	close(fd);
-	return e;
-}
-
-static int
 flip_file(const char *path, size_t off, uint8_t mask)
 {
 	uint8_t *p;
@@ -73,32 +45,9 @@ flip_file(const char *path, size_t off, uint8_t mask)
 		return e;
 	if (off < n)
 		p[off] ^= mask;
-	e = put_file(path, p, n);
+	e = unit_put_file(path, p, n);
 	free(p);
 	return e;
-}
-
-static int
-count_files(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
-
-static int
-loc_eq(const struct pk_blobloc *a, const struct pk_blobloc *b)
-{
-	return !memcmp(a->sid, b->sid, 32) && !memcmp(a->pack, b->pack, 16) &&
-	    a->offset == b->offset && a->length == b->length && a->raw == b->raw &&
-	    a->flags == b->flags;
 }
 
 /* Repositories. */
@@ -139,10 +88,10 @@ test_repo(void)
 	mkdir(SCRATCH "/empty", 0700);
 	CHECK("repo: init in an empty directory",
 	    pk_repo_init(SCRATCH "/empty", &plain, NULL, 0) == 0);
-	CHECK("repo: the layout", count_files(SCRATCH "/enc/packs") == 0 &&
-	    count_files(SCRATCH "/enc/index") == 0 &&
-	    count_files(SCRATCH "/enc/snapshots") == 0 &&
-	    count_files(SCRATCH "/enc/tmp") == 0);
+	CHECK("repo: the layout", unit_count_files(SCRATCH "/enc/packs") == 0 &&
+	    unit_count_files(SCRATCH "/enc/index") == 0 &&
+	    unit_count_files(SCRATCH "/enc/snapshots") == 0 &&
+	    unit_count_files(SCRATCH "/enc/tmp") == 0);
 	CHECK("repo: read the parameters without a passphrase",
 	    pk_repo_read_params(SCRATCH "/enc", &p) == 0 && p.encrypted == 1 &&
 	    p.chunk_min == enc.chunk_min && p.chunk_avg == enc.chunk_avg &&
@@ -171,14 +120,14 @@ test_repo(void)
 	pk_repo_init(SCRATCH "/cfg", &plain, NULL, 0);
 	get_file(SCRATCH "/cfg/config", &cfg, &n);
 	cfg[14] = '2';
-	put_file(SCRATCH "/cfg/config", cfg, n);
+	unit_put_file(SCRATCH "/cfg/config", cfg, n);
 	CHECK("repo: config of version 2 is EPROTO",
 	    pk_repo_open(&r, SCRATCH "/cfg", NULL, 0) == -EPROTO);
 	cfg[14] = '1';
-	put_file(SCRATCH "/cfg/config", cfg, n - 1);
+	unit_put_file(SCRATCH "/cfg/config", cfg, n - 1);
 	CHECK("repo: a config cut short is EBADMSG",
 	    pk_repo_open(&r, SCRATCH "/cfg", NULL, 0) == -EBADMSG);
-	put_file(SCRATCH "/cfg/config", cfg, n);
+	unit_put_file(SCRATCH "/cfg/config", cfg, n);
 	CHECK("repo: the restored config opens",
 	    pk_repo_open(&r, SCRATCH "/cfg", NULL, 0) == 0);
 	pk_repo_close(r);
@@ -323,7 +272,7 @@ listing_matches(const struct listing *l, const struct blobs *b)
 
 	for (i = 0; i < b->n; i++)
 		for (j = 0; j < l->n; j++)
-			found += loc_eq(&l->loc[j], &b->loc[i]);
+			found += unit_loc_eq(&l->loc[j], &b->loc[i]);
 	return l->n == b->n && found == b->n;
 }
 
@@ -404,7 +353,7 @@ test_packs(struct pk_repo *r, const char *mode)
 	pk_repo_path(r, tmpdir, sizeof tmpdir, "tmp");
 	snprintf(name, sizeof name, "%s pack: in packs/XX/ID, nothing left in "
 	    "tmp/", mode);
-	CHECK(name, access(path, F_OK) == 0 && count_files(tmpdir) == 0);
+	CHECK(name, access(path, F_OK) == 0 && unit_count_files(tmpdir) == 0);
 
 	pk_blob_reader_init(&br, r);
 	snprintf(name, sizeof name, "%s pack: every blob reads back", mode);
@@ -467,45 +416,45 @@ test_packs(struct pk_repo *r, const char *mode)
 	snprintf(name, sizeof name, "%s blob: ... and the other blobs still read",
 	    mode);
 	CHECK(name, nres == b.n - 1);
-	put_file(path, file, n);
+	unit_put_file(path, file, n);
 
 	/* The trailer and the footer. */
 	p = malloc(n);
 	memcpy(p, file, n);
 	p[n - 16 - 10] ^= 1;
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	snprintf(name, sizeof name, "%s pack: a flipped trailer byte fails the "
 	    "listing", mode);
 	CHECK(name, pack_list(&br, b.pack, l) == -EBADMSG);
 	memcpy(p, file, n);
 	p[n - 16] ^= 1;
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	snprintf(name, sizeof name, "%s pack: a wrong trailer length fails the "
 	    "listing", mode);
 	CHECK(name, pack_list(&br, b.pack, l) == -EBADMSG);
 	memcpy(p, file, n);
 	p[n - 1] ^= 1;
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	snprintf(name, sizeof name, "%s pack: a damaged footer fails the listing",
 	    mode);
 	CHECK(name, pack_list(&br, b.pack, l) == -EBADMSG);
 	memcpy(p, file, n);
 	p[8] = 2;
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	snprintf(name, sizeof name, "%s pack: version 2 is EPROTO", mode);
 	CHECK(name, pack_list(&br, b.pack, l) == -EPROTO);
 	for (i = 0, bad = 0; i < sizeof cuts / sizeof *cuts; i++) {
-		put_file(path, file, n - cuts[i]);
+		unit_put_file(path, file, n - cuts[i]);
 		bad += pack_list(&br, b.pack, l) != -EBADMSG;
 	}
-	put_file(path, file, 10);
+	unit_put_file(path, file, 10);
 	bad += pack_list(&br, b.pack, l) != -EBADMSG;
-	put_file(path, file, 0);
+	unit_put_file(path, file, 0);
 	bad += pack_list(&br, b.pack, l) != -EBADMSG;
 	snprintf(name, sizeof name, "%s pack: truncated packs fail the listing",
 	    mode);
 	CHECK(name, bad == 0);
-	put_file(path, file, n);
+	unit_put_file(path, file, n);
 	snprintf(name, sizeof name, "%s pack: the restored pack lists", mode);
 	CHECK(name, pack_list(&br, b.pack, l) == 0 && listing_matches(l, &b));
 	free(p);
@@ -521,7 +470,7 @@ test_packs(struct pk_repo *r, const char *mode)
 		if (i >= 12 && i < 16)
 			continue;	/* reserved: checked below */
 		file[i] ^= 0x04;
-		put_file(path, file, n);
+		unit_put_file(path, file, n);
 		file[i] ^= 0x04;
 		if (pack_list(&br, t.pack, l) == 0 && blobs_read(&t, &br, 0) == t.n) {
 			printf("# %s pack: flip of byte %zu of %zu unnoticed\n",
@@ -534,14 +483,14 @@ test_packs(struct pk_repo *r, const char *mode)
 	CHECK(name, bad == 0);
 	for (i = 12, bad = 0; i < 16; i++) {
 		file[i] ^= 0x04;
-		put_file(path, file, n);
+		unit_put_file(path, file, n);
 		file[i] ^= 0x04;
 		bad += pack_list(&br, t.pack, l) == 0;
 	}
 	snprintf(name, sizeof name, "%s pack: non-zero reserved header bytes "
 	    "12-15 are refused", mode);
 	CHECK(name, bad == 0);
-	put_file(path, file, n);
+	unit_put_file(path, file, n);
 	free(file);
 
 	pk_blob_reader_release(&br);
@@ -616,7 +565,7 @@ index_finds(const struct pk_index *ix, struct blobs *sets, size_t nsets)
 	for (i = 0; i < nsets; i++)
 		for (j = 0; j < sets[i].n; j++)
 			n += pk_index_find(ix, sets[i].sid[j], &loc) == 1 &&
-			    loc_eq(&loc, &sets[i].loc[j]);
+			    unit_loc_eq(&loc, &sets[i].loc[j]);
 	return n;
 }
 
@@ -747,7 +696,7 @@ test_index(struct pk_repo *r, const char *mode)
 	if (e == 0)
 		pk_index_close(&ix);
 	get_file(ci, &p, &n);
-	put_file(ci, p, n - 64);
+	unit_put_file(ci, p, n - 64);
 	e = pk_index_open(&ix, r);
 	snprintf(name, sizeof name, "%s index: a truncated chunk index is rebuilt",
 	    mode);
@@ -770,7 +719,7 @@ test_index(struct pk_repo *r, const char *mode)
 	CHECK(name, e == -EBADMSG);
 	if (e == 0)
 		pk_index_close(&ix);
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	free(p);
 	e = pk_index_open(&ix, r);
 	snprintf(name, sizeof name, "%s index: repaired, it finds every blob", mode);
@@ -835,33 +784,33 @@ test_frames(struct pk_repo *r)
 	snprintf(path, sizeof path, "%s/index/%s", r->path, d);
 	get_file(path, &p, &n);
 	cut = 16 + 4 + pk_load_u32(p + 16);	/* end of the first frame */
-	put_file(path, p, cut);
+	unit_put_file(path, p, cut);
 	CHECK("delta: cut after its first frame is EBADMSG",
 	    read_delta(r, d, l) == -EBADMSG);
-	put_file(path, p, n - 1);
+	unit_put_file(path, p, n - 1);
 	CHECK("delta: cut by one byte is EBADMSG",
 	    read_delta(r, d, l) == -EBADMSG);
-	put_file(path, p, 16);
+	unit_put_file(path, p, 16);
 	CHECK("delta: its header alone is EBADMSG",
 	    read_delta(r, d, l) == -EBADMSG);
 	q = malloc(n + cut - 16);
 	memcpy(q, p, n);
 	memcpy(q + n, p + 16, cut - 16);
-	put_file(path, q, n + cut - 16);
+	unit_put_file(path, q, n + cut - 16);
 	CHECK("delta: a frame appended again is EBADMSG",
 	    read_delta(r, d, l) == -EBADMSG);
 	free(q);
 	p[8] = 2;
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	CHECK("delta: version 2 is EPROTO, as for packs and snapshots",
 	    read_delta(r, d, l) == -EPROTO);
 	p[8] = 1;
 	p[12] = 1;
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	CHECK("delta: non-zero reserved header bytes 12-15 are refused",
 	    read_delta(r, d, l) < 0);
 	p[12] = 0;
-	put_file(path, p, n);
+	unit_put_file(path, p, n);
 	memcpy(other, path, sizeof other);
 	other[strlen(other) - 1] = other[strlen(other) - 1] == '0' ? '1' : '0';
 	rename(path, other);
@@ -946,7 +895,7 @@ snap_write_v1(struct pk_repo *r, const struct pk_snapshot *s,
 	file.len += boxlen;
 	pk_hex(hex, id, 32);
 	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex);
-	put_file(path, file.data, file.len);
+	unit_put_file(path, file.data, file.len);
 	pk_buf_release(&plain);
 	pk_buf_release(&file);
 }
@@ -1011,47 +960,11 @@ snap_make(struct pk_snapshot *s, int64_t start, unsigned long long seed)
 	pk_buf_add(&s->keys, "var/www/var/www/", 16);
 }
 
-static int
-strv_eq(char **a, char **b, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 0;
-	return 1;
-}
-
+/* The seek tables compared only when both snapshots have one. */
 static int
 snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 {
-	uint32_t i;
-
-	if (memcmp(a->id, b->id, sizeof a->id) || a->start_sec != b->start_sec ||
-	    a->start_nsec != b->start_nsec || a->end_sec != b->end_sec ||
-	    a->end_nsec != b->end_nsec || strcmp(a->host, b->host) ||
-	    strcmp(a->user, b->user) || a->npaths != b->npaths ||
-	    a->ntags != b->ntags || !strv_eq(a->paths, b->paths, a->npaths) ||
-	    !strv_eq(a->tags, b->tags, a->ntags) || a->entries != b->entries ||
-	    a->files != b->files || a->dirs != b->dirs || a->bytes != b->bytes ||
-	    a->stored != b->stored || a->chunks != b->chunks ||
-	    a->new_chunks != b->new_chunks || a->errors != b->errors ||
-	    a->chunk_min != b->chunk_min || a->chunk_avg != b->chunk_avg ||
-	    a->chunk_max != b->chunk_max || a->catalog_bytes != b->catalog_bytes ||
-	    a->ncatalog != b->ncatalog)
-		return 0;
-	for (i = 0; i < a->ncatalog; i++) {
-		const struct pk_catalog_chunk *x = &a->catalog[i], *y = &b->catalog[i];
-
-		if (memcmp(x->id, y->id, PK_ID_BYTES) || x->len != y->len ||
-		    x->entry != y->entry || (a->seekable && b->seekable &&
-		    x->entry != PK_CATALOG_NO_ENTRY && (x->recno != y->recno ||
-		    x->lolen != y->lolen || x->hilen != y->hilen ||
-		    memcmp(a->keys.data + x->key, b->keys.data + y->key,
-		    x->lolen + x->hilen))))
-			return 0;
-	}
-	return 1;
+	return unit_snap_eq(a, b, 0);
 }
 
 /*
@@ -1127,7 +1040,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 		pk_hex(hex[i], s[i].id, 32);
 	}
 	snprintf(name, sizeof name, "%s snapshot: three written", mode);
-	CHECK(name, bad == 0 && count_files(path) == 3);
+	CHECK(name, bad == 0 && unit_count_files(path) == 3);
 	snap_id(r, &s[0], id);
 	snprintf(name, sizeof name, "%s snapshot: the id is the keyed hash of the "
 	    "contents", mode);
@@ -1237,7 +1150,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 		if (i >= 12 && i < 16)
 			continue;	/* reserved: checked below */
 		file[i] ^= 0x40;
-		put_file(path, file, n);
+		unit_put_file(path, file, n);
 		file[i] ^= 0x40;
 		e = pk_snapshot_read(r, hex[0], &got);
 		if (e == 0)
@@ -1254,7 +1167,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	CHECK(name, bad == 0 && proto == 4);
 	for (i = 12, bad = 0; i < 16; i++) {
 		file[i] ^= 0x40;
-		put_file(path, file, n);
+		unit_put_file(path, file, n);
 		file[i] ^= 0x40;
 		e = pk_snapshot_read(r, hex[0], &got);
 		if (e == 0)
@@ -1265,19 +1178,19 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	    "12-15 are refused", mode);
 	CHECK(name, bad == 0);
 	for (i = 0, bad = 0; i < n; i += 7) {
-		put_file(path, file, i);
+		unit_put_file(path, file, i);
 		bad += pk_snapshot_read(r, hex[0], &got) != -EBADMSG;
 	}
 	snprintf(name, sizeof name, "%s snapshot: truncated files are EBADMSG",
 	    mode);
 	CHECK(name, bad == 0);
-	put_file(path, file, n);
+	unit_put_file(path, file, n);
 
 	/* Renamed to another id. */
 	memcpy(other, path, sizeof other);
 	p = (uint8_t *)other + strlen(other) - 1;
 	*p = *p == '0' ? '1' : '0';
-	put_file(other, file, n);
+	unit_put_file(other, file, n);
 	e = pk_snapshot_read(r, strrchr(other, '/') + 1, &got);
 	snprintf(name, sizeof name, "%s snapshot: a copy under another id does not "
 	    "authenticate", mode);
@@ -1383,9 +1296,9 @@ test_long_paths(struct pk_repo *r)
 
 	/* The same repository under its long name, as if open had let it. */
 	pk_repo_path(r, path, sizeof path, "snapshots");
-	snaps = count_files(path);
+	snaps = unit_count_files(path);
 	pk_repo_path(r, path, sizeof path, "tmp");
-	tmps = count_files(path);
+	tmps = unit_count_files(path);
 	r->path = lp;
 	snap_make(&s, 1700000000, 9);
 	CHECK("long paths: a snapshot whose name does not fit is ENAMETOOLONG",
@@ -1397,9 +1310,11 @@ test_long_paths(struct pk_repo *r)
 	    pk_snapshot_select(r, "latest", &got) == -ENAMETOOLONG);
 	r->path = saved;
 	pk_repo_path(r, path, sizeof path, "snapshots");
-	CHECK("long paths: no snapshot file written", count_files(path) == snaps);
+	CHECK("long paths: no snapshot file written",
+	    unit_count_files(path) == snaps);
 	pk_repo_path(r, path, sizeof path, "tmp");
-	CHECK("long paths: nothing left in tmp/", count_files(path) == tmps);
+	CHECK("long paths: nothing left in tmp/",
+	    unit_count_files(path) == tmps);
 	pk_snapshot_release(&s);
 	free(lp);
 }
@@ -1409,9 +1324,7 @@ main(int argc, char **argv)
 {
 	struct pk_repo *plain, *enc;
 
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_repo();
 	plain = open_repo("plain", 0);
 	enc = open_repo("enc", 1);

@@ -251,18 +251,12 @@ write_script(const struct script *s, struct pk_writer *w)
 }
 
 static int
-sink_buf(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-static int
 writer_bytes(const struct script *s, struct pk_buf *out)
 {
 	struct pk_writer *w;
 	int e;
 
-	if ((e = pk_writer_new_sink(&w, sink_buf, out, &s->h)) < 0)
+	if ((e = pk_writer_new_sink(&w, unit_sink, out, &s->h)) < 0)
 		return e;
 	e = write_script(s, w);
 	pk_writer_free(w);
@@ -798,7 +792,7 @@ test_round_trip(void)
 		struct pk_writer *wr;
 
 		pk_buf_reset(&raw);
-		pk_writer_new_sink(&wr, sink_buf, &raw, NULL);
+		pk_writer_new_sink(&wr, unit_sink, &raw, NULL);
 		CHECK("writer: a record of PK_RECORD_MAX_BYTES is accepted",
 		    pk_writer_put(wr, PK_REC_DATA, 0, big, PK_RECORD_MAX_BYTES) == 0);
 		CHECK("writer: a record longer than PK_RECORD_MAX_BYTES is "

@@ -12,10 +12,8 @@
  * a writer), another repository's or a damaged one is refused.  One
  * encrypted repository, so that Argon2id runs only a few times.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,34 +29,6 @@ static const struct pk_repo_params plain = { .chunk_min = 2048,
 static const struct pk_repo_params enc = { .chunk_min = 4096,
     .chunk_avg = 16384, .chunk_max = 131072, .encrypted = 1 };
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *
-get_text(const char *path)
-{
-	uint8_t *p;
-	size_t n;
-	char *s;
-
-	if (pk_read_file(path, 1u << 20, &p, &n) < 0)
-		return NULL;
-	s = malloc(n + 1);
-	memcpy(s, p, n);
-	s[n] = '\0';
-	free(p);
-	return s;
-}
-
 static void
 put_text(const char *path, const char *text, mode_t mode)
 {
@@ -71,29 +41,6 @@ put_text(const char *path, const char *text, mode_t mode)
 		close(fd);
 	}
 	chmod(path, mode);
-}
-
-static mode_t
-mode_of(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
-}
-
-static int
-count_files(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dp);
-	return n;
 }
 
 static int
@@ -133,12 +80,13 @@ test_init(void)
 	CHECK("init: a plaintext repository", e == 0);
 	for (i = 0, ok = 1; i < 4; i++) {
 		snprintf(path, sizeof path, SCRATCH "/p/%s", sub[i]);
-		ok &= mode_of(path) == 0700 && count_files(path) == 0;
+		ok &= unit_mode_of(path) == 0700 && unit_count_files(path) == 0;
 	}
 	CHECK("init: four empty subdirectories of mode 0700", ok &&
-	    mode_of(SCRATCH "/p") == 0700);
+	    unit_mode_of(SCRATCH "/p") == 0700);
 	CHECK("init: config of mode 0600, and nothing else",
-	    mode_of(SCRATCH "/p/config") == 0600 && count_files(SCRATCH "/p") == 5);
+	    unit_mode_of(SCRATCH "/p/config") == 0600 &&
+	    unit_count_files(SCRATCH "/p") == 5);
 	e = pk_repo_read_params(SCRATCH "/p", &p);
 	CHECK("read_params: the chunker, not encrypted", e == 0 &&
 	    p.chunk_min == 2048 && p.chunk_avg == 8192 && p.chunk_max == 65536 &&
@@ -174,7 +122,7 @@ test_init(void)
 	put_text(SCRATCH "/full/file", "mine\n", 0600);
 	CHECK("init: in a directory that holds a file is EEXIST",
 	    pk_repo_init(SCRATCH "/full", &plain, NULL, 0) == -EEXIST &&
-	    count_files(SCRATCH "/full") == 1);
+	    unit_count_files(SCRATCH "/full") == 1);
 	mkdir(SCRATCH "/empty", 0755);
 	CHECK("init: in an empty directory",
 	    pk_repo_init(SCRATCH "/empty", &plain, NULL, 0) == 0 &&
@@ -230,7 +178,7 @@ test_config(void)
 	int e;
 
 	pk_repo_init(dir, &plain, NULL, 0);
-	good = get_text(SCRATCH "/cfg/config");
+	good = unit_get_text(SCRATCH "/cfg/config");
 	if (good == NULL) {
 		CHECK("config: read", 0);
 		return;
@@ -350,7 +298,7 @@ test_encrypted(void)
 	CHECK("encrypted: init", e == 0);
 	if (e < 0)
 		return;
-	cfg = get_text(SCRATCH "/enc/config");
+	cfg = unit_get_text(SCRATCH "/enc/config");
 	CHECK("encrypted: config with the Argon2id cost of pk-repo(5)",
 	    cfg && strstr(cfg, "\nencryption xchacha20-poly1305\nargon2id 3 "
 	    "33554432 ") != NULL);
@@ -413,8 +361,9 @@ test_encrypted(void)
 	    pk_repo_export_key(dir, "wrong", 5, kf) == -EACCES &&
 	    access(kf, F_OK) < 0);
 	e = pk_repo_export_key(dir, pass, strlen(pass), kf);
-	CHECK("key file: exported, mode 0600", e == 0 && mode_of(kf) == 0600);
-	key = get_text(kf);
+	CHECK("key file: exported, mode 0600", e == 0 &&
+	    unit_mode_of(kf) == 0600);
+	key = unit_get_text(kf);
 	CHECK("key file: four lines, 161 bytes", key && strlen(key) == 161 &&
 	    strncmp(key, "pk-key 1\nrepository ", 20) == 0);
 	e = pk_repo_open_keyfile(&rk, dir, kf);
@@ -427,7 +376,8 @@ test_encrypted(void)
 	    pk_repo_export_key(dir, pass, strlen(pass), SCRATCH "/other") ==
 	    -EEXIST);
 	CHECK("key file: ... which is left as it was",
-	    (at = get_text(SCRATCH "/other")) && strcmp(at, "keep me\n") == 0);
+	    (at = unit_get_text(SCRATCH "/other")) &&
+	    strcmp(at, "keep me\n") == 0);
 	free(at);
 	symlink("newkey", SCRATCH "/keylink");
 	CHECK("key file: nor through a symbolic link to a new name",
@@ -557,9 +507,7 @@ int
 main(void)
 {
 	umask(022);
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
+	unit_scratch(SCRATCH);
 	test_init();
 	test_config();
 	test_encrypted();

@@ -10,10 +10,8 @@
  * one, ENOENT for none, and reads only the snapshot it names.  META
  * records: encode, decode, and every way to break one.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,53 +21,6 @@
 #define SCRATCH	"tests/scratch/t-snapshot"
 
 static const char pass[] = "snap";
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-get_file(const char *path, uint8_t **p, size_t *n)
-{
-	return pk_read_file(path, 1u << 28, p, n);
-}
-
-static int
-put_file(const char *path, const uint8_t *p, size_t n)
-{
-	int fd, e;
-
-	chmod(path, 0600);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return -errno;
-	e = pk_write_all(fd, p, n);
-	close(fd);
-	return e;
-}
-
-static int
-count_files(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
 
 /* A snapshot of every field, seeded; nc catalog chunks, entries starting
  * in every other one. */
@@ -126,49 +77,11 @@ snap_make(struct pk_snapshot *s, int64_t start, uint32_t nc,
 	}
 }
 
-static int
-strv_eq(char **a, char **b, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 0;
-	return 1;
-}
-
+/* The seek tables compared whether or not the snapshots say seekable. */
 static int
 snap_eq(const struct pk_snapshot *a, const struct pk_snapshot *b)
 {
-	uint32_t i;
-
-	if (memcmp(a->id, b->id, sizeof a->id) || a->start_sec != b->start_sec ||
-	    a->start_nsec != b->start_nsec || a->end_sec != b->end_sec ||
-	    a->end_nsec != b->end_nsec || !a->host || !b->host ||
-	    strcmp(a->host, b->host) || !a->user || !b->user ||
-	    strcmp(a->user, b->user) || a->npaths != b->npaths ||
-	    a->ntags != b->ntags || !strv_eq(a->paths, b->paths, a->npaths) ||
-	    !strv_eq(a->tags, b->tags, a->ntags) || a->entries != b->entries ||
-	    a->files != b->files || a->dirs != b->dirs || a->bytes != b->bytes ||
-	    a->stored != b->stored || a->chunks != b->chunks ||
-	    a->new_chunks != b->new_chunks || a->errors != b->errors ||
-	    a->chunk_min != b->chunk_min || a->chunk_avg != b->chunk_avg ||
-	    a->chunk_max != b->chunk_max || a->catalog_bytes != b->catalog_bytes ||
-	    a->ncatalog != b->ncatalog)
-		return 0;
-	for (i = 0; i < a->ncatalog; i++) {
-		const struct pk_catalog_chunk *x = &a->catalog[i], *y = &b->catalog[i];
-
-		if (memcmp(x->id, y->id, PK_ID_BYTES) || x->len != y->len ||
-		    x->entry != y->entry)
-			return 0;
-		if (x->entry != PK_CATALOG_NO_ENTRY && (x->recno != y->recno ||
-		    x->lolen != y->lolen || x->hilen != y->hilen ||
-		    memcmp(a->keys.data + x->key, b->keys.data + y->key,
-		    x->lolen + x->hilen)))
-			return 0;
-	}
-	return 1;
+	return unit_snap_eq(a, b, 1);
 }
 
 static void
@@ -221,7 +134,7 @@ test_roundtrip(struct pk_repo *r, const char *mode)
 	CHECK(name, stat(path, &st) == 0 && (st.st_mode & 07777) == 0400);
 	pk_repo_path(r, dir, sizeof dir, "tmp");
 	snprintf(name, sizeof name, "%s roundtrip: nothing left in tmp/", mode);
-	CHECK(name, count_files(dir) == 0);
+	CHECK(name, unit_count_files(dir) == 0);
 
 	/* The id is of the contents: the same twice, another for any field. */
 	memcpy(id, s.id, 32);
@@ -229,7 +142,8 @@ test_roundtrip(struct pk_repo *r, const char *mode)
 	pk_repo_path(r, dir, sizeof dir, "snapshots");
 	snprintf(name, sizeof name, "%s id: the same snapshot again, the same id, "
 	    "one file", mode);
-	CHECK(name, e == 0 && memcmp(id, s.id, 32) == 0 && count_files(dir) == 1);
+	CHECK(name, e == 0 && memcmp(id, s.id, 32) == 0 &&
+	    unit_count_files(dir) == 1);
 	snap_make(&t, 1700000000, 9, 1);
 	t.errors++;
 	pk_snapshot_write(r, &t);
@@ -277,7 +191,7 @@ test_damage(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	pk_snapshot_write(r, &s);
 	snap_path(r, s.id, path, sizeof path);
 	pk_hex(hex, s.id, 32);
-	if (get_file(path, &file, &n) < 0) {
+	if (unit_get_file(path, &file, &n) < 0) {
 		CHECK("damage: read the file", 0);
 		return;
 	}
@@ -285,7 +199,7 @@ test_damage(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	for (i = 0, bad = 0, proto = 0; i < n; i++) {
 		memcpy(copy, file, n);
 		copy[i] ^= 0x04;
-		put_file(path, copy, n);
+		unit_put_file(path, copy, n);
 		e = read_id(r, s.id);
 		if (i >= 8 && i < 12)
 			proto += e == -EPROTO;
@@ -299,30 +213,30 @@ test_damage(struct pk_repo *r, struct pk_repo *other, const char *mode)
 	CHECK(name, bad == 0 && proto == 4);
 	/* Every length near either end, every 13th between. */
 	for (i = 0, bad = 0; i < n; i += i < 64 || i + 64 > n ? 1 : 13) {
-		put_file(path, file, i);
+		unit_put_file(path, file, i);
 		bad += read_id(r, s.id) != -EBADMSG;
 	}
 	snprintf(name, sizeof name, "%s damage: cut at any length is EBADMSG", mode);
 	CHECK(name, bad == 0);
 	memcpy(copy, file, n);
 	copy[n] = 0;
-	put_file(path, copy, n + 1);
+	unit_put_file(path, copy, n + 1);
 	snprintf(name, sizeof name, "%s damage: a byte added is EBADMSG", mode);
 	CHECK(name, read_id(r, s.id) == -EBADMSG);
-	put_file(path, file, n);
+	unit_put_file(path, file, n);
 	snprintf(name, sizeof name, "%s damage: restored, it reads", mode);
 	CHECK(name, read_id(r, s.id) == 0);
 
 	/* Under another name, in another repository. */
 	snprintf(path2, sizeof path2, "%s/snapshots/%.63s%c", r->path, hex,
 	    hex[63] == 'f' ? 'e' : 'f');
-	put_file(path2, file, n);
+	unit_put_file(path2, file, n);
 	snprintf(name, sizeof name, "%s damage: a copy under another name is "
 	    "EBADMSG", mode);
 	CHECK(name, pk_snapshot_read(r, strrchr(path2, '/') + 1, &got) == -EBADMSG);
 	unlink(path2);
 	snap_path(other, s.id, path2, sizeof path2);
-	put_file(path2, file, n);
+	unit_put_file(path2, file, n);
 	snprintf(name, sizeof name, "%s damage: a copy in another repository is "
 	    "EBADMSG", mode);
 	CHECK(name, read_id(other, s.id) == -EBADMSG);
@@ -429,7 +343,7 @@ test_list_select(struct pk_repo *r, const char *mode)
 
 	/* Whatever earlier tests left: gone. */
 	pk_repo_path(r, path, sizeof path, "snapshots");
-	rmtree(path);
+	unit_rmrf(path);
 	mkdir(path, 0700);
 	e = pk_snapshot_list(r, &list, &n, &nbad);
 	snprintf(name, sizeof name, "%s list: none", mode);
@@ -498,10 +412,10 @@ test_list_select(struct pk_repo *r, const char *mode)
 		size_t fl;
 
 		snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex[0]);
-		get_file(path, &f, &fl);
+		unit_get_file(path, &f, &fl);
 		snprintf(path, sizeof path, "%s/snapshots/%.63s%c", r->path,
 		    hex[0], hex[0][63] == '0' ? '1' : '0');
-		put_file(path, f, fl);
+		unit_put_file(path, f, fl);
 		free(f);
 		snprintf(sel, sizeof sel, "%.63s", hex[0]);
 		pk_err_clear();
@@ -543,14 +457,14 @@ test_list_select(struct pk_repo *r, const char *mode)
 
 	/* Damage one: counted, skipped by latest, named when selected. */
 	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex[1]);
-	get_file(path, &file, &flen);
+	unit_get_file(path, &file, &flen);
 	file[flen - 1] ^= 1;
-	put_file(path, file, flen);
+	unit_put_file(path, file, flen);
 	free(file);
 	snprintf(path, sizeof path, "%s/snapshots/README", r->path);
-	put_file(path, (const uint8_t *)"x", 1);
+	unit_put_file(path, (const uint8_t *)"x", 1);
 	snprintf(path, sizeof path, "%s/snapshots/%.63sx", r->path, hex[0]);
-	put_file(path, (const uint8_t *)"x", 1);
+	unit_put_file(path, (const uint8_t *)"x", 1);
 	e = pk_snapshot_list(r, &list, &n, &nbad);
 	snprintf(name, sizeof name, "%s list: the damaged and the 64-long non-hex "
 	    "are counted, a short name skipped", mode);
@@ -580,7 +494,7 @@ test_list_select(struct pk_repo *r, const char *mode)
 	/* Every one damaged: latest says so. */
 	for (i = 0; i < 5; i++) {
 		snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex[i]);
-		put_file(path, (const uint8_t *)"PKSNAP", 6);
+		unit_put_file(path, (const uint8_t *)"PKSNAP", 6);
 	}
 	e = pk_snapshot_select(r, "latest", &got);
 	snprintf(name, sizeof name, "%s select: latest when none can be read is "
@@ -608,7 +522,7 @@ test_meta(void)
 	    e == 0 && got.start_sec == -86400 && got.start_nsec == s.start_nsec &&
 	    got.end_sec == s.end_sec && got.end_nsec == 999999999 &&
 	    strcmp(got.host, "host.example") == 0 && strcmp(got.user, "backup") ==
-	    0 && got.ntags == 3 && strv_eq(got.tags, s.tags, 3));
+	    0 && got.ntags == 3 && unit_strv_eq(got.tags, s.tags, 3));
 	CHECK("meta: nothing else is decoded", got.npaths == 0 &&
 	    got.ncatalog == 0 && got.entries == 0);
 	pk_snapshot_release(&got);
@@ -730,32 +644,15 @@ test_add(void)
 	free(big);
 }
 
-static struct pk_repo *
-make_repo(const char *name, int encrypted)
-{
-	const struct pk_repo_params p = { .chunk_min = 2048, .chunk_avg = 8192,
-	    .chunk_max = 65536, .encrypted = encrypted };
-	char path[256];
-	struct pk_repo *r;
-
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, pass, strlen(pass)) < 0 ||
-	    pk_repo_open(&r, path, pass, strlen(pass)) < 0)
-		return NULL;
-	return r;
-}
-
 int
 main(void)
 {
 	struct pk_repo *plain, *enc, *other;
 
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
-	plain = make_repo("plain", 0);
-	other = make_repo("other", 0);
-	enc = make_repo("enc", 1);
+	unit_scratch(SCRATCH);
+	plain = unit_repo(SCRATCH, "plain", 0, pass);
+	other = unit_repo(SCRATCH, "other", 0, pass);
+	enc = unit_repo(SCRATCH, "enc", 1, pass);
 	CHECK("repositories", plain && other && enc);
 	if (!plain || !other || !enc)
 		UNIT_END();

@@ -186,12 +186,6 @@ build(struct file *fs, size_t n, int64_t now, uint64_t gen)
 }
 
 static int
-exists(const char *p)
-{
-	return access(p, F_OK) == 0;
-}
-
-static int
 copy_file(const char *from, const char *to)
 {
 	char buf[65536];
@@ -211,29 +205,6 @@ copy_file(const char *from, const char *to)
 	close(in);
 	close(out);
 	return n < 0 ? -EIO : e;
-}
-
-static int
-flip_at(const char *p, off_t off)
-{
-	uint8_t b;
-	int fd = open(p, O_RDWR), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = pread(fd, &b, 1, off) == 1;
-	b ^= 0x01;
-	ok = ok && pwrite(fd, &b, 1, off) == 1;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static off_t
-size_of(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 ? st.st_size : -1;
 }
 
 static int
@@ -274,8 +245,9 @@ test_exact(void)
 	e = build(f, 8, NOW, 0);
 	CHECK("build: 8 files committed", e == 0);
 	CHECK("build: both files in place, no temporary left",
-	    exists(path) && exists(lists) && !exists(SCRATCH "/stat.lists.tmp") &&
-	    !exists(SCRATCH "/stat.tmp"));
+	    unit_exists(path) && unit_exists(lists) &&
+	    !unit_exists(SCRATCH "/stat.lists.tmp") &&
+	    !unit_exists(SCRATCH "/stat.tmp"));
 	e = pk_statcache_open(&c, path, repo);
 	CHECK("open: with the repository's id", e == 0);
 	if (e < 0)
@@ -477,12 +449,12 @@ test_flip_list(void)
 		return;
 	}
 	CHECK("flip list: the file is a hit", look_exact(c, &f) == 1);
-	n = size_of(lists);
+	n = unit_size_of(lists);
 	CHECK("flip list: the lists hold a header and one list",
 	    n >= 16 + 4 * 40);
 	/* The list itself starts after the 16-byte header. */
 	for (i = 16; i < n; i++) {
-		if (flip_at(lists, i) < 0) {
+		if (unit_flip_at(lists, i, 0x01) < 0) {
 			bad++;
 			continue;
 		}
@@ -494,7 +466,7 @@ test_flip_list(void)
 			    (long long)i, r);
 			bad++;
 		}
-		flip_at(lists, i);
+		unit_flip_at(lists, i, 0x01);
 	}
 	CHECK("flip list: a flip of any byte of the list is a miss", bad == 0);
 	CHECK("flip list: ... and never wrong content", wrong == 0);
@@ -502,10 +474,10 @@ test_flip_list(void)
 	pk_statcache_close(c);
 
 	for (i = 0, bad = 0; i < 8; i++) {
-		flip_at(lists, i);
+		unit_flip_at(lists, i, 0x01);
 		if (try_open(repo) != -ESTALE)
 			bad++;
-		flip_at(lists, i);
+		unit_flip_at(lists, i, 0x01);
 	}
 	CHECK("flip list: a flip in the lists' magic is ESTALE at open", bad == 0);
 	file_release(&f);
@@ -527,7 +499,7 @@ test_flip_slot(void)
 		CHECK("flip slot: a cache", 0);
 		return;
 	}
-	n = size_of(path);
+	n = unit_size_of(path);
 	fd = open(path, O_RDONLY);
 	for (i = PK_HASHFILE_HEADER_BYTES; fd >= 0 && i + SLOT <= n; i += SLOT) {
 		if (pread(fd, s, SLOT, i) != SLOT)
@@ -541,30 +513,30 @@ test_flip_slot(void)
 		close(fd);
 	CHECK("flip slot: one slot in use", at >= 0 && others == 0);
 	for (i = 0; at >= 0 && i < SLOT; i++) {
-		flip_at(path, at + i);
+		unit_flip_at(path, at + i, 0x01);
 		r = look_exact(c, &f);
 		if (r != 0) {
 			printf("# slot byte %lld flipped: lookup %d\n", (long long)i, r);
 			bad++;
 		}
-		flip_at(path, at + i);
+		unit_flip_at(path, at + i, 0x01);
 	}
 	CHECK("flip slot: a flip of any byte of the slot is a miss", bad == 0);
 	/* An empty slot turned to garbage before the real one does no harm. */
 	for (i = PK_HASHFILE_HEADER_BYTES, bad = 0; at >= 0 && i < n; i += 4096) {
 		if (i == at)
 			continue;
-		flip_at(path, i + 20);
+		unit_flip_at(path, i + 20, 0x01);
 		bad += look_exact(c, &f) != 1;
-		flip_at(path, i + 20);
+		unit_flip_at(path, i + 20, 0x01);
 	}
 	CHECK("flip slot: garbage in other slots: still the exact hit", bad == 0);
 	pk_statcache_close(c);
 	for (i = 0, bad = 0; i < 80; i++) {
-		flip_at(path, i);
+		unit_flip_at(path, i, 0x01);
 		if (try_open(repo) != -ESTALE)
 			bad++;
-		flip_at(path, i);
+		unit_flip_at(path, i, 0x01);
 	}
 	CHECK("flip slot: a flip of any checked header byte is ESTALE", bad == 0);
 	file_release(&f);
@@ -679,7 +651,7 @@ test_truncated(void)
 		CHECK("truncated: a cache", 0);
 		return;
 	}
-	full = size_of(lists);
+	full = unit_size_of(lists);
 	cuts[0] = 16; cuts[1] = 17; cuts[2] = 32; cuts[3] = 63; cuts[4] = 64;
 	cuts[5] = 4096; cuts[6] = full / 2; cuts[7] = full - 1;
 	for (k = 0; k < 8; k++) {

@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,37 +25,6 @@
 
 #define SCRATCH	"tests/scratch/t-store"
 
-static const struct pk_repo_params params = { .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-static const struct pk_stream_header hdr = { .version = 1, .chunk_min = 2048,
-    .chunk_avg = 8192, .chunk_max = 65536 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void
-rmtree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-count_in(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
 
 /* Files in the repository's directories; packs two levels down. */
 struct counts {
@@ -76,16 +44,16 @@ counts_of(const struct pk_repo *r)
 		while ((d = readdir(dp)) != NULL)
 			if (d->d_name[0] != '.') {
 				snprintf(sub, sizeof sub, "%s/%s", path, d->d_name);
-				c.packs += count_in(sub);
+				c.packs += unit_count_files(sub);
 			}
 		closedir(dp);
 	}
 	snprintf(path, sizeof path, "%s/index", r->path);
-	c.deltas = count_in(path);
+	c.deltas = unit_count_files(path);
 	snprintf(path, sizeof path, "%s/snapshots", r->path);
-	c.snaps = count_in(path);
+	c.snaps = unit_count_files(path);
 	snprintf(path, sizeof path, "%s/tmp", r->path);
-	c.tmp = count_in(path);
+	c.tmp = unit_count_files(path);
 	return c;
 }
 
@@ -98,58 +66,20 @@ same_counts(struct counts a, struct counts b)
 
 /* Streams. */
 
-static int
-sink(void *arg, const void *p, size_t n)
-{
-	return pk_buf_add(arg, p, n);
-}
-
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
-static ssize_t
-source(void *arg, void *p, size_t n)
-{
-	struct src *s = arg;
-
-	if (n > s->left)
-		n = s->left;
-	if (n == 0)
-		return 0;
-	memcpy(p, s->p, n);
-	s->p += n;
-	s->left -= n;
-	return (ssize_t)n;
-}
-
 static void
 put_entry(struct pk_writer *w, uint8_t type, const char *path, uint64_t size,
     uint32_t nlink, const char *link)
 {
 	struct pk_entry e;
-	struct pk_buf b = PK_BUF_INIT;
 
-	memset(&e, 0, sizeof e);
-	e.type = type;
-	e.mode = type == PK_FT_DIR ? 0755 : 0644;
-	e.size = size;
-	e.mtime_sec = 1600000000;
+	unit_entry(&e, type, path, size);
 	e.mtime_nsec = 5;
 	e.ctime_sec = 1600000000;
 	e.dev = 42;
 	e.ino = 1000 + strlen(path) * 31 + (uint8_t)path[strlen(path) - 1];
 	e.nlink = nlink;
-	e.path.p = (const uint8_t *)path;
-	e.path.len = strlen(path);
-	if (link) {
-		e.link.p = (const uint8_t *)link;
-		e.link.len = strlen(link);
-	}
-	pk_entry_encode(&e, &b);
-	pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
+	unit_set_link(&e, link);
+	unit_write_entry(w, &e);
 }
 
 /* Chunk k: its bytes (len_of(k) of them) and id. */
@@ -213,37 +143,6 @@ put_file(struct pk_writer *w, const char *path, const unsigned *ks, size_t n,
 	pk_write_eof(w, size, 0);
 }
 
-static struct pk_writer *
-begin(struct pk_buf *b, const struct pk_stream_header *h)
-{
-	struct pk_writer *w;
-
-	pk_buf_reset(b);
-	pk_writer_new_sink(&w, sink, b, h);
-	return w;
-}
-
-static void
-end(struct pk_writer *w)
-{
-	pk_writer_end(w);
-	pk_writer_free(w);
-}
-
-static int
-store(struct pk_repo *r, const struct pk_buf *b, struct pk_store_options *o,
-    struct pk_snapshot *snap)
-{
-	struct src s = { b->data, b->len };
-	struct pk_reader *rd;
-	int e;
-
-	pk_reader_new_source(&rd, source, &s, "stream");
-	e = pk_store_stream(r, rd, o, snap);
-	pk_reader_free(rd);
-	return e;
-}
-
 /* The catalog's records, as type, u32 length, payload. */
 static int
 catalog_of(struct pk_repo *r, const struct pk_snapshot *snap, struct pk_buf *out,
@@ -273,7 +172,7 @@ catalog_of(struct pk_repo *r, const struct pk_snapshot *snap, struct pk_buf *out
 static void
 expected_catalog(const struct pk_buf *stream, struct pk_buf *out)
 {
-	struct src s = { stream->data, stream->len };
+	struct unit_src s = { stream->data, stream->len };
 	struct pk_stream_header h;
 	struct pk_reader *rd;
 	struct pk_record rec;
@@ -282,7 +181,7 @@ expected_catalog(const struct pk_buf *stream, struct pk_buf *out)
 	uint32_t len;
 
 	pk_buf_reset(out);
-	pk_reader_new_source(&rd, source, &s, "stream");
+	pk_reader_new_source(&rd, unit_source, &s, "stream");
 	pk_reader_header(rd, &h);
 	while (pk_reader_next(rd, &rec) > 0) {
 		if (rec.type == PK_REC_META || (rec.flags & PK_RECF_IGNORABLE))
@@ -333,21 +232,6 @@ chunk_reads(struct pk_repo *r, unsigned k)
 	return ok;
 }
 
-static struct pk_repo *
-new_repo(const char *name, int encrypted)
-{
-	struct pk_repo_params p = params;
-	struct pk_repo *r;
-	char path[256];
-
-	p.encrypted = encrypted;
-	snprintf(path, sizeof path, SCRATCH "/%s", name);
-	if (pk_repo_init(path, &p, "pw", 2) < 0 ||
-	    pk_repo_open(&r, path, "pw", 2) < 0)
-		return NULL;
-	return r;
-}
-
 /* The tree of the first snapshot of host h. */
 static void
 tree_one(struct pk_writer *w)
@@ -396,10 +280,10 @@ test_good(struct pk_repo *r)
 	size_t n, nbad;
 	int e, k, ok;
 
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	tree_one(w);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("good: stored", e == 0);
 	if (e < 0) {
 		printf("# %s\n", pk_errmsg(e));
@@ -445,7 +329,7 @@ test_good(struct pk_repo *r)
 	pk_snapshot_release(&snap);
 
 	/* Again: nothing new to store. */
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	c = counts_of(r);
 	CHECK("again: stored, no new chunk, no pack, no delta",
 	    e == 0 && snap.new_chunks == 0 && snap.stored == 0 &&
@@ -454,14 +338,14 @@ test_good(struct pk_repo *r)
 	pk_snapshot_release(&snap);
 
 	/* Several top-level paths, no ".". */
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_DIR, "etc", 0, 2, NULL);
 	put_file(w, "etc/f", (const unsigned[]){ 10 }, 1, 0);
 	put_entry(w, PK_FT_DIR, "home", 0, 2, NULL);
 	put_entry(w, PK_FT_DIR, "home/u", 0, 2, NULL);
 	put_file(w, "var", (const unsigned[]){ 11 }, 1, 0);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("roots: each top-level path, once", e == 0 && snap.npaths == 3 &&
 	    !strcmp(snap.paths[0], "etc") && !strcmp(snap.paths[1], "home") &&
 	    !strcmp(snap.paths[2], "var"));
@@ -469,9 +353,9 @@ test_good(struct pk_repo *r)
 		pk_snapshot_release(&snap);
 
 	/* An empty stream is a snapshot of nothing. */
-	w = begin(&s, &hdr);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	w = unit_writer(&s, &unit_hdr);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("empty: a snapshot of no entry", e == 0 && snap.entries == 0 &&
 	    snap.chunks == 0 && snap.npaths == 0 && snap.ncatalog == 1);
 	if (e == 0)
@@ -494,33 +378,33 @@ test_refs(struct pk_repo *r)
 	int e;
 
 	/* Host h stored chunks 1-8 in test_good. */
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 1, 5, 20 }, 3, 0);
-	end(w);
-	w = begin(&s, &hdr);
+	unit_writer_end(w);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", len_of(1) + len_of(5) + len_of(20), 1, NULL);
 	put_ref(w, 1, 0);
 	put_ref(w, 5, 0);
 	put_chunk(w, 20);
 	pk_write_eof(w, len_of(1) + len_of(5) + len_of(20), 0);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("refs: to chunks of the host's snapshots, accepted", e == 0 &&
 	    snap.chunks == 3 && snap.new_chunks == 1 + snap.ncatalog &&
 	    snap.bytes == len_of(1) + len_of(5) + len_of(20));
 	if (e == 0)
 		pk_snapshot_release(&snap);
 
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", 2 * len_of(21) + len_of(22), 1, NULL);
 	put_chunk(w, 21);
 	put_ref(w, 21, 0);
 	put_chunk(w, 22);
 	pk_write_eof(w, 2 * len_of(21) + len_of(22), 0);
 	put_file(w, "g", (const unsigned[]){ 22 }, 1, 1);
-	end(w);
+	unit_writer_end(w);
 	o.host = "newhost";
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("refs: to chunks the stream carried earlier, accepted (another "
 	    "host)", e == 0 && snap.chunks == 4 && snap.new_chunks == 2 +
 	    snap.ncatalog);
@@ -529,11 +413,11 @@ test_refs(struct pk_repo *r)
 
 	/* Refused: another host's chunk; a chunk nobody stored. */
 	c0 = counts_of(r);
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 2 }, 1, 1);
-	end(w);
+	unit_writer_end(w);
 	o.host = "other";
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	snprintf(msg1, sizeof msg1, "%s", pk_errmsg(e));
 	CHECK("refs: to another host's chunk, refused (EBADMSG), no snapshot",
 	    e == -EBADMSG && same_counts(counts_of(r), c0) && snap.host == NULL &&
@@ -543,10 +427,10 @@ test_refs(struct pk_repo *r)
 	    strstr(msg1, "no snapshot of host other holds"));
 	CHECK("refs: ... the stream did not say the chunk is missing",
 	    o.missing_chunk == 0);
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 999 }, 1, 1);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	snprintf(msg2, sizeof msg2, "%s", pk_errmsg(e));
 	/* The id differs: compare what follows it. */
 	CHECK("refs: to a chunk the repository lacks, the same refusal",
@@ -554,54 +438,55 @@ test_refs(struct pk_repo *r)
 	    (p = strstr(msg1, "…")) && strstr(msg2, "…") &&
 	    strcmp(p, strstr(msg2, "…")) == 0 && same_counts(counts_of(r), c0));
 	o.host = NULL;
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("refs: with no host, refused", e == -EBADMSG &&
 	    same_counts(counts_of(r), c0));
 
 	/* A REF before the CHUNK that carries it. */
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", 2 * len_of(30), 1, NULL);
 	put_ref(w, 30, 0);
 	put_chunk(w, 30);
 	pk_write_eof(w, 2 * len_of(30), 0);
-	end(w);
+	unit_writer_end(w);
 	o.host = "h";
 	CHECK("refs: before the CHUNK that carries it, refused",
-	    store(r, &s, &o, &snap) == -EBADMSG && same_counts(counts_of(r), c0));
+	    unit_store(r, &s, &o, &snap) == -EBADMSG &&
+	    same_counts(counts_of(r), c0));
 
 	/* trust_refs: any chunk of the repository. */
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 2, 6 }, 2, 1);
-	end(w);
+	unit_writer_end(w);
 	o.host = "other";
 	o.trust_refs = 1;
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("trust_refs: another host's chunks, accepted", e == 0 &&
 	    snap.chunks == 2 && snap.new_chunks == snap.ncatalog);
 	if (e == 0)
 		pk_snapshot_release(&snap);
 	c0 = counts_of(r);
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 2, 999 }, 2, 1);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("trust_refs: a chunk the repository lacks, refused, and said "
 	    "missing", e == -EBADMSG && o.missing_chunk == 1 &&
 	    o.stale_cache == 0 && strstr(pk_errmsg(e), "is not in the repository") &&
 	    same_counts(counts_of(r), c0));
 	o.missing_chunk = 0;
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", len_of(2) + 1, 1, NULL);
 	put_ref(w, 2, 1);
 	pk_write_eof(w, len_of(2) + 1, 0);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("trust_refs: a REF of another length than the chunk, refused",
 	    e == -EBADMSG && strstr(pk_errmsg(e), "REF length differs") &&
 	    same_counts(counts_of(r), c0));
 	o.host = "h";
 	o.trust_refs = 0;
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("refs: a REF of another length, of the host's chunk, refused",
 	    e == -EBADMSG && same_counts(counts_of(r), c0));
 	pk_buf_release(&s);
@@ -622,11 +507,11 @@ test_known(struct pk_repo *r)
 	int e, ok;
 
 	unlink(path);
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 40, 41 }, 2, 0);
 	put_file(w, "g", (const unsigned[]){ 2 }, 1, 0);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("known: a snapshot with a set to fill", e == 0 && o.cache_failed == 0);
 	if (e == 0)
 		pk_snapshot_release(&snap);
@@ -646,11 +531,11 @@ test_known(struct pk_repo *r)
 	CHECK("known: the set holds the snapshot's chunks, and only them", ok);
 
 	/* Host "k2" may refer to what the set lists, the repository has. */
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 41, 2 }, 2, 1);
-	end(w);
+	unit_writer_end(w);
 	o.host = "k2";
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("known: REFs to chunks of the set, accepted", e == 0 &&
 	    snap.chunks == 2);
 	if (e == 0)
@@ -658,7 +543,7 @@ test_known(struct pk_repo *r)
 	o.known = NULL;
 	o.host = "k3";
 	c0 = counts_of(r);
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("known: without the set, refused", e == -EBADMSG &&
 	    same_counts(counts_of(r), c0));
 	if (e == 0)
@@ -668,11 +553,11 @@ test_known(struct pk_repo *r)
 	id_of(998, id);
 	memcpy(key, id, sizeof key);
 	pk_known_add(path, r->id, 0, key, 1);
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 998 }, 1, 1);
-	end(w);
+	unit_writer_end(w);
 	o.known = path;
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("known: a stale set's chunk, refused, the set said stale",
 	    e == -EBADMSG && o.missing_chunk == 1 && o.stale_cache == 1 &&
 	    same_counts(counts_of(r), c0));
@@ -680,13 +565,13 @@ test_known(struct pk_repo *r)
 	/* An id whose first 16 bytes are zero: no set holds one. */
 	memset(id, 0, sizeof id);
 	id[PK_ID_BYTES - 1] = 1;
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", 1000, 1, NULL);
 	pk_write_ref(w, id, 1000);
 	pk_write_eof(w, 1000, 0);
-	end(w);
+	unit_writer_end(w);
 	o.missing_chunk = o.stale_cache = 0;
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("known: a REF to an id whose first 16 bytes are zero is not "
 	    "allowed by the set, refused as one the stream may not make",
 	    e == -EBADMSG && strstr(pk_errmsg(e), "did not carry") &&
@@ -712,22 +597,22 @@ test_bad(struct pk_repo *r)
 	int e;
 
 #define REFUSED(name) do {						\
-	e = store(r, &s, &o, &snap);					\
+	e = unit_store(r, &s, &o, &snap);					\
 	CHECK(name, e == -EBADMSG && same_counts(counts_of(r), c0) &&	\
 	    snap.catalog == NULL && snap.host == NULL);			\
 	if (e == 0)							\
 		pk_snapshot_release(&snap);				\
 } while (0)
 
-	w = begin(&good, &hdr);
+	w = unit_writer(&good, &unit_hdr);
 	put_entry(w, PK_FT_DIR, "d", 0, 2, NULL);
 	put_file(w, "d/f", ks, 2, 0);
-	end(w);
+	unit_writer_end(w);
 	/* Cut anywhere, or a byte flipped in a record: refused. */
 	for (i = 0, bad = 0; i < good.len; i += 1 + i / 3) {
 		pk_buf_reset(&s);
 		pk_buf_add(&s, good.data, i);
-		e = store(r, &s, &o, &snap);
+		e = unit_store(r, &s, &o, &snap);
 		bad += e != -EBADMSG || !same_counts(counts_of(r), c0);
 		if (e == 0)
 			pk_snapshot_release(&snap);
@@ -742,19 +627,19 @@ test_bad(struct pk_repo *r)
 	pk_buf_add_u8(&s, 0);
 	REFUSED("bad: a byte after END, refused");
 
-	w = begin(&s, &flat);
+	w = unit_writer(&s, &flat);
 	put_file(w, "f", ks, 2, 0);
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: an unchunked stream (no chunker in its header), refused");
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", 3, 1, NULL);
 	pk_writer_put(w, PK_REC_DATA, 0, "abc", 3);
 	pk_write_eof(w, 3, 0);
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: a DATA record, refused");
 
 	/* A chunk whose bytes are not its id, after new chunks. */
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "a", ks, 2, 0);
 	put_entry(w, PK_FT_REG, "b", len_of(52), 1, NULL);
 	data = malloc(len_of(52));
@@ -763,38 +648,38 @@ test_bad(struct pk_repo *r)
 	pk_writer_put2(w, PK_REC_CHUNK, 0, id, sizeof id, data, len_of(52));
 	free(data);
 	pk_write_eof(w, len_of(52), 0);
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: a chunk that is not its id, refused");
 	CHECK("bad: ... the message says so",
 	    strstr(pk_errmsg(-EBADMSG), "its id does not match its data") != NULL);
 
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", len_of(50) + 1, 1, NULL);
 	put_chunk(w, 50);
 	pk_write_eof(w, len_of(50) + 1, 0);
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: content short of the entry's size, refused");
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", len_of(50), 1, NULL);
 	put_chunk(w, 50);
 	pk_write_eof(w, len_of(50), 0);
 	put_entry(w, PK_FT_REG, "e", 0, 1, NULL);
 	pk_write_eof(w, 0, 0);
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: paths out of order, refused");
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "f", len_of(50), 1, NULL);
 	put_chunk(w, 50);
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: a stream that ends inside a file, refused");
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", ks, 2, 0);
 	pk_writer_put(w, 0x42, 0, junk, 3);
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: an unknown record not marked ignorable, refused");
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_HARDLINK, "z", 0, 1, "f");
-	end(w);
+	unit_writer_end(w);
 	REFUSED("bad: a hard link to no earlier file, refused");
 	{
 		struct pk_snapshot m;
@@ -803,15 +688,15 @@ test_bad(struct pk_repo *r)
 		memset(&m, 0, sizeof m);
 		m.host = "orig";
 		pk_snapshot_meta_encode(&m, &mb);
-		w = begin(&s, &hdr);
+		w = unit_writer(&s, &unit_hdr);
 		pk_writer_put(w, PK_REC_META, PK_RECF_IGNORABLE, mb.data, mb.len);
 		pk_writer_put(w, PK_REC_META, PK_RECF_IGNORABLE, mb.data, mb.len);
-		end(w);
+		unit_writer_end(w);
 		REFUSED("bad: two META records, refused");
-		w = begin(&s, &hdr);
+		w = unit_writer(&s, &unit_hdr);
 		pk_writer_put(w, PK_REC_META, PK_RECF_IGNORABLE, mb.data,
 		    mb.len - 1);
-		end(w);
+		unit_writer_end(w);
 		REFUSED("bad: a META record cut short, refused");
 		pk_buf_release(&mb);
 	}
@@ -834,7 +719,7 @@ test_full_pack(struct pk_repo *r)
 	size_t i;
 	int e;
 
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "big", clen * n, 1, NULL);
 	for (i = 0; i < n; i++) {
 		unit_fill(data, clen, 900000 + i);
@@ -842,8 +727,8 @@ test_full_pack(struct pk_repo *r)
 		pk_writer_put2(w, PK_REC_CHUNK, 0, id, sizeof id, data, clen);
 	}
 	pk_write_eof(w, clen * n + 1, 0);	/* wrong: refused at the end */
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("full pack: refused after 36 MB of new chunks", e == -EBADMSG);
 	CHECK("full pack: ... its packs removed, no delta, no snapshot, tmp/ "
 	    "empty", same_counts(counts_of(r), c0));
@@ -872,15 +757,15 @@ test_forms(struct pk_repo *r)
 	uint8_t type;
 	int e, found = 0;
 
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_REG, "pipe", PK_SIZE_UNKNOWN, 1, NULL);
 	put_chunk(w, 60);
 	pk_write_hole(w, 100);
 	put_chunk(w, 61);
 	pk_write_eof(w, len_of(60) + 100 + len_of(61), 0);
 	put_file(w, "q", (const unsigned[]){ 62 }, 1, 0);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("unknown size: stored", e == 0 && snap.bytes == len_of(60) + 100 +
 	    len_of(61) + len_of(62));
 	e = e ? e : catalog_of(r, &snap, &cat, &h);
@@ -907,12 +792,12 @@ test_forms(struct pk_repo *r)
 	m.user = strdup("ouser");
 	pk_snapshot_add_tag(&m, "old");
 	pk_snapshot_meta_encode(&m, &mb);
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	pk_writer_put(w, PK_REC_META, PK_RECF_IGNORABLE, mb.data, mb.len);
 	put_file(w, "f", (const unsigned[]){ 63 }, 1, 0);
-	end(w);
+	unit_writer_end(w);
 	o.host = NULL;
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("meta: the original's times, host, user; its tags and this run's",
 	    e == 0 && snap.start_sec == 1500000000 && snap.start_nsec == 1 &&
 	    snap.end_sec == 1500000600 && snap.end_nsec == 2 && snap.host &&
@@ -922,13 +807,13 @@ test_forms(struct pk_repo *r)
 	if (e == 0)
 		pk_snapshot_release(&snap);
 	o.host = "given";
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("meta: a host given to the run wins", e == 0 && snap.host &&
 	    !strcmp(snap.host, "given"));
 	if (e == 0)
 		pk_snapshot_release(&snap);
 	o.host_is_default = 1;
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("meta: ... unless it is only the default", e == 0 && snap.host &&
 	    !strcmp(snap.host, "orig"));
 	if (e == 0)
@@ -937,10 +822,10 @@ test_forms(struct pk_repo *r)
 	pk_snapshot_release(&m);
 
 	/* Another chunker: stored, and said. */
-	w = begin(&s, &other);
+	w = unit_writer(&s, &other);
 	put_file(w, "f", (const unsigned[]){ 64 }, 1, 0);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("chunker: another one's stream is stored, and the mismatch said",
 	    e == 0 && o.chunker_mismatch == 1 && snap.chunk_min == 1024 &&
 	    snap.chunk_avg == 4096 && snap.chunk_max == 16384);
@@ -967,10 +852,10 @@ test_cache(struct pk_repo *r)
 	uint8_t ref[PK_ID_BYTES + 4];
 	int e;
 
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 70 }, 1, 0);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("cache: stored with a stat cache", e == 0 && o.cache_failed == 0);
 	if (e == 0)
 		pk_snapshot_release(&snap);
@@ -1016,15 +901,15 @@ test_no_commit(struct pk_repo *r)
 	struct counts c0;
 	int e;
 
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_file(w, "f", (const unsigned[]){ 80, 81 }, 2, 0);
-	end(w);
+	unit_writer_end(w);
 	pk_repo_path(r, dir, sizeof dir, "snapshots");
 	pk_repo_path(r, aside, sizeof aside, "snapshots.aside");
 	rename(dir, aside);
 	close(open(dir, O_WRONLY | O_CREAT, 0600));	/* a file in its way */
 	c0 = counts_of(r);
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	unlink(dir);
 	rename(aside, dir);
 	CHECK("no commit: the snapshot not written is an error", e < 0 &&
@@ -1032,7 +917,7 @@ test_no_commit(struct pk_repo *r)
 	CHECK("no commit: ... its pack and delta stay, tmp/ empty",
 	    counts_of(r).packs == c0.packs + 1 && counts_of(r).deltas ==
 	    c0.deltas + 1 && counts_of(r).tmp == 0);
-	e = store(r, &s, &o, &snap);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("no commit: the next run stores no chunk again", e == 0 &&
 	    snap.new_chunks == 0 && snap.chunks == 2 && chunk_reads(r, 80) &&
 	    chunk_reads(r, 81));
@@ -1049,7 +934,8 @@ test_threads(void)
 	    o4 = { .level = 1, .threads = 4, .host = "t" };
 	struct pk_buf s = PK_BUF_INIT, c1 = PK_BUF_INIT, c4 = PK_BUF_INIT;
 	struct pk_snapshot a, b;
-	struct pk_repo *r1 = new_repo("t1", 0), *r4 = new_repo("t4", 0);
+	struct pk_repo *r1 = unit_repo(SCRATCH, "t1", 0, "pw");
+	struct pk_repo *r4 = unit_repo(SCRATCH, "t4", 0, "pw");
 	struct pk_stream_header h;
 	struct pk_writer *w;
 	unsigned ks[200];
@@ -1062,13 +948,13 @@ test_threads(void)
 	}
 	for (i = 0; i < 200; i++)
 		ks[i] = 1000 + (unsigned)(i % 150);
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	put_entry(w, PK_FT_DIR, "d", 0, 2, NULL);
 	put_file(w, "d/x", ks, 100, 0);
 	put_file(w, "d/y", ks + 100, 100, 0);
-	end(w);
-	e1 = store(r1, &s, &o1, &a);
-	e4 = store(r4, &s, &o4, &b);
+	unit_writer_end(w);
+	e1 = unit_store(r1, &s, &o1, &a);
+	e4 = unit_store(r4, &s, &o4, &b);
 	CHECK("threads: 1 and 4 store the same counts", e1 == 0 && e4 == 0 &&
 	    a.chunks == b.chunks && a.new_chunks == b.new_chunks &&
 	    a.new_chunks == 150 + a.ncatalog && a.bytes == b.bytes);
@@ -1098,7 +984,7 @@ test_encrypted(void)
 {
 	struct pk_store_options o = { .level = 3, .threads = 2, .host = "h" };
 	struct pk_buf s = PK_BUF_INIT, cat = PK_BUF_INIT, want = PK_BUF_INIT;
-	struct pk_repo *r = new_repo("enc", 1);
+	struct pk_repo *r = unit_repo(SCRATCH, "enc", 1, "pw");
 	struct pk_stream_header h;
 	struct pk_snapshot snap;
 	struct pk_writer *w;
@@ -1108,10 +994,10 @@ test_encrypted(void)
 		CHECK("encrypted: a repository", 0);
 		return;
 	}
-	w = begin(&s, &hdr);
+	w = unit_writer(&s, &unit_hdr);
 	tree_one(w);
-	end(w);
-	e = store(r, &s, &o, &snap);
+	unit_writer_end(w);
+	e = unit_store(r, &s, &o, &snap);
 	CHECK("encrypted: stored, the same counts", e == 0 && snap.entries == 8 &&
 	    snap.chunks == 8 && snap.new_chunks == 7 + snap.ncatalog &&
 	    snap.bytes == bytes_one());
@@ -1132,10 +1018,8 @@ main(void)
 {
 	struct pk_repo *r;
 
-	mkdir("tests/scratch", 0755);
-	rmtree(SCRATCH);
-	mkdir(SCRATCH, 0700);
-	if ((r = new_repo("repo", 0)) == NULL) {
+	unit_scratch(SCRATCH);
+	if ((r = unit_repo(SCRATCH, "repo", 0, "pw")) == NULL) {
 		CHECK("a repository", 0);
 		UNIT_END();
 	}

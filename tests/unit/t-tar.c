@@ -79,13 +79,6 @@ ent(uint8_t type, const char *path, uint32_t mode, uint64_t size)
 	return e;
 }
 
-static void
-set_link(struct pk_entry *e, const char *target)
-{
-	e->link.p = (const uint8_t *)target;
-	e->link.len = strlen(target);
-}
-
 /* A regular file with the given content, written in odd-sized pieces. */
 static int
 put_file(struct pk_tar *t, const char *path, const void *p, size_t n)
@@ -111,7 +104,7 @@ put_simple(struct pk_tar *t, uint8_t type, const char *path, uint32_t mode,
 	struct pk_entry e = ent(type, path, mode, 0);
 
 	if (link != NULL)
-		set_link(&e, link);
+		unit_set_link(&e, link);
 	return pk_tar_entry(t, &e, NULL, 0);
 }
 
@@ -743,18 +736,6 @@ enum { S_VALID, S_SHORT, S_LONG, S_REF, S_UNKNOWN_SIZE, S_NO_EOF,
     S_BAD_TYPE, S_TRUNC, S_STRAY, S_KINDS };
 #define STREAM_FILE 4510	/* 1000 DATA, 500 CHUNK, 3000 HOLE, 10 DATA */
 
-static int
-put_record_entry(struct pk_writer *w, const struct pk_entry *e)
-{
-	struct pk_buf b = PK_BUF_INIT;
-	int r = pk_entry_encode(e, &b);
-
-	if (r == 0)
-		r = pk_writer_put(w, PK_REC_ENTRY, 0, b.data, b.len);
-	pk_buf_release(&b);
-	return r;
-}
-
 /* The file "d/f" of a stream, broken as kind says. */
 static int
 put_stream_file(struct pk_writer *w, int kind)
@@ -765,7 +746,7 @@ put_stream_file(struct pk_writer *w, int kind)
 
 	if (kind == S_UNKNOWN_SIZE)
 		e.size = PK_SIZE_UNKNOWN;
-	r |= put_record_entry(w, &e);
+	r |= unit_write_entry(w, &e);
 	r |= pk_writer_put(w, PK_REC_DATA, 0, file_data, 1000);
 	r |= pk_writer_put2(w, PK_REC_CHUNK, 0, id, sizeof id, file_data + 1000, 500);
 	if (kind == S_REF)
@@ -799,14 +780,14 @@ write_stream(const char *path, int kind)
 		return -1;
 	}
 	e = ent(PK_FT_DIR, "d", 0755, 0);
-	r |= put_record_entry(w, &e);
+	r |= unit_write_entry(w, &e);
 	r |= put_stream_file(w, kind);
 	if (kind != S_TRUNC) {
 		e = ent(PK_FT_SOCK, "d/sock", 0755, 0);
-		r |= put_record_entry(w, &e);
+		r |= unit_write_entry(w, &e);
 		e = ent(PK_FT_SYMLINK, "d/s", 0777, 0);
-		set_link(&e, "f");
-		r |= put_record_entry(w, &e);
+		unit_set_link(&e, "f");
+		r |= unit_write_entry(w, &e);
 	}
 	r |= pk_writer_end(w);
 	pk_writer_free(w);
