@@ -16,6 +16,7 @@
 #include "chunkstream.h"	/* the pk-chunk filter */
 #include "crypto.h"	/* keys, sealed boxes */
 #include "hashfile.h"	/* mmap'd hash files */
+#include "storage.h"	/* where a repository lives: a directory, S3 */
 #include "repo.h"	/* repository layout */
 #include "config.h"	/* a repository's config file */
 #include "blob.h"	/* a blob: its box and its location */

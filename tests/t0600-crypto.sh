@@ -88,7 +88,7 @@ ok "no plaintext: the marker is nowhere in the repository" sh -c \
 ok "no plaintext: nor its hex" sh -c '! leaks repo mark.hex .'
 ok "no unkeyed chunk hash: no chunk id anywhere, as bytes or hex" sh -c '! leaks repo ids .'
 ok "the passphrase is not stored" sh -c "! grep -r -a -l -F '$PK_PASSPHRASE' repo"
-ok "config is not readable by others" sh -c '[ "$(stat -c %a repo/config)" = 600 ]'
+ok "config is not readable by others" sh -c '[ "$(stat -c %a repo/config)" = 400 ]'
 
 # --- A plaintext repository: data may be read, ids must be keyed.
 pk-store --init --no-encryption plain

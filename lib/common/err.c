@@ -35,3 +35,17 @@ pk_err_clear(void)
 {
 	msg[0] = '\0';
 }
+
+void
+pk_err_save(struct pk_err_saved *s)
+{
+	memcpy(s->msg, msg, sizeof msg);
+	s->code = msg_code;
+}
+
+void
+pk_err_restore(const struct pk_err_saved *s)
+{
+	memcpy(msg, s->msg, sizeof msg);
+	msg_code = s->code;
+}

@@ -30,4 +30,14 @@ const char *pk_errmsg(int code);
 /* Forgets the message of this thread. */
 void pk_err_clear(void);
 
+/* The message and its code, kept over a clean-up whose own failures do
+ * not matter, so that the failure that led to it is the one reported. */
+struct pk_err_saved {
+	char msg[PK_ERR_BYTES];
+	int code;
+};
+
+void pk_err_save(struct pk_err_saved *s);
+void pk_err_restore(const struct pk_err_saved *s);
+
 #endif

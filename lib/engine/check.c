@@ -265,17 +265,19 @@ count_blob(void *arg, const struct pk_blobloc *loc)
 	return 0;
 }
 
+/* "ab/ab12…", as the storage lists the packs. */
 static int
-check_pack(struct check *c, const char *dir, const char *name)
+check_pack(void *arg, const char *rel)
 {
+	struct check *c = arg;
 	uint8_t id[PK_PACK_ID_BYTES];
+	const char *name = strchr(rel, '/');
 	int e;
 
-	if (strlen(name) != 2 * PK_PACK_ID_BYTES ||
-	    pk_unhex(id, sizeof id, name) < 0 || strncmp(dir, name, 2) != 0) {
-		if (name[0] != '.')
-			problem(c, "%s/packs/%s/%s: not a pack name", c->repo->path,
-			    dir, name);
+	if (name == NULL || name - rel != 2 || strlen(++name) !=
+	    2 * PK_PACK_ID_BYTES || pk_unhex(id, sizeof id, name) < 0 ||
+	    strncmp(rel, name, 2) != 0) {
+		problem(c, "%s/packs/%s: not a pack name", c->repo->path, rel);
 		return 0;
 	}
 	c->res->packs++;
@@ -283,8 +285,8 @@ check_pack(struct check *c, const char *dir, const char *name)
 		char msg[4200];
 
 		c->res->unreferenced_packs++;
-		snprintf(msg, sizeof msg, "%s/packs/%s/%s: no index refers to this "
-		    "pack (left by an interrupted backup)", c->repo->path, dir, name);
+		snprintf(msg, sizeof msg, "%s/packs/%s: no index refers to this "
+		    "pack (left by an interrupted backup)", c->repo->path, rel);
 		if (c->o->note)
 			c->o->note(c->o->arg, msg);
 		return 0;
@@ -295,38 +297,6 @@ check_pack(struct check *c, const char *dir, const char *name)
 	if (e < 0)
 		problem(c, "%s", pk_errmsg(e));
 	return 0;
-}
-
-static int
-check_packs(struct check *c)
-{
-	char path[4096], sub[4400];
-	struct dirent *d, *f;
-	DIR *top, *dp;
-	int e = 0;
-
-	if ((e = pk_repo_path(c->repo, path, sizeof path, "packs")) < 0)
-		return e;
-	if ((top = opendir(path)) == NULL)
-		return pk_err(-errno, "%s: %s", path, strerror(errno));
-	while (e == 0 && (d = readdir(top)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		if (pk_path(sub, sizeof sub, "%s/%s", path, d->d_name) < 0) {
-			problem(c, "%s", pk_errmsg(-ENAMETOOLONG));
-			continue;
-		}
-		if ((dp = opendir(sub)) == NULL) {
-			problem(c, "%s: %s", sub, strerror(errno));
-			continue;
-		}
-		while (e == 0 && (f = readdir(dp)) != NULL)
-			if (f->d_name[0] != '.')
-				e = check_pack(c, d->d_name, f->d_name);
-		closedir(dp);
-	}
-	closedir(top);
-	return e;
 }
 
 /* Sorts the pack ids the deltas named, without repeats. */
@@ -511,30 +481,19 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 }
 
 static int
-check_snapshots(struct check *c)
+check_snapshot(void *arg, const char *name)
 {
-	char path[4096];
+	struct check *c = arg;
 	struct pk_snapshot s;
-	struct dirent *d;
-	DIR *dp;
 	int e;
 
-	if ((e = pk_repo_path(c->repo, path, sizeof path, "snapshots")) < 0)
-		return e;
-	if ((dp = opendir(path)) == NULL)
-		return pk_err(-errno, "%s: %s", path, strerror(errno));
-	while ((d = readdir(dp)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		c->res->snapshots++;
-		if ((e = pk_snapshot_read(c->repo, d->d_name, &s)) < 0) {
-			problem(c, "%s", pk_errmsg(e));
-			continue;
-		}
-		check_catalog(c, &s, d->d_name);
-		pk_snapshot_release(&s);
+	c->res->snapshots++;
+	if ((e = pk_snapshot_read(c->repo, name, &s)) < 0) {
+		problem(c, "%s", pk_errmsg(e));
+		return e == -ENOMEM ? e : 0;
 	}
-	closedir(dp);
+	check_catalog(c, &s, name);
+	pk_snapshot_release(&s);
 	return 0;
 }
 
@@ -556,9 +515,9 @@ pk_check(struct pk_repo *r, const struct pk_check_options *o,
 		goto out;
 	sort_packs(&c);
 	check_pack_files(&c);
-	if ((e = check_packs(&c)) < 0)
+	if ((e = pk_storage_list(r->store, "packs", check_pack, &c)) < 0)
 		goto out;
-	e = check_snapshots(&c);
+	e = pk_storage_list(r->store, "snapshots", check_snapshot, &c);
 out:
 	close_fresh(&c);
 	pk_index_close(&c.ix);

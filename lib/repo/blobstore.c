@@ -204,6 +204,7 @@ pk_blobstore_flush(struct pk_blobstore *b, char delta[PK_DELTA_NAME_BYTES])
 	int e;
 
 	if ((e = drain(b, 1)) < 0 || (e = pack_finish(b)) < 0 ||
+	    (e = pk_storage_flush(b->repo->store)) < 0 ||
 	    (e = pk_index_write_delta(b->repo, b->pending, delta)) < 0)
 		return e;
 	/* From here on the packs stay: the delta names them, and another
@@ -236,19 +237,22 @@ pk_blobstore_index(const struct pk_blobstore *b)
 void
 pk_blobstore_free(struct pk_blobstore *b)
 {
-	char path[4096];
+	struct pk_err_saved why;
 	size_t i;
 
 	if (b == NULL)
 		return;
+	pk_err_save(&why);
 	/* Workers must stop before their output is thrown away. */
 	pk_sealpool_free(b->pool);
 	if (b->pack_open)
 		pk_pack_abort(&b->pack);
-	/* Packs finished and not flushed are garbage nobody refers to. */
+	/* Packs finished and not flushed are garbage nobody refers to, once
+	 * those still being stored are. */
+	(void)pk_storage_flush(b->repo->store);
 	for (i = 0; i + PK_PACK_ID_BYTES <= b->packs.len; i += PK_PACK_ID_BYTES)
-		if (pk_pack_path(b->repo, path, sizeof path, b->packs.data + i) == 0)
-			unlink(path);
+		(void)pk_pack_remove(b->repo, b->packs.data + i);
+	pk_err_restore(&why);
 	pk_buf_release(&b->packs);
 	pk_hashfile_abort(b->pending);
 	pk_index_close(&b->index);

@@ -94,7 +94,6 @@ catalog_new(const struct pk_snapshot *snap)
 		return NULL;
 	c->snap = snap;
 	c->held = UINT32_MAX;
-	c->br.fd = -1;
 	snprintf(c->name, sizeof c->name, "catalog %.12s", "");
 	pk_hex(c->name + 8, snap->id, 6);
 	return c;

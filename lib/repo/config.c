@@ -83,7 +83,7 @@ parse_line(struct pk_config *c, char *line)
 }
 
 int
-pk_config_read(const char *path, struct pk_config *c)
+pk_config_read(struct pk_storage *s, struct pk_config *c)
 {
 	char file[4096], *line, *nl;
 	uint8_t *data;
@@ -91,12 +91,12 @@ pk_config_read(const char *path, struct pk_config *c)
 	int e, lineno = 0;
 
 	memset(c, 0, sizeof *c);
-	if ((e = pk_repo_path_fits(path)) < 0 ||
-	    (e = pk_path(file, sizeof file, "%s/config", path)) < 0)
+	if ((e = pk_storage_name(s, file, sizeof file, "config")) < 0)
 		return e;
-	if ((e = pk_read_file(file, CONFIG_MAX, &data, &n)) < 0) {
+	if ((e = pk_storage_get(s, "config", CONFIG_MAX, &data, &n)) < 0) {
 		if (e == -ENOENT)
-			return pk_err(e, "%s: not a pk repository (no config)", path);
+			return pk_err(e, "%s: not a pk repository (no config)",
+			    pk_storage_place(s));
 		if (e == -EFBIG)
 			return pk_err(-EBADMSG, "%s: corrupt config (larger than "
 			    "%d bytes, or not a file)", file, CONFIG_MAX);
@@ -135,11 +135,17 @@ pk_config_read(const char *path, struct pk_config *c)
 int
 pk_repo_read_params(const char *path, struct pk_repo_params *p)
 {
+	struct pk_storage *s;
 	struct pk_config c;
 	int e;
 
 	memset(p, 0, sizeof *p);
-	if ((e = pk_config_read(path, &c)) < 0)
+	if ((e = pk_repo_path_fits(path)) < 0 ||
+	    (e = pk_storage_open(&s, path, 0)) < 0)
+		return e;
+	e = pk_config_read(s, &c);
+	pk_storage_close(s);
+	if (e < 0)
 		return e;
 	*p = c.p;
 	memcpy(p->id, c.id, sizeof p->id);

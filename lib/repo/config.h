@@ -29,6 +29,6 @@ struct pk_config {
 
 /* Reads REPO/config: 0, -ENOENT (not a repository), -EPROTO (another
  * version), -EBADMSG (corrupt), with a message.  Wipe c after use. */
-int pk_config_read(const char *path, struct pk_config *c);
+int pk_config_read(struct pk_storage *s, struct pk_config *c);
 
 #endif

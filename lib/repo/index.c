@@ -74,26 +74,26 @@ valid_name(const char *name)
 	    pk_unhex(id, sizeof id, name) == 0;
 }
 
+struct lister {
+	int (*fn)(void *arg, const char *name);
+	void *arg;
+};
+
+static int
+listed(void *arg, const char *name)
+{
+	struct lister *l = arg;
+
+	return valid_name(name) ? l->fn(l->arg, name) : 0;
+}
+
 int
 pk_index_list(struct pk_repo *r, int (*fn)(void *arg, const char *name),
     void *arg)
 {
-	char dir[4096];
-	struct dirent *d;
-	DIR *dp;
-	int e = 0;
+	struct lister l = { fn, arg };
 
-	if ((e = pk_repo_path(r, dir, sizeof dir, "index")) < 0)
-		return e;
-	if ((dp = opendir(dir)) == NULL)
-		return pk_err(-errno, "%s: %s", dir, strerror(errno));
-	while (e == 0 && (errno = 0, d = readdir(dp)) != NULL)
-		if (valid_name(d->d_name))
-			e = fn(arg, d->d_name);
-	if (e == 0 && errno != 0)
-		e = pk_err(-errno, "%s: %s", dir, strerror(errno));
-	closedir(dp);
-	return e;
+	return pk_storage_list(r->store, "index", listed, &l);
 }
 
 static size_t
@@ -166,7 +166,7 @@ pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
 {
 	struct delta_writer w = { .repo = r };
 	uint8_t h[16] = { 0 };
-	char dir[4096], path[4096];
+	char rel[sizeof "index/" + PK_DELTA_NAME_BYTES];
 	int e;
 
 	name[0] = '\0';
@@ -175,9 +175,8 @@ pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
 		return 0;
 	pk_random(w.id, sizeof w.id);
 	pk_hex(name, w.id, sizeof w.id);
-	if ((e = pk_repo_path(r, dir, sizeof dir, "tmp")) < 0 ||
-	    (e = pk_path(path, sizeof path, "%s/index/%s", r->path, name)) < 0 ||
-	    (e = pk_atomic_open(&w.file, dir, 0400)) < 0)
+	snprintf(rel, sizeof rel, "index/%s", name);
+	if ((e = pk_storage_new(r->store, &w.file)) < 0)
 		return e;
 	memcpy(h, DELTA_MAGIC, 8);
 	pk_put_u32(h + 8, DELTA_VERSION);
@@ -188,7 +187,7 @@ pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
 	if (e == 0)
 		e = pk_hashfile_foreach(pending, delta_add, &w);
 	if (e == 0)
-		e = pk_atomic_commit(&w.file, path);
+		e = pk_storage_commit(r->store, &w.file, rel, 0);
 	else
 		pk_atomic_abort(&w.file);
 	pk_buf_release(&w.plain);
@@ -208,14 +207,15 @@ pk_index_read_delta(struct pk_repo *r, const char *name,
 	uint64_t frame = 0;
 	size_t n, blen;
 	uint32_t count, i;
-	char path[4096];
+	char path[4096], rel[600];
 	int e, last = 0;
 
-	if ((e = pk_path(path, sizeof path, "%s/index/%s", r->path, name)) < 0)
+	if ((e = pk_path(rel, sizeof rel, "index/%s", name)) < 0 ||
+	    (e = pk_storage_name(r->store, path, sizeof path, rel)) < 0)
 		return e;
 	if (pk_unhex(id, sizeof id, name) < 0)
 		return pk_err(-EINVAL, "%s: bad name", path);
-	if ((e = pk_read_file(path, 1u << 30, &data, &n)) < 0)
+	if ((e = pk_storage_get(r->store, rel, 1u << 30, &data, &n)) < 0)
 		return e;
 	pk_cursor_init(&c, data, n);
 	box = pk_get_bytes(&c, 16);

@@ -29,29 +29,55 @@ pk_pack_path(const struct pk_repo *r, char *out, size_t n,
 	char rel[PK_PACK_RELPATH_BYTES];
 
 	pk_pack_relpath(rel, sizeof rel, id);
-	return pk_repo_path(r, out, n, rel);
+	return pk_storage_name(r->store, out, n, rel);
 }
 
 int
 pk_pack_exists(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES])
 {
-	char path[4096];
-	struct stat st;
-	int e;
+	char rel[PK_PACK_RELPATH_BYTES];
 
-	if ((e = pk_pack_path(r, path, sizeof path, id)) < 0)
-		return e;
-	if (stat(path, &st) == 0)
-		return 1;
-	if (errno == ENOENT)
-		return 0;
-	return pk_err(-errno, "%s: %s", path, strerror(errno));
+	pk_pack_relpath(rel, sizeof rel, id);
+	return pk_storage_exists(r->store, rel);
+}
+
+int
+pk_pack_remove(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES])
+{
+	char rel[PK_PACK_RELPATH_BYTES];
+
+	pk_pack_relpath(rel, sizeof rel, id);
+	return pk_storage_remove(r->store, rel);
 }
 
 struct pk_pack_census {
 	struct pk_repo *repo;
 	struct pk_hashfile *seen;	/* pack id, then 8 bytes: 1 alive */
+	int listed;
 };
+
+static int
+census_add(struct pk_pack_census *c, const uint8_t id[PK_PACK_ID_BYTES],
+    int alive)
+{
+	uint8_t slot[24] = { 0 };
+
+	memcpy(slot, id, PK_PACK_ID_BYTES);
+	slot[PK_PACK_ID_BYTES] = (uint8_t)alive;
+	return pk_hashfile_insert(c->seen, slot) < 0 ? -ENOMEM : 0;
+}
+
+/* "ab/ab12…": a pack, which is alive; other names are not packs. */
+static int
+census_listed(void *arg, const char *name)
+{
+	uint8_t id[PK_PACK_ID_BYTES];
+
+	if (strlen(name) != 3 + 2 * PK_PACK_ID_BYTES || name[2] != '/' ||
+	    pk_unhex(id, sizeof id, name + 3) < 0)
+		return 0;
+	return census_add(arg, id, 1);
+}
 
 int
 pk_pack_census_new(struct pk_pack_census **cp, struct pk_repo *r)
@@ -78,17 +104,22 @@ int
 pk_pack_census_alive(struct pk_pack_census *c,
     const uint8_t id[PK_PACK_ID_BYTES])
 {
-	uint8_t slot[24] = { 0 };
 	const uint8_t *s;
 	int e;
 
+	/* One listing, rather than a question a pack: a request each on an
+	 * object store.  A pack another writer stored since is asked for. */
+	if (!c->listed) {
+		if ((e = pk_storage_list(c->repo->store, "packs", census_listed,
+		    c)) < 0)
+			return e;
+		c->listed = 1;
+	}
 	if ((s = pk_hashfile_find(c->seen, id)) != NULL)
 		return s[PK_PACK_ID_BYTES];
 	if ((e = pk_pack_exists(c->repo, id)) < 0)
 		return e;
-	memcpy(slot, id, PK_PACK_ID_BYTES);
-	slot[PK_PACK_ID_BYTES] = (uint8_t)e;
-	return pk_hashfile_insert(c->seen, slot) < 0 ? -ENOMEM : e;
+	return census_add(c, id, e) < 0 ? -ENOMEM : e;
 }
 
 void
@@ -104,21 +135,19 @@ int
 pk_pack_begin(struct pk_pack_writer *w, struct pk_repo *r)
 {
 	uint8_t h[PK_PACK_HEADER_BYTES] = { 0 };
-	char tmp[4096];
 	int e;
 
 	memset(w, 0, sizeof *w);
 	w->repo = r;
 	w->file.fd = -1;
 	pk_random(w->id, sizeof w->id);
-	if ((e = pk_repo_path(r, tmp, sizeof tmp, "tmp")) < 0 ||
-	    (e = pk_atomic_open(&w->file, tmp, 0400)) < 0)
+	if ((e = pk_storage_new(r->store, &w->file)) < 0)
 		return e;
 	memcpy(h, PK_PACK_MAGIC, 8);
 	pk_put_u32(h + 8, PK_PACK_VERSION);
 	if ((e = pk_write_all(w->file.fd, h, sizeof h)) < 0) {
 		pk_pack_abort(w);
-		return pk_err(e, "%s: write: %s", tmp, strerror(-e));
+		return pk_err(e, "%s: write: %s", w->file.tmp, strerror(-e));
 	}
 	w->size = PK_PACK_HEADER_BYTES;
 	return 0;
@@ -179,7 +208,7 @@ pk_pack_finish(struct pk_pack_writer *w)
 {
 	struct pk_buf plain = PK_BUF_INIT, box = PK_BUF_INIT;
 	uint8_t ad[64], foot[PK_PACK_FOOTER_BYTES];
-	char path[4096];
+	char rel[PK_PACK_RELPATH_BYTES];
 	size_t adlen;
 	int e;
 
@@ -199,23 +228,10 @@ pk_pack_finish(struct pk_pack_writer *w)
 	    (e = pk_buf_add(&w->out, foot, sizeof foot)) < 0 ||
 	    (e = flush(w)) < 0)
 		goto out;
-	if ((e = pk_pack_path(w->repo, path, sizeof path, w->id)) < 0)
-		goto out;
-	*strrchr(path, '/') = '\0';
-	if (mkdir(path, 0700) == 0) {
-		/* The new directory must survive a crash like the pack. */
-		*strrchr(path, '/') = '\0';
-		e = pk_fsync_dir(path);
-		if (e < 0) {
-			e = pk_err(e, "%s: fsync: %s", path, strerror(-e));
-			goto out;
-		}
-	} else if (errno != EEXIST) {
-		e = pk_err(-errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((e = pk_pack_path(w->repo, path, sizeof path, w->id)) == 0)
-		e = pk_atomic_commit(&w->file, path);
+	/* Stored in the background: pk_storage_flush() before an index
+	 * delta names it. */
+	pk_pack_relpath(rel, sizeof rel, w->id);
+	e = pk_storage_commit(w->repo->store, &w->file, rel, 1);
 out:
 	if (e < 0)
 		pk_pack_abort(w);

@@ -48,7 +48,8 @@ int pk_pack_append(struct pk_pack_writer *w, const uint8_t sid[PK_SID_BYTES],
     const uint8_t *box, size_t len, uint32_t raw, struct pk_blobloc *loc);
 /* True when the pack should be finished before the next append. */
 int pk_pack_full(const struct pk_pack_writer *w);
-/* Seals the trailer, syncs, renames into packs/, syncs the directory. */
+/* Seals the trailer and commits the file to the storage, maybe in the
+ * background (storage.h): flush the storage before referring to it. */
 int pk_pack_finish(struct pk_pack_writer *w);
 void pk_pack_abort(struct pk_pack_writer *w);
 
@@ -56,13 +57,16 @@ void pk_pack_abort(struct pk_pack_writer *w);
  * least PK_PACK_RELPATH_BYTES. */
 #define PK_PACK_RELPATH_BYTES	(sizeof "packs/ab/" + 2 * PK_PACK_ID_BYTES)
 void pk_pack_relpath(char *out, size_t n, const uint8_t id[PK_PACK_ID_BYTES]);
-/* REPO/packs/ab/ab12… into out (of size n): 0 or -ENAMETOOLONG. */
+/* REPO/packs/ab/ab12… into out (of size n), for messages: 0 or
+ * -ENAMETOOLONG. */
 int pk_pack_path(const struct pk_repo *r, char *out, size_t n,
     const uint8_t id[PK_PACK_ID_BYTES]);
 
 /* 1 when the pack file exists, 0 when it does not, or a negative errno
  * (message set) when that cannot be told. */
 int pk_pack_exists(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES]);
+/* Removes a pack file. */
+int pk_pack_remove(struct pk_repo *r, const uint8_t id[PK_PACK_ID_BYTES]);
 
 /*
  * Which packs exist, each looked up once: a blob in a pack that is gone (a

@@ -16,7 +16,6 @@ pk_blob_reader_init(struct pk_blob_reader *br, struct pk_repo *r)
 {
 	memset(br, 0, sizeof *br);
 	br->repo = r;
-	br->fd = -1;
 	if ((br->dctx = ZSTD_createDCtx()) == NULL)
 		return -ENOMEM;
 	return 0;
@@ -25,9 +24,8 @@ pk_blob_reader_init(struct pk_blob_reader *br, struct pk_repo *r)
 void
 pk_blob_reader_release(struct pk_blob_reader *br)
 {
-	if (br->fd >= 0)
-		close(br->fd);
-	br->fd = -1;
+	pk_object_close(br->obj);
+	br->obj = NULL;
 	ZSTD_freeDCtx(br->dctx);
 	br->dctx = NULL;
 	pk_buf_release(&br->box);
@@ -38,17 +36,18 @@ static int
 pack_open(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
     char *path, size_t n)
 {
+	char rel[PK_PACK_RELPATH_BYTES];
 	int e;
 
 	if ((e = pk_pack_path(br->repo, path, n, id)) < 0)
 		return e;
-	if (br->fd >= 0 && memcmp(br->pack, id, PK_PACK_ID_BYTES) == 0)
+	if (br->obj != NULL && memcmp(br->pack, id, PK_PACK_ID_BYTES) == 0)
 		return 0;
-	if (br->fd >= 0)
-		close(br->fd);
-	br->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (br->fd < 0)
-		return pk_err(-errno, "%s: %s", path, strerror(errno));
+	pk_object_close(br->obj);
+	br->obj = NULL;
+	pk_pack_relpath(rel, sizeof rel, id);
+	if ((e = pk_object_open(br->repo->store, rel, &br->obj)) < 0)
+		return e;
 	memcpy(br->pack, id, PK_PACK_ID_BYTES);
 	return 0;
 }
@@ -73,9 +72,9 @@ pk_blob_read(struct pk_blob_reader *br, const struct pk_blobloc *loc,
 		return pk_err(-EBADMSG, "%s: bad blob length", path);
 	if ((e = pk_buf_reserve(&br->box, loc->length)) < 0)
 		return e;
-	if ((e = pk_pread_all(br->fd, br->box.data, loc->length, loc->offset)) < 0)
-		return pk_err(e == -ENODATA ? -EBADMSG : e, "%s: %s", path,
-		    e == -ENODATA ? "short read" : strerror(-e));
+	if ((e = pk_object_read(br->obj, br->box.data, loc->length,
+	    loc->offset)) < 0)
+		return e == -ENODATA ? pk_err(-EBADMSG, "%s: short read", path) : e;
 	if ((e = pk_blob_open(k, br->dctx, loc, br->box.data, &br->plain,
 	    out)) < 0)
 		return e == -ENOMEM ? e : pk_err(e, "%s: %s", path, pk_errmsg(e));
@@ -90,7 +89,6 @@ pk_pack_list(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
 	uint8_t h[PK_PACK_HEADER_BYTES], foot[PK_PACK_FOOTER_BYTES], ad[64];
 	struct pk_blobloc loc;
 	struct pk_cursor c;
-	struct stat st;
 	uint64_t blen, end, i, count;
 	struct pk_buf plain = PK_BUF_INIT;	/* fn may read blobs with br */
 	char path[4096];
@@ -98,12 +96,11 @@ pk_pack_list(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
 
 	if ((e = pack_open(br, id, path, sizeof path)) < 0)
 		return e;
-	if (fstat(br->fd, &st) < 0)
-		return pk_err(-errno, "%s: %s", path, strerror(errno));
-	end = (uint64_t)st.st_size;
+	if ((e = pk_object_size(br->obj, &end)) < 0)
+		return e;
 	if (end < PK_PACK_HEADER_BYTES + PK_PACK_FOOTER_BYTES ||
-	    pk_pread_all(br->fd, h, sizeof h, 0) < 0 ||
-	    pk_pread_all(br->fd, foot, sizeof foot, end - PK_PACK_FOOTER_BYTES) < 0 ||
+	    pk_object_read(br->obj, h, sizeof h, 0) < 0 ||
+	    pk_object_read(br->obj, foot, sizeof foot, end - PK_PACK_FOOTER_BYTES) < 0 ||
 	    memcmp(h, PK_PACK_MAGIC, 8) != 0 || memcmp(foot + 8, PK_PACK_FOOTER, 8) != 0)
 		return pk_err(-EBADMSG, "%s: not a pack file (truncated?)", path);
 	if (pk_load_u32(h + 8) != PK_PACK_VERSION)
@@ -118,8 +115,10 @@ pk_pack_list(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
 	if ((e = pk_buf_reserve(&br->box, blen)) < 0 ||
 	    (e = pk_buf_reserve(&plain, blen)) < 0)
 		goto out;
-	if ((e = pk_pread_all(br->fd, br->box.data, blen, end - PK_PACK_FOOTER_BYTES - blen)) < 0) {
-		e = pk_err(-EBADMSG, "%s: short read", path);
+	if ((e = pk_object_read(br->obj, br->box.data, blen,
+	    end - PK_PACK_FOOTER_BYTES - blen)) < 0) {
+		if (e == -ENODATA)
+			e = pk_err(-EBADMSG, "%s: short read", path);
 		goto out;
 	}
 	if (pk_box_open(k, plain.data, br->box.data, blen, ad,

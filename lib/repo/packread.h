@@ -20,7 +20,7 @@
  */
 struct pk_blob_reader {
 	struct pk_repo *repo;
-	int fd;
+	struct pk_object *obj;
 	uint8_t pack[PK_PACK_ID_BYTES];
 	void *dctx;
 	struct pk_buf box, plain;

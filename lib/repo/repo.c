@@ -18,12 +18,10 @@
 #define CONFIG_MAX	PK_CONFIG_MAX_BYTES
 #define AD_KEY		"pk master key"
 
-static const char *const subdirs[] = { "packs", "index", "snapshots", "tmp" };
-
 int
 pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel)
 {
-	return pk_path(out, n, "%s/%s", r->path, rel);
+	return pk_path(out, n, "%s/%s", pk_storage_work(r->store), rel);
 }
 
 int
@@ -35,7 +33,8 @@ pk_repo_tmp_path(const struct pk_repo *r, const char *prefix, char *out,
 
 	pk_random(rnd, sizeof rnd);
 	pk_hex(hex, rnd, sizeof rnd);
-	return pk_path(out, n, "%s/tmp/%s-%s", r->path, prefix, hex);
+	return pk_path(out, n, "%s/tmp/%s-%s", pk_storage_work(r->store), prefix,
+	    hex);
 }
 
 /* The wrapped key's associated data: a label and the repository id. */
@@ -47,22 +46,6 @@ key_ad(uint8_t ad[64], const uint8_t id[PK_REPO_ID_BYTES])
 	return sizeof AD_KEY + PK_REPO_ID_BYTES;
 }
 
-static int
-empty_dir(const char *path)
-{
-	struct dirent *d;
-	DIR *dir = opendir(path);
-	int empty = 1;
-
-	if (dir == NULL)
-		return 0;
-	while ((d = readdir(dir)) != NULL)
-		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
-			empty = 0;
-	closedir(dir);
-	return empty;
-}
-
 int
 pk_repo_init(const char *path, const struct pk_repo_params *p,
     const char *pass, size_t passlen)
@@ -70,26 +53,13 @@ pk_repo_init(const char *path, const struct pk_repo_params *p,
 	uint8_t id[PK_REPO_ID_BYTES], master[PK_KEY_BYTES], salt[PK_SALT_BYTES];
 	uint8_t wrapped[PK_WRAPPED_KEY_BYTES], ad[64];
 	char idhex[2 * PK_REPO_ID_BYTES + 1], keyhex[2 * PK_WRAPPED_KEY_BYTES + 1];
-	char salthex[2 * PK_SALT_BYTES + 1], cfg[CONFIG_MAX], sub[4096];
-	char tmpdir[4096];
-	size_t i;
+	char salthex[2 * PK_SALT_BYTES + 1], cfg[CONFIG_MAX];
+	struct pk_storage *s;
 	int e, n;
 
-	if ((e = pk_crypto_init()) < 0 || (e = pk_repo_path_fits(path)) < 0)
+	if ((e = pk_crypto_init()) < 0 || (e = pk_repo_path_fits(path)) < 0 ||
+	    (e = pk_storage_open(&s, path, 1)) < 0)
 		return e;
-	if (mkdir(path, 0700) < 0) {
-		if (errno != EEXIST)
-			return pk_err(-errno, "%s: %s", path, strerror(errno));
-		if (!empty_dir(path))
-			return pk_err(-EEXIST, "%s: exists and is not an empty "
-			    "directory", path);
-	}
-	for (i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
-		if ((e = pk_path(sub, sizeof sub, "%s/%s", path, subdirs[i])) < 0)
-			return e;
-		if (mkdir(sub, 0700) < 0)
-			return pk_err(-errno, "%s: %s", sub, strerror(errno));
-	}
 	pk_random(id, sizeof id);
 	pk_random(master, sizeof master);
 	pk_hex(idhex, id, sizeof id);
@@ -113,26 +83,44 @@ pk_repo_init(const char *path, const struct pk_repo_params *p,
 		    "\nencryption none\nkey %s\n", PK_REPO_VERSION, idhex,
 		    p->chunk_min, p->chunk_avg, p->chunk_max, keyhex);
 	}
-	if ((e = pk_path(tmpdir, sizeof tmpdir, "%s/tmp", path)) == 0 &&
-	    (e = pk_path(sub, sizeof sub, "%s/config", path)) == 0)
-		e = pk_atomic_write(tmpdir, sub, cfg, (size_t)n, 0600);
+	e = pk_storage_put(s, "config", cfg, (size_t)n);
 out:
+	pk_storage_close(s);
 	sodium_memzero(master, sizeof master);
 	sodium_memzero(cfg, sizeof cfg);
 	return e;
 }
 
-/* A repository from its config and its master key. */
+/* The storage of path and its config. */
 static int
-open_with(struct pk_repo **rp, const char *path, const struct pk_config *c,
+locate(const char *path, struct pk_storage **s, struct pk_config *c)
+{
+	int e;
+
+	if ((e = pk_crypto_init()) < 0 || (e = pk_repo_path_fits(path)) < 0 ||
+	    (e = pk_storage_open(s, path, 0)) < 0)
+		return e;
+	if ((e = pk_config_read(*s, c)) < 0) {
+		pk_storage_close(*s);
+		*s = NULL;
+	}
+	return e;
+}
+
+/* A repository from its storage, config and master key; the repository
+ * owns the storage from here on. */
+static int
+open_with(struct pk_repo **rp, struct pk_storage *s, const struct pk_config *c,
     const uint8_t master[PK_KEY_BYTES])
 {
 	struct pk_repo *r = calloc(1, sizeof *r);
 
-	if (r == NULL || (r->path = strdup(path)) == NULL) {
-		free(r);
+	if (r == NULL) {
+		pk_storage_close(s);
 		return -ENOMEM;
 	}
+	r->store = s;
+	r->path = pk_storage_place(s);
 	memcpy(r->id, c->id, sizeof r->id);
 	r->params = c->p;
 	pk_keys_derive(&r->keys, master, c->p.encrypted);
@@ -162,20 +150,21 @@ pk_repo_open(struct pk_repo **rp, const char *path, const char *pass,
     size_t passlen)
 {
 	uint8_t master[PK_KEY_BYTES];
+	struct pk_storage *s;
 	struct pk_config c;
 	int e;
 
 	*rp = NULL;
-	if ((e = pk_crypto_init()) < 0)
-		return e;
-	if ((e = pk_config_read(path, &c)) < 0)
+	if ((e = locate(path, &s, &c)) < 0)
 		return e;
 	if (c.p.encrypted)
 		e = unwrap(path, &c, pass, passlen, master);
 	else
 		memcpy(master, c.key, PK_KEY_BYTES);
 	if (e == 0)
-		e = open_with(rp, path, &c, master);
+		e = open_with(rp, s, &c, master);
+	else
+		pk_storage_close(s);
 	sodium_memzero(master, sizeof master);
 	sodium_memzero(&c, sizeof c);
 	return e;
@@ -228,11 +217,13 @@ pk_repo_export_key(const char *path, const char *pass, size_t passlen,
 {
 	uint8_t master[PK_KEY_BYTES];
 	char text[KEYFILE_MAX];
+	struct pk_storage *s;
 	struct pk_config c;
 	int e, fd, n;
 
-	if ((e = pk_crypto_init()) < 0 || (e = pk_config_read(path, &c)) < 0)
+	if ((e = locate(path, &s, &c)) < 0)
 		return e;
+	pk_storage_close(s);
 	if (!c.p.encrypted) {
 		sodium_memzero(&c, sizeof c);
 		return pk_err(-EINVAL, "%s: not encrypted: it needs no key file",
@@ -321,17 +312,20 @@ int
 pk_repo_open_keyfile(struct pk_repo **rp, const char *path, const char *file)
 {
 	uint8_t master[PK_KEY_BYTES];
+	struct pk_storage *s;
 	struct pk_config c;
 	int e;
 
 	*rp = NULL;
-	if ((e = pk_crypto_init()) < 0 || (e = pk_config_read(path, &c)) < 0)
+	if ((e = locate(path, &s, &c)) < 0)
 		return e;
 	if ((e = read_keyfile(file, c.id, master)) == 0 && !c.p.encrypted &&
 	    sodium_memcmp(master, c.key, PK_KEY_BYTES) != 0)
 		e = pk_err(-EACCES, "%s: not this repository's key", file);
 	if (e == 0)
-		e = open_with(rp, path, &c, master);
+		e = open_with(rp, s, &c, master);
+	else
+		pk_storage_close(s);
 	sodium_memzero(master, sizeof master);
 	sodium_memzero(&c, sizeof c);
 	return e;
@@ -343,6 +337,6 @@ pk_repo_close(struct pk_repo *r)
 	if (r == NULL)
 		return;
 	pk_keys_wipe(&r->keys);
-	free(r->path);
+	pk_storage_close(r->store);
 	free(r);
 }

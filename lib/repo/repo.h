@@ -1,12 +1,16 @@
 /*
- * repo.h: a repository on a local file system (pk-repo(5)):
+ * repo.h: a repository (pk-repo(5)), in a local directory or an object
+ * store (storage.h):
  *
  *	REPO/config		parameters and the wrapped master key (text)
  *	REPO/packs/XX/ID	pack files: sealed blobs, sealed trailer
  *	REPO/index/ID		index deltas: where each new blob lives
  *	REPO/snapshots/ID	snapshots, the only commit points
- *	REPO/chunkindex		hash file of every blob, rebuilt from index/
- *	REPO/tmp/		files being written
+ *
+ * and in its local work directory (the repository itself when local):
+ *
+ *	WORK/chunkindex		hash file of every blob, rebuilt from index/
+ *	WORK/tmp/		files being written
  *
  * Every file but chunkindex is written once, under a name no other writer
  * can choose, and never modified: many writers can share a repository.
@@ -18,6 +22,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "storage.h"
 
 #define PK_REPO_VERSION		1
 #define PK_REPO_ID_BYTES	16
@@ -29,7 +34,8 @@ struct pk_repo_params {
 };
 
 struct pk_repo {
-	char *path;
+	const char *path;		/* the place, for messages */
+	struct pk_storage *store;
 	uint8_t id[PK_REPO_ID_BYTES];
 	struct pk_repo_params params;
 	struct pk_keys keys;
@@ -79,9 +85,9 @@ int pk_repo_open_keyfile(struct pk_repo **r, const char *path,
  * 0 or -ENAMETOOLONG with a message. */
 int pk_repo_path_fits(const char *path);
 
-/* Builds REPO/<rel> into out (of size n): 0 or -ENAMETOOLONG (pk_path). */
+/* Builds WORK/<rel> into out (of size n): 0 or -ENAMETOOLONG (pk_path). */
 int pk_repo_path(const struct pk_repo *r, char *out, size_t n, const char *rel);
-/* A name no other writer picks for a file of this run in REPO/tmp:
+/* A name no other writer picks for a file of this run in WORK/tmp:
  * "prefix-" and 16 random hexadecimal digits. */
 int pk_repo_tmp_path(const struct pk_repo *r, const char *prefix, char *out,
     size_t n);

@@ -251,7 +251,8 @@ int
 pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s)
 {
 	struct pk_buf plain = PK_BUF_INIT, file = PK_BUF_INIT;
-	char name[PK_SNAPSHOT_NAME_BYTES], path[4096], tmp[4096];
+	char name[PK_SNAPSHOT_NAME_BYTES], rel[sizeof "snapshots/" +
+	    PK_SNAPSHOT_NAME_BYTES];
 	uint32_t version = SNAP_VERSION;
 	uint8_t ad[64];
 	size_t boxlen, frame = SNAP_HEADER_BYTES + pk_box_overhead(&r->keys);
@@ -284,9 +285,8 @@ pk_snapshot_write(struct pk_repo *r, struct pk_snapshot *s)
 	    snap_ad(ad, s->id));
 	file.len += boxlen;
 	pk_hex(name, s->id, sizeof s->id);
-	if ((e = pk_path(path, sizeof path, "%s/snapshots/%s", r->path,
-	    name)) == 0 && (e = pk_repo_path(r, tmp, sizeof tmp, "tmp")) == 0)
-		e = pk_atomic_write(tmp, path, file.data, file.len, 0400);
+	snprintf(rel, sizeof rel, "snapshots/%s", name);
+	e = pk_storage_put(r->store, rel, file.data, file.len);
 out:
 	pk_buf_release(&plain);
 	pk_buf_release(&file);
@@ -297,19 +297,19 @@ int
 pk_snapshot_read(struct pk_repo *r, const char *name, struct pk_snapshot *s)
 {
 	uint8_t *data = NULL, *plain = NULL, ad[64];
-	char path[4096];
+	char path[4096], rel[600];
 	uint32_t version;
 	size_t n;
 	int e;
 
 	memset(s, 0, sizeof *s);
-	if ((e = pk_path(path, sizeof path, "%s/snapshots/%s", r->path,
-	    name)) < 0)
+	if ((e = pk_path(rel, sizeof rel, "snapshots/%s", name)) < 0 ||
+	    (e = pk_storage_name(r->store, path, sizeof path, rel)) < 0)
 		return e;
 	if (strlen(name) != 2 * PK_SNAPSHOT_ID_BYTES ||
 	    pk_unhex(s->id, sizeof s->id, name) < 0)
 		return pk_err(-EINVAL, "%s: not a snapshot name", path);
-	if ((e = pk_read_file(path, SNAP_MAX_BYTES, &data, &n)) < 0)
+	if ((e = pk_storage_get(r->store, rel, SNAP_MAX_BYTES, &data, &n)) < 0)
 		return e;
 	if (n < SNAP_HEADER_BYTES + pk_box_overhead(&r->keys) ||
 	    memcmp(data, SNAP_MAGIC, 8) != 0) {
@@ -430,42 +430,71 @@ pk_snapshot_list_free(struct pk_snapshot *list, size_t n)
 	free(list);
 }
 
+/* The names of the snapshot files. */
+struct names {
+	char (*v)[PK_SNAPSHOT_NAME_BYTES];
+	size_t n, cap;
+	const char *prefix;
+};
+
+static int
+add_name(void *arg, const char *name)
+{
+	struct names *l = arg;
+	void *nv;
+
+	if (strlen(name) != 2 * PK_SNAPSHOT_ID_BYTES ||
+	    strncmp(name, l->prefix, strlen(l->prefix)) != 0)
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		if ((nv = realloc(l->v, l->cap * sizeof *l->v)) == NULL)
+			return -ENOMEM;
+		l->v = nv;
+	}
+	memcpy(l->v[l->n++], name, PK_SNAPSHOT_NAME_BYTES);
+	return 0;
+}
+
+static int
+list_names(struct pk_repo *r, const char *prefix, struct names *l)
+{
+	int e;
+
+	memset(l, 0, sizeof *l);
+	l->prefix = prefix;
+	if ((e = pk_storage_list(r->store, "snapshots", add_name, l)) < 0) {
+		free(l->v);
+		l->v = NULL;
+	}
+	return e;
+}
+
 int
 pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
     size_t *nbad)
 {
-	struct pk_snapshot *list = NULL, *nl;
-	size_t n = 0, cap = 0;
-	char dir[4096];
-	struct dirent *d;
-	DIR *dp;
+	struct pk_snapshot *list = NULL;
+	struct names l;
+	size_t i, n = 0;
 	int e = 0;
 
 	*listp = NULL;
 	*np = 0;
 	if (nbad)
 		*nbad = 0;
-	if ((e = pk_repo_path(r, dir, sizeof dir, "snapshots")) < 0)
+	if ((e = list_names(r, "", &l)) < 0)
 		return e;
-	if ((dp = opendir(dir)) == NULL)
-		return pk_err(-errno, "%s: %s", dir, strerror(errno));
-	while ((d = readdir(dp)) != NULL) {
-		if (strlen(d->d_name) != 2 * PK_SNAPSHOT_ID_BYTES)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			if ((nl = realloc(list, cap * sizeof *list)) == NULL) {
-				e = -ENOMEM;
-				break;
-			}
-			list = nl;
-		}
-		e = pk_snapshot_read(r, d->d_name, &list[n]);
+	if (l.n && (list = calloc(l.n, sizeof *list)) == NULL)
+		e = -ENOMEM;
+	for (i = 0; e == 0 && i < l.n; i++) {
+		e = pk_snapshot_read(r, l.v[i], &list[n]);
 		if (e == -ENOMEM || e == -ENAMETOOLONG)
 			break;
-		/* One damaged snapshot must not hide the others. */
+		/* One damaged snapshot must not hide the others; a snapshot
+		 * forgotten since the listing is not one. */
 		if (e < 0) {
-			if (nbad)
+			if (nbad && e != -ENOENT)
 				(*nbad)++;
 			pk_err_clear();
 			e = 0;
@@ -473,7 +502,7 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
 		}
 		n++;
 	}
-	closedir(dp);
+	free(l.v);
 	if (e < 0) {
 		pk_snapshot_list_free(list, n);
 		return e;
@@ -489,27 +518,17 @@ pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **listp, size_t *np,
 static int
 find_name(struct pk_repo *r, const char *prefix, char found[PK_SNAPSHOT_NAME_BYTES])
 {
-	size_t len = strlen(prefix), hits = 0;
-	char dir[4096];
-	struct dirent *d;
-	DIR *dp;
+	struct names l;
 	int e;
 
-	if ((e = pk_repo_path(r, dir, sizeof dir, "snapshots")) < 0)
+	if ((e = list_names(r, prefix, &l)) < 0)
 		return e;
-	if ((dp = opendir(dir)) == NULL)
-		return pk_err(-errno, "%s: %s", dir, strerror(errno));
-	while ((d = readdir(dp)) != NULL) {
-		if (strlen(d->d_name) != 2 * PK_SNAPSHOT_ID_BYTES ||
-		    strncmp(d->d_name, prefix, len) != 0)
-			continue;
-		memcpy(found, d->d_name, PK_SNAPSHOT_NAME_BYTES);
-		hits++;
-	}
-	closedir(dp);
-	if (hits == 0)
+	if (l.n == 1)
+		memcpy(found, l.v[0], PK_SNAPSHOT_NAME_BYTES);
+	free(l.v);
+	if (l.n == 0)
 		return pk_err(-ENOENT, "%s: no such snapshot", prefix);
-	if (hits > 1)
+	if (l.n > 1)
 		return pk_err(-EINVAL, "%s: ambiguous snapshot id", prefix);
 	return 0;
 }

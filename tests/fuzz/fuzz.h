@@ -15,6 +15,7 @@
 #ifndef PK_FUZZ_H
 #define PK_FUZZ_H
 
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,10 @@ fuzz_repo(void)
 	r.params.chunk_avg = 1024;
 	r.params.chunk_max = 4096;
 	memcpy(r.params.id, r.id, sizeof r.id);
+	if (pk_storage_open(&r.store, fuzz_top, 0) < 0) {
+		fprintf(stderr, "%s: %s\n", fuzz_top, pk_errmsg(-ENOMEM));
+		exit(1);
+	}
 	r.path = fuzz_top;
 	return &r;
 }

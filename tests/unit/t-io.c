@@ -72,6 +72,7 @@ static void
 test_path(void)
 {
 	char buf[8], one[1], big[64];
+	struct pk_storage *s = NULL;
 	int e;
 
 	memset(buf, 'x', sizeof buf);
@@ -96,8 +97,9 @@ test_path(void)
 	    pk_path(buf, sizeof buf, "%s%s", big, big) == -ENAMETOOLONG &&
 	    strlen(buf) == 7);
 	CHECK("path: a repository path too long for REPO/rel",
-	    pk_repo_path(&(struct pk_repo){ .path = big }, buf, sizeof buf,
-	    "config") == -ENAMETOOLONG);
+	    pk_storage_open(&s, big, 0) == 0 &&
+	    pk_storage_name(s, buf, sizeof buf, "config") == -ENAMETOOLONG);
+	pk_storage_close(s);
 }
 
 /* A writer child that sends n bytes of seed in pieces of step bytes. */

@@ -1269,7 +1269,9 @@ test_long_paths(struct pk_repo *r)
 {
 	const struct pk_repo_params plain = { .chunk_min = 2048, .chunk_avg = 8192,
 	    .chunk_max = 65536, .encrypted = 0 };
-	char buf[8], path[4096], *saved = r->path, *lp;
+	char buf[8], path[4096], *lp;
+	const char *saved = r->path;
+	struct pk_storage *saved_store = r->store, *longer;
 	struct pk_snapshot s, got;
 	struct pk_repo *o;
 	size_t n, len = 4040;
@@ -1299,7 +1301,10 @@ test_long_paths(struct pk_repo *r)
 	snaps = unit_count_files(path);
 	pk_repo_path(r, path, sizeof path, "tmp");
 	tmps = unit_count_files(path);
+	if (pk_storage_open(&longer, lp, 0) < 0)
+		return;
 	r->path = lp;
+	r->store = longer;
 	snap_make(&s, 1700000000, 9);
 	CHECK("long paths: a snapshot whose name does not fit is ENAMETOOLONG",
 	    pk_snapshot_write(r, &s) == -ENAMETOOLONG);
@@ -1309,6 +1314,8 @@ test_long_paths(struct pk_repo *r)
 	CHECK("long paths: selecting the latest too",
 	    pk_snapshot_select(r, "latest", &got) == -ENAMETOOLONG);
 	r->path = saved;
+	r->store = saved_store;
+	pk_storage_close(longer);
 	pk_repo_path(r, path, sizeof path, "snapshots");
 	CHECK("long paths: no snapshot file written",
 	    unit_count_files(path) == snaps);

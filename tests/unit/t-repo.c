@@ -84,8 +84,8 @@ test_init(void)
 	}
 	CHECK("init: four empty subdirectories of mode 0700", ok &&
 	    unit_mode_of(SCRATCH "/p") == 0700);
-	CHECK("init: config of mode 0600, and nothing else",
-	    unit_mode_of(SCRATCH "/p/config") == 0600 &&
+	CHECK("init: config of mode 0400, and nothing else",
+	    unit_mode_of(SCRATCH "/p/config") == 0400 &&
 	    unit_count_files(SCRATCH "/p") == 5);
 	e = pk_repo_read_params(SCRATCH "/p", &p);
 	CHECK("read_params: the chunker, not encrypted", e == 0 &&
