@@ -5,7 +5,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SANITIZE ?=
 
-PKGS    = libsodium libzstd libxxhash libarchive libcrypto
+PKGS    = libsodium libzstd libxxhash libarchive libcrypto libcurl
 WARN    = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-unused-parameter
 # Expanded when used, so after make deps has installed what was missing.

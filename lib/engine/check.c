@@ -316,20 +316,26 @@ sort_packs(struct check *c)
 }
 
 /* Every pack the deltas name must exist. */
-static void
+static int
 check_pack_files(struct check *c)
 {
+	const uint8_t *id;
 	char path[4096];
-	struct stat st;
 	size_t i;
+	int e;
 
 	for (i = 0; i < c->npacks; i++) {
-		if (pk_pack_path(c->repo, path, sizeof path,
-		    c->packs.data + i * PK_PACK_ID_BYTES) < 0)
-			problem(c, "%s", pk_errmsg(-ENAMETOOLONG));
-		else if (stat(path, &st) < 0)
-			problem(c, "%s: %s (indexed pack)", path, strerror(errno));
+		id = c->packs.data + i * PK_PACK_ID_BYTES;
+		if ((e = pk_pack_census_alive(c->census, id)) == 1)
+			continue;
+		if (e == -ENOMEM)
+			return e;
+		if (e < 0)
+			problem(c, "%s", pk_errmsg(e));
+		else if (pk_pack_path(c->repo, path, sizeof path, id) == 0)
+			problem(c, "%s: %s (indexed pack)", path, strerror(ENOENT));
 	}
+	return 0;
 }
 
 /* Whether a blob of loc's storage id is in a pack that exists: loc's, or
@@ -514,8 +520,8 @@ pk_check(struct pk_repo *r, const struct pk_check_options *o,
 	    (e = pk_hashfile_foreach(c.ix.hf, cached_blob, &c)) < 0)
 		goto out;
 	sort_packs(&c);
-	check_pack_files(&c);
-	if ((e = pk_storage_list(r->store, "packs", check_pack, &c)) < 0)
+	if ((e = check_pack_files(&c)) < 0 ||
+	    (e = pk_storage_list(r->store, "packs", check_pack, &c)) < 0)
 		goto out;
 	e = pk_storage_list(r->store, "snapshots", check_snapshot, &c);
 out:
