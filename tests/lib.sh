@@ -172,3 +172,25 @@ restore() {
 	    { echo "tar: exit $_st"; cut -c 1-160 "$S/.tar.err" | head -n 5; return 1; }
 	only "$S/.tar.err" "unknown extended header keyword .hdrcharset."
 }
+
+# s3_place NAME: a fresh place on the S3 gateway of S3_ENDPOINT (started by
+# .ci/run), in a bucket of this test's own, with the AWS variables set
+# from S3_ACCESS_KEY, S3_SECRET_KEY and S3_REGION.  Without a gateway it
+# prints nothing and fails: the test then skips.
+s3_place() {
+	[ -n "${S3_ENDPOINT:-}" ] || return 1
+	echo "s3:$S3_ENDPOINT/$S3_BUCKET/$1"
+}
+if [ -n "${S3_ENDPOINT:-}" ]; then
+	AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY
+	AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
+	AWS_DEFAULT_REGION=${S3_REGION:-us-east-1}
+	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+	S3_BUCKET=pkt-$(echo "$T" | tr -cd 'a-z0-9' | cut -c 1-20)-$(date +%s)-$$
+fi
+
+# s3_requests FILE: the HTTP requests in FILE, the output of a command
+# run with PK_S3_TRACE=1.
+s3_requests() {
+	grep -c '^> [A-Z]* /' "$1"
+}

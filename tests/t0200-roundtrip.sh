@@ -39,16 +39,19 @@ extracted() {
 	only "$S/tar.err" "unknown extended header keyword .hdrcharset."
 }
 
-pk-store --init repo
+# REPO: the repository, a local one unless a test that sources this one
+# (t1000-s3-roundtrip) names another.
+REPO=${REPO:-repo}
+pk-store --init "$REPO"
 
 # --- A real tree, walked in place.
 if [ -d /usr/share/doc ]; then
-	ok "real tree: backup" backup repo /usr/share/doc
-	gnu_x repo latest real1
+	ok "real tree: backup" backup "$REPO" /usr/share/doc
+	gnu_x "$REPO" latest real1
 	ok "real tree: restore with GNU tar" extracted
 	ok "real tree: identical after GNU tar" same_tree /usr/share/doc real1/usr/share/doc
 	rm -rf real1
-	bsd_x repo latest real2
+	bsd_x "$REPO" latest real2
 	ok "real tree: restore with bsdtar" extracted
 	ok "real tree: identical after bsdtar" same_tree /usr/share/doc real2/usr/share/doc
 	rm -rf real2
@@ -120,11 +123,11 @@ chmod 0640 g/modes/m0640
 chmod 1777 g/modes/d1777
 chmod 0700 g/modes/d0700
 
-ok "generated tree: backup" backup repo g
+ok "generated tree: backup" backup "$REPO" g
 
 # GNU tar cannot make a path longer than PATH_MAX: it fails on the 21st
 # directory of the deep tree (exit 2), makes everything else.
-gnu_x repo latest out1
+gnu_x "$REPO" latest out1
 ok "generated tree: pk-cat exit 0 (GNU tar)" test "$(cat st.cat)" = 0
 ok "generated tree: GNU tar fails only on the path over PATH_MAX" only tar.err \
     "^tar: g/deep/[0-9/]*: Cannot mkdir: File name too long$" \
@@ -138,7 +141,7 @@ ok "generated tree: identical after GNU tar, paths up to 3900 bytes" \
 # times of the directories beyond PATH_MAX (it does the same with an
 # archive of its own): those are left out of the comparison.
 outs="out1 out2"
-bsd_x repo latest out2
+bsd_x "$REPO" latest out2
 ok "generated tree: pk-cat exit 0 (bsdtar)" test "$(cat st.cat)" = 0
 ok "generated tree: bsdtar fails only on directories over PATH_MAX" only tar.err \
     "^g/deep/[0-9/]*: Can't set user=0/group=0 for [0-9/]*: No such file or directory$" \

@@ -367,6 +367,72 @@ kept(struct s3 *s, char out[4096], const char *name)
 		(void)pk_path(out, 4096, "%s/objects/%s", s->s.work, name);
 }
 
+/* Keeps a copy of an immutable file; one that cannot be kept costs a
+ * GET next time, nothing more. */
+static void
+keep(struct s3 *s, const char *name, const void *p, size_t n)
+{
+	struct pk_err_saved why;
+	char copy[4096], dir[4096];
+	struct pk_atomic a;
+
+	kept(s, copy, name);
+	if (!copy[0] || pk_path(dir, sizeof dir, "%s", copy) < 0)
+		return;
+	pk_err_save(&why);
+	*strrchr(dir, '/') = '\0';
+	if (pk_atomic_open(&a, dir, 0600) == 0) {
+		if (pk_write_all(a.fd, p, n) == 0)
+			(void)pk_atomic_replace(&a, copy);
+		else
+			pk_atomic_abort(&a);
+	}
+	pk_err_restore(&why);
+}
+
+/*
+ * The config, once read, for the rest of the process: each tool opens its
+ * repository more than once, and a GET each time would be most of the
+ * requests of a backup that sends nothing.  Never kept across processes:
+ * it says which repository the place holds.
+ */
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *config_place;
+static struct pk_buf config_copy = PK_BUF_INIT;
+
+static int
+config_cached(struct s3 *s, const char *name, uint8_t **p, size_t *n)
+{
+	int hit;
+
+	if (strcmp(name, "config") != 0)
+		return 0;
+	pthread_mutex_lock(&config_lock);
+	hit = config_place && !strcmp(config_place, s->s.place);
+	if (hit && (*p = malloc(config_copy.len + 1)) != NULL) {
+		memcpy(*p, config_copy.data, config_copy.len);
+		*n = config_copy.len;
+	}
+	pthread_mutex_unlock(&config_lock);
+	return hit && *p != NULL;
+}
+
+static void
+config_keep(struct s3 *s, const char *name, const uint8_t *p, size_t n)
+{
+	if (strcmp(name, "config") != 0)
+		return;
+	pthread_mutex_lock(&config_lock);
+	free(config_place);
+	pk_buf_reset(&config_copy);
+	if ((config_place = strdup(s->s.place)) != NULL &&
+	    pk_buf_add(&config_copy, p, n) < 0) {
+		free(config_place);
+		config_place = NULL;
+	}
+	pthread_mutex_unlock(&config_lock);
+}
+
 static int
 s3_get(struct pk_storage *st, const char *name, size_t max, uint8_t **p,
     size_t *n)
@@ -374,14 +440,15 @@ s3_get(struct pk_storage *st, const char *name, size_t max, uint8_t **p,
 	struct s3 *s = (struct s3 *)st;
 	struct pk_buf b = PK_BUF_INIT;
 	struct req r = { .method = "GET", .key = name, .out = &b, .max = max };
-	char w[4096], copy[4096], dir[4096];
-	struct pk_atomic a;
+	char w[4096], copy[4096];
 	int e;
 
 	*p = NULL;
 	*n = 0;
 	if ((e = what(s, w, name)) < 0)
 		return e;
+	if (config_cached(s, name, p, n))
+		return 0;
 	kept(s, copy, name);
 	if (copy[0] && pk_read_file(copy, max, p, n) == 0)
 		return 0;
@@ -391,18 +458,8 @@ s3_get(struct pk_storage *st, const char *name, size_t max, uint8_t **p,
 		pk_buf_release(&b);
 		return e;
 	}
-	/* A copy that cannot be kept costs a GET next time, nothing more. */
-	if (copy[0] && pk_path(dir, sizeof dir, "%s", copy) == 0) {
-		*strrchr(dir, '/') = '\0';
-		(void)mkdir(dir, 0700);
-		if (pk_atomic_open(&a, dir, 0600) == 0) {
-			if (pk_write_all(a.fd, b.data, b.len) == 0)
-				(void)pk_atomic_replace(&a, copy);
-			else
-				pk_atomic_abort(&a);
-		}
-		pk_err_clear();
-	}
+	keep(s, name, b.data, b.len);
+	config_keep(s, name, b.data, b.len);
 	*p = b.data;
 	*n = b.len;
 	return 0;
@@ -425,8 +482,11 @@ static int
 s3_put(struct pk_storage *st, const char *name, const void *p, size_t n)
 {
 	struct source src = { p, -1, n, 0 };
+	int e;
 
-	return put_source((struct s3 *)st, name, &src);
+	if ((e = put_source((struct s3 *)st, name, &src)) == 0)
+		keep((struct s3 *)st, name, p, n);
+	return e;
 }
 
 /* Uploads a temporary file and removes it. */
@@ -928,8 +988,13 @@ workdir(struct s3 *s, const char *place)
 	else
 		e = pk_path(path, sizeof path, "%s/.cache/pk/s3/%s",
 		    home && *home ? home : "/tmp", hex);
-	if (e < 0 || (e = pk_path(tmp, sizeof tmp, "%s/tmp", path)) < 0)
+	if (e < 0 || (e = pk_path(tmp, sizeof tmp, "%s/objects/snapshots",
+	    path)) < 0)
 		return e;
+	mkdirs(tmp);
+	snprintf(tmp, sizeof tmp, "%s/objects/index", path);
+	mkdirs(tmp);
+	snprintf(tmp, sizeof tmp, "%s/tmp", path);
 	mkdirs(tmp);
 	if (stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
 		return pk_err(-errno ? -errno : -ENOTDIR, "%s: cannot make the "

@@ -1,0 +1,119 @@
+#!/bin/sh
+# Repositories on the S3 gateway: init (the bucket made), backup, restore,
+# single files, the requests an unchanged backup and a single file cost,
+# copies between a local and an S3 repository both ways, four writers at
+# once, checks, and the errors a user meets: wrong keys, a missing bucket,
+# a place that holds a repository already, a bad place.
+. "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
+
+if ! R=$(s3_place main); then
+	skip "s3" "no S3 gateway (S3_ENDPOINT)"
+	exit 0
+fi
+
+mkdir -p src/d src/e
+gen_file src/d/big 3000000 1
+gen_file src/d/small 1000 2
+gen_file src/e/other 200000 3
+ln -s ../d/small src/e/link
+echo hello >src/hello
+
+# restored REPO SNAP DIR: the snapshot restores to a copy of src.
+restored() {
+	rm -rf "$3" && restore "$1" "$2" "$3" && same_tree src "$3/src"
+}
+# traced FILE COMMAND...: COMMAND with libcurl's trace in FILE.
+traced() {
+	_f=$1; shift
+	PK_S3_TRACE=1 "$@" 2>"$_f"
+}
+
+ok "init: makes the bucket" pk-store --init "$R"
+again() {
+	pk-store --init "$R" 2>"$S/e" && return 1
+	grep -q 'holds a repository already' "$S/e"
+}
+ok "init: again, refused: the place holds a repository" again
+ok "backup" backup "$R" src
+ok "restore: identical" restored "$R" latest out
+ok "one file" sh -c "pk-cat '$R' latest:src/d/big | cmp - src/d/big"
+ok "check=data: ok" pk-index --check=data "$R"
+ok "list: one snapshot" sh -c "pk-index '$R' | grep -c src | grep -qx 1"
+
+# The requests of a nightly backup of an unchanged tree, the caches warm:
+# a handful, not one per file or chunk.
+ok "again with -r" sh -c "pk-walk -r '$R' src | pk-chunk -r '$R' |
+    pk-dedup -r '$R' | pk-store '$R' >/dev/null"
+unchanged() {
+	{ traced "$S/t.walk" pk-walk -r "$R" src; } |
+	    { traced "$S/t.chunk" pk-chunk -r "$R"; } |
+	    { traced "$S/t.dedup" pk-dedup -r "$R"; } |
+	    traced "$S/t.store" pk-store "$R" >/dev/null || return 1
+	n=0
+	for f in walk chunk dedup store; do
+		n=$((n + $(s3_requests "$S/t.$f")))
+	done
+	echo "$n requests"
+	[ "$n" -lt 10 ]
+}
+ok "unchanged backup with -r: under 10 requests" unchanged
+one_file() {
+	traced "$S/t.cat" pk-cat "$R" latest:src/e/other >"$S/one" &&
+	    cmp "$S/one" src/e/other || return 1
+	n=$(s3_requests "$S/t.cat")
+	echo "$n requests"
+	[ "$n" -le 5 ]
+}
+ok "one file, cache warm: 5 requests at most" one_file
+
+# Copies, with pk-cat --stream | pk-store, both ways.
+ok "copy: S3 to local" sh -c "pk-store --init local &&
+    pk-cat --stream '$R' latest | pk-store local >/dev/null"
+ok "copy: ... restores" restored local latest out2
+R2=$(s3_place copy)
+ok "copy: local to S3" sh -c "pk-store --init '$R2' &&
+    pk-cat --stream local latest | pk-store '$R2' >/dev/null"
+ok "copy: ... restores" restored "$R2" latest out3
+
+# Four writers at once into one bucket, each with its own tree.
+R4=$(s3_place four)
+writers() {
+	pk-store --init "$R4" || return 1
+	for i in 1 2 3 4; do
+		mkdir -p "w$i/src"
+		gen_file "w$i/src/f" 400000 "1$i"
+		cp src/d/big "w$i/src/shared"
+		( cd "w$i" && pk-walk src | pk-chunk -r "$R4" |
+		    pk-store --no-cache "$R4" >"$S/w$i.id" ) &
+	done
+	wait
+	for i in 1 2 3 4; do
+		grep -Eqx '[0-9a-f]{64}' "$S/w$i.id" || { echo "writer $i"; return 1; }
+		rm -rf "$S/o$i"
+		restore "$R4" "$(cat "$S/w$i.id")" "$S/o$i" &&
+		    cmp "$S/o$i/src/f" "w$i/src/f" &&
+		    cmp "$S/o$i/src/shared" src/d/big || return 1
+	done
+	pk-index --check=data "$R4"
+}
+ok "four writers at once: each restores, check=data ok" writers
+
+# Errors: one clear line and a failure, never a snapshot.
+ok "wrong secret: refused" status_of 1 env AWS_SECRET_ACCESS_KEY=wrong \
+    pk-cat "$R" latest:src/hello
+ok "wrong secret: says access denied" grep -q 'access denied' "$S/.se"
+nokeys() {
+	env -u AWS_ACCESS_KEY_ID pk-index "$R" 2>"$S/e" && return 1
+	grep -q 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set' "$S/e"
+}
+ok "no keys: says which variables" nokeys
+nobucket() {
+	pk-index "s3:$S3_ENDPOINT/pkt-no-such-bucket-$$/x" 2>"$S/e" && return 1
+	grep -q 'no such bucket' "$S/e"
+}
+ok "missing bucket: says so" nobucket
+noplace() {
+	pk-index "s3:ftp://host/b" 2>"$S/e" && return 1
+	grep -q 'not s3:http' "$S/e"
+}
+ok "bad place: says the form" noplace
