@@ -98,9 +98,14 @@ pk_pack_list(struct pk_blob_reader *br, const uint8_t id[PK_PACK_ID_BYTES],
 		return e;
 	if ((e = pk_object_size(br->obj, &end)) < 0)
 		return e;
-	if (end < PK_PACK_HEADER_BYTES + PK_PACK_FOOTER_BYTES ||
-	    pk_object_read(br->obj, h, sizeof h, 0) < 0 ||
-	    pk_object_read(br->obj, foot, sizeof foot, end - PK_PACK_FOOTER_BYTES) < 0 ||
+	/* A read that failed is its own error; one that found too few bytes
+	 * is the pack's. */
+	if (end >= PK_PACK_HEADER_BYTES + PK_PACK_FOOTER_BYTES &&
+	    ((e = pk_object_read(br->obj, h, sizeof h, 0)) < 0 ||
+	    (e = pk_object_read(br->obj, foot, sizeof foot,
+	    end - PK_PACK_FOOTER_BYTES)) < 0) && e != -ENODATA)
+		return e;
+	if (end < PK_PACK_HEADER_BYTES + PK_PACK_FOOTER_BYTES || e < 0 ||
 	    memcmp(h, PK_PACK_MAGIC, 8) != 0 || memcmp(foot + 8, PK_PACK_FOOTER, 8) != 0)
 		return pk_err(-EBADMSG, "%s: not a pack file (truncated?)", path);
 	if (pk_load_u32(h + 8) != PK_PACK_VERSION)
