@@ -16,6 +16,11 @@
 # 'failed', and its log is kept.  Results: one table on standard output,
 # BENCH_DIR/results-DATE.md and BENCH_DIR/latest.md.
 #
+# With an S3 gateway (S3_ENDPOINT and its keys), pk and restic also back the
+# same tree up into a bucket each there, the first time, unchanged, and
+# changed, and restore it whole and one file, each through its own
+# tests/s3proxy.py, which counts the requests and the bytes of each case.
+#
 # Environment:
 #   BENCH_DIR    scratch directory (default ./bench), emptied on each run
 #                except for earlier results-*.md
@@ -28,7 +33,10 @@
 #                /usr/lib/*-linux-gnu* /usr/share, those that exist)
 #   BENCH_TOOLS  the tools compared (default: pk restic borg casync)
 #   BENCH_KEEP   1: keep the datasets and repositories afterwards (the logs
-#                and results are always kept)
+#                and results are always kept), the S3 buckets too
+#   S3_ENDPOINT  the S3 part's gateway, http://HOST:PORT (unset: the part is
+#                skipped), with S3_ACCESS_KEY, S3_SECRET_KEY and S3_REGION
+#                (default us-east-1); the part makes buckets pk-bench-*
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$PATH
@@ -128,6 +136,24 @@ done
 case " $tools " in *" pk "*) ;; *) die "BENCH_TOOLS must include pk" ;; esac
 have=" pk $have "
 
+# The S3 part: pk and restic, those of the tools that are installed.
+s3why= s3tools= s3run=
+if [ -z "${S3_ENDPOINT:-}" ] || [ -z "${S3_ACCESS_KEY:-}" ] || [ -z "${S3_SECRET_KEY:-}" ]; then
+	s3why="S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY are not all set"
+elif ! command -v python3 >/dev/null 2>&1; then
+	s3why="python3, which runs tests/s3proxy.py, is not installed (make bench-deps)"
+else
+	for t in $tools; do
+		case $t in pk | restic) s3tools="$s3tools $t" ;; esac
+	done
+	S3_REGION=${S3_REGION:-us-east-1}
+	s3bucket=pk-bench-$(date +%s)-$$
+	AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY
+	AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
+	AWS_DEFAULT_REGION=$S3_REGION
+	export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+fi
+
 # Everything the tools write stays in the scratch directory: their caches
 # (restic, borg) and key material live under $B/home.
 W=$B/work
@@ -156,9 +182,12 @@ export HOME XDG_CACHE_HOME PK_PASSPHRASE RESTIC_PASSWORD RESTIC_CACHE_DIR \
 # killed, or the check in $mcheck (a command line) fails afterwards.  A stage
 # written @COMMAND runs untimed and is not counted (a data source).  Each
 # stage's own figures go to $L/ID.stages (every run's to ID.stages.all), its
-# messages to $L/ID.err.
+# messages to $L/ID.err.  With $mcount set to the log of a tests/s3proxy.py,
+# the line also has the requests logged during the run, the bytes of their
+# bodies sent and received.
 mdir=$B
 mcheck=
+mcount=
 measure() {
 	_id=$1
 	shift
@@ -174,6 +203,7 @@ measure() {
 	done
 	echo "+ $*" >>"$L/$_id.err"
 	sync
+	[ -n "$mcount" ] && _c0=$(s3settle "$mcount")
 	_t0=$(date +%s.%N)
 	(cd "$mdir" && eval "$_cmd") >"$L/$_id.out" 2>>"$L/$_id.err"
 	_t1=$(date +%s.%N)
@@ -200,20 +230,37 @@ measure() {
 		_ok=0
 	fi
 	if [ $_ok = 1 ]; then
-		awk -v t0="$_t0" -v t1="$_t1" '
+		_x=
+		[ -n "$mcount" ] && _x=$(s3settle "$mcount" >/dev/null &&
+			awk -v n="$_c0" 'NR > n { r++; i += $4; o += $5 }
+				END { printf " %d %d %d", r, i, o }' "$mcount")
+		awk -v t0="$_t0" -v t1="$_t1" -v x="$_x" '
 			$2 == "failed" { next }
 			{ if ($3 > rss) rss = $3; cpu += $4 }
-			END { printf "%.3f %d %.2f\n", t1 - t0, rss, cpu }' \
+			END { printf "%.3f %d %.2f%s\n", t1 - t0, rss, cpu, x }' \
 			"$L/$_id.stages" >>"$L/$_id.res"
 		set -- $(tail -n 1 "$L/$_id.res")
-		say "$_id: $1 s, peak RSS $(($2 / 1024)) MiB, CPU $3 s"
+		say "$_id: $1 s, peak RSS $(($2 / 1024)) MiB, CPU $3 s${4:+, $4 requests, $5 bytes sent, $6 received}"
 	else
 		echo failed >>"$L/$_id.res"
 		echo "$_id" >>"$L/failures"
 		say "$_id: FAILED (see $L/$_id.err)"
 	fi
 	mcheck=
+	mcount=
 	return 0
+}
+
+# s3settle LOG: the lines of the proxy's LOG once no line came for 0.2 s: a
+# request is logged after its answer, which its client may have read first.
+s3settle() {
+	_a=$(wc -l <"$1")
+	while sleep 0.2; do
+		_b=$(wc -l <"$1")
+		[ "$_a" = "$_b" ] && break
+		_a=$_b
+	done
+	echo "$_a"
 }
 
 # rotate N WORD...: the words, starting with the (N mod count)th, so that no
@@ -255,15 +302,19 @@ dsize() {
 
 # --- the tools --------------------------------------------------------------
 # Each repository lives in $B/repo/SET/TOOL; casync's is a chunk store and its
-# indexes side by side.
+# indexes side by side.  Those of the set s3 are on the S3 gateway, at
+# prefix tree of TOOL's bucket, through TOOL's proxy.
 
 repo() {
-	echo "$B/repo/$1/$2"
+	case $1 in
+	s3) echo "s3:http://127.0.0.1:$(cat "$W/s3proxy-$2.port")/$s3bucket-$2/tree" ;;
+	*) echo "$B/repo/$1/$2" ;;
+	esac
 }
 
 init_repo() { # TOOL SET
 	_r=$(repo "$2" "$1")
-	mkdir -p "$(dirname "$_r")"
+	[ "$2" = s3 ] || mkdir -p "$(dirname "$_r")"
 	case $1 in
 	pk) pk-store --init "$_r" ;;
 	restic) restic init -q -r "$_r" ;;
@@ -316,7 +367,10 @@ warm() {
 restore() {
 	_r=$(q "$(repo "$2" "$1")")
 	_d=$(q "$5")
-	warm "$(repo "$2" "$1")" "$HOME"
+	case $2 in
+	s3) warm "$HOME" ;;
+	*) warm "$(repo "$2" "$1")" "$HOME" ;;
+	esac
 	case $1 in
 	pk) measure "$3" "pk-cat $_r latest" "tar -xpf - -C $_d" ;;
 	restic) measure "$3" "restic -r $_r restore -q latest --target $_d" ;;
@@ -371,6 +425,66 @@ version_of() {
 	borg) borg --version 2>&1 ;;
 	casync) casync --version 2>&1 ;;
 	esac
+}
+
+# s3proxy_start TOOL: starts TOOL's counting proxy before the gateway, a
+# tests/s3proxy.py with no faults: its port in $W/s3proxy-TOOL.port, its log
+# in $L/TOOL.s3proxy.log, its summary (when stopped) in $L/TOOL.s3proxy.err.
+s3proxy_start() {
+	rm -f "$W/s3proxy-$1.port"
+	: >>"$L/$1.s3proxy.log"
+	python3 "$top/tests/s3proxy.py" --upstream "$S3_ENDPOINT" --port 0 \
+		--port-file "$W/s3proxy-$1.port" --log "$L/$1.s3proxy.log" \
+		2>>"$L/$1.s3proxy.err" &
+	echo $! >"$W/s3proxy-$1.pid"
+	_i=0
+	while [ ! -s "$W/s3proxy-$1.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -s "$W/s3proxy-$1.port" ] && return 0
+	say "$1: the proxy did not start (see $L/$1.s3proxy.err)"
+	echo "$1.s3proxy" >>"$L/failures"
+	return 1
+}
+
+# s3proxy_stop: stops the proxies that run.
+s3proxy_stop() {
+	for _p in "$W"/s3proxy-*.pid; do
+		[ -e "$_p" ] || continue
+		kill "$(cat "$_p")" 2>/dev/null
+		wait "$(cat "$_p")" 2>/dev/null
+		rm -f "$_p"
+	done
+}
+trap s3proxy_stop EXIT
+trap 's3proxy_stop; exit 130' INT TERM
+
+# s3curl CURL-ARG...: curl signing for the gateway, the keys in its config
+# (not its command line), read from standard input after the config's own
+# lines there.  The gateway wants the payload's hash header, which curl
+# signs only when given it.
+s3curl() {
+	{
+		printf 'user = "%s:%s"\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY"
+		cat
+	} | curl -sS -f --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -K - "$@"
+}
+
+# s3_wipe BUCKET: removes BUCKET from the gateway, its objects first, a
+# listing of up to 1000 at a time.
+s3_wipe() {
+	_u=$S3_ENDPOINT/$1
+	while :; do
+		s3curl "$_u/?max-keys=1000" </dev/null >"$W/s3.list" || return 1
+		sed 's/<Key>/\n<Key>/g' "$W/s3.list" |
+			sed -n 's/^<Key>\([^<]*\)<\/Key>.*/\1/p' >"$W/s3.keys"
+		[ -s "$W/s3.keys" ] || break
+		awk -v u="$_u" '{ print "url = \"" u "/" $0 "\"" }' "$W/s3.keys" |
+			s3curl -X DELETE >/dev/null || return 1
+	done
+	s3curl -X DELETE "$_u" </dev/null >/dev/null
 }
 
 # --- datasets ---------------------------------------------------------------
@@ -516,6 +630,62 @@ while [ $i -le "$runs" ]; do
 	i=$((i + 1))
 done
 
+# --- the tree on S3 ---------------------------------------------------------
+# pk and restic back the tree up into a bucket each on the gateway, each
+# through its own counting proxy, then restore one file and the whole tree;
+# the changed tree follows the local backups of it.  The restored trees stay
+# until the local restores are done too.
+
+if [ -n "$s3why" ]; then
+	say "S3: skipped: $s3why"
+elif [ -n "$s3tools" ]; then
+	for t in $s3tools; do
+		installed $t || continue
+		if s3proxy_start $t && init_repo $t s3; then
+			s3run="$s3run $t"
+		else
+			for c in first again one restore changed; do echo failed >"$L/$t.s3.$c.res"; done
+		fi
+	done
+fi
+if [ -n "$s3run" ]; then
+	say "S3: first backup of the tree, into $s3bucket-TOOL at $S3_ENDPOINT"
+	for t in $s3run; do
+		mcount=$L/$t.s3proxy.log
+		backup $t s3 $t.s3.first first "$B/tree"
+	done
+	say "S3: re-backup of the unchanged tree, $runs runs"
+	i=1
+	while [ $i -le "$runs" ]; do
+		for t in $(rotate $i $s3run); do
+			mcount=$L/$t.s3proxy.log
+			backup $t s3 $t.s3.again again-$i "$B/tree"
+		done
+		i=$((i + 1))
+	done
+	say "S3: single-file restore, caches warm, $runs runs"
+	i=1
+	while [ $i -le "$runs" ]; do
+		for t in $(rotate $i $s3run); do
+			o=$B/restore/s3-one-$t
+			rm -f "$o"
+			mcheck="cmp $(q "$o") $(q "$one")"
+			mcount=$L/$t.s3proxy.log
+			restore_one $t s3 $t.s3.one $last "$one" "$o"
+			rm -f "$o"
+		done
+		i=$((i + 1))
+	done
+	say "S3: full restore of the tree"
+	for t in $s3run; do
+		d=$B/restore/s3-$t
+		mkdir -p "$d"
+		mcheck="[ \"\$(fsum $(q "$d"))\" = '$tree_files $tree_sum' ]"
+		mcount=$L/$t.s3proxy.log
+		restore $t s3 $t.s3.restore $last "$d"
+	done
+fi
+
 say "restore floor: tar -x of the tree from a tar file in the page cache"
 restore_floor tree floor.restore "$B/tree" "$tree_files" "$tree_sum"
 say "full restore of the tree"
@@ -532,7 +702,7 @@ measure pk.catnull "pk-cat $(q "$(repo tree pk)") latest >/dev/null"
 # Every restored tree stays until all have run: on some file systems
 # (ext4) creating files right after many were deleted is much slower, which
 # would charge each restore with the deletes of the one before it.
-rm -rf "$B"/restore/floor-tree.* "$B"/restore/tree-* "$W/floor-tree.tar"
+rm -rf "$B"/restore/floor-tree.* "$B"/restore/tree-* "$B"/restore/s3-* "$W/floor-tree.tar"
 
 # --- the changed tree -------------------------------------------------------
 
@@ -564,6 +734,14 @@ say "backup of the changed tree"
 for t in $tools; do
 	installed $t && backup $t tree $t.changed changed "$B/tree"
 done
+if [ -n "$s3run" ]; then
+	say "S3: backup of the changed tree"
+	for t in $s3run; do
+		mcount=$L/$t.s3proxy.log
+		backup $t s3 $t.s3.changed changed "$B/tree"
+	done
+	s3proxy_stop
+fi
 
 for t in $tools; do
 	installed $t && size $t tree size first again changed
@@ -804,7 +982,9 @@ stat_of() {
 # value TOOL CASE KIND [BYTES]: one cell's number, or n/a, or failed.
 #   rate: BYTES / wall in MB/s; s: wall seconds; ms: wall milliseconds;
 #   msnet: the same less the harness's own (a true timed the same way);
-#   rss: peak RSS in MB; cpu: CPU seconds; size: stored bytes in MB.
+#   rss: peak RSS in MB; cpu: CPU seconds; size: stored bytes in MB;
+#   req, sent, recv: the requests, the bytes of their bodies sent and
+#   received (the S3 cases).
 value() {
 	installed $1 || { echo n/a; return; }
 	case $3 in
@@ -813,11 +993,14 @@ value() {
 	rss) v=$(stat_of $1.$2 2) ;;
 	cpu) v=$(stat_of $1.$2 3) ;;
 	size) v=$(cat "$L/$1.$2.res" 2>/dev/null || echo failed) ;;
+	req) v=$(stat_of $1.$2 4) ;;
+	sent) v=$(stat_of $1.$2 5) ;;
+	recv) v=$(stat_of $1.$2 6) ;;
 	esac
 	case $v in n/a | failed) echo $v; return ;; esac
 	case $3 in
 	rate) calc "$v > 0 ? $4 / 1e6 / $v : 0" ;;
-	s | cpu) echo "$v" ;;
+	s | cpu | req | sent | recv) echo "$v" ;;
 	ms) calc "$v * 1000" ;;
 	msnet) h=$(stat_of harness.one 1)
 		case $h in n/a | failed) h=0 ;; esac
@@ -827,10 +1010,20 @@ value() {
 	esac
 }
 
+# fmt VALUE UNIT: VALUE to three figures and UNIT; UNIT requests: as a
+# count; UNIT bytes: in B, kB, MB or GB.
 fmt() {
 	case $1 in
 	n/a | failed) echo "$1" ;;
 	*) awk -v v="$1" -v u="$2" 'BEGIN {
+		if (u == "bytes") {
+			u = "B"
+			if (v >= 1e9) { v /= 1e9; u = "GB" }
+			else if (v >= 1e6) { v /= 1e6; u = "MB" }
+			else if (v >= 1e3) { v /= 1e3; u = "kB" }
+			else { printf "%.0f B\n", v; exit }
+		}
+		if (u == "requests") { printf "%g\n", v; exit }
 		if (v >= 100) f = "%.0f"; else if (v >= 10) f = "%.1f"; else f = "%.2f"
 		printf(f "%s\n", v, u == "" ? "" : " " u) }' ;;
 	esac
@@ -1161,6 +1354,79 @@ out=$B/results-$stamp.md
 	echo "n/a: not installed, or not measured (the re-backup without a file cache is pk's alone)."
 	echo
 
+	if [ -n "$s3why" ]; then
+		echo "S3: not measured: $s3why."
+		echo
+	elif [ -n "$s3tools" ]; then
+		echo "## S3: the tree on an object store"
+		echo
+		echo "Data: the tree above ($tree_files files, $(mb $tree_bytes) MB), the same changed tree, the same single file."
+		echo "pk and restic each in a bucket of its own on the gateway at $S3_ENDPOINT, each through its own"
+		echo "tests/s3proxy.py on loopback (no faults), which logs every request: a case's requests are those logged"
+		echo "while it ran, its bytes sent and received the bodies of those requests and of their answers (no headers)."
+		echo "Re-backup and single-file restore are the median of $runs runs (their requests and bytes too), the other"
+		echo "cases one run; single-file restores are less the harness's own time, as above.  The local caches are warm:"
+		echo "pk's work directory, restic's cache.  Commands as above: pk-walk -r REPO | pk-chunk -r REPO | pk-dedup -r REPO"
+		echo "| pk-store REPO; pk-cat REPO latest | tar -xpf -; pk-cat REPO latest:PATH; restic backup, restore latest --target,"
+		echo "dump latest PATH."
+		echo
+		# goal_rate CASE: pk's rate at least 1.5x restic's.
+		goal_rate() {
+			_p=$(value pk s3.$1 rate $tree_bytes) _v=$(value restic s3.$1 rate $tree_bytes)
+			case $_p$_v in
+			*n/a* | *failed*) echo "1.5x restic or more: n/a" ;;
+			*) awk -v p="$_p" -v v="$_v" 'BEGIN {
+				print "1.5x restic or more: " (v > 0 && p >= 1.5 * v ? "met" : "missed") }' ;;
+			esac
+		}
+		# goal_req CASE N: pk's requests under N.
+		goal_req() {
+			_p=$(value pk s3.$1 req)
+			case $_p in
+			n/a | failed) echo "under $2: n/a" ;;
+			*) awk -v p="$_p" -v n="$2" 'BEGIN { print "under " n ": " (p < n ? "met" : "missed") }' ;;
+			esac
+		}
+		# s3row LABEL CASE KIND UNIT BYTES GOAL: row, and the goal.
+		s3row() {
+			echo "$(row "$1" "$2" "$3" "$4" "$5") $6 |"
+		}
+		_tools=$tools
+		tools=$s3tools
+		table_head | awk 'NR == 1 { $0 = $0 " goal |" } NR == 2 { $0 = $0 " --- |" } { print }'
+		s3row "first backup, tree" s3.first rate MB/s $tree_bytes "$(goal_rate first)"
+		s3row "  peak RSS" s3.first rss MB '' ''
+		s3row "  requests" s3.first req requests '' ''
+		s3row "  sent" s3.first sent bytes '' ''
+		s3row "  received" s3.first recv bytes '' ''
+		s3row "re-backup, unchanged tree" s3.again s s '' ''
+		s3row "  peak RSS" s3.again rss MB '' ''
+		s3row "  requests" s3.again req requests '' "$(goal_req again 10)"
+		s3row "  sent" s3.again sent bytes '' ''
+		s3row "  received" s3.again recv bytes '' ''
+		s3row "backup of the changed tree" s3.changed s s '' ''
+		s3row "  peak RSS" s3.changed rss MB '' ''
+		s3row "  requests" s3.changed req requests '' ''
+		s3row "  sent" s3.changed sent bytes '' ''
+		s3row "  received" s3.changed recv bytes '' ''
+		s3row "full restore, tree" s3.restore rate MB/s $tree_bytes "$(goal_rate restore)"
+		s3row "  peak RSS" s3.restore rss MB '' ''
+		s3row "  requests" s3.restore req requests '' ''
+		s3row "  sent" s3.restore sent bytes '' ''
+		s3row "  received" s3.restore recv bytes '' ''
+		s3row "single-file restore" s3.one msnet ms '' ''
+		s3row "  peak RSS" s3.one rss MB '' ''
+		s3row "  requests" s3.one req requests '' "$(goal_req one 5)"
+		s3row "  sent" s3.one sent bytes '' ''
+		s3row "  received" s3.one recv bytes '' ''
+		tools=$_tools
+		echo
+		echo "The goals: pk's first backup and full restore at least 1.5x restic's rate; an unchanged re-backup in"
+		echo "under 10 requests; one file out in under 5 requests, the cache warm.  pk vs peers: as above (requests and"
+		echo "bytes: restic's over pk's).  The proxy, in Python, shares the cores with the tool and the gateway."
+		echo
+	fi
+
 	if [ -s "$L/failures" ]; then
 		echo "## Failures"
 		echo
@@ -1187,7 +1453,12 @@ cat "$out"
 say "results in $out and $B/latest.md"
 if [ "${BENCH_KEEP:-0}" = 1 ]; then
 	rm -rf "$B/restore"
+	for t in $s3run; do say "S3: keeping the bucket $s3bucket-$t"; done
 else
 	say "removing the datasets and repositories (BENCH_KEEP=1 keeps them)"
+	for t in $s3run; do
+		s3_wipe "$s3bucket-$t" 2>>"$L/s3.wipe.err" ||
+			say "S3: cannot remove the bucket $s3bucket-$t (see $L/s3.wipe.err)"
+	done
 	rm -rf "$B/tree" "$B/big" "$B/small" "$W" "$B/repo" "$B/restore" "$B/home"
 fi
