@@ -39,5 +39,6 @@
 #include "known.h"	/* pk-dedup's known-chunk set */
 #include "export.h"	/* caches made from a snapshot */
 #include "newest.h"	/* the newest snapshot seen, against rollback */
+#include "forget.h"	/* retention policies */
 
 #endif
