@@ -200,8 +200,9 @@ move_note(const char *repo, const struct pk_snapshot *list, size_t n,
 	free(left);
 }
 
-/* Marks the snapshots the ids name for removal, and only them. */
-static void
+/* Marks the snapshots the ids name for removal, and only them; fails when
+ * an id names none, or more than one. */
+static int
 named(const struct pk_snapshot *list, size_t n, char **ids, size_t nids,
     struct pk_forget_verdict *v)
 {
@@ -216,11 +217,12 @@ named(const struct pk_snapshot *list, size_t n, char **ids, size_t nids,
 	}
 	for (i = 0; i < nids; i++) {
 		if ((k = pk_forget_find(list, n, ids[i])) < 0)
-			pk_die(PK_EXIT_FAIL, "%s; nothing removed", pk_errmsg(k));
+			return k;
 		v[k].selected = 1;
 		v[k].keep = 0;
 		v[k].why = PK_FORGET_NAMED;
 	}
+	return 0;
 }
 
 static int
@@ -234,14 +236,19 @@ run(const char *repo, struct pk_repo *r, const struct pk_forget_policy *p,
 
 	if ((e = pk_snapshot_list(r, &list, &n, &nbad)) < 0)
 		pk_die_lib(e);
-	if (nbad && !by_id)
+	if (nbad && !by_id) {
+		pk_snapshot_list_free(list, n);
 		pk_die(PK_EXIT_FAIL, "%zu snapshots cannot be read (pk-index "
 		    "--check names them): no policy is applied without them", nbad);
+	}
 	if ((v = calloc(n + 1, sizeof *v)) == NULL)
 		pk_die(PK_EXIT_FAIL, "out of memory");
-	if (by_id)
-		named(list, n, ids, nids, v);
-	else
+	if (by_id && (e = named(list, n, ids, nids, v)) < 0) {
+		free(v);
+		pk_snapshot_list_free(list, n);
+		pk_die(PK_EXIT_FAIL, "%s; nothing removed", pk_errmsg(e));
+	}
+	if (!by_id)
 		pk_forget_apply(p, list, n, v);
 	failed = forget(r, list, n, v);
 	if (!dry_run)

@@ -105,3 +105,10 @@ ok "backup 7" snap alpha daily 7
 ok "forgetting the last snapshot" sh -c "pk-index repo >/dev/null && pk-forget repo $(short 7) >/dev/null"
 ok "... drops the note of the repository" sh -c "! grep -q ' $S/repo\$' '$(newest)'"
 ok "... and the empty repository checks" status_of 0 pk-index --check repo
+
+# A snapshot that cannot be read cannot be counted: no policy runs.
+ok "backup 8" snap alpha daily 8
+printf 'damaged' >"repo/snapshots/$(printf '%064d' 0)"
+ok "a damaged snapshot: a policy is refused" status_of 1 pk-forget --keep-last 1 repo
+ok "... saying why" grep -q "^pk-forget: 1 snapshots cannot be read" .se
+ok "... and ids still removed" status_of 0 pk-forget repo "$(short 8)"
