@@ -27,7 +27,7 @@ endif
 # flags do: a build with other flags (SANITIZE=, CFLAGS=) rebuilds it all.
 BUILDFLAGS = $(CC) $(ALLCFLAGS) $(LDFLAGS) $(LDLIBS)
 
-TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat
+TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget
 LIBSRC  = $(sort $(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LIBDIRS)))))
 LIBOBJ  = $(LIBSRC:.c=.o)
 UNITSRC = $(sort $(wildcard tests/unit/t-*.c))
@@ -63,8 +63,12 @@ bin/common.o: bin/common.c .build-flags
 bin/unlock.o: bin/unlock.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+bin/json.o: bin/json.c .build-flags
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
 # The tools that open a repository; the filters link none of its code.
-bin/pk-store bin/pk-index bin/pk-cat: bin/unlock.o
+bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget: bin/unlock.o
+bin/pk-forget: bin/json.o
 
 bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) lib/libpk.a $(LDLIBS)

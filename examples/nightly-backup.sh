@@ -2,13 +2,15 @@
 # nightly-backup.sh: backs up a list of paths into a pk repository; made to
 # run from cron.
 #
-# usage: nightly-backup.sh [-x] [-e pattern]... [-E file] [-t tag]...
+# usage: nightly-backup.sh [-kx] [-e pattern]... [-E file] [-t tag]...
 #                          [-l logfile] repository path...
 #
 #   -e pattern  skip files whose path or name matches the shell pattern
 #               (pk-walk --exclude; '*' also matches '/'); repeatable
 #   -E file     skip the patterns listed in file, one a line
 #   -x          do not cross file systems below each path
+#   -k          after the backup, forget this host's snapshots that a week of
+#               dailies, 4 weeklies and a year of monthlies do not keep
 #   -t tag      tag the snapshot (default: nightly); repeatable
 #   -l logfile  append the messages to logfile too (they always go to
 #               standard error, which cron mails)
@@ -25,13 +27,17 @@
 # out the chunks the repository already has, so a night where little
 # changed costs little.
 #
+# Forgetting (-k) removes snapshot files only: the space their chunks take
+# is given back by a later garbage collection, which pk does not have yet.
+#
 # Exit status: 0 snapshot written; 3 snapshot written, but some files could
-# not be read (see the log); 1 failure; 2 usage.
+# not be read (see the log); 1 failure (with -k, also when forgetting
+# failed); 2 usage.
 set -u
 prog=nightly-backup
 
 usage() {
-	echo "usage: $prog.sh [-x] [-e pattern]... [-E file] [-t tag]... [-l logfile] repository path..." >&2
+	echo "usage: $prog.sh [-kx] [-e pattern]... [-E file] [-t tag]... [-l logfile] repository path..." >&2
 	exit 2
 }
 
@@ -52,11 +58,12 @@ trap 'rm -rf "$st"' EXIT
 trap 'exit 1' HUP INT TERM
 : >"$st/excludes"
 
-xdev='' tags=''
-while getopts e:E:l:t:x opt; do
+xdev='' tags='' keep=''
+while getopts e:E:kl:t:x opt; do
 	case $opt in
 	e) printf '%s\n' "$OPTARG" >>"$st/excludes" ;;
 	E) cat -- "$OPTARG" >>"$st/excludes" || exit 1 ;;
+	k) keep=1 ;;
 	l) log=$OPTARG ;;
 	t) tags="$tags -t $(q "$OPTARG")" ;;
 	x) xdev=-x ;;
@@ -103,6 +110,21 @@ if [ -n "$failed" ]; then
 		say "FAILED: $failed; no snapshot written"
 	fi
 	exit 1
+fi
+# The retention policy, on this host's snapshots only.  An incomplete
+# snapshot counts toward no daily, weekly or monthly (pk-forget(1)).
+if [ -n "$keep" ]; then
+	eval "pk-forget --keep-daily 7 --keep-weekly 4 --keep-monthly 12 \
+	    --host \"\$(hostname)\" $pass \"\$repo\"" >"$st/forget" 2>"$st/err"
+	s=$?
+	while IFS= read -r line; do say "$line"; done <"$st/err"
+	while IFS= read -r line; do
+		case $line in removed*) say "$line" ;; esac
+	done <"$st/forget"
+	if [ "$s" != 0 ]; then
+		say "FAILED: pk-forget (exit $s); snapshot $id was written"
+		exit 1
+	fi
 fi
 if [ -n "$partial" ]; then
 	say "PARTIAL: snapshot $id written, but some files could not be read ($partial, see above)"

@@ -40,5 +40,7 @@
 #include "known.h"	/* pk-dedup's known-chunk set */
 #include "export.h"	/* caches made from a snapshot */
 #include "newest.h"	/* the newest snapshot seen, against rollback */
+#include "forget.h"	/* retention policies */
+#include "forgetnote.h"	/* the newest snapshot seen, after a forget */
 
 #endif

@@ -16,7 +16,7 @@ bad() {
 	    { echo "stderr:"; cat "$S/.se"; return 1; }
 }
 
-for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat; do
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget; do
 	ok "$t --help: usage on stdout, exit 0" sh -c \
 	    "$t --help >out && head -n 1 out | grep -q '^usage: $t '"
 	ok "$t --bogus: said, exit 2" bad \
@@ -47,4 +47,9 @@ ok "pk-index --json --check" bad "--json goes with listing only" pk-index --json
 ok "pk-index --check=other" bad "--check=other: only 'data' is known" pk-index --check=other r
 ok "pk-cat: no snapshot" bad "no snapshot named" pk-cat r
 ok "pk-cat: three operands" bad "c: extra operand" pk-cat a b c
+ok "pk-forget: no repository" bad "no repository named" pk-forget
+ok "pk-forget: no keep option" bad "no keep option: the policy would remove every snapshot" pk-forget r
+ok "pk-forget: ids and a policy" bad "snapshot ids and keep options exclude each other" pk-forget --keep-last 1 r abcd
+ok "pk-forget: --tag with ids" bad "--tag goes with keep options only" pk-forget --tag t r abcd
+ok "pk-forget: a bad count" bad "--keep-daily x: not a count from 0 to 1000000" pk-forget --keep-daily x r
 ok "nothing was created" sh -c '! ls r k c 2>/dev/null'

@@ -10,7 +10,7 @@ printf data >t/file
 
 # --- Usage: exit 2, usage on stderr; --help: exit 0, usage on stdout;
 # --version.
-for tool in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat; do
+for tool in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget; do
 	ok "$tool --bogus: exit 2" status_of 2 $tool --bogus
 	ok "$tool --bogus: usage on stderr" grep -q "^usage: $tool" .se
 	ok "$tool --help: exit 0" status_of 0 $tool --help

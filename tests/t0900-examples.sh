@@ -87,6 +87,14 @@ ok "nightly: missing path, partial snapshot message" grep -q \
     'PARTIAL: snapshot [0-9a-f]\{64\} written' miss.log
 ok "nightly: a stage exiting 3 is partial, exit 3" t_nightly_partial
 ok "nightly: partial message" grep -q 'PARTIAL: snapshot [0-9a-f]\{64\} written' part.log
+t_nightly_keep() {
+	pk-store --init keep >/dev/null 2>&1 &&
+	    "$E/nightly-backup.sh" -l keep.log keep tree &&
+	    "$E/nightly-backup.sh" -k -l keep.log keep tree &&
+	    [ "$(ls keep/snapshots | wc -l)" = 1 ] &&
+	    grep -q 'nightly-backup: removed ' keep.log
+}
+ok "nightly: -k forgets what the policy does not keep (one a day)" t_nightly_keep
 
 # restore-over-ssh.sh
 t_ssh_one() {

@@ -104,4 +104,9 @@ int pk_snapshot_meta_decode(struct pk_snapshot *s, const uint8_t *p, size_t n);
 int pk_snapshot_add_path(struct pk_snapshot *s, const char *p, size_t n);
 int pk_snapshot_add_tag(struct pk_snapshot *s, const char *t);
 
+/* Removes snapshots/<name> (the full id in hexadecimal): -ENOENT when it
+ * is not there, -EINVAL when name is not an id.  Only the snapshot file
+ * goes; the chunks it alone held stay in their packs. */
+int pk_snapshot_remove(struct pk_repo *r, const char *name);
+
 #endif

@@ -1,0 +1,21 @@
+/*
+ * json.h: JSON and time output for the tools that print --json (pk-forget;
+ * pk-index has its own copy of the same functions, to move here).
+ */
+#ifndef PK_BIN_JSON_H
+#define PK_BIN_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A JSON string on standard output; bytes that are not UTF-8 come out as
+ * \u00XX. */
+void pk_put_json(const uint8_t *p, size_t n);
+void pk_put_jsonz(const char *s);
+/* ,"key":["v0",...] */
+void pk_put_json_strings(const char *key, char **v, uint32_t n);
+/* A time: quoted RFC 3339 in UTC with nanoseconds when utc is set, else
+ * "YYYY-MM-DD HH:MM:SS" in local time. */
+void pk_put_time(int64_t sec, uint32_t nsec, int utc);
+
+#endif
