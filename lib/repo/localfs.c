@@ -129,6 +129,11 @@ local_remove(struct pk_storage *s, const char *name)
 	if (unlink(path) < 0)
 		return pk_err(-errno, "%s: %s", path, errno == ENOENT ?
 		    "no such file" : strerror(errno));
+	/* A removal undone by a crash would bring back a snapshot whose
+	 * chunks a later gc may have given back. */
+	*strrchr(path, '/') = '\0';
+	if ((e = pk_fsync_dir(path)) < 0)
+		return pk_err(e, "%s: fsync: %s", path, strerror(-e));
 	return 0;
 }
 

@@ -569,21 +569,15 @@ pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
 int
 pk_snapshot_remove(struct pk_repo *r, const char *name)
 {
-	char path[4096], dir[4096];
+	char rel[600];
 	int e;
 
-	if ((e = pk_path(path, sizeof path, "%s/snapshots/%s", r->path,
-	    name)) < 0 ||
-	    (e = pk_repo_path(r, dir, sizeof dir, "snapshots")) < 0)
+	if ((e = pk_path(rel, sizeof rel, "snapshots/%s", name)) < 0)
 		return e;
 	if (strlen(name) != 2 * PK_SNAPSHOT_ID_BYTES ||
 	    strspn(name, "0123456789abcdef") != 2 * PK_SNAPSHOT_ID_BYTES)
-		return pk_err(-EINVAL, "%s: not a snapshot name", path);
-	if (remove(path) < 0)
-		return errno == ENOENT ?
-		    pk_err(-ENOENT, "%.12s: no such snapshot", name) :
-		    pk_err(-errno, "%s: %s", path, strerror(errno));
-	/* A removal undone by a crash would bring back a snapshot whose
-	 * chunks a later gc may have given back. */
-	return pk_fsync_dir(dir);
+		return pk_err(-EINVAL, "%s/%s: not a snapshot name", r->path, rel);
+	if ((e = pk_storage_remove(r->store, rel)) == -ENOENT)
+		return pk_err(-ENOENT, "%.12s: no such snapshot", name);
+	return e;
 }
