@@ -117,3 +117,14 @@ noplace() {
 	grep -q 'not s3:http' "$S/e"
 }
 ok "bad place: says the form" noplace
+
+# pk-forget on S3: a snapshot forgotten, the others still restore.
+forget_s3() {
+	backup "$R" src || return 1
+	n=$(pk-index "$R" | grep -c '^[0-9a-f]\{12\} ')
+	pk-forget --keep-last 1 "$R" >/dev/null || return 1
+	[ "$(pk-index "$R" | grep -c '^[0-9a-f]\{12\} ')" = 1 ] &&
+	    [ "$n" -gt 1 ] && restored "$R" latest out4 &&
+	    pk-index --check "$R" >/dev/null
+}
+ok "forget: keep the last, the kept one restores" forget_s3
