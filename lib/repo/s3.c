@@ -311,11 +311,15 @@ request(struct s3 *s, struct req *r)
 	for (attempt = 0;; attempt++) {
 		if ((e = once(s, h, r, &k, &cc)) < 0)
 			break;
-		if (k.over) {
+		if (k.over && r->status >= 200 && r->status <= 299) {
 			e = pk_err(-EFBIG, "%s: larger than %zu bytes", r->what,
 			    k.max);
 			break;
 		}
+		/* An error's body cut short where the answer would have
+		 * been: its status is what counts. */
+		if (k.over)
+			cc = CURLE_OK;
 		if (!transient(cc, r->status) || attempt >= s->retries)
 			break;
 		nanosleep(&pause, NULL);
