@@ -1,6 +1,6 @@
 /*
- * json.h: JSON and time output for the tools that print --json (pk-forget;
- * pk-index has its own copy of the same functions, to move here).
+ * json.h: JSON and time output for the tools that print --json (pk-index,
+ * pk-forget).
  */
 #ifndef PK_BIN_JSON_H
 #define PK_BIN_JSON_H

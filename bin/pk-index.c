@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common.h"
 #include "pk.h"
+#include "json.h"
 #include "unlock.h"
 
 static int json;
@@ -37,79 +37,6 @@ put_name(const uint8_t *p, size_t n)
 	}
 }
 
-/* Length of the UTF-8 sequence at p, 0 when it is not valid UTF-8. */
-static size_t
-utf8_len(const uint8_t *p, size_t n)
-{
-	size_t k, i;
-	uint32_t c;
-
-	if (p[0] < 0x80)
-		return 1;
-	k = p[0] >= 0xf0 && p[0] < 0xf5 ? 4 : p[0] >= 0xe0 ? 3 :
-	    p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
-	if (k == 0 || k > n)
-		return 0;
-	c = p[0] & (0x7f >> k);
-	for (i = 1; i < k; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((k == 3 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) ||
-	    (k == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	return k;
-}
-
-/* A JSON string; bytes that are not UTF-8 come out as \u00XX. */
-static void
-put_json(const uint8_t *p, size_t n)
-{
-	size_t i, k;
-
-	putchar('"');
-	for (i = 0; i < n; i += k) {
-		k = utf8_len(p + i, n - i);
-		if (k > 1) {
-			fwrite(p + i, 1, k, stdout);
-			continue;
-		}
-		k = 1;
-		if (p[i] == '"' || p[i] == '\\')
-			printf("\\%c", p[i]);
-		else if (p[i] < 0x20 || p[i] >= 0x7f)
-			printf("\\u%04x", p[i]);
-		else
-			putchar(p[i]);
-	}
-	putchar('"');
-}
-
-static void
-put_jsonz(const char *s)
-{
-	put_json((const uint8_t *)s, strlen(s));
-}
-
-static void
-put_time(int64_t sec, uint32_t nsec, int utc)
-{
-	time_t t = (time_t)sec;
-	struct tm tm;
-	char buf[64];
-
-	if (utc) {
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-		printf("\"%s.%09" PRIu32 "Z\"", buf, nsec);
-	} else {
-		localtime_r(&t, &tm);
-		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-		fputs(buf, stdout);
-	}
-}
-
 static const char *
 human(uint64_t n, char buf[16])
 {
@@ -133,7 +60,7 @@ list_snapshot_text(const struct pk_snapshot *s)
 
 	pk_hex(id, s->id, sizeof s->id);
 	printf("%.12s  ", id);
-	put_time(s->start_sec, s->start_nsec, 0);
+	pk_put_time(s->start_sec, s->start_nsec, 0);
 	printf("  %-12s %8" PRIu64 " %8s %8s ", s->host ? s->host : "-",
 	    s->files, human(s->bytes, b1), human(s->stored, b2));
 	for (i = 0; i < s->npaths; i++)
@@ -145,35 +72,21 @@ list_snapshot_text(const struct pk_snapshot *s)
 }
 
 static void
-put_json_strings(const char *key, char **v, uint32_t n)
-{
-	uint32_t i;
-
-	printf(",\"%s\":[", key);
-	for (i = 0; i < n; i++) {
-		if (i)
-			putchar(',');
-		put_jsonz(v[i]);
-	}
-	putchar(']');
-}
-
-static void
 list_snapshot_json(const struct pk_snapshot *s)
 {
 	char id[PK_SNAPSHOT_NAME_BYTES];
 
 	pk_hex(id, s->id, sizeof s->id);
 	printf("{\"id\":\"%s\",\"time\":", id);
-	put_time(s->start_sec, s->start_nsec, 1);
+	pk_put_time(s->start_sec, s->start_nsec, 1);
 	printf(",\"end\":");
-	put_time(s->end_sec, s->end_nsec, 1);
+	pk_put_time(s->end_sec, s->end_nsec, 1);
 	printf(",\"host\":");
-	put_jsonz(s->host ? s->host : "");
+	pk_put_jsonz(s->host ? s->host : "");
 	printf(",\"user\":");
-	put_jsonz(s->user ? s->user : "");
-	put_json_strings("paths", s->paths, s->npaths);
-	put_json_strings("tags", s->tags, s->ntags);
+	pk_put_jsonz(s->user ? s->user : "");
+	pk_put_json_strings("paths", s->paths, s->npaths);
+	pk_put_json_strings("tags", s->tags, s->ntags);
 	printf(",\"entries\":%" PRIu64 ",\"files\":%" PRIu64 ",\"dirs\":%" PRIu64
 	    ",\"bytes\":%" PRIu64 ",\"stored\":%" PRIu64 ",\"chunks\":%" PRIu64
 	    ",\"new_chunks\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
@@ -288,7 +201,7 @@ entry_text(const struct pk_entry *e)
 		printf(" %5" PRIu32 ",%-5" PRIu32 " ", e->rdev_major, e->rdev_minor);
 	else
 		printf(" %12" PRIu64 " ", e->size);
-	put_time(e->mtime_sec, e->mtime_nsec, 0);
+	pk_put_time(e->mtime_sec, e->mtime_nsec, 0);
 	putchar(' ');
 	put_name(e->path.p, e->path.len);
 	if (e->type == PK_FT_SYMLINK || e->type == PK_FT_HARDLINK) {
@@ -304,18 +217,18 @@ entry_json(const struct pk_entry *e, int first)
 	uint32_t i;
 
 	printf("%s{\"path\":", first ? "" : ",\n");
-	put_json(e->path.p, e->path.len);
+	pk_put_json(e->path.p, e->path.len);
 	printf(",\"type\":\"%s\",\"mode\":\"%04" PRIo32 "\",\"uid\":%" PRIu32
 	    ",\"gid\":%" PRIu32 ",\"user\":", pk_ftype_name(e->type), e->mode,
 	    e->uid, e->gid);
-	put_json(e->uname.p, e->uname.len);
+	pk_put_json(e->uname.p, e->uname.len);
 	printf(",\"group\":");
-	put_json(e->gname.p, e->gname.len);
+	pk_put_json(e->gname.p, e->gname.len);
 	printf(",\"size\":%" PRIu64 ",\"mtime\":", e->size);
-	put_time(e->mtime_sec, e->mtime_nsec, 1);
+	pk_put_time(e->mtime_sec, e->mtime_nsec, 1);
 	if (e->link.len) {
 		printf(",\"link\":");
-		put_json(e->link.p, e->link.len);
+		pk_put_json(e->link.p, e->link.len);
 	}
 	if (e->type == PK_FT_CHR || e->type == PK_FT_BLK)
 		printf(",\"rdev\":[%" PRIu32 ",%" PRIu32 "]", e->rdev_major,
@@ -325,7 +238,7 @@ entry_json(const struct pk_entry *e, int first)
 		for (i = 0; i < e->nxattrs; i++) {
 			if (i)
 				putchar(',');
-			put_json(e->xattrs[i].name.p, e->xattrs[i].name.len);
+			pk_put_json(e->xattrs[i].name.p, e->xattrs[i].name.len);
 		}
 		putchar(']');
 	}
@@ -343,9 +256,9 @@ error_out(const struct pk_record *rec, int first)
 		return;
 	if (json) {
 		printf("%s{\"path\":", first ? "" : ",\n");
-		put_json(path, plen);
+		pk_put_json(path, plen);
 		printf(",\"error\":");
-		put_json(msg, mlen);
+		pk_put_json(msg, mlen);
 		putchar('}');
 		return;
 	}
