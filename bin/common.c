@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -106,20 +105,6 @@ pk_print_version(void)
 	exit(0);
 }
 
-static void
-mkdirs(char *path)
-{
-	char *p;
-
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		(void)mkdir(path, 0700);
-		*p = '/';
-	}
-}
-
 /* Builds $XDG_CACHE_HOME/pk/ID/rel (or $HOME/.cache/pk/ID/rel) into out; with
  * create, makes the directories before its last component. */
 static void
@@ -140,7 +125,7 @@ cache_path(const char *repo, const char *rel, char *out, size_t n, int create)
 	if (e < 0)
 		pk_die_lib(e);
 	if (create)
-		mkdirs(out);
+		pk_mkdir_parents(out);
 }
 
 void

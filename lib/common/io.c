@@ -117,6 +117,20 @@ pk_pipe_grow(int fd)
 		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
+void
+pk_mkdir_parents(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(path, 0700);
+		*p = '/';
+	}
+}
+
 int
 pk_fsync_dir(const char *dir)
 {

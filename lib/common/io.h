@@ -52,6 +52,9 @@ int pk_atomic_write(const char *dir, const char *path, const void *p, size_t n,
     mode_t mode);
 /* Reads a whole file of at most max bytes into a malloc'd buffer. */
 int pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n);
+/* Makes the directories before the last component of path (mode 0700),
+ * those that are missing; failures show at the path's first use. */
+void pk_mkdir_parents(char *path);
 /* fsync of a directory. */
 int pk_fsync_dir(const char *dir);
 

@@ -559,16 +559,19 @@ s3_commit(struct pk_storage *st, struct pk_atomic *a, const char *name,
 	if (close(a->fd) < 0)
 		e = pk_err(-errno, "%s: %s", a->tmp, strerror(errno));
 	a->fd = -1;
-	if (e == 0 && !later)
-		e = upload(s, a->tmp, name);
-	if (e < 0 || !later) {
+	pthread_mutex_lock(&s->lock);
+	if (e == 0 && later && s->nthreads < SENDERS &&
+	    s->nthreads <= s->busy + s->count &&
+	    pthread_create(&s->threads[s->nthreads], NULL, sender, s) == 0)
+		s->nthreads++;
+	/* Without a thread to send it (none could be started): now. */
+	if (e < 0 || !later || s->nthreads == 0) {
+		pthread_mutex_unlock(&s->lock);
+		if (e == 0)
+			e = upload(s, a->tmp, name);
 		pk_atomic_abort(a);
 		return e;
 	}
-	pthread_mutex_lock(&s->lock);
-	if (s->nthreads < SENDERS && s->nthreads <= s->busy + s->count &&
-	    pthread_create(&s->threads[s->nthreads], NULL, sender, s) == 0)
-		s->nthreads++;
 	while (s->count == QUEUE_MAX)
 		pthread_cond_wait(&s->changed, &s->lock);
 	u = &s->queue[(s->head + s->count) % QUEUE_MAX];
@@ -577,8 +580,6 @@ s3_commit(struct pk_storage *st, struct pk_atomic *a, const char *name,
 	s->count++;
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&s->lock);
-	if (s->nthreads == 0)
-		return s3_commit(st, a, name, 0);	/* no thread: now */
 	a->tmp[0] = '\0';
 	return 0;
 }
@@ -810,7 +811,8 @@ s3_object_read(struct pk_object *op, void *p, size_t n, uint64_t off)
 
 	if (off < o->start || off + n > o->start + o->win.len) {
 		/* Forward from where the last read ended: read ahead, more
-		 * each time; elsewhere: just what is asked. */
+		 * each time; elsewhere: start again from the smallest
+		 * window. */
 		if (o->next != UINT64_MAX && off >= o->next &&
 		    off - o->next < WINDOW_MAX) {
 			if (o->grow < WINDOW_MAX)
@@ -958,18 +960,11 @@ credentials(struct s3 *s, const char *place)
 	return 0;
 }
 
+/* path and the directories before it, mode 0700. */
 static void
 mkdirs(char *path)
 {
-	char *p;
-
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		(void)mkdir(path, 0700);
-		*p = '/';
-	}
+	pk_mkdir_parents(path);
 	(void)mkdir(path, 0700);
 }
 
