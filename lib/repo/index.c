@@ -107,20 +107,25 @@ frame_ad(uint8_t *ad, const uint8_t id[PK_DELTA_ID_BYTES], uint64_t frame,
 	return sizeof AD_DELTA + PK_DELTA_ID_BYTES + 9;
 }
 
-struct delta_writer {
+/*
+ * A delta is written as its locations come: a frame is sealed once the
+ * next location shows that it is not the last, so the count need not be
+ * known up front.
+ */
+struct pk_delta_writer {
 	struct pk_repo *repo;
 	struct pk_atomic file;
 	uint8_t id[PK_DELTA_ID_BYTES];
 	struct pk_buf plain, box;
-	uint64_t frame, left;	/* blobs still to write */
+	uint64_t frame, total;
 	uint32_t inframe;
 };
 
 static int
-frame_flush(struct delta_writer *w)
+frame_flush(struct pk_delta_writer *w, int last)
 {
 	uint8_t ad[64], len[4];
-	int last = w->left == 0, e;
+	int e;
 
 	pk_put_u32(w->plain.data, w->inframe);
 	pk_buf_reset(&w->box);
@@ -139,60 +144,119 @@ frame_flush(struct delta_writer *w)
 	return pk_buf_add_u32(&w->plain, 0);
 }
 
+int
+pk_delta_begin(struct pk_delta_writer **wp, struct pk_repo *r)
+{
+	struct pk_delta_writer *w;
+	uint8_t h[16] = { 0 };
+	int e;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return -ENOMEM;
+	w->repo = r;
+	pk_random(w->id, sizeof w->id);
+	if ((e = pk_storage_new(r->store, &w->file)) < 0) {
+		free(w);
+		return e;
+	}
+	memcpy(h, DELTA_MAGIC, 8);
+	pk_put_u32(h + 8, DELTA_VERSION);
+	if ((e = pk_write_all(w->file.fd, h, sizeof h)) < 0)
+		e = pk_err(e, "%s: write: %s", w->file.tmp, strerror(-e));
+	if (e == 0)
+		e = pk_buf_add_u32(&w->plain, 0);
+	if (e < 0) {
+		pk_delta_abort(w);
+		return e;
+	}
+	*wp = w;
+	return 0;
+}
+
+int
+pk_delta_put(struct pk_delta_writer *w, const struct pk_blobloc *loc)
+{
+	uint8_t slot[PK_INDEX_SLOT_BYTES];
+	int e;
+
+	if (w->inframe == FRAME_BLOBS && (e = frame_flush(w, 0)) < 0)
+		return e;
+	pk_index_slot_encode(slot, loc);
+	if ((e = pk_buf_add(&w->plain, slot, PK_BLOBLOC_BYTES)) < 0)
+		return e;
+	w->inframe++;
+	w->total++;
+	return 0;
+}
+
+int
+pk_delta_commit(struct pk_delta_writer *w, char name[PK_DELTA_NAME_BYTES])
+{
+	char rel[sizeof "index/" + PK_DELTA_NAME_BYTES];
+	int e;
+
+	name[0] = '\0';
+	if (w->total == 0) {
+		pk_delta_abort(w);
+		return 0;
+	}
+	pk_hex(name, w->id, sizeof w->id);
+	snprintf(rel, sizeof rel, "index/%s", name);
+	if ((e = frame_flush(w, 1)) < 0) {
+		name[0] = '\0';
+		pk_delta_abort(w);
+		return e;
+	}
+	/* The commit takes the file, whether it succeeds or not. */
+	if ((e = pk_storage_commit(w->repo->store, &w->file, rel, 0)) < 0)
+		name[0] = '\0';
+	w->file.fd = -1;
+	w->file.tmp[0] = '\0';
+	pk_delta_abort(w);
+	return e;
+}
+
+void
+pk_delta_abort(struct pk_delta_writer *w)
+{
+	if (w == NULL)
+		return;
+	pk_atomic_abort(&w->file);
+	pk_buf_release(&w->plain);
+	pk_buf_release(&w->box);
+	free(w);
+}
+
 static int
 delta_add(void *arg, const void *slot)
 {
-	struct delta_writer *w = arg;
-	int e;
-
 	struct pk_blobloc loc;
+	int e;
 
 	/* The pending set is a file: what goes into the sealed delta is
 	 * checked first. */
 	if ((e = pk_index_slot_decode(&loc, slot)) < 0)
 		return pk_err(e, "pending set: %s", pk_errmsg(e));
-	if ((e = pk_buf_add(&w->plain, slot, PK_BLOBLOC_BYTES)) < 0)
-		return e;
-	w->inframe++;
-	w->left--;
-	if (w->inframe == FRAME_BLOBS || w->left == 0)
-		return frame_flush(w);
-	return 0;
+	return pk_delta_put(arg, &loc);
 }
 
 int
 pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
     char name[PK_DELTA_NAME_BYTES])
 {
-	struct delta_writer w = { .repo = r };
-	uint8_t h[16] = { 0 };
-	char rel[sizeof "index/" + PK_DELTA_NAME_BYTES];
+	struct pk_delta_writer *w;
 	int e;
 
 	name[0] = '\0';
-	w.left = pk_hashfile_count(pending);
-	if (w.left == 0)
+	if (pk_hashfile_count(pending) == 0)
 		return 0;
-	pk_random(w.id, sizeof w.id);
-	pk_hex(name, w.id, sizeof w.id);
-	snprintf(rel, sizeof rel, "index/%s", name);
-	if ((e = pk_storage_new(r->store, &w.file)) < 0)
+	if ((e = pk_delta_begin(&w, r)) < 0)
 		return e;
-	memcpy(h, DELTA_MAGIC, 8);
-	pk_put_u32(h + 8, DELTA_VERSION);
-	if ((e = pk_write_all(w.file.fd, h, sizeof h)) < 0)
-		e = pk_err(e, "%s: write: %s", w.file.tmp, strerror(-e));
-	if (e == 0)
-		e = pk_buf_add_u32(&w.plain, 0);
-	if (e == 0)
-		e = pk_hashfile_foreach(pending, delta_add, &w);
-	if (e == 0)
-		e = pk_storage_commit(r->store, &w.file, rel, 0);
-	else
-		pk_atomic_abort(&w.file);
-	pk_buf_release(&w.plain);
-	pk_buf_release(&w.box);
-	return e;
+	if ((e = pk_hashfile_foreach(pending, delta_add, w)) < 0) {
+		pk_delta_abort(w);
+		return e;
+	}
+	return pk_delta_commit(w, name);
 }
 
 int

@@ -67,6 +67,16 @@ int pk_index_find(const struct pk_index *ix, const uint8_t sid[PK_SID_BYTES],
 int pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
     char name[PK_DELTA_NAME_BYTES]);
 
+/*
+ * Writing an index delta location by location (pk-gc's consolidated one):
+ * begin, put, then commit, which names the delta in name, or writes
+ * nothing and leaves name empty when no location was put; or abort.
+ */
+struct pk_delta_writer;
+int pk_delta_begin(struct pk_delta_writer **w, struct pk_repo *r);
+int pk_delta_put(struct pk_delta_writer *w, const struct pk_blobloc *loc);
+int pk_delta_commit(struct pk_delta_writer *w, char name[PK_DELTA_NAME_BYTES]);
+void pk_delta_abort(struct pk_delta_writer *w);
 /* Adds the pending blobs and the delta's marker to the chunk index. */
 int pk_index_merge(struct pk_repo *r, const struct pk_hashfile *pending,
     const char *name);
