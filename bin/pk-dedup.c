@@ -28,7 +28,7 @@ main(int argc, char **argv)
 	char cache[4096], path[4200];
 	struct pk_stream_header h;
 	struct pk_dedup_stats st;
-	struct pk_repo_params params;
+	struct pk_repo_params params = { 0 };
 	struct pk_reader *r;
 	struct pk_writer *w;
 	int ch, e, verbose = 0;
@@ -64,7 +64,7 @@ main(int argc, char **argv)
 		knownfile = path;
 	}
 	if (knownfile && (e = pk_known_open(&known, knownfile,
-	    reponame ? params.id : NULL)) < 0) {
+	    reponame ? params.id : NULL, params.generation)) < 0) {
 		if (e != -ENOENT)
 			pk_warn("%s; sending every chunk", pk_errmsg(e));
 		pk_err_clear();

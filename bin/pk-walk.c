@@ -173,7 +173,7 @@ static struct pk_statcache *
 open_cache(const char *file, const char *repo, const char *host, char *path,
     size_t n)
 {
-	struct pk_repo_params p;
+	struct pk_repo_params p = { 0 };
 	struct pk_statcache *c;
 	int e;
 
@@ -185,7 +185,8 @@ open_cache(const char *file, const char *repo, const char *host, char *path,
 	else
 		pk_default_cache(repo, host, path, n, 0);
 	if (e == 0)
-		e = pk_statcache_open(&c, path, repo ? p.id : NULL);
+		e = pk_statcache_open(&c, path, repo ? p.id : NULL,
+		    p.generation);
 	if (e < 0 && e != -ENOENT)	/* (-ENOENT: the first backup) */
 		pk_warn("%s; reading every file", pk_errmsg(e));
 	if (e < 0) {

@@ -151,8 +151,9 @@ header_check(struct pk_hashfile *h, uint64_t filesize)
 		why = "of another kind";
 	else if (!h->any_repo && memcmp(m + H_REPO, h->p.repo_id, 16) != 0)
 		why = "of another repository";
-	else if (pk_load_u64(m + H_GENERATION) != h->p.generation)
-		why = "of an older generation";
+	else if (!h->any_repo &&
+	    pk_load_u64(m + H_GENERATION) != h->p.generation)
+		why = "of an older generation (pk-gc ran since it was made)";
 	if (why == NULL) {
 		cap = pk_load_u64(m + H_CAPACITY);
 		if (cap < MIN_CAPACITY ||

@@ -38,7 +38,7 @@ pk_refscope_open(struct pk_refscope **rsp, struct pk_repo *r,
 	rs->trust = trust;
 	/* A set that cannot be read is one that holds nothing. */
 	if (known)
-		(void)pk_known_open(&rs->known, known, r->id);
+		(void)pk_known_open(&rs->known, known, r->id, r->generation);
 	pk_err_clear();
 	if ((e = pk_hashfile_open(&rs->mine, "chunks of the stream", &p,
 	    PK_HF_CREATE | PK_HF_MEMORY)) < 0) {

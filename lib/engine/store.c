@@ -200,7 +200,7 @@ on_ref(struct store *s, const struct pk_record *rec)
 {
 	const uint8_t *id;
 	char hex[17];
-	uint64_t raw;
+	uint64_t raw, marked;
 	uint32_t len;
 	int e;
 
@@ -219,10 +219,13 @@ on_ref(struct store *s, const struct pk_record *rec)
 		    "--trust-refs accepts any chunk of the repository)", hex,
 		    s->opt->host ? s->opt->host : "(none)");
 	}
+	marked = pk_blobstore_stats(s->blobs)->marked_blobs;
 	if (!pk_blobstore_has(s->blobs, id, &raw)) {
 		s->opt->missing_chunk = 1;
 		if (pk_refscope_known(s->refs, id))
 			s->opt->stale_cache = 1;
+		if (pk_blobstore_stats(s->blobs)->marked_blobs > marked)
+			return bad(s, "chunk %s… is one pk-gc is deleting", hex);
 		return bad(s, "chunk %s… is not in the repository", hex);
 	}
 	if (raw != len)

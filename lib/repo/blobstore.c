@@ -7,6 +7,7 @@
 
 #include "blobstore.h"
 #include "err.h"
+#include "gcmark.h"
 #include "hash.h"
 #include "hashfile.h"
 #include "pack.h"
@@ -19,6 +20,9 @@ struct pk_blobstore {
 	struct pk_hashfile *pending;	/* blobs written by this run */
 	char pending_path[4096];
 	struct pk_pack_census *census;	/* packs the chunk index names */
+	struct pk_lease lease;
+	struct pk_gcmark *marks;	/* pk-gc marks seen after the lease */
+	size_t nmarks;
 	struct pk_sealpool *pool;
 	struct pk_pack_writer pack;
 	int pack_open;
@@ -26,10 +30,22 @@ struct pk_blobstore {
 	struct pk_blobstore_stats st;
 };
 
+static int
+marked_dead(const struct pk_blobstore *b, const struct pk_blobloc *loc)
+{
+	size_t i;
+
+	for (i = 0; i < b->nmarks; i++)
+		if (pk_gcmark_is_dead(&b->marks[i], loc->sid, loc->pack))
+			return 1;
+	return 0;
+}
+
 /*
  * Whether the repository or this run has the blob; *raw is its length.  A
  * blob the chunk index places in a pack that is gone is not had: it is
  * stored again, and the chunk index takes the new place at the merge.
+ * So is one that a pk-gc mark names as dead.
  */
 static int
 has_sid(struct pk_blobstore *b, const uint8_t sid[PK_SID_BYTES], uint64_t *raw)
@@ -45,11 +61,13 @@ has_sid(struct pk_blobstore *b, const uint8_t sid[PK_SID_BYTES], uint64_t *raw)
 		return 1;
 	}
 	if (pk_index_find(&b->index, sid, &loc)) {
-		if (pk_pack_census_alive(b->census, loc.pack) > 0) {
+		if (marked_dead(b, &loc))
+			b->st.marked_blobs++;
+		else if (pk_pack_census_alive(b->census, loc.pack) > 0) {
 			*raw = loc.raw;
 			return 1;
-		}
-		b->st.lost_blobs++;
+		} else
+			b->st.lost_blobs++;
 	}
 	if ((j = pk_sealpool_busy(b->pool, sid)) != NULL) {
 		*raw = j->in.len;
@@ -186,7 +204,11 @@ pk_blobstore_open(struct pk_blobstore **bp, struct pk_repo *r, int level,
 	b->repo = r;
 	b->source = source;
 	b->pack.file.fd = -1;
-	if ((e = pk_index_open(&b->index, r)) < 0 ||
+	/* The lease first: a pk-gc that marks after it was put waits for
+	 * it, one that marked before is seen in the listing. */
+	if ((e = pk_lease_take(r, "store", &b->lease)) < 0 ||
+	    (e = pk_gcmark_list(r, &b->marks, &b->nmarks)) < 0 ||
+	    (e = pk_index_open(&b->index, r)) < 0 ||
 	    (e = pk_pack_census_new(&b->census, r)) < 0 ||
 	    (e = open_pending(b)) < 0 ||
 	    (e = pk_sealpool_new(&b->pool, &r->keys, level,
@@ -257,5 +279,8 @@ pk_blobstore_free(struct pk_blobstore *b)
 	pk_hashfile_abort(b->pending);
 	pk_index_close(&b->index);
 	pk_pack_census_free(b->census);
+	pk_gcmark_list_free(b->marks, b->nmarks);
+	/* Last: the snapshot, if any, is committed. */
+	pk_lease_drop(b->repo, &b->lease);
 	free(b);
 }

@@ -7,6 +7,10 @@
  * writes the index delta that names them; after the snapshot that uses
  * them is committed, pk_blobstore_merge() adds them to the chunk index.
  * Freed before the flush, a blob store removes the packs it wrote.
+ *
+ * A blob store holds a lease (lease.h) from its open to its free, and
+ * takes no blob that a pk-gc mark seen at the open names as dead for
+ * stored (gcmark.h): pk-gc may delete it once the leases it saw are gone.
  */
 #ifndef PK_BLOBSTORE_H
 #define PK_BLOBSTORE_H
@@ -24,6 +28,8 @@ struct pk_blobstore_stats {
 	uint64_t new_chunks;		/* chunks stored */
 	uint64_t stored;		/* bytes of their sealed blobs */
 	uint64_t lost_blobs;		/* stored again, as their packs are gone */
+	uint64_t marked_blobs;		/* stored again, as pk-gc is to delete
+					 * them */
 };
 
 /* Opens the chunk index and starts nthreads sealing workers at the zstd

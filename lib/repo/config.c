@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "gcmark.h"
 #include "hash.h"
 #include "io.h"
 
@@ -137,6 +138,7 @@ pk_repo_read_params(const char *path, struct pk_repo_params *p)
 {
 	struct pk_storage *s;
 	struct pk_config c;
+	uint64_t gen = 0;
 	int e;
 
 	memset(p, 0, sizeof *p);
@@ -144,10 +146,13 @@ pk_repo_read_params(const char *path, struct pk_repo_params *p)
 	    (e = pk_storage_open(&s, path, 0)) < 0)
 		return e;
 	e = pk_config_read(s, &c);
+	if (e == 0)
+		e = pk_gc_generation(s, &gen);
 	pk_storage_close(s);
 	if (e < 0)
 		return e;
 	*p = c.p;
+	p->generation = gen;
 	memcpy(p->id, c.id, sizeof p->id);
 	sodium_memzero(&c, sizeof c);
 	return 0;

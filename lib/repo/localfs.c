@@ -89,7 +89,7 @@ local_commit(struct pk_storage *s, struct pk_atomic *a, const char *name,
 	int e;
 
 	if ((e = file(s, path, name)) < 0 ||
-	    (strchr(name, '/') != strrchr(name, '/') && (e = make_parent(path)) < 0)) {
+	    (strchr(name, '/') != NULL && (e = make_parent(path)) < 0)) {
 		pk_atomic_abort(a);
 		return e;
 	}
@@ -186,10 +186,15 @@ local_list(struct pk_storage *s, const char *dir,
     int (*fn)(void *, const char *), void *arg)
 {
 	char path[4096];
+	struct stat st;
 	int e;
 
 	if ((e = file(s, path, dir)) < 0)
 		return e;
+	/* Like a prefix of an object store, a directory no file was ever
+	 * put in (gc/ and locks/ of an older repository) is empty. */
+	if (stat(path, &st) < 0 && errno == ENOENT)
+		return 0;
 	return list_dir(path, NULL, fn, arg);
 }
 

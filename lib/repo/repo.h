@@ -31,6 +31,7 @@ struct pk_repo_params {
 	uint32_t chunk_min, chunk_avg, chunk_max;
 	int encrypted;
 	uint8_t id[PK_REPO_ID_BYTES];	/* read, not used by init */
+	uint64_t generation;		/* read, not used by init */
 };
 
 struct pk_repo {
@@ -39,7 +40,7 @@ struct pk_repo {
 	uint8_t id[PK_REPO_ID_BYTES];
 	struct pk_repo_params params;
 	struct pk_keys keys;
-	uint64_t generation;
+	uint64_t generation;		/* gcmark.h: at open, or as bumped */
 };
 
 /*

@@ -23,7 +23,8 @@ params(struct pk_hashfile_params *p, const uint8_t *repo_id, uint64_t gen)
 }
 
 int
-pk_known_open(struct pk_known **kp, const char *path, const uint8_t *repo_id)
+pk_known_open(struct pk_known **kp, const char *path, const uint8_t *repo_id,
+    uint64_t generation)
 {
 	struct pk_hashfile_params p;
 	struct pk_known *k;
@@ -32,7 +33,7 @@ pk_known_open(struct pk_known **kp, const char *path, const uint8_t *repo_id)
 	*kp = NULL;
 	if ((k = calloc(1, sizeof *k)) == NULL)
 		return -ENOMEM;
-	params(&p, repo_id, 0);
+	params(&p, repo_id, generation);
 	if ((e = pk_hashfile_open(&k->hf, path, &p,
 	    repo_id ? 0 : PK_HF_ANY_REPO)) < 0) {
 		free(k);

@@ -23,9 +23,11 @@
 
 struct pk_known;
 
-/* Opens a set read-only; repo_id, when not NULL, must match.  0, -ENOENT,
- * -ESTALE (message says why) or another negative errno. */
-int pk_known_open(struct pk_known **k, const char *path, const uint8_t *repo_id);
+/* Opens a set read-only; repo_id, when not NULL, must match, and so must
+ * generation then.  0, -ENOENT, -ESTALE (message says why) or another
+ * negative errno. */
+int pk_known_open(struct pk_known **k, const char *path, const uint8_t *repo_id,
+    uint64_t generation);
 /* 1 when the chunk id is in the set. */
 int pk_known_has(const struct pk_known *k, const uint8_t id[PK_ID_BYTES]);
 void pk_known_close(struct pk_known *k);

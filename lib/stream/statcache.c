@@ -184,9 +184,9 @@ fail:
 
 int
 pk_statcache_open(struct pk_statcache **cp, const char *path,
-    const uint8_t *repo_id)
+    const uint8_t *repo_id, uint64_t generation)
 {
-	return open_gen(cp, path, repo_id, 0);
+	return open_gen(cp, path, repo_id, generation);
 }
 
 void

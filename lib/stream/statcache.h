@@ -34,11 +34,13 @@ struct pk_statcache;
 
 /*
  * Opens a cache read-only.  repo_id, when not NULL, must be the cache's
- * repository (16 bytes).  Returns 0, -ENOENT, or -ESTALE (message says
- * why: torn, foreign, damaged), or another negative errno.
+ * repository (16 bytes), and generation its generation (gcmark.h): a
+ * cache made before pk-gc forgot data may name chunks that are gone.
+ * Returns 0, -ENOENT, or -ESTALE (message says why: torn, foreign, older,
+ * damaged), or another negative errno.
  */
 int pk_statcache_open(struct pk_statcache **c, const char *path,
-    const uint8_t *repo_id);
+    const uint8_t *repo_id, uint64_t generation);
 void pk_statcache_close(struct pk_statcache *c);
 
 /*

@@ -80,7 +80,7 @@ lookups(const char *path, const struct pk_hashfile_params *p,
 	}
 	pk_hashfile_close(h);
 	if (p->kind == PK_HF_KNOWN &&
-	    pk_known_open(&kn, path, p->repo_id) == 0) {
+	    pk_known_open(&kn, path, p->repo_id, 0) == 0) {
 		for (i = 0; i < k->n; i++)
 			pk_known_has(kn, k->slot[i]);
 		pk_known_close(kn);

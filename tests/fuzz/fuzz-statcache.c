@@ -63,7 +63,7 @@ lookups(const char *path, const uint8_t *lists, size_t n)
 	uint64_t off, len;
 	size_t i;
 
-	if (pk_statcache_open(&c, path, NULL) < 0)
+	if (pk_statcache_open(&c, path, NULL, 0) < 0)
 		return;
 	for (i = 0; i < sizeof paths / sizeof *paths; i++) {
 		crypto_generichash(key, KEY, (const uint8_t *)paths[i],

@@ -259,7 +259,7 @@ test_known(void)
 	chunk_id(id, 77, &len);
 	memcpy(keys + 2 * PK_KNOWN_KEY_BYTES, id, PK_KNOWN_KEY_BYTES);
 	if (pk_known_add(path, rid, 0, keys, 3) < 0 ||
-	    pk_known_open(&k, path, NULL) < 0) {
+	    pk_known_open(&k, path, NULL, 0) < 0) {
 		CHECK("known: a set", 0);
 		return;
 	}
@@ -321,7 +321,7 @@ test_zero_prefix(void)
 	/* A set of one other chunk: the empty slots must not match. */
 	memset(key, 0x11, sizeof key);
 	if (pk_known_add(path, rid, 0, key, 1) < 0 ||
-	    pk_known_open(&k, path, NULL) < 0) {
+	    pk_known_open(&k, path, NULL, 0) < 0) {
 		CHECK("zero prefix: a set", 0);
 	} else {
 		e = dedup(&in, k, &out, &st);

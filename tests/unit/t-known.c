@@ -54,7 +54,7 @@ count_has(const uint8_t *repo, unsigned long long seed, size_t n)
 	long c = 0;
 	size_t i;
 
-	if (pk_known_open(&k, set, repo) < 0)
+	if (pk_known_open(&k, set, repo, 0) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		id_of(id, seed, i);
@@ -72,7 +72,7 @@ test_set(void)
 	int e;
 
 	unlink(set);
-	e = pk_known_open(&k, set, repo_a);
+	e = pk_known_open(&k, set, repo_a, 0);
 	CHECK("open: no set is ENOENT, and no handle", e == -ENOENT && k == NULL);
 	CHECK("add: a new set", pk_known_add(set, repo_a, 0, ids, 100) == 0);
 	CHECK("has: the 100 ids added", count_has(repo_a, 1, 100) == 100);
@@ -86,7 +86,7 @@ test_set(void)
 	    count_has(repo_a, 1, NIDS) == NIDS);
 
 	/* Only the first 16 bytes are kept. */
-	e = pk_known_open(&k, set, repo_a);
+	e = pk_known_open(&k, set, repo_a, 0);
 	id_of(id, 1, 7);
 	id[31] ^= 0xff;
 	id[PK_KNOWN_KEY_BYTES] ^= 0x01;
@@ -97,7 +97,7 @@ test_set(void)
 	CHECK("has: an id that differs in byte 15 is not", e == 0 &&
 	    pk_known_has(k, id) == 0);
 	pk_known_close(k);
-	CHECK("open: with no repository id, any set", pk_known_open(&k, set, NULL) ==
+	CHECK("open: with no repository id, any set", pk_known_open(&k, set, NULL, 0) ==
 	    0 && k != NULL);
 	pk_known_close(k);
 	pk_known_close(NULL);
@@ -112,7 +112,7 @@ test_set(void)
 	/* ... and no set holds one: its empty slots are all-zero too. */
 	memset(id, 0, sizeof id);
 	id[PK_ID_BYTES - 1] = 1;
-	e = pk_known_open(&k, set, repo_a);
+	e = pk_known_open(&k, set, repo_a, 0);
 	CHECK("has: an id whose first 16 bytes are zero is not in a set that "
 	    "does not hold it", e == 0 && pk_known_has(k, id) == 0);
 	if (e == 0)
@@ -130,7 +130,7 @@ test_untrusted(void)
 
 	unlink(set);
 	pk_known_add(set, repo_a, 0, a, 300);
-	e = pk_known_open(&k, set, repo_b);
+	e = pk_known_open(&k, set, repo_b, 0);
 	CHECK("open: another repository's set is ESTALE", e == -ESTALE && k == NULL);
 	CHECK("open: ... the message says so",
 	    strstr(pk_errmsg(e), "another repository") != NULL);
@@ -143,7 +143,7 @@ test_untrusted(void)
 	/* A byte of the header flipped: its checksum fails. */
 	unit_flip_at(set, 40, 0x10);
 	CHECK("open: a damaged header is ESTALE",
-	    pk_known_open(&k, set, repo_b) == -ESTALE);
+	    pk_known_open(&k, set, repo_b, 0) == -ESTALE);
 	CHECK("add: over a damaged set starts afresh",
 	    pk_known_add(set, repo_b, 0, a, 10) == 0 &&
 	    count_has(repo_b, 10, 300) == 10 && count_has(repo_b, 11, 300) == 0);
@@ -151,18 +151,18 @@ test_untrusted(void)
 	/* Cut short. */
 	n = unit_size_of(set);
 	CHECK("open: a truncated set is ESTALE", truncate(set, n / 2) == 0 &&
-	    pk_known_open(&k, set, repo_b) == -ESTALE);
+	    pk_known_open(&k, set, repo_b, 0) == -ESTALE);
 	CHECK("add: over a truncated set starts afresh",
 	    pk_known_add(set, repo_b, 0, b, 5) == 0 &&
 	    count_has(repo_b, 11, 300) == 5 && count_has(repo_b, 10, 300) == 0);
 	CHECK("open: a set cut to its first bytes is ESTALE",
-	    truncate(set, 20) == 0 && pk_known_open(&k, set, repo_b) == -ESTALE);
+	    truncate(set, 20) == 0 && pk_known_open(&k, set, repo_b, 0) == -ESTALE);
 	CHECK("add: ... and is started afresh too",
 	    pk_known_add(set, repo_b, 0, b, 7) == 0 &&
 	    count_has(repo_b, 11, 300) == 7);
 	fd = open(set, O_WRONLY | O_TRUNC);
 	close(fd);
-	CHECK("open: an empty file is ESTALE", pk_known_open(&k, set, repo_b) ==
+	CHECK("open: an empty file is ESTALE", pk_known_open(&k, set, repo_b, 0) ==
 	    -ESTALE);
 	CHECK("add: an empty file is taken", pk_known_add(set, repo_b, 0, b, 3) == 0 &&
 	    count_has(repo_b, 11, 300) == 3);
@@ -174,7 +174,7 @@ test_untrusted(void)
 	e = pk_known_add(set, repo_b, 0, b, 3);
 	CHECK("add: a file that is not a set is EEXIST", e == -EEXIST);
 	CHECK("add: ... and is left as it was", unit_size_of(set) == 9);
-	CHECK("open: it is ESTALE", pk_known_open(&k, set, repo_b) == -ESTALE);
+	CHECK("open: it is ESTALE", pk_known_open(&k, set, repo_b, 0) == -ESTALE);
 	unlink(set);
 	free(a);
 	free(b);
@@ -229,7 +229,7 @@ test_export(void)
 	unlink(set);
 	e = e ? e : pk_export_known(repo, &ix, &snap, set);
 	CHECK("export: written", e == 0);
-	e = e ? e : pk_known_open(&k, set, repo->id);
+	e = e ? e : pk_known_open(&k, set, repo->id, 0);
 	CHECK("export: the set is the repository's", e == 0);
 	if (e == 0) {
 		for (i = 0, all = 1; i < 8; i++)
@@ -239,7 +239,7 @@ test_export(void)
 		CHECK("export: not another chunk", pk_known_has(k, other) == 0);
 		pk_known_close(k);
 		CHECK("open: another repository's id is ESTALE",
-		    pk_known_open(&k, set, repo_a) == -ESTALE);
+		    pk_known_open(&k, set, repo_a, 0) == -ESTALE);
 	}
 	if (e == 0) {
 		pk_index_close(&ix);

@@ -211,7 +211,7 @@ static int
 try_open(const uint8_t *id)
 {
 	struct pk_statcache *c;
-	int e = pk_statcache_open(&c, path, id);
+	int e = pk_statcache_open(&c, path, id, 0);
 
 	if (e == 0)
 		pk_statcache_close(c);
@@ -248,7 +248,7 @@ test_exact(void)
 	    unit_exists(path) && unit_exists(lists) &&
 	    !unit_exists(SCRATCH "/stat.lists.tmp") &&
 	    !unit_exists(SCRATCH "/stat.tmp"));
-	e = pk_statcache_open(&c, path, repo);
+	e = pk_statcache_open(&c, path, repo, 0);
 	CHECK("open: with the repository's id", e == 0);
 	if (e < 0)
 		return;
@@ -374,7 +374,7 @@ test_left_out(void)
 	CHECK("left out: commit", pk_statcache_build_commit(b) == 0);
 	pk_buf_release(&data);
 
-	if (pk_statcache_open(&c, path, repo) < 0) {
+	if (pk_statcache_open(&c, path, repo, 0) < 0) {
 		CHECK("left out: open", 0);
 		return;
 	}
@@ -418,7 +418,7 @@ test_left_out(void)
 		e = e < 0 ? e : pk_statcache_build_commit(b);
 	}
 	CHECK("a start of INT64_MIN: builds", e == 0);
-	if (e == 0 && pk_statcache_open(&c, path, repo) == 0) {
+	if (e == 0 && pk_statcache_open(&c, path, repo, 0) == 0) {
 		CHECK("a start of INT64_MIN: every file left out",
 		    look_exact(c, &f[5]) == 0);
 		pk_statcache_close(c);
@@ -444,7 +444,7 @@ test_flip_list(void)
 	add_ref(&f.content, 32, 70000);
 	add_ref(&f.content, 33, 5);
 	f.e.size = 1000 + 8192 + 70000 + 5;
-	if (build(&f, 1, NOW, 0) < 0 || pk_statcache_open(&c, path, repo) < 0) {
+	if (build(&f, 1, NOW, 0) < 0 || pk_statcache_open(&c, path, repo, 0) < 0) {
 		CHECK("flip list: a cache", 0);
 		return;
 	}
@@ -495,7 +495,7 @@ test_flip_slot(void)
 	int fd, r;
 
 	file_make(&f, 4, 0);
-	if (build(&f, 1, NOW, 0) < 0 || pk_statcache_open(&c, path, repo) < 0) {
+	if (build(&f, 1, NOW, 0) < 0 || pk_statcache_open(&c, path, repo, 0) < 0) {
 		CHECK("flip slot: a cache", 0);
 		return;
 	}
@@ -573,7 +573,7 @@ test_torn(void)
 		return;
 	/* Old slots over new lists. */
 	copy_file(SCRATCH "/stat.a", path);
-	e = pk_statcache_open(&c, path, repo);
+	e = pk_statcache_open(&c, path, repo, 0);
 	if (e == 0) {
 		for (i = 0, hits = 0, wrong = 0; i < N; i++) {
 			r = look_exact(c, &a[i]);
@@ -596,7 +596,7 @@ test_torn(void)
 	/* New slots over old lists. */
 	copy_file(SCRATCH "/stat.b", path);
 	copy_file(SCRATCH "/stat.a.lists", lists);
-	e = pk_statcache_open(&c, path, repo);
+	e = pk_statcache_open(&c, path, repo, 0);
 	if (e == 0) {
 		for (i = 0, hits = 0, wrong = 0; i < N; i++) {
 			r = look_exact(c, &a[i]);
@@ -616,7 +616,7 @@ test_torn(void)
 	}
 	/* Both old: whole again. */
 	copy_file(SCRATCH "/stat.a", path);
-	e = pk_statcache_open(&c, path, repo);
+	e = pk_statcache_open(&c, path, repo, 0);
 	for (i = 0, n = 0; e == 0 && i < N; i++)
 		n += look_exact(c, &a[i]) == 1;
 	if (e == 0)
@@ -659,7 +659,7 @@ test_truncated(void)
 		truncate(lists, cuts[k]);
 		fflush(stdout);
 		if ((pid = fork()) == 0) {
-			if ((e = pk_statcache_open(&c, path, repo)) < 0)
+			if ((e = pk_statcache_open(&c, path, repo, 0)) < 0)
 				_exit(e == -ESTALE ? 0 : 3);
 			for (i = 0, hits = 0; i < N; i++) {
 				e = look_exact(c, &f[i]);
@@ -704,7 +704,7 @@ test_rebuild(void)
 	f[1].e.path = f[0].e.path;
 	f[1].e.ino = f[0].e.ino + 1;
 	e = build(f, 2, NOW, 0);
-	e = e ? e : pk_statcache_open(&c, path, repo);
+	e = e ? e : pk_statcache_open(&c, path, repo, 0);
 	CHECK("same path twice: built", e == 0);
 	if (e == 0) {
 		CHECK("same path twice: the first one is a hit",
@@ -724,7 +724,7 @@ test_rebuild(void)
 		pk_statcache_build_abort(b);
 	}
 	CHECK("abort: no temporary left", e == 0 && only_cache_files());
-	e = pk_statcache_open(&c, path, repo);
+	e = pk_statcache_open(&c, path, repo, 0);
 	CHECK("abort: the old cache still answers", e == 0 &&
 	    look_exact(c, &f[0]) == 1 && look_exact(c, &f[1]) == 0);
 	if (e == 0)
@@ -733,21 +733,21 @@ test_rebuild(void)
 	 * PK_STATCACHE_MAX_AGE builds. */
 	for (i = 0, e = 0; i < PK_STATCACHE_MAX_AGE && e == 0; i++)
 		e = build_over(&f[1], 1, NOW, 0);
-	e = e ? e : pk_statcache_open(&c, path, repo);
+	e = e ? e : pk_statcache_open(&c, path, repo, 0);
 	CHECK("rebuild: the new file, and the old one carried over", e == 0 &&
 	    look_exact(c, &f[1]) == 1 && look_exact(c, &f[0]) == 1);
 	if (e == 0)
 		pk_statcache_close(c);
 	CHECK("rebuild: no temporary left", only_cache_files());
 	e = build_over(&f[1], 1, NOW, 0);
-	e = e ? e : pk_statcache_open(&c, path, repo);
+	e = e ? e : pk_statcache_open(&c, path, repo, 0);
 	CHECK("rebuild: the old file gone after as many builds",
 	    e == 0 && look_exact(c, &f[1]) == 1 && look_exact(c, &f[0]) == 0);
 	if (e == 0)
 		pk_statcache_close(c);
 	e = build_over(&f[0], 1, NOW, 1);
 	e = e ? e : build_over(&f[1], 1, NOW, 0);
-	e = e ? e : pk_statcache_open(&c, path, repo);
+	e = e ? e : pk_statcache_open(&c, path, repo, 0);
 	CHECK("rebuild: nothing carried from another generation", e == 0 &&
 	    look_exact(c, &f[1]) == 1 && look_exact(c, &f[0]) == 0);
 	if (e == 0)
@@ -770,7 +770,7 @@ test_many(void)
 		file_make(&f[i], 8, i);
 	e = build(f, N, NOW, 0);
 	CHECK("100000 files: built", e == 0);
-	e = e ? e : pk_statcache_open(&c, path, repo);
+	e = e ? e : pk_statcache_open(&c, path, repo, 0);
 	CHECK("100000 files: opened", e == 0);
 	if (e)
 		return;

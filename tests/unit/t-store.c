@@ -515,7 +515,7 @@ test_known(struct pk_repo *r)
 	CHECK("known: a snapshot with a set to fill", e == 0 && o.cache_failed == 0);
 	if (e == 0)
 		pk_snapshot_release(&snap);
-	e = pk_known_open(&k, path, r->id);
+	e = pk_known_open(&k, path, r->id, 0);
 	ok = e == 0;
 	if (e == 0) {
 		id_of(40, id);
@@ -859,7 +859,7 @@ test_cache(struct pk_repo *r)
 	CHECK("cache: stored with a stat cache", e == 0 && o.cache_failed == 0);
 	if (e == 0)
 		pk_snapshot_release(&snap);
-	e = pk_statcache_open(&c, path, r->id);
+	e = pk_statcache_open(&c, path, r->id, 0);
 	CHECK("cache: written, for this repository", e == 0);
 	if (e < 0)
 		return;
