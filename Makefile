@@ -27,7 +27,7 @@ endif
 # flags do: a build with other flags (SANITIZE=, CFLAGS=) rebuilds it all.
 BUILDFLAGS = $(CC) $(ALLCFLAGS) $(LDFLAGS) $(LDLIBS)
 
-TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget
+TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc
 LIBSRC  = $(sort $(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LIBDIRS)))))
 LIBOBJ  = $(LIBSRC:.c=.o)
 UNITSRC = $(sort $(wildcard tests/unit/t-*.c))
@@ -67,7 +67,7 @@ bin/json.o: bin/json.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 # The tools that open a repository; the filters link none of its code.
-bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget: bin/unlock.o
+bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget bin/pk-gc: bin/unlock.o
 bin/pk-index bin/pk-forget: bin/json.o
 
 bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags

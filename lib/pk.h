@@ -42,5 +42,9 @@
 #include "newest.h"	/* the newest snapshot seen, against rollback */
 #include "forget.h"	/* retention policies */
 #include "forgetnote.h"	/* the newest snapshot seen, after a forget */
+#include "lease.h"	/* leases of running writers and collections */
+#include "generation.h"	/* what a collection makes stale */
+#include "gcmark.h"	/* pk-gc's marks */
+#include "gc.h"		/* giving back unused space */
 
 #endif

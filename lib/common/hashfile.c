@@ -28,6 +28,7 @@
 #define H_REPO		40
 #define H_GENERATION	56
 #define H_DIRTY		64
+#define H_AUX		68	/* the chunk index: deltas merged */
 #define H_CHECKSUM	72	/* XXH3-64 of bytes [0, 72) */
 #define H_END		80
 
@@ -43,6 +44,7 @@ struct pk_hashfile {
 	uint8_t *map;
 	size_t maplen;
 	uint64_t capacity, count;
+	uint32_t aux;
 	struct pk_hashfile_params p;
 	int err;
 };
@@ -95,6 +97,7 @@ header_write(struct pk_hashfile *h, int dirty)
 	memcpy(m + H_REPO, h->p.repo_id, 16);
 	pk_put_u64(m + H_GENERATION, h->p.generation);
 	pk_put_u32(m + H_DIRTY, (uint32_t)dirty);
+	pk_put_u32(m + H_AUX, h->aux);
 	pk_put_u64(m + H_CHECKSUM, XXH3_64bits(m, H_CHECKSUM));
 	memcpy(h->map, m, H_END);
 }
@@ -164,6 +167,7 @@ header_check(struct pk_hashfile *h, uint64_t filesize)
 			why = "bad count";
 		h->capacity = cap;
 		h->count = pk_load_u64(m + H_COUNT);
+		h->aux = pk_load_u32(m + H_AUX);
 	}
 	if (why)
 		return pk_err(-ESTALE, "%s: %s", h->path, why);
@@ -555,4 +559,16 @@ pk_hashfile_abort(struct pk_hashfile *h)
 	if (!h->memory && strcmp(h->file, h->path) != 0)
 		unlink(h->file);
 	release(h);
+}
+
+uint32_t
+pk_hashfile_aux(const struct pk_hashfile *h)
+{
+	return h->aux;
+}
+
+void
+pk_hashfile_set_aux(struct pk_hashfile *h, uint32_t v)
+{
+	h->aux = v;
 }

@@ -38,6 +38,7 @@ enum pk_hashfile_kind {
 	PK_HF_KNOWN = 4,	/* pk-dedup's known-chunk set, known.h */
 	PK_HF_LINKS = 5,	/* pk-store's hard link targets, in memory */
 	PK_HF_PACKS = 6,	/* packs found present or missing, in memory */
+	PK_HF_LIVE = 7,		/* pk-gc's storage ids of live chunks */
 };
 
 struct pk_hashfile_params {
@@ -95,6 +96,10 @@ int pk_hashfile_replace(struct pk_hashfile *h, const void *slot);
 int pk_hashfile_reserve(struct pk_hashfile *h, uint64_t n);
 
 uint64_t pk_hashfile_count(const struct pk_hashfile *h);
+/* The header's u32 for the kind's own use (the chunk index: the deltas
+ * merged into it), written with the header by a writer's close. */
+uint32_t pk_hashfile_aux(const struct pk_hashfile *h);
+void pk_hashfile_set_aux(struct pk_hashfile *h, uint32_t v);
 uint64_t pk_hashfile_capacity(const struct pk_hashfile *h);
 
 /* Calls fn on every slot in storage order; stops at a non-zero return. */

@@ -7,7 +7,7 @@
 
 #include "config.h"
 #include "err.h"
-#include "gcmark.h"
+#include "generation.h"
 #include "hash.h"
 #include "io.h"
 

@@ -11,79 +11,11 @@
 #include "gcmark.h"
 #include "hash.h"
 
-#define GEN_PREFIX	"gen-"
 #define MARK_MAGIC	"PKGCMARK"
 #define LEASES_MAGIC	"PKGCLEAS"
 #define GC_FILE_VERSION	1
 #define GC_HEADER_BYTES	16
 #define GC_FILE_MAX	(1u << 30)
-
-/* --- the generation --- */
-
-static int
-gen_seen(void *arg, const char *name)
-{
-	uint64_t *gen = arg;
-	uint8_t b[8];
-	uint64_t g;
-
-	if (strncmp(name, GEN_PREFIX, 4) != 0 || strlen(name + 4) != 16 ||
-	    pk_unhex(b, sizeof b, name + 4) < 0)
-		return 0;
-	g = (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
-	    (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
-	    (uint64_t)b[6] << 8 | b[7];
-	if (g > *gen)
-		*gen = g;
-	return 0;
-}
-
-int
-pk_gc_generation(struct pk_storage *s, uint64_t *gen)
-{
-	*gen = 0;
-	return pk_storage_list(s, "gc", gen_seen, gen);
-}
-
-struct older {
-	struct pk_repo *r;
-	uint64_t keep;
-};
-
-static int
-remove_older(void *arg, const char *name)
-{
-	struct older *o = arg;
-	uint64_t g = 0;
-	char rel[64];
-
-	if (gen_seen(&g, name) == 0 && g != 0 && g < o->keep) {
-		snprintf(rel, sizeof rel, "gc/%s", name);
-		(void)pk_storage_remove(o->r->store, rel);
-		pk_err_clear();
-	}
-	return 0;
-}
-
-int
-pk_gc_bump(struct pk_repo *r)
-{
-	struct older o = { r, 0 };
-	uint64_t g;
-	char rel[64];
-	int e;
-
-	/* Another pk-gc may have bumped it since the open. */
-	if ((e = pk_gc_generation(r->store, &g)) < 0)
-		return e;
-	if (g < r->generation)
-		g = r->generation;
-	snprintf(rel, sizeof rel, "gc/" GEN_PREFIX "%016" PRIx64, g + 1);
-	if ((e = pk_storage_put(r->store, rel, "", 0)) < 0)
-		return e;
-	r->generation = o.keep = g + 1;
-	return pk_storage_list(r->store, "gc", remove_older, &o);
-}
 
 /* --- sealed files: magic, u32 version, u32 zero, box --- */
 
@@ -172,10 +104,19 @@ pk_gcmark_write(struct pk_repo *r, struct pk_gcmark *m)
 {
 	struct pk_buf plain = PK_BUF_INIT;
 	uint8_t id[PK_GCMARK_ID_BYTES], h[24];
+	size_t i, k;
 	int e;
 
 	qsort(m->packs, m->npacks, PK_PACK_ID_BYTES, cmp_pack);
 	qsort(m->dead, m->ndead, PK_GCMARK_DEAD_BYTES, cmp_dead);
+	/* Two deltas may name one blob. */
+	for (i = k = 0; i < m->ndead; i++)
+		if (k == 0 || memcmp(m->dead + (k - 1) * PK_GCMARK_DEAD_BYTES,
+		    m->dead + i * PK_GCMARK_DEAD_BYTES, PK_GCMARK_DEAD_BYTES) != 0)
+			memmove(m->dead + k++ * PK_GCMARK_DEAD_BYTES,
+			    m->dead + i * PK_GCMARK_DEAD_BYTES,
+			    PK_GCMARK_DEAD_BYTES);
+	m->ndead = k;
 	pk_random(id, sizeof id);
 	pk_hex(m->name, id, sizeof id);
 	m->time = time(NULL);

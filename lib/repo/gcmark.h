@@ -2,9 +2,6 @@
  * gcmark.h: what a garbage collection in progress tells everyone else
  * (pk-repo(5), "GARBAGE COLLECTION"):
  *
- *	gc/gen-N	the repository's generation: the greatest N, 16
- *			hexadecimal digits; bumped each time pk-gc marks or
- *			deletes, so that caches made before go stale
  *	gc/mark-ID	a mark: the packs a pk-gc is to delete and the blobs
  *			in them that no snapshot held when it marked (dead),
  *			sealed; the live ones are copied before the packs go
@@ -22,14 +19,9 @@
 #include <stdint.h>
 
 #include "blob.h"
+#include "generation.h"
 #include "lease.h"
 #include "repo.h"
-
-/* The generation of the repository at s: 0 when it was never collected. */
-int pk_gc_generation(struct pk_storage *s, uint64_t *gen);
-/* Stores generation r->generation + 1, removes the older ones, and sets
- * r->generation. */
-int pk_gc_bump(struct pk_repo *r);
 
 #define PK_GCMARK_ID_BYTES	16
 #define PK_GCMARK_DEAD_BYTES	(PK_SID_BYTES + PK_PACK_ID_BYTES)

@@ -338,7 +338,9 @@ struct merge {
 	struct pk_hashfile *hf;
 	int stale;		/* rebuilding: every delta */
 	uint64_t merged;
+	uint64_t present;	/* deltas listed that were merged before */
 };
+
 
 /*
  * Two deltas that name one storage id: the first merged wins, unless its
@@ -375,6 +377,25 @@ insert_loc(void *arg, const struct pk_blobloc *loc)
 	return insert_slot(arg, slot);
 }
 
+/*
+ * The chunk index counts the deltas merged into it (its header's aux):
+ * when fewer of the deltas listed are merged than that, one it merged is
+ * gone (pk-gc merged it into another, or it was removed by hand), and its
+ * blobs may be in packs that go next: the chunk index is stale.
+ */
+static int
+add_marker(struct merge *m, const char *name)
+{
+	struct pk_blobloc mk;
+	int e;
+
+	marker(m->repo, &mk, name);
+	if ((e = insert_loc(m, &mk)) < 0)
+		return e;
+	pk_hashfile_set_aux(m->hf, pk_hashfile_aux(m->hf) + 1);
+	return 0;
+}
+
 static int
 merge_delta(void *arg, const char *name)
 {
@@ -383,15 +404,24 @@ merge_delta(void *arg, const char *name)
 	int e;
 
 	marker(m->repo, &mk, name);
-	if (pk_hashfile_find(m->hf, mk.sid) != NULL)
+	if (pk_hashfile_find(m->hf, mk.sid) != NULL) {
+		m->present++;
 		return 0;
-	if ((e = pk_index_read_delta(m->repo, name, insert_loc, m)) < 0)
+	}
+	e = pk_index_read_delta(m->repo, name, insert_loc, m);
+	if (e == -ENOENT) {
+		/* pk-gc merged it into a delta of its own since the listing,
+		 * and made the generation change: this index goes stale. */
+		pk_err_clear();
+		return 0;
+	}
+	if (e < 0)
 		return e;
 	m->merged++;
-	return insert_loc(m, &mk);
+	return add_marker(m, name);
 }
 
-/* Stops at the first delta not merged yet. */
+/* Stops at the first delta not merged yet; counts the others. */
 static int
 find_unmerged(void *arg, const char *name)
 {
@@ -399,7 +429,10 @@ find_unmerged(void *arg, const char *name)
 	struct pk_blobloc mk;
 
 	marker(m->repo, &mk, name);
-	return pk_hashfile_find(m->hf, mk.sid) == NULL ? 1 : 0;
+	if (pk_hashfile_find(m->hf, mk.sid) == NULL)
+		return 1;
+	m->present++;
+	return 0;
 }
 
 static int
@@ -408,6 +441,7 @@ update(struct pk_index *ix, int create)
 	struct pk_hashfile_params p;
 	struct merge m = { .repo = ix->repo };
 	char path[4096];
+	uint32_t aux;
 	int e, e2;
 
 	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
@@ -425,10 +459,18 @@ update(struct pk_index *ix, int create)
 	}
 	if (e < 0)
 		return e;
+	aux = pk_hashfile_aux(m.hf);
 	e = pk_index_list(ix->repo, merge_delta, &m);
+	if (e == 0 && m.present < aux) {
+		e = pk_err(-ESTALE, "%s: a delta merged into it is gone", path);
+		/* Not merged in: put back what the header said. */
+		pk_hashfile_set_aux(m.hf, aux + (uint32_t)m.merged);
+	}
 	if (e == -ESTALE && !create) {
-		/* Damaged in a way only an insert shows: start afresh. */
+		/* Damaged in a way only an insert shows, or out of date:
+		 * start afresh. */
 		snprintf(ix->why, sizeof ix->why, "%s", pk_errmsg(e));
+		pk_err_clear();
 		pk_hashfile_close(m.hf);
 		return update(ix, 1);
 	}
@@ -504,7 +546,7 @@ pk_index_open(struct pk_index *ix, struct pk_repo *r)
 		pk_index_close(ix);
 		return e;
 	}
-	if (e == 0)
+	if (e == 0 && m.present >= pk_hashfile_aux(ix->hf))
 		return 0;
 	pk_hashfile_close(ix->hf);
 	ix->hf = NULL;
@@ -579,7 +621,6 @@ pk_index_merge(struct pk_repo *r, const struct pk_hashfile *pending,
 {
 	struct pk_hashfile_params p;
 	struct merge m = { .repo = r };
-	struct pk_blobloc mk;
 	char path[4096];
 	int e, e2;
 
@@ -596,10 +637,8 @@ pk_index_merge(struct pk_repo *r, const struct pk_hashfile *pending,
 	e = pk_hashfile_reserve(m.hf, pk_hashfile_count(pending) + 1);
 	if (e == 0)
 		e = pk_hashfile_foreach(pending, insert_slot, &m);
-	if (e == 0 && name[0]) {
-		marker(r, &mk, name);
-		e = insert_loc(&m, &mk);
-	}
+	if (e == 0 && name[0])
+		e = add_marker(&m, name);
 	e2 = pk_hashfile_close(m.hf);
 	return e < 0 ? e : e2;
 }

@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "err.h"
-#include "gcmark.h"
+#include "generation.h"
 #include "hash.h"
 #include "io.h"
 #include "repo.h"
