@@ -10,7 +10,8 @@
 #   -E file     skip the patterns listed in file, one a line
 #   -x          do not cross file systems below each path
 #   -k          after the backup, forget this host's snapshots that a week of
-#               dailies, 4 weeklies and a year of monthlies do not keep
+#               dailies, 4 weeklies and a year of monthlies do not keep, and
+#               give back the space no snapshot needs (pk-gc)
 #   -t tag      tag the snapshot (default: nightly); repeatable
 #   -l logfile  append the messages to logfile too (they always go to
 #               standard error, which cron mails)
@@ -27,12 +28,13 @@
 # out the chunks the repository already has, so a night where little
 # changed costs little.
 #
-# Forgetting (-k) removes snapshot files only: the space their chunks take
-# is given back by a later garbage collection, which pk does not have yet.
+# Forgetting (-k) removes snapshot files; pk-gc then marks the packs no
+# snapshot needs, and deletes those the night before marked: backups of
+# other hosts may run meanwhile, pk-gc takes no lock against them.
 #
 # Exit status: 0 snapshot written; 3 snapshot written, but some files could
-# not be read (see the log); 1 failure (with -k, also when forgetting
-# failed); 2 usage.
+# not be read (see the log); 1 failure (with -k, also when forgetting or
+# collecting failed); 2 usage.
 set -u
 prog=nightly-backup
 
@@ -123,6 +125,14 @@ if [ -n "$keep" ]; then
 	done <"$st/forget"
 	if [ "$s" != 0 ]; then
 		say "FAILED: pk-forget (exit $s); snapshot $id was written"
+		exit 1
+	fi
+	eval "pk-gc $pass \"\$repo\"" >"$st/gc" 2>"$st/err"
+	s=$?
+	while IFS= read -r line; do say "$line"; done <"$st/err"
+	while IFS= read -r line; do say "pk-gc: $line"; done <"$st/gc"
+	if [ "$s" != 0 ]; then
+		say "FAILED: pk-gc (exit $s); snapshot $id was written"
 		exit 1
 	fi
 fi

@@ -16,7 +16,7 @@ bad() {
 	    { echo "stderr:"; cat "$S/.se"; return 1; }
 }
 
-for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget; do
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc; do
 	ok "$t --help: usage on stdout, exit 0" sh -c \
 	    "$t --help >out && head -n 1 out | grep -q '^usage: $t '"
 	ok "$t --bogus: said, exit 2" bad \
@@ -52,4 +52,8 @@ ok "pk-forget: no keep option" bad "no keep option: the policy would remove ever
 ok "pk-forget: ids and a policy" bad "snapshot ids and keep options exclude each other" pk-forget --keep-last 1 r abcd
 ok "pk-forget: --tag with ids" bad "--tag goes with keep options only" pk-forget --tag t r abcd
 ok "pk-forget: a bad count" bad "--keep-daily x: not a count from 0 to 1000000" pk-forget --keep-daily x r
+ok "pk-gc: no repository" bad "no repository named" pk-gc
+ok "pk-gc: two" bad "b: extra operand" pk-gc a b
+ok "pk-gc: a bad grace" bad "--grace 3x: not a duration (30m, 2h, 1d)" pk-gc --grace 3x r
+ok "pk-gc: a bad share" bad "--max-unused 101: not a percentage from 0 to 100" pk-gc --max-unused 101 r
 ok "nothing was created" sh -c '! ls r k c 2>/dev/null'

@@ -92,9 +92,11 @@ t_nightly_keep() {
 	    "$E/nightly-backup.sh" -l keep.log keep tree &&
 	    "$E/nightly-backup.sh" -k -l keep.log keep tree &&
 	    [ "$(ls keep/snapshots | wc -l)" = 1 ] &&
-	    grep -q 'nightly-backup: removed ' keep.log
+	    grep -q 'nightly-backup: removed ' keep.log &&
+	    grep -q 'nightly-backup: pk-gc: 1 snapshots, ' keep.log &&
+	    pk-index --check=data keep
 }
-ok "nightly: -k forgets what the policy does not keep (one a day)" t_nightly_keep
+ok "nightly: -k forgets what the policy does not keep (one a day), then collects" t_nightly_keep
 
 # restore-over-ssh.sh
 t_ssh_one() {
