@@ -32,6 +32,10 @@
 #   BENCH_SRC    the directories copied (default /usr/bin /usr/include
 #                /usr/lib/*-linux-gnu* /usr/share, those that exist)
 #   BENCH_TOOLS  the tools compared (default: pk restic borg casync)
+#   BENCH_PARTS  the parts run (default: all): tree (the tree and the large
+#                files, backed up and restored, and the S3 part), ceiling
+#                (the cost of each primitive), scale (1x, 4x, 16x), small
+#                (many small files)
 #   BENCH_KEEP   1: keep the datasets and repositories afterwards (the logs
 #                and results are always kept), the S3 buckets too
 #   S3_ENDPOINT  the S3 part's gateway, http://HOST:PORT (unset: the part is
@@ -93,6 +97,20 @@ else
 	scale=$(bytes_of "${BENCH_SCALE:-256M}")
 fi
 runs=${BENCH_RUNS:-3}
+allparts="tree ceiling scale small"
+parts=
+for p in ${BENCH_PARTS:-$allparts}; do
+	case " $allparts " in
+	*" $p "*) parts="$parts $p" ;;
+	*) die "BENCH_PARTS: $p: not one of $allparts" ;;
+	esac
+done
+[ -n "$parts" ] || die "BENCH_PARTS: no part named"
+parts="$parts "
+part() {
+	case $parts in *" $1 "*) return 0 ;; esac
+	return 1
+}
 # pk-store's default compression level, which the ceiling assumes, and the
 # higher one a second first backup uses to compare repository sizes.
 level=2 hilevel=4
@@ -138,7 +156,9 @@ have=" pk $have "
 
 # The S3 part: pk and restic, those of the tools that are installed.
 s3why= s3tools= s3run=
-if [ -z "${S3_ENDPOINT:-}" ] || [ -z "${S3_ACCESS_KEY:-}" ] || [ -z "${S3_SECRET_KEY:-}" ]; then
+if ! part tree; then
+	s3why="it backs up the tree, and the tree part is not run (BENCH_PARTS)"
+elif [ -z "${S3_ENDPOINT:-}" ] || [ -z "${S3_ACCESS_KEY:-}" ] || [ -z "${S3_SECRET_KEY:-}" ]; then
 	s3why="S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY are not all set"
 elif ! command -v python3 >/dev/null 2>&1; then
 	s3why="python3, which runs tests/s3proxy.py, is not installed (make bench-deps)"
@@ -491,71 +511,75 @@ s3_wipe() {
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "scratch directory $B; tools:$tools (installed:$have)"
-say "building the tree: up to $((size / 1048576)) MiB of$src"
-# Every regular file of the sources in name order, sampled evenly until the
-# size cap (a file is taken while the bytes taken stay within the cap's share
-# of the bytes seen); links and other entries sampled in the same share by
-# count; then the directories that lead to what was taken.
-find $src -xdev \( -type f ! -readable \) -prune -o \
-	\( -type d ! \( -readable -executable \) \) -prune -o -printf '%p\t%y\t%s\n' 2>/dev/null |
-	sort >"$W/source.list"
-awk -F '\t' -v cap="$size" '
-	NF != 3 { next }
-	FNR == 1 { pass++ }
-	pass == 1 { if ($2 == "f") total += $3; next }
-	pass == 2 {
-		if (!started) { r = total > 0 ? cap / total : 1; started = 1 }
-		if ($2 == "d") next
-		if ($2 == "f") {
-			seen += $3
-			if (taken + $3 > seen * r) next
-			taken += $3
-		} else {
-			nseen++
-			if (ntaken + 1 > nseen * r) next
-			ntaken++
+if part tree || part ceiling; then
+	say "building the tree: up to $((size / 1048576)) MiB of$src"
+	# Every regular file of the sources in name order, sampled evenly until the
+	# size cap (a file is taken while the bytes taken stay within the cap's share
+	# of the bytes seen); links and other entries sampled in the same share by
+	# count; then the directories that lead to what was taken.
+	find $src -xdev \( -type f ! -readable \) -prune -o \
+		\( -type d ! \( -readable -executable \) \) -prune -o -printf '%p\t%y\t%s\n' 2>/dev/null |
+		sort >"$W/source.list"
+	awk -F '\t' -v cap="$size" '
+		NF != 3 { next }
+		FNR == 1 { pass++ }
+		pass == 1 { if ($2 == "f") total += $3; next }
+		pass == 2 {
+			if (!started) { r = total > 0 ? cap / total : 1; started = 1 }
+			if ($2 == "d") next
+			if ($2 == "f") {
+				seen += $3
+				if (taken + $3 > seen * r) next
+				taken += $3
+			} else {
+				nseen++
+				if (ntaken + 1 > nseen * r) next
+				ntaken++
+			}
+			want[$1] = 1
+			p = $1
+			while (sub(/\/[^\/]*$/, "", p) && p != "")
+				want[p] = 1
+			next
 		}
-		want[$1] = 1
-		p = $1
-		while (sub(/\/[^\/]*$/, "", p) && p != "")
-			want[p] = 1
-		next
-	}
-	want[$1] { print substr($1, 2) }
-' "$W/source.list" "$W/source.list" "$W/source.list" >"$W/tree.list"
-mkdir "$B/tree" || die "$B/tree: cannot create it"
-tar -C / --no-recursion --verbatim-files-from -cf - -T "$W/tree.list" 2>"$L/copy.err" |
-	tar -xpf - -C "$B/tree" 2>>"$L/copy.err"
-[ -s "$L/copy.err" ] && say "some files could not be copied (see $L/copy.err)"
-set -- $(fsum "$B/tree")
-tree_files=$1
-tree_sum=$2
-tree_bytes=$(dsize "$B/tree")
-[ "$tree_files" -gt 0 ] || die "the tree is empty"
-say "tree: $tree_files files, $((tree_bytes / 1000000)) MB"
+		want[$1] { print substr($1, 2) }
+	' "$W/source.list" "$W/source.list" "$W/source.list" >"$W/tree.list"
+	mkdir "$B/tree" || die "$B/tree: cannot create it"
+	tar -C / --no-recursion --verbatim-files-from -cf - -T "$W/tree.list" 2>"$L/copy.err" |
+		tar -xpf - -C "$B/tree" 2>>"$L/copy.err"
+	[ -s "$L/copy.err" ] && say "some files could not be copied (see $L/copy.err)"
+	set -- $(fsum "$B/tree")
+	tree_files=$1
+	tree_sum=$2
+	tree_bytes=$(dsize "$B/tree")
+	[ "$tree_files" -gt 0 ] || die "the tree is empty"
+	say "tree: $tree_files files, $((tree_bytes / 1000000)) MB"
 
-mkdir "$B/big" || die "$B/big: cannot create it"
-"$gen" "$big" 1 text >"$B/big/text-1" &&
-	"$gen" "$big" 2 text >"$B/big/text-2" &&
-	"$gen" "$big" 3 >"$B/big/random" || die "cannot write the large files"
-big_bytes=$(dsize "$B/big")
-say "large files: 3 x $((big / 1000000)) MB"
+	mkdir "$B/big" || die "$B/big: cannot create it"
+	"$gen" "$big" 1 text >"$B/big/text-1" &&
+		"$gen" "$big" 2 text >"$B/big/text-2" &&
+		"$gen" "$big" 3 >"$B/big/random" || die "cannot write the large files"
+	big_bytes=$(dsize "$B/big")
+	say "large files: 3 x $((big / 1000000)) MB"
 
-# The file restored alone: the first in name order of 1 to 8 MiB, else the
-# largest.
-one=$(find "$B/tree" -type f -size +1024k -size -8193k | sort | sed -n 1p)
-[ -n "$one" ] ||
-	one=$(find "$B/tree" -type f -printf '%s %p\n' | sort -k1,1nr -k2 | sed -n '1s/^[0-9]* //p')
-one_bytes=$(stat -c %s "$one")
-say "single file: ${one#"$B"/} ($one_bytes bytes)"
+	# The file restored alone: the first in name order of 1 to 8 MiB, else the
+	# largest.
+	one=$(find "$B/tree" -type f -size +1024k -size -8193k | sort | sed -n 1p)
+	[ -n "$one" ] ||
+		one=$(find "$B/tree" -type f -printf '%s %p\n' | sort -k1,1nr -k2 | sed -n '1s/^[0-9]* //p')
+	one_bytes=$(stat -c %s "$one")
+	say "single file: ${one#"$B"/} ($one_bytes bytes)"
 
-# Read everything once so that every tool starts from a warm page cache.
-tar -cf - -C "$B" tree big | cat >/dev/null
+	# Read everything once so that every tool starts from a warm page cache.
+	tar -cf - -C "$B" tree big | cat >/dev/null
+fi
 
-for t in $tools; do
-	installed $t || continue
-	init_repo $t tree
-done
+if part tree; then
+	for t in $tools; do
+		installed $t || continue
+		init_repo $t tree
+	done
+fi
 
 # --- backups and restores of the tree ---------------------------------------
 
@@ -571,64 +595,66 @@ size() {
 	du -s -B1 "$_r" | cut -f1 >"$_o"
 }
 
-say "first backup of the tree"
-for t in $tools; do
-	installed $t && backup $t tree $t.first first "$B/tree"
-done
-for t in $tools; do
-	installed $t && size $t tree size1 first
-done
-say "first backup of the tree, pk at -l $hilevel"
-if init_repo pk treehi; then
-	_r=$(q "$(repo treehi pk)")
-	measure pk.firsthi "pk-walk --no-cache $(q "$B/tree")" "pk-chunk -r $_r" \
-		"pk-dedup -r $_r" "pk-store --no-cache -l $hilevel $_r"
-	size pk treehi sizehi firsthi
-	rm -rf "$(repo treehi pk)"
+if part tree; then
+	say "first backup of the tree"
+	for t in $tools; do
+		installed $t && backup $t tree $t.first first "$B/tree"
+	done
+	for t in $tools; do
+		installed $t && size $t tree size1 first
+	done
+	say "first backup of the tree, pk at -l $hilevel"
+	if init_repo pk treehi; then
+		_r=$(q "$(repo treehi pk)")
+		measure pk.firsthi "pk-walk --no-cache $(q "$B/tree")" "pk-chunk -r $_r" \
+			"pk-dedup -r $_r" "pk-store --no-cache -l $hilevel $_r"
+		size pk treehi sizehi firsthi
+		rm -rf "$(repo treehi pk)"
+	fi
+
+	say "re-backup of the unchanged tree, $runs runs"
+	i=1
+	while [ $i -le "$runs" ]; do
+		for t in $(rotate $i $tools); do
+			installed $t && backup $t tree $t.again again-$i "$B/tree"
+		done
+		i=$((i + 1))
+	done
+	last=again-$runs
+
+	say "single-file restore, $runs runs"
+	pk-index --export-key "$W/pk.key" "$(repo tree pk)" >>"$L/pk.onekey.err" 2>&1
+	lastfile=$(pk-index --key-file "$W/pk.key" --json "$(repo tree pk)" latest 2>>"$L/pk.onelast.err" |
+		sed -n 's/^\[*{"path":"\([^"]*\)","type":"reg".*/\1/p' | tail -n 1)
+	i=1
+	while [ $i -le "$runs" ]; do
+		for t in $(rotate $i $tools); do
+			installed $t || continue
+			o=$B/restore/one-$t
+			rm -rf "$o" "$o.d"
+			case $t in
+			casync) mcheck="cmp $(q "$o.d/$(basename "$one")") $(q "$one")" ;;
+			*) mcheck="cmp $(q "$o") $(q "$one")" ;;
+			esac
+			restore_one $t tree $t.one $last "$one" "$o"
+			rm -rf "$o" "$o.d"
+		done
+		# The harness's own time (a shell, GNU time, the clock), which these
+		# short runs are reported without.
+		measure harness.one "true"
+		# pk again with a key file, as scripts that restore often open it:
+		# no Argon2id.
+		o=$B/restore/one-pk
+		mcheck="cmp $(q "$o") $(q "$one")"
+		measure pk.onekey "pk-cat --key-file $(q "$W/pk.key") $(q "$(repo tree pk)") latest:$(q "$one") >$(q "$o")"
+		# And the last file of the catalog, which a reader that scans the
+		# catalog from its start would reach last.
+		mcheck="cmp $(q "$o") $(q "/$lastfile")"
+		measure pk.onelast "pk-cat --key-file $(q "$W/pk.key") $(q "$(repo tree pk)") latest:$(q "$lastfile") >$(q "$o")"
+		rm -f "$o"
+		i=$((i + 1))
+	done
 fi
-
-say "re-backup of the unchanged tree, $runs runs"
-i=1
-while [ $i -le "$runs" ]; do
-	for t in $(rotate $i $tools); do
-		installed $t && backup $t tree $t.again again-$i "$B/tree"
-	done
-	i=$((i + 1))
-done
-last=again-$runs
-
-say "single-file restore, $runs runs"
-pk-index --export-key "$W/pk.key" "$(repo tree pk)" >>"$L/pk.onekey.err" 2>&1
-lastfile=$(pk-index --key-file "$W/pk.key" --json "$(repo tree pk)" latest 2>>"$L/pk.onelast.err" |
-	sed -n 's/^\[*{"path":"\([^"]*\)","type":"reg".*/\1/p' | tail -n 1)
-i=1
-while [ $i -le "$runs" ]; do
-	for t in $(rotate $i $tools); do
-		installed $t || continue
-		o=$B/restore/one-$t
-		rm -rf "$o" "$o.d"
-		case $t in
-		casync) mcheck="cmp $(q "$o.d/$(basename "$one")") $(q "$one")" ;;
-		*) mcheck="cmp $(q "$o") $(q "$one")" ;;
-		esac
-		restore_one $t tree $t.one $last "$one" "$o"
-		rm -rf "$o" "$o.d"
-	done
-	# The harness's own time (a shell, GNU time, the clock), which these
-	# short runs are reported without.
-	measure harness.one "true"
-	# pk again with a key file, as scripts that restore often open it:
-	# no Argon2id.
-	o=$B/restore/one-pk
-	mcheck="cmp $(q "$o") $(q "$one")"
-	measure pk.onekey "pk-cat --key-file $(q "$W/pk.key") $(q "$(repo tree pk)") latest:$(q "$one") >$(q "$o")"
-	# And the last file of the catalog, which a reader that scans the
-	# catalog from its start would reach last.
-	mcheck="cmp $(q "$o") $(q "/$lastfile")"
-	measure pk.onelast "pk-cat --key-file $(q "$W/pk.key") $(q "$(repo tree pk)") latest:$(q "$lastfile") >$(q "$o")"
-	rm -f "$o"
-	i=$((i + 1))
-done
 
 # --- the tree on S3 ---------------------------------------------------------
 # pk and restic back the tree up into a bucket each on the gateway, each
@@ -686,177 +712,187 @@ if [ -n "$s3run" ]; then
 	done
 fi
 
-say "restore floor: tar -x of the tree from a tar file in the page cache"
-restore_floor tree floor.restore "$B/tree" "$tree_files" "$tree_sum"
-say "full restore of the tree"
-for t in $tools; do
-	installed $t || continue
-	d=$B/restore/tree-$t
-	mkdir -p "$d"
-	mcheck="[ \"\$(fsum $(q "$d"))\" = '$tree_files $tree_sum' ]"
-	restore $t tree $t.restore $last "$d"
-	[ $t = pk ] && restore_floor tree floor.restore "$B/tree" "$tree_files" "$tree_sum"
-done
-# pk-cat alone, which a restore waits for when tar does not.
-measure pk.catnull "pk-cat $(q "$(repo tree pk)") latest >/dev/null"
-# Every restored tree stays until all have run: on some file systems
-# (ext4) creating files right after many were deleted is much slower, which
-# would charge each restore with the deletes of the one before it.
-rm -rf "$B"/restore/floor-tree.* "$B"/restore/tree-* "$B"/restore/s3-* "$W/floor-tree.tar"
+if part tree; then
+	say "restore floor: tar -x of the tree from a tar file in the page cache"
+	restore_floor tree floor.restore "$B/tree" "$tree_files" "$tree_sum"
+	say "full restore of the tree"
+	for t in $tools; do
+		installed $t || continue
+		d=$B/restore/tree-$t
+		mkdir -p "$d"
+		mcheck="[ \"\$(fsum $(q "$d"))\" = '$tree_files $tree_sum' ]"
+		restore $t tree $t.restore $last "$d"
+		[ $t = pk ] && restore_floor tree floor.restore "$B/tree" "$tree_files" "$tree_sum"
+	done
+	# pk-cat alone, which a restore waits for when tar does not.
+	measure pk.catnull "pk-cat $(q "$(repo tree pk)") latest >/dev/null"
+	# Every restored tree stays until all have run: on some file systems
+	# (ext4) creating files right after many were deleted is much slower, which
+	# would charge each restore with the deletes of the one before it.
+	rm -rf "$B"/restore/floor-tree.* "$B"/restore/tree-* "$B"/restore/s3-* "$W/floor-tree.tar"
+fi
 
 # --- the changed tree -------------------------------------------------------
 
-say "changing the tree: 1% of files modified in place, 0.5% removed, 0.5% added"
-find "$B/tree" -type f | sort >"$W/v1.files"
-awk 'NR % 100 == 1' "$W/v1.files" >"$W/modified"
-awk 'NR % 200 == 51' "$W/v1.files" >"$W/removed"
-awk 'NR % 200 == 151' "$W/v1.files" >"$W/added"
-n=0
-while IFS= read -r f; do
-	n=$((n + 1))
-	m=$(stat -c %a "$f")
-	[ -w "$f" ] || chmod u+w "$f"
-	"$gen" "$(stat -c %s "$f")" "$((1000 + n))" >"$f" || die "$f: cannot modify it"
-	chmod "$m" "$f"
-done <"$W/modified"
-while IFS= read -r f; do
-	rm -f "$f" || die "$f: cannot remove it"
-done <"$W/removed"
-while IFS= read -r f; do
-	n=$((n + 1))
-	"$gen" "$(stat -c %s "$f")" "$((1000 + n))" text >"$f.new" || die "$f.new: cannot write it"
-done <"$W/added"
-tree2_bytes=$(dsize "$B/tree")
-tar2_bytes=$(tar -cf - -C "$B" tree | wc -c)
-say "changed tree: $(wc -l <"$W/modified") modified, $(wc -l <"$W/removed") removed, $(wc -l <"$W/added") added"
+if part tree; then
+	say "changing the tree: 1% of files modified in place, 0.5% removed, 0.5% added"
+	find "$B/tree" -type f | sort >"$W/v1.files"
+	awk 'NR % 100 == 1' "$W/v1.files" >"$W/modified"
+	awk 'NR % 200 == 51' "$W/v1.files" >"$W/removed"
+	awk 'NR % 200 == 151' "$W/v1.files" >"$W/added"
+	n=0
+	while IFS= read -r f; do
+		n=$((n + 1))
+		m=$(stat -c %a "$f")
+		[ -w "$f" ] || chmod u+w "$f"
+		"$gen" "$(stat -c %s "$f")" "$((1000 + n))" >"$f" || die "$f: cannot modify it"
+		chmod "$m" "$f"
+	done <"$W/modified"
+	while IFS= read -r f; do
+		rm -f "$f" || die "$f: cannot remove it"
+	done <"$W/removed"
+	while IFS= read -r f; do
+		n=$((n + 1))
+		"$gen" "$(stat -c %s "$f")" "$((1000 + n))" text >"$f.new" || die "$f.new: cannot write it"
+	done <"$W/added"
+	tree2_bytes=$(dsize "$B/tree")
+	tar2_bytes=$(tar -cf - -C "$B" tree | wc -c)
+	say "changed tree: $(wc -l <"$W/modified") modified, $(wc -l <"$W/removed") removed, $(wc -l <"$W/added") added"
 
-say "backup of the changed tree"
-for t in $tools; do
-	installed $t && backup $t tree $t.changed changed "$B/tree"
-done
-if [ -n "$s3run" ]; then
-	say "S3: backup of the changed tree"
-	for t in $s3run; do
-		mcount=$L/$t.s3proxy.log
-		backup $t s3 $t.s3.changed changed "$B/tree"
+	say "backup of the changed tree"
+	for t in $tools; do
+		installed $t && backup $t tree $t.changed changed "$B/tree"
 	done
-	s3proxy_stop
-fi
+	if [ -n "$s3run" ]; then
+		say "S3: backup of the changed tree"
+		for t in $s3run; do
+			mcount=$L/$t.s3proxy.log
+			backup $t s3 $t.s3.changed changed "$B/tree"
+		done
+		s3proxy_stop
+	fi
 
-for t in $tools; do
-	installed $t && size $t tree size first again changed
-done
+	for t in $tools; do
+		installed $t && size $t tree size first again changed
+	done
 
-say "tar stream piped in"
-for t in $tools; do
-	installed $t && backup_stdin $t tree $t.tar tree.tar "tar -cf - -C $(q "$B") tree"
-done
-if installed pk; then
-	pk-index --json "$(repo tree pk)" >"$W/pk-snapshots.json" 2>>"$L/pk-index.err" ||
-		echo pk.index >>"$L/failures"
-	pk_chunks=$(grep -o '"new_chunks":[0-9]*' "$W/pk-snapshots.json" |
-		awk -F: '{ s += $2 } END { print s + 0 }')
-	pk_index_bytes=$(stat -c %s "$(repo tree pk)/chunkindex" 2>/dev/null || echo 0)
+	say "tar stream piped in"
+	for t in $tools; do
+		installed $t && backup_stdin $t tree $t.tar tree.tar "tar -cf - -C $(q "$B") tree"
+	done
+	if installed pk; then
+		pk-index --json "$(repo tree pk)" >"$W/pk-snapshots.json" 2>>"$L/pk-index.err" ||
+			echo pk.index >>"$L/failures"
+		pk_chunks=$(grep -o '"new_chunks":[0-9]*' "$W/pk-snapshots.json" |
+			awk -F: '{ s += $2 } END { print s + 0 }')
+		pk_index_bytes=$(stat -c %s "$(repo tree pk)/chunkindex" 2>/dev/null || echo 0)
+	fi
 fi
 
 # --- the large files --------------------------------------------------------
 
-say "large files: backup and restore"
-for t in $tools; do
-	installed $t || continue
-	init_repo $t big || { echo failed >"$L/$t.bigbackup.res"; continue; }
-	backup $t big $t.bigbackup first "$B/big"
-	size $t big bigsize bigbackup
-done
-say "restore floor: tar -x of the large files from a tar file in the page cache"
-restore_floor big floor.bigrestore "$B/big" 3 "$big_bytes"
-for t in $tools; do
-	installed $t || continue
-	d=$B/restore/big-$t
-	mkdir -p "$d"
-	mcheck="[ \"\$(fsum $(q "$d"))\" = '3 $big_bytes' ]"
-	restore $t big $t.bigrestore first "$d"
-	[ $t = pk ] && restore_floor big floor.bigrestore "$B/big" 3 "$big_bytes"
-done
-measure pk.bigcatnull "pk-cat $(q "$(repo big pk)") latest >/dev/null"
-rm -rf "$B"/restore/floor-big.* "$B"/restore/big-* "$W/floor-big.tar"
+if part tree; then
+	say "large files: backup and restore"
+	for t in $tools; do
+		installed $t || continue
+		init_repo $t big || { echo failed >"$L/$t.bigbackup.res"; continue; }
+		backup $t big $t.bigbackup first "$B/big"
+		size $t big bigsize bigbackup
+	done
+	say "restore floor: tar -x of the large files from a tar file in the page cache"
+	restore_floor big floor.bigrestore "$B/big" 3 "$big_bytes"
+	for t in $tools; do
+		installed $t || continue
+		d=$B/restore/big-$t
+		mkdir -p "$d"
+		mcheck="[ \"\$(fsum $(q "$d"))\" = '3 $big_bytes' ]"
+		restore $t big $t.bigrestore first "$d"
+		[ $t = pk ] && restore_floor big floor.bigrestore "$B/big" 3 "$big_bytes"
+	done
+	measure pk.bigcatnull "pk-cat $(q "$(repo big pk)") latest >/dev/null"
+	rm -rf "$B"/restore/floor-big.* "$B"/restore/big-* "$W/floor-big.tar"
+fi
 
 # --- the machine's ceiling for pk -------------------------------------------
 # Single-core cost per byte of each piece of work pk's pipeline does.
 
-say "ceiling: cost of each primitive on one core"
-tq=$(q "$B")
-# The cheap ones run BENCH_RUNS times, alternating, and count by their median.
-i=1
-while [ $i -le "$runs" ]; do
-	measure prim.read "tar -cf - -C $tq tree" "wc -c"
-	measure prim.zstd "tar -cf - -C $tq tree" "zstd -$level -T1 -c" "wc -c"
-	i=$((i + 1))
-done
-tar_bytes=$(cat "$L/prim.read.out" 2>/dev/null)
-tar_bytes=${tar_bytes:-0}
-zstd_bytes=$(cat "$L/prim.zstd.out" 2>/dev/null)
-zstd_bytes=${zstd_bytes:-0}
-# A pipe hop: cat FILE... | cat, less cat FILE... >/dev/null, over at least
-# 1 GiB (64 MiB quick).
-k=$(((quick ? 67108864 : 1073741824) / big + 1))
-files=
-i=0
-while [ $i -lt $k ]; do files="$files big/random"; i=$((i + 1)); done
-hop_bytes=$((k * big))
-i=1
-while [ $i -le "$runs" ]; do
-	measure prim.cat0 "cat $files >/dev/null"
-	measure prim.cat1 "cat $files" "cat >/dev/null"
-	i=$((i + 1))
-done
-# Saved streams go through cat: writing a new file costs more than the pipe
-# the stage writes to in a backup.  The stages that take seconds count by
-# their median too; pk-store, which takes longer, runs once at each level.
-i=1
-while [ $i -le "$runs" ]; do
-	measure prim.walk "pk-walk $tq/tree" "cat >$(q "$W/walk.stream")"
-	measure prim.chunk "pk-chunk <$(q "$W/walk.stream")" "cat >$(q "$W/chunk.stream")"
-	measure prim.dedup "pk-dedup <$(q "$W/chunk.stream") >/dev/null"
-	i=$((i + 1))
-done
-for l in 0 $level; do
-	pk-store --init "$W/r$l" >>"$L/pk.init.err" 2>&1
-	measure prim.store$l "pk-store -j 1 -l $l $(q "$W/r$l") <$(q "$W/chunk.stream")"
-	rm -rf "$W/r$l"
-done
-rm -f "$W/walk.stream" "$W/chunk.stream"
-dd_bytes=$((big < 268435456 ? big : 268435456))
-measure prim.write "dd if=big/random of=$(q "$W/dd") bs=1M count=$((dd_bytes / 1048576)) conv=fsync status=none"
-dd_bytes=$(($(stat -c %s "$W/dd" 2>/dev/null || echo 0)))
-rm -f "$W/dd"
-# openssl speed: thousands of bytes per second, on 1 MiB buffers.
-speed() {
-	openssl speed -seconds "$((quick ? 1 : 3))" -bytes 1048576 -evp "$1" 2>/dev/null |
-		tail -n 1 | awk '{ v = $NF; sub(/k$/, "", v); if (v + 0 > 0) print v * 1000 }'
-}
-sha_rate=$(speed sha256)
-aead_rate=$(speed chacha20-poly1305)
+if part ceiling; then
+	say "ceiling: cost of each primitive on one core"
+	tq=$(q "$B")
+	# The cheap ones run BENCH_RUNS times, alternating, and count by their median.
+	i=1
+	while [ $i -le "$runs" ]; do
+		measure prim.read "tar -cf - -C $tq tree" "wc -c"
+		measure prim.zstd "tar -cf - -C $tq tree" "zstd -$level -T1 -c" "wc -c"
+		i=$((i + 1))
+	done
+	tar_bytes=$(cat "$L/prim.read.out" 2>/dev/null)
+	tar_bytes=${tar_bytes:-0}
+	zstd_bytes=$(cat "$L/prim.zstd.out" 2>/dev/null)
+	zstd_bytes=${zstd_bytes:-0}
+	# A pipe hop: cat FILE... | cat, less cat FILE... >/dev/null, over at least
+	# 1 GiB (64 MiB quick).
+	k=$(((quick ? 67108864 : 1073741824) / big + 1))
+	files=
+	i=0
+	while [ $i -lt $k ]; do files="$files big/random"; i=$((i + 1)); done
+	hop_bytes=$((k * big))
+	i=1
+	while [ $i -le "$runs" ]; do
+		measure prim.cat0 "cat $files >/dev/null"
+		measure prim.cat1 "cat $files" "cat >/dev/null"
+		i=$((i + 1))
+	done
+	# Saved streams go through cat: writing a new file costs more than the pipe
+	# the stage writes to in a backup.  The stages that take seconds count by
+	# their median too; pk-store, which takes longer, runs once at each level.
+	i=1
+	while [ $i -le "$runs" ]; do
+		measure prim.walk "pk-walk $tq/tree" "cat >$(q "$W/walk.stream")"
+		measure prim.chunk "pk-chunk <$(q "$W/walk.stream")" "cat >$(q "$W/chunk.stream")"
+		measure prim.dedup "pk-dedup <$(q "$W/chunk.stream") >/dev/null"
+		i=$((i + 1))
+	done
+	for l in 0 $level; do
+		pk-store --init "$W/r$l" >>"$L/pk.init.err" 2>&1
+		measure prim.store$l "pk-store -j 1 -l $l $(q "$W/r$l") <$(q "$W/chunk.stream")"
+		rm -rf "$W/r$l"
+	done
+	rm -f "$W/walk.stream" "$W/chunk.stream"
+	dd_bytes=$((big < 268435456 ? big : 268435456))
+	measure prim.write "dd if=big/random of=$(q "$W/dd") bs=1M count=$((dd_bytes / 1048576)) conv=fsync status=none"
+	dd_bytes=$(($(stat -c %s "$W/dd" 2>/dev/null || echo 0)))
+	rm -f "$W/dd"
+	# openssl speed: thousands of bytes per second, on 1 MiB buffers.
+	speed() {
+		openssl speed -seconds "$((quick ? 1 : 3))" -bytes 1048576 -evp "$1" 2>/dev/null |
+			tail -n 1 | awk '{ v = $NF; sub(/k$/, "", v); if (v + 0 > 0) print v * 1000 }'
+	}
+	sha_rate=$(speed sha256)
+	aead_rate=$(speed chacha20-poly1305)
+fi
 
 # --- scale ------------------------------------------------------------------
 
-say "scale: $((scale / 1048576)) MiB, 4x and 16x, generated data piped in"
-for m in 1 4 16; do
-	for t in $(rotate $m $tools); do
-		installed $t || continue
-		[ $t = casync ] && continue
-		rm -rf "$(repo scale $t)"
-		init_repo $t scale || { echo failed >"$L/$t.scale$m.res"; continue; }
-		backup_stdin $t scale $t.scale$m data "@$(q "$gen") $((m * scale)) $((50 + m))"
-		if [ $t = pk ]; then
-			c=$(pk-index --json "$(repo scale pk)" 2>>"$L/pk-index.err" |
-				grep -o '"new_chunks":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }')
-			echo "$c $(stat -c %s "$(repo scale pk)/chunkindex" 2>/dev/null || echo 0)" \
-				>"$L/pk.scale$m.index"
-		fi
-		rm -rf "$(repo scale $t)"
+if part scale; then
+	say "scale: $((scale / 1048576)) MiB, 4x and 16x, generated data piped in"
+	for m in 1 4 16; do
+		for t in $(rotate $m $tools); do
+			installed $t || continue
+			[ $t = casync ] && continue
+			rm -rf "$(repo scale $t)"
+			init_repo $t scale || { echo failed >"$L/$t.scale$m.res"; continue; }
+			backup_stdin $t scale $t.scale$m data "@$(q "$gen") $((m * scale)) $((50 + m))"
+			if [ $t = pk ]; then
+				c=$(pk-index --json "$(repo scale pk)" 2>>"$L/pk-index.err" |
+					grep -o '"new_chunks":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }')
+				echo "$c $(stat -c %s "$(repo scale pk)/chunkindex" 2>/dev/null || echo 0)" \
+					>"$L/pk.scale$m.index"
+			fi
+			rm -rf "$(repo scale $t)"
+		done
 	done
-done
+fi
 
 # --- many small files -------------------------------------------------------
 # The daily re-backup of a tree of many small files where little changed:
@@ -898,75 +934,77 @@ sm_write() {
 		}' "$1"
 }
 
-say "many small files: $sm_n files of 0 to 16 KiB and three of $((sm_big / 1048576)) MiB"
-# "SIZE PATH" of each small file, in name order.
-awk -v n=$sm_n 'BEGIN {
-	x = 20240601
-	for (i = 0; i < n; i++) {
-		x = x * 16807 % 2147483647
-		u = x / 2147483647
-		d = int(i / 250)
-		printf "%d d%02d/d%02d/f%03d\n", 16384 * u * u * u, d / 25, d % 25, i % 250
-	}
-}' >"$W/small.list"
-mkdir "$S" "$S/large" || die "$S: cannot create it"
-awk '{ sub(/\/[^\/]*$/, "", $2); print $2 }' "$W/small.list" | uniq |
-	(cd "$S" && xargs mkdir -p) || die "$S: cannot create its directories"
-sm_write "$W/small.list" 7 || die "$S: cannot write the small files"
-"$gen" "$sm_big" 11 text >"$S/large/text-1" &&
-	"$gen" "$sm_big" 12 text >"$S/large/text-2" &&
-	"$gen" "$sm_big" 13 >"$S/large/random" || die "$S: cannot write the large files"
-set -- $(fsum "$S")
-sm_files=$1
-sm_bytes=$2
-sm_small_bytes=$(awk '{ s += $1 } END { print s + 0 }' "$W/small.list")
-say "small files: $sm_files files, $((sm_bytes / 1000000)) MB"
-# pk's stat cache, like borg's files cache, leaves out files changed in the
-# second before a backup starts: the changes are older than that, as they
-# would be in a daily backup.  The files, just written, are in the page
-# cache; one find warms the inodes.
-sleep 2
-find "$S" -printf '%s %T@\n' >/dev/null
-
-for t in $tools; do
-	installed $t && init_repo $t small
-done
-say "many small files: first backup"
-for t in $tools; do
-	installed $t && backup $t small $t.small.first first "$S"
-done
-
-say "many small files: re-backup of the unchanged tree, $runs runs (restic, borg, casync: 1)"
-sm_r=$(q "$(repo small pk)")
-i=1
-while [ $i -le "$runs" ]; do
-	measure floor.small "find $(q "$S") -printf '%s %T@\n' >/dev/null"
-	for t in $(rotate $i $tools); do
-		installed $t || continue
-		[ $t = pk ] || [ $i = 1 ] || continue
-		backup $t small $t.small.again again-$i "$S"
-	done
-	measure pk.small.nocache "pk-walk --no-cache $(q "$S")" "pk-chunk -r $sm_r" \
-		"pk-dedup" "pk-store --no-cache $sm_r"
-	i=$((i + 1))
-done
-
-say "many small files: backup after 1% of the small files changed, $runs runs (restic, borg, casync: 1)"
-i=1
-while [ $i -le "$runs" ]; do
-	# Another 1% in each run, rewritten in place with new content of the
-	# same size.
-	awk -v k=$((i % 100)) 'NR % 100 == k' "$W/small.list" >"$W/small.changed"
-	sm_write "$W/small.changed" $((100 + i)) || die "$S: cannot change the small files"
+if part small; then
+	say "many small files: $sm_n files of 0 to 16 KiB and three of $((sm_big / 1048576)) MiB"
+	# "SIZE PATH" of each small file, in name order.
+	awk -v n=$sm_n 'BEGIN {
+		x = 20240601
+		for (i = 0; i < n; i++) {
+			x = x * 16807 % 2147483647
+			u = x / 2147483647
+			d = int(i / 250)
+			printf "%d d%02d/d%02d/f%03d\n", 16384 * u * u * u, d / 25, d % 25, i % 250
+		}
+	}' >"$W/small.list"
+	mkdir "$S" "$S/large" || die "$S: cannot create it"
+	awk '{ sub(/\/[^\/]*$/, "", $2); print $2 }' "$W/small.list" | uniq |
+		(cd "$S" && xargs mkdir -p) || die "$S: cannot create its directories"
+	sm_write "$W/small.list" 7 || die "$S: cannot write the small files"
+	"$gen" "$sm_big" 11 text >"$S/large/text-1" &&
+		"$gen" "$sm_big" 12 text >"$S/large/text-2" &&
+		"$gen" "$sm_big" 13 >"$S/large/random" || die "$S: cannot write the large files"
+	set -- $(fsum "$S")
+	sm_files=$1
+	sm_bytes=$2
+	sm_small_bytes=$(awk '{ s += $1 } END { print s + 0 }' "$W/small.list")
+	say "small files: $sm_files files, $((sm_bytes / 1000000)) MB"
+	# pk's stat cache, like borg's files cache, leaves out files changed in the
+	# second before a backup starts: the changes are older than that, as they
+	# would be in a daily backup.  The files, just written, are in the page
+	# cache; one find warms the inodes.
 	sleep 2
-	for t in $(rotate $i $tools); do
-		installed $t || continue
-		[ $t = pk ] || [ $i = 1 ] || continue
-		backup $t small $t.small.changed changed-$i "$S"
+	find "$S" -printf '%s %T@\n' >/dev/null
+
+	for t in $tools; do
+		installed $t && init_repo $t small
 	done
-	i=$((i + 1))
-done
-sm_changed=$(wc -l <"$W/small.changed")
+	say "many small files: first backup"
+	for t in $tools; do
+		installed $t && backup $t small $t.small.first first "$S"
+	done
+
+	say "many small files: re-backup of the unchanged tree, $runs runs (restic, borg, casync: 1)"
+	sm_r=$(q "$(repo small pk)")
+	i=1
+	while [ $i -le "$runs" ]; do
+		measure floor.small "find $(q "$S") -printf '%s %T@\n' >/dev/null"
+		for t in $(rotate $i $tools); do
+			installed $t || continue
+			[ $t = pk ] || [ $i = 1 ] || continue
+			backup $t small $t.small.again again-$i "$S"
+		done
+		measure pk.small.nocache "pk-walk --no-cache $(q "$S")" "pk-chunk -r $sm_r" \
+			"pk-dedup" "pk-store --no-cache $sm_r"
+		i=$((i + 1))
+	done
+
+	say "many small files: backup after 1% of the small files changed, $runs runs (restic, borg, casync: 1)"
+	i=1
+	while [ $i -le "$runs" ]; do
+		# Another 1% in each run, rewritten in place with new content of the
+		# same size.
+		awk -v k=$((i % 100)) 'NR % 100 == k' "$W/small.list" >"$W/small.changed"
+		sm_write "$W/small.changed" $((100 + i)) || die "$S: cannot change the small files"
+		sleep 2
+		for t in $(rotate $i $tools); do
+			installed $t || continue
+			[ $t = pk ] || [ $i = 1 ] || continue
+			backup $t small $t.small.changed changed-$i "$S"
+		done
+		i=$((i + 1))
+	done
+	sm_changed=$(wc -l <"$W/small.changed")
+fi
 
 # --- the report -------------------------------------------------------------
 
@@ -1086,275 +1124,284 @@ out=$B/results-$stamp.md
 	echo "# pk benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
 	[ $quick = 1 ] && echo "**Quick mode (BENCH_QUICK=1): a small dataset; the figures test the benchmark, not the tools.**" && echo
-	echo "Data: a copy of$src, $tree_files files, $(mb $tree_bytes) MB of file data;"
-	echo "three large files of $(mb $big) MB (two of text from tests/gen, one of noise);"
-	echo "the changed tree: $(wc -l <"$W/modified") files modified in place, $(wc -l <"$W/removed") removed, $(wc -l <"$W/added") added"
-	echo "($(mb $tree2_bytes) MB); single file: $(mb $one_bytes) MB.  Warm page cache; tools alternate;"
-	echo "re-backup and single-file restore are the median of $runs runs; peak RSS is the largest stage of a"
-	h=$(stat_of harness.one 1)
-	case $h in n/a | failed) ;; *) h=$(fmt "$(calc "$h * 1000")" ms) ;; esac
-	echo "pipeline, CPU the user + system seconds of all its stages.  Single-file restores are less the harness's own"
-	echo "time, $h (a shell and GNU time running true, the median of $runs runs)."
-	echo
-	table_head
-	row "first backup, tree" first rate MB/s $tree_bytes
-	row "  peak RSS" first rss MB
-	row "  CPU" first cpu s
-	row "re-backup, unchanged tree" again s s
-	row "  peak RSS" again rss MB
-	row "  CPU" again cpu s
-	row "backup of the changed tree" changed s s
-	row "  peak RSS" changed rss MB
-	row "  CPU" changed cpu s
-	row "full restore, tree" restore rate MB/s $tree_bytes
-	row "  peak RSS" restore rss MB
-	row "  CPU" restore cpu s
-	row "single-file restore" one msnet ms
-	pkcase=onekey
-	row "  pk with a key file" one msnet ms
-	pkcase=
-	row "  peak RSS" one rss MB
-	row "tar stream piped in" tar rate MB/s $tar2_bytes
-	row "  peak RSS" tar rss MB
-	row "  CPU" tar cpu s
-	row "repository after the three backups" size size MB
-	row "first backup, large files" bigbackup rate MB/s $big_bytes
-	row "  peak RSS" bigbackup rss MB
-	row "  CPU" bigbackup cpu s
-	row "full restore, large files" bigrestore rate MB/s $big_bytes
-	row "repository, large files" bigsize size MB
-	echo
-	echo "pk vs peers: how many times better pk does (higher MB/s; lower time, memory, CPU, size); below 1x the peer does better."
-	echo "n/a: not installed, or no such mode (casync make reads no pipe).  Repository sizes are on disk (du), without the"
-	echo "local caches of restic, borg, casync and pk.  Commands: pk-walk -r | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, -l $level, the default);"
-	echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
-	echo "casync make --cache / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
-	echo
-	# floor_line LABEL ID PKID BYTES CATID: the restore floor ID, its
-	# archive, pk's restore PKID in times the floor's wall time, and what
-	# sets it: tar's own CPU time in the floor and behind pk-cat, and
-	# pk-cat alone (CATID).
-	floor_line() {
-		_f=$(stat_of $2 1)
-		_p=$(value pk $3 s)
-		case $_f in
-		n/a | failed) _fr=$_f ;;
-		*) _fr=$(calc "$_f > 0 ? $4 / 1e6 / $_f : 0") ;;
-		esac
-		printf '%s (%s; the mean of a run right before pk'"'"'s restore and one right after, %s): %s (%s); ' "$1" \
-			"$(cat "$L/$2.from" 2>/dev/null || echo n/a)" \
-			"$(awk '{ printf "%s%.2f s", (NR > 1 ? " and " : ""), $1 }' "$L/$2.res" 2>/dev/null)" \
-			"$(fmt "$_f" s)" "$(fmt "$_fr" MB/s)"
-		case $_f$_p in
-		*n/a* | *failed*) echo "pk's full restore: $_p." ;;
-		*) awk -v p="$_p" -v f="$_f" 'BEGIN {
-			x = f > 0 ? p / f : 0
-			printf(x >= 10 ? "pk'"'"'s full restore is %.0fx that.\n" : "pk'"'"'s full restore is %.2fx that.\n", x) }' ;;
-		esac
-		_ft=$(awk '{ s += $3; n++ } END { if (n) print s / n }' "$L/$2.res" 2>/dev/null)
-		_pt=$(awk '$1 == 2 && $2 != "failed" { print $4 }' "$L/pk.$3.stages" 2>/dev/null)
-		printf '  tar -x itself took %s of CPU in the floor (mean) and %s behind pk-cat; pk-cat alone, to /dev/null: %s, %s, CPU %s.\n' \
-			"$(fmt "${_ft:-n/a}" s)" "$(fmt "${_pt:-n/a}" s)" "$(fmt "$(value pk $5 s)" s)" \
-			"$(fmt "$(value pk $5 rate $4)" MB/s)" "$(fmt "$(value pk $5 cpu)" s)"
-	}
-	floor_line "Restore floor: tar -xpf of the tree from a tar file in the page cache" \
-		floor.restore restore $tree_bytes catnull
-	floor_line "Restore floor of the large files, the same way" floor.bigrestore bigrestore $big_bytes bigcatnull
-	printf 'Single-file restore by pk with a key file of the last file of the catalog (%s, %s bytes), as above: %s.\n' \
-		"${lastfile:-n/a}" "$(stat -c %s "/$lastfile" 2>/dev/null || echo n/a)" \
-		"$(fmt "$(value pk onelast msnet)" ms)"
-	hi=$(value pk firsthi rate $tree_bytes) his=$(value pk sizehi size)
-	printf 'pk at -l %s, first backup of the tree (one run): %s, %s repository; ' \
-		$hilevel "$(fmt "$hi" MB/s)" "$(fmt "$his" MB)"
-	printf 'after their first backups, pk at -l %s: %s, restic: %s, borg: %s, casync: %s.\n' $level \
-		"$(fmt "$(value pk size1 size)" MB)" "$(fmt "$(value restic size1 size)" MB)" \
-		"$(fmt "$(value borg size1 size)" MB)" "$(fmt "$(value casync size1 size)" MB)"
-	echo
-
-	if installed pk && [ -s "$L/pk.first.stages" ]; then
-		echo "## pk stage by stage, first backup of the tree"
+	[ "$parts" = " $allparts " ] || { echo "**Parts run (BENCH_PARTS): $(echo $parts); the others are left out.**"; echo; }
+	if part tree; then
+		echo "Data: a copy of$src, $tree_files files, $(mb $tree_bytes) MB of file data;"
+		echo "three large files of $(mb $big) MB (two of text from tests/gen, one of noise);"
+		echo "the changed tree: $(wc -l <"$W/modified") files modified in place, $(wc -l <"$W/removed") removed, $(wc -l <"$W/added") added"
+		echo "($(mb $tree2_bytes) MB); single file: $(mb $one_bytes) MB.  Warm page cache; tools alternate;"
+		echo "re-backup and single-file restore are the median of $runs runs; peak RSS is the largest stage of a"
+		h=$(stat_of harness.one 1)
+		case $h in n/a | failed) ;; *) h=$(fmt "$(calc "$h * 1000")" ms) ;; esac
+		echo "pipeline, CPU the user + system seconds of all its stages.  Single-file restores are less the harness's own"
+		echo "time, $h (a shell and GNU time running true, the median of $runs runs)."
 		echo
-		echo "| stage | CPU s | ns/byte | peak RSS MB |"
-		echo "| --- | ---: | ---: | ---: |"
-		i=1
-		for s in pk-walk pk-chunk pk-dedup pk-store; do
-			awk -v s=$i -v n=$s -v b=$tree_bytes '$1 == s {
-				if ($2 == "failed") print "| " n " | failed | | |"
-				else printf "| %s | %.2f | %.2f | %.0f |\n", n, $4, $4 * 1e9 / b, $3 * 1024 / 1e6 }' \
-				"$L/pk.first.stages"
-			i=$((i + 1))
-		done
+		table_head
+		row "first backup, tree" first rate MB/s $tree_bytes
+		row "  peak RSS" first rss MB
+		row "  CPU" first cpu s
+		row "re-backup, unchanged tree" again s s
+		row "  peak RSS" again rss MB
+		row "  CPU" again cpu s
+		row "backup of the changed tree" changed s s
+		row "  peak RSS" changed rss MB
+		row "  CPU" changed cpu s
+		row "full restore, tree" restore rate MB/s $tree_bytes
+		row "  peak RSS" restore rss MB
+		row "  CPU" restore cpu s
+		row "single-file restore" one msnet ms
+		pkcase=onekey
+		row "  pk with a key file" one msnet ms
+		pkcase=
+		row "  peak RSS" one rss MB
+		row "tar stream piped in" tar rate MB/s $tar2_bytes
+		row "  peak RSS" tar rss MB
+		row "  CPU" tar cpu s
+		row "repository after the three backups" size size MB
+		row "first backup, large files" bigbackup rate MB/s $big_bytes
+		row "  peak RSS" bigbackup rss MB
+		row "  CPU" bigbackup cpu s
+		row "full restore, large files" bigrestore rate MB/s $big_bytes
+		row "repository, large files" bigsize size MB
 		echo
-	fi
-
-	echo "## The machine's ceiling for pk"
-	echo
-	echo "Single-core cost per byte of each piece of work, on this data (ns/byte of CPU, and the MB/s one core"
-	echo "would reach)."
-	echo
-	echo "| primitive | how | ns/byte | MB/s on one core |"
-	echo "| --- | --- | ---: | ---: |"
-	c_read=$(cost prim.read 1 "$tree_bytes")
-	c_zstd=$(cost prim.zstd 2 "$tar_bytes")
-	c_cat0=$(cost prim.cat0 1 "$hop_bytes")
-	c_cat1=$(cost prim.cat1 0 "$hop_bytes")
-	c_hop=$(calc "(${c_cat1:-0} - ${c_cat0:-0}) > 0.001 ? ${c_cat1:-0} - ${c_cat0:-0} : 0.001")
-	c_walk=$(cost prim.walk 1 "$tree_bytes")
-	c_chunk=$(cost prim.chunk 1 "$tree_bytes")
-	c_dedup=$(cost prim.dedup 1 "$tree_bytes")
-	c_store0=$(cost prim.store0 1 "$tree_bytes")
-	c_storel=$(cost prim.store$level 1 "$tree_bytes")
-	c_sha=$([ -n "$sha_rate" ] && calc "1e9 / $sha_rate")
-	c_aead=$([ -n "$aead_rate" ] && calc "1e9 / $aead_rate")
-	w_wall=$(stat_of prim.write 1)
-	ratio=$(calc "${zstd_bytes:-0} > 0 ? $tar_bytes / $zstd_bytes : 1")
-	prow() {
-		if [ -n "$3" ]; then
-			awk -v c="$3" -v a="$1" -v h="$2" 'BEGIN {
-				printf("| %s | %s | %.2f | %.0f |\n", a, h, c, c > 0 ? 1000 / c : 0) }'
-		else
-			echo "| $1 | $2 | failed | |"
-		fi
-	}
-	prow "read" "tar -c of the tree, tar's CPU" "$c_read"
-	prow "pipe hop" "cat \| cat, less cat" "$c_hop"
-	prow "chunking + id hash" "pk-chunk on a saved pk-walk stream" "$c_chunk"
-	prow "id hash" "openssl speed -evp sha256, 1 MiB" "$c_sha"
-	prow "zstd -$level" "zstd -$level -T1 of a tar of the tree (ratio $(printf %.2f "$ratio"))" "$c_zstd"
-	prow "AEAD" "openssl speed -evp chacha20-poly1305, 1 MiB" "$c_aead"
-	case $w_wall in
-	n/a | failed) echo "| write | dd with fsync | failed | |" ;;
-	*) awk -v b=$dd_bytes -v w="$w_wall" 'BEGIN { printf "| write | dd of %d MiB with fsync (wall) | %.2f | %.0f |\n", b / 1048576, w * 1e9 / b, b / 1e6 / w }' ;;
-	esac
-	prow "pk-walk" "pk-walk of the tree to a pipe" "$c_walk"
-	prow "pk-dedup" "pk-dedup of the chunk stream, new repository" "$c_dedup"
-	prow "pk-store -l 0 -j 1" "seal (AEAD, MAC), pack, write, index" "$c_store0"
-	prow "pk-store -l $level -j 1" "the same with zstd -$level" "$c_storel"
-	echo
-	# Work that must be done per byte of the tree: read it, chunk and hash
-	# it, compress it, seal what compression leaves, and 3 pipe hops.  The
-	# stages that run on one thread each: pk-walk (read, a hop), pk-chunk
-	# (chunk, hash, a hop) and pk-dedup (a hop); pk-store seals on -j
-	# threads.  Writing is bounded by the device, at the compressed size.
-	awk -v n=$ncpu -v lv=$level -v rd="${c_read:-0}" -v hop="$c_hop" -v ch="${c_chunk:-0}" \
-		-v z="${c_zstd:-0}" -v ae="${c_aead:-0}" -v r="$ratio" \
-		-v w="$w_wall" -v wb="$dd_bytes" -v tb="$tree_bytes" \
-		-v pkw="$(stat_of pk.first 1)" 'BEGIN {
-		sum = rd + 3 * hop + ch + z + ae / r
-		cpu = n * 1000 / sum
-		st = rd + hop; who = "pk-walk (read + hop)"
-		if (ch + hop > st) { st = ch + hop; who = "pk-chunk (chunk + hash + hop)" }
-		stage = 1000 / st
-		disk = (w + 0 > 0) ? wb / 1e6 / w * r : 0
-		best = cpu < stage ? cpu : stage
-		lim = cpu < stage ? "all " n " cores busy" : "the slowest single-threaded stage"
-		if (disk > 0 && disk < best) { best = disk; lim = "the disk" }
-		printf "Work per byte of the tree: read + chunk and hash + zstd -%d + AEAD of the compressed bytes + 3 pipe hops\n", lv
-		printf "= %.2f ns/byte: %d cores allow %.0f MB/s; the slowest single-threaded stage, %s, %.2f ns/byte,\n", sum, n, cpu, who, st
-		printf "allows %.0f MB/s; the disk (writes of the compressed data, fsync) %.0f MB/s.\n", stage, disk
-		printf "**Ceiling: %.0f MB/s**, set by %s.", best, lim
-		if (pkw + 0 > 0) {
-			printf "  pk, first backup of the tree: %.0f MB/s, %.0f%% of the ceiling.", tb / 1e6 / pkw, 100 * tb / 1e6 / pkw / best
-			if (tb / 1e6 / pkw > best)
-				printf "  (Above 100%%: the primitives were measured under more load than the backup; see the load average.)"
+		echo "pk vs peers: how many times better pk does (higher MB/s; lower time, memory, CPU, size); below 1x the peer does better."
+		echo "n/a: not installed, or no such mode (casync make reads no pipe).  Repository sizes are on disk (du), without the"
+		echo "local caches of restic, borg, casync and pk.  Commands: pk-walk -r | pk-chunk -r | pk-dedup -r | pk-store (-j $ncpu, -l $level, the default);"
+		echo "restic backup / restore / dump (repository v2, compression auto); borg create / extract, repokey-blake2, lz4;"
+		echo "casync make --cache / extract (zstd, no encryption); restore by pk is pk-cat REPO latest | tar -xpf -."
+		echo
+		# floor_line LABEL ID PKID BYTES CATID: the restore floor ID, its
+		# archive, pk's restore PKID in times the floor's wall time, and what
+		# sets it: tar's own CPU time in the floor and behind pk-cat, and
+		# pk-cat alone (CATID).
+		floor_line() {
+			_f=$(stat_of $2 1)
+			_p=$(value pk $3 s)
+			case $_f in
+			n/a | failed) _fr=$_f ;;
+			*) _fr=$(calc "$_f > 0 ? $4 / 1e6 / $_f : 0") ;;
+			esac
+			printf '%s (%s; the mean of a run right before pk'"'"'s restore and one right after, %s): %s (%s); ' "$1" \
+				"$(cat "$L/$2.from" 2>/dev/null || echo n/a)" \
+				"$(awk '{ printf "%s%.2f s", (NR > 1 ? " and " : ""), $1 }' "$L/$2.res" 2>/dev/null)" \
+				"$(fmt "$_f" s)" "$(fmt "$_fr" MB/s)"
+			case $_f$_p in
+			*n/a* | *failed*) echo "pk's full restore: $_p." ;;
+			*) awk -v p="$_p" -v f="$_f" 'BEGIN {
+				x = f > 0 ? p / f : 0
+				printf(x >= 10 ? "pk'"'"'s full restore is %.0fx that.\n" : "pk'"'"'s full restore is %.2fx that.\n", x) }' ;;
+			esac
+			_ft=$(awk '{ s += $3; n++ } END { if (n) print s / n }' "$L/$2.res" 2>/dev/null)
+			_pt=$(awk '$1 == 2 && $2 != "failed" { print $4 }' "$L/pk.$3.stages" 2>/dev/null)
+			printf '  tar -x itself took %s of CPU in the floor (mean) and %s behind pk-cat; pk-cat alone, to /dev/null: %s, %s, CPU %s.\n' \
+				"$(fmt "${_ft:-n/a}" s)" "$(fmt "${_pt:-n/a}" s)" "$(fmt "$(value pk $5 s)" s)" \
+				"$(fmt "$(value pk $5 rate $4)" MB/s)" "$(fmt "$(value pk $5 cpu)" s)"
 		}
-		printf "\n"
-	}'
-	# What the stages cost with no compression at all, each measured on
-	# its own: no compression level can make a backup faster than this.
-	awk -v n=$ncpu -v wk="${c_walk:-0}" -v ch="${c_chunk:-0}" -v dd="${c_dedup:-0}" \
-		-v s0="${c_store0:-0}" -v rs="$(value restic first rate $tree_bytes)" 'BEGIN {
-		sum = wk + ch + dd + s0
-		if (wk + 0 <= 0 || ch + 0 <= 0 || dd + 0 <= 0 || s0 + 0 <= 0) exit
-		printf "\nWith no compression (-l 0), pk-walk + pk-chunk + pk-dedup + pk-store cost %.2f ns/byte, measured stage by stage:\n", sum
-		printf "%d cores allow at most %.0f MB/s at any level", n, n * 1000 / sum
-		if (rs + 0 > 0)
-			printf "; three times restic'"'"'s first backup would be %.0f MB/s", 3 * rs
-		printf ".\n"
-	}'
-	echo
+		floor_line "Restore floor: tar -xpf of the tree from a tar file in the page cache" \
+			floor.restore restore $tree_bytes catnull
+		floor_line "Restore floor of the large files, the same way" floor.bigrestore bigrestore $big_bytes bigcatnull
+		printf 'Single-file restore by pk with a key file of the last file of the catalog (%s, %s bytes), as above: %s.\n' \
+			"${lastfile:-n/a}" "$(stat -c %s "/$lastfile" 2>/dev/null || echo n/a)" \
+			"$(fmt "$(value pk onelast msnet)" ms)"
+		hi=$(value pk firsthi rate $tree_bytes) his=$(value pk sizehi size)
+		printf 'pk at -l %s, first backup of the tree (one run): %s, %s repository; ' \
+			$hilevel "$(fmt "$hi" MB/s)" "$(fmt "$his" MB)"
+		printf 'after their first backups, pk at -l %s: %s, restic: %s, borg: %s, casync: %s.\n' $level \
+			"$(fmt "$(value pk size1 size)" MB)" "$(fmt "$(value restic size1 size)" MB)" \
+			"$(fmt "$(value borg size1 size)" MB)" "$(fmt "$(value casync size1 size)" MB)"
+		echo
 
-	echo "## Scale: backup of generated noise piped in, at 1x, 4x and 16x"
-	echo
-	printf '| data |'
-	for t in $tools; do [ $t = casync ] || printf ' %s s | %s MB/s | %s RSS MB |' $t $t $t; done
-	echo ' pk chunks | pk chunk index bytes/chunk |'
-	printf '| ---: |'
-	for t in $tools; do [ $t = casync ] || printf ' ---: | ---: | ---: |'; done
-	echo ' ---: | ---: |'
-	for m in 1 4 16; do
-		printf '| %s MB |' "$(mb $((m * scale)))"
-		for t in $tools; do
-			[ $t = casync ] && continue
-			printf ' %s | %s | %s |' "$(fmt "$(value $t scale$m s)" '')" \
-				"$(fmt "$(value $t scale$m rate $((m * scale)))" '')" \
-				"$(fmt "$(value $t scale$m rss)" '')"
-		done
-		if [ -s "$L/pk.scale$m.index" ]; then
-			awk '{ printf(" %d | %s |\n", $1, $1 > 0 ? sprintf("%.0f", $2 / $1) : "-") }' "$L/pk.scale$m.index"
-		else
-			echo ' n/a | n/a |'
+		if installed pk && [ -s "$L/pk.first.stages" ]; then
+			echo "## pk stage by stage, first backup of the tree"
+			echo
+			echo "| stage | CPU s | ns/byte | peak RSS MB |"
+			echo "| --- | ---: | ---: | ---: |"
+			i=1
+			for s in pk-walk pk-chunk pk-dedup pk-store; do
+				awk -v s=$i -v n=$s -v b=$tree_bytes '$1 == s {
+					if ($2 == "failed") print "| " n " | failed | | |"
+					else printf "| %s | %.2f | %.2f | %.0f |\n", n, $4, $4 * 1e9 / b, $3 * 1024 / 1e6 }' \
+					"$L/pk.first.stages"
+				i=$((i + 1))
+			done
+			echo
 		fi
-	done
-	echo
-	if installed pk; then
-		per=$(awk -v b="$pk_index_bytes" -v c="$pk_chunks" 'BEGIN { if (c > 0) printf "%.0f", b / c; else printf "-" }')
-		echo "pk's chunk index for the tree's repository: $pk_index_bytes bytes for $pk_chunks chunks ($per bytes/chunk)."
+	fi
+
+	if part ceiling; then
+		echo "## The machine's ceiling for pk"
+		echo
+		echo "Single-core cost per byte of each piece of work, on this data (ns/byte of CPU, and the MB/s one core"
+		echo "would reach)."
+		echo
+		echo "| primitive | how | ns/byte | MB/s on one core |"
+		echo "| --- | --- | ---: | ---: |"
+		c_read=$(cost prim.read 1 "$tree_bytes")
+		c_zstd=$(cost prim.zstd 2 "$tar_bytes")
+		c_cat0=$(cost prim.cat0 1 "$hop_bytes")
+		c_cat1=$(cost prim.cat1 0 "$hop_bytes")
+		c_hop=$(calc "(${c_cat1:-0} - ${c_cat0:-0}) > 0.001 ? ${c_cat1:-0} - ${c_cat0:-0} : 0.001")
+		c_walk=$(cost prim.walk 1 "$tree_bytes")
+		c_chunk=$(cost prim.chunk 1 "$tree_bytes")
+		c_dedup=$(cost prim.dedup 1 "$tree_bytes")
+		c_store0=$(cost prim.store0 1 "$tree_bytes")
+		c_storel=$(cost prim.store$level 1 "$tree_bytes")
+		c_sha=$([ -n "$sha_rate" ] && calc "1e9 / $sha_rate")
+		c_aead=$([ -n "$aead_rate" ] && calc "1e9 / $aead_rate")
+		w_wall=$(stat_of prim.write 1)
+		ratio=$(calc "${zstd_bytes:-0} > 0 ? $tar_bytes / $zstd_bytes : 1")
+		prow() {
+			if [ -n "$3" ]; then
+				awk -v c="$3" -v a="$1" -v h="$2" 'BEGIN {
+					printf("| %s | %s | %.2f | %.0f |\n", a, h, c, c > 0 ? 1000 / c : 0) }'
+			else
+				echo "| $1 | $2 | failed | |"
+			fi
+		}
+		prow "read" "tar -c of the tree, tar's CPU" "$c_read"
+		prow "pipe hop" "cat \| cat, less cat" "$c_hop"
+		prow "chunking + id hash" "pk-chunk on a saved pk-walk stream" "$c_chunk"
+		prow "id hash" "openssl speed -evp sha256, 1 MiB" "$c_sha"
+		prow "zstd -$level" "zstd -$level -T1 of a tar of the tree (ratio $(printf %.2f "$ratio"))" "$c_zstd"
+		prow "AEAD" "openssl speed -evp chacha20-poly1305, 1 MiB" "$c_aead"
+		case $w_wall in
+		n/a | failed) echo "| write | dd with fsync | failed | |" ;;
+		*) awk -v b=$dd_bytes -v w="$w_wall" 'BEGIN { printf "| write | dd of %d MiB with fsync (wall) | %.2f | %.0f |\n", b / 1048576, w * 1e9 / b, b / 1e6 / w }' ;;
+		esac
+		prow "pk-walk" "pk-walk of the tree to a pipe" "$c_walk"
+		prow "pk-dedup" "pk-dedup of the chunk stream, new repository" "$c_dedup"
+		prow "pk-store -l 0 -j 1" "seal (AEAD, MAC), pack, write, index" "$c_store0"
+		prow "pk-store -l $level -j 1" "the same with zstd -$level" "$c_storel"
+		echo
+		# Work that must be done per byte of the tree: read it, chunk and hash
+		# it, compress it, seal what compression leaves, and 3 pipe hops.  The
+		# stages that run on one thread each: pk-walk (read, a hop), pk-chunk
+		# (chunk, hash, a hop) and pk-dedup (a hop); pk-store seals on -j
+		# threads.  Writing is bounded by the device, at the compressed size.
+		awk -v n=$ncpu -v lv=$level -v rd="${c_read:-0}" -v hop="$c_hop" -v ch="${c_chunk:-0}" \
+			-v z="${c_zstd:-0}" -v ae="${c_aead:-0}" -v r="$ratio" \
+			-v w="$w_wall" -v wb="$dd_bytes" -v tb="$tree_bytes" \
+			-v pkw="$(stat_of pk.first 1)" 'BEGIN {
+			sum = rd + 3 * hop + ch + z + ae / r
+			cpu = n * 1000 / sum
+			st = rd + hop; who = "pk-walk (read + hop)"
+			if (ch + hop > st) { st = ch + hop; who = "pk-chunk (chunk + hash + hop)" }
+			stage = 1000 / st
+			disk = (w + 0 > 0) ? wb / 1e6 / w * r : 0
+			best = cpu < stage ? cpu : stage
+			lim = cpu < stage ? "all " n " cores busy" : "the slowest single-threaded stage"
+			if (disk > 0 && disk < best) { best = disk; lim = "the disk" }
+			printf "Work per byte of the tree: read + chunk and hash + zstd -%d + AEAD of the compressed bytes + 3 pipe hops\n", lv
+			printf "= %.2f ns/byte: %d cores allow %.0f MB/s; the slowest single-threaded stage, %s, %.2f ns/byte,\n", sum, n, cpu, who, st
+			printf "allows %.0f MB/s; the disk (writes of the compressed data, fsync) %.0f MB/s.\n", stage, disk
+			printf "**Ceiling: %.0f MB/s**, set by %s.", best, lim
+			if (pkw + 0 > 0) {
+				printf "  pk, first backup of the tree: %.0f MB/s, %.0f%% of the ceiling.", tb / 1e6 / pkw, 100 * tb / 1e6 / pkw / best
+				if (tb / 1e6 / pkw > best)
+					printf "  (Above 100%%: the primitives were measured under more load than the backup; see the load average.)"
+			}
+			printf "\n"
+		}'
+		# What the stages cost with no compression at all, each measured on
+		# its own: no compression level can make a backup faster than this.
+		awk -v n=$ncpu -v wk="${c_walk:-0}" -v ch="${c_chunk:-0}" -v dd="${c_dedup:-0}" \
+			-v s0="${c_store0:-0}" -v rs="$(value restic first rate $tree_bytes)" 'BEGIN {
+			sum = wk + ch + dd + s0
+			if (wk + 0 <= 0 || ch + 0 <= 0 || dd + 0 <= 0 || s0 + 0 <= 0) exit
+			printf "\nWith no compression (-l 0), pk-walk + pk-chunk + pk-dedup + pk-store cost %.2f ns/byte, measured stage by stage:\n", sum
+			printf "%d cores allow at most %.0f MB/s at any level", n, n * 1000 / sum
+			if (rs + 0 > 0)
+				printf "; three times restic'"'"'s first backup would be %.0f MB/s", 3 * rs
+			printf ".\n"
+		}'
 		echo
 	fi
 
-	echo "## Many small files: the daily re-backup"
-	echo
-	echo "Data: $sm_files files, $(mb $sm_bytes) MB: $sm_n of 0 to 16 KiB (median 2 KiB, $(mb $sm_small_bytes) MB), 250 to a directory,"
-	echo "cut from tests/gen text, and three of $(mb $sm_big) MB (two of text, one of noise).  Each tool backs the tree up"
-	echo "once, then again unchanged, then after $sm_changed small files (1%) were rewritten in place (same sizes, new times,"
-	echo "another 1% in each run), with its file cache (pk: pk-walk -r, the stat cache); pk also re-reads the unchanged"
-	echo "tree without it (pk-walk --no-cache | pk-chunk -r | pk-dedup | pk-store --no-cache).  Warm page cache; pk's"
-	echo "re-backups are the median of $runs runs, those of restic, borg and casync a single run (to keep this part within"
-	echo "about 5 minutes); files/s is the tree's files over the wall time."
-	sm_floor=$(stat_of floor.small 1)
-	case $sm_floor in
-	n/a | failed) sm_floor_rate=$sm_floor ;;
-	*) sm_floor_rate=$(calc "$sm_floor > 0 ? $sm_files / $sm_floor : 0") ;;
-	esac
-	printf '%s\n' "The floor: find -printf '%s %T@\\n' over the tree (what a stat cache compares), median of $runs runs:" \
-		"$(fmt "$sm_floor" s), $(fmt "$sm_floor_rate" files/s); x find is a re-backup's wall time over find's."
-	echo
-	table_head
-	# files/s through row's rate: files * 1e6 counted as bytes, in MB/s.
-	sm_f=$((sm_files * 1000000))
-	row "first backup" small.first s s
-	row "  files/s" small.first rate files/s $sm_f
-	row "  peak RSS" small.first rss MB
-	row "re-backup, unchanged" small.again s s
-	row "  files/s" small.again rate files/s $sm_f
-	row "  peak RSS" small.again rss MB
-	printf '| %s |' "  x find"
-	for t in $tools; do
-		v=$(value $t small.again s)
-		case $v in
-		n/a | failed) printf ' %s |' "$v" ;;
-		*) case $sm_floor in
-			n/a | failed) printf ' %s |' "$sm_floor" ;;
-			*) awk -v a="$v" -v f="$sm_floor" 'BEGIN {
-				x = f > 0 ? a / f : 0
-				printf(x >= 10 ? " %.0fx |" : " %.2fx |", x) }' ;;
-			esac ;;
-		esac
-	done
-	echo ' — |'
-	row "re-backup, unchanged, no stat cache" small.nocache s s
-	row "  files/s" small.nocache rate files/s $sm_f
-	row "  peak RSS" small.nocache rss MB
-	row "backup after 1% changed" small.changed s s
-	row "  files/s" small.changed rate files/s $sm_f
-	row "  peak RSS" small.changed rss MB
-	echo
-	echo "The goal: pk's re-backup of the unchanged tree, the whole pipeline, within 1.5x of find."
-	echo "n/a: not installed, or not measured (the re-backup without a file cache is pk's alone)."
-	echo
+	if part scale; then
+		echo "## Scale: backup of generated noise piped in, at 1x, 4x and 16x"
+		echo
+		printf '| data |'
+		for t in $tools; do [ $t = casync ] || printf ' %s s | %s MB/s | %s RSS MB |' $t $t $t; done
+		echo ' pk chunks | pk chunk index bytes/chunk |'
+		printf '| ---: |'
+		for t in $tools; do [ $t = casync ] || printf ' ---: | ---: | ---: |'; done
+		echo ' ---: | ---: |'
+		for m in 1 4 16; do
+			printf '| %s MB |' "$(mb $((m * scale)))"
+			for t in $tools; do
+				[ $t = casync ] && continue
+				printf ' %s | %s | %s |' "$(fmt "$(value $t scale$m s)" '')" \
+					"$(fmt "$(value $t scale$m rate $((m * scale)))" '')" \
+					"$(fmt "$(value $t scale$m rss)" '')"
+			done
+			if [ -s "$L/pk.scale$m.index" ]; then
+				awk '{ printf(" %d | %s |\n", $1, $1 > 0 ? sprintf("%.0f", $2 / $1) : "-") }' "$L/pk.scale$m.index"
+			else
+				echo ' n/a | n/a |'
+			fi
+		done
+		echo
+		if installed pk && part tree; then
+			per=$(awk -v b="$pk_index_bytes" -v c="$pk_chunks" 'BEGIN { if (c > 0) printf "%.0f", b / c; else printf "-" }')
+			echo "pk's chunk index for the tree's repository: $pk_index_bytes bytes for $pk_chunks chunks ($per bytes/chunk)."
+			echo
+		fi
+	fi
 
-	if [ -n "$s3why" ]; then
+	if part small; then
+		echo "## Many small files: the daily re-backup"
+		echo
+		echo "Data: $sm_files files, $(mb $sm_bytes) MB: $sm_n of 0 to 16 KiB (median 2 KiB, $(mb $sm_small_bytes) MB), 250 to a directory,"
+		echo "cut from tests/gen text, and three of $(mb $sm_big) MB (two of text, one of noise).  Each tool backs the tree up"
+		echo "once, then again unchanged, then after $sm_changed small files (1%) were rewritten in place (same sizes, new times,"
+		echo "another 1% in each run), with its file cache (pk: pk-walk -r, the stat cache); pk also re-reads the unchanged"
+		echo "tree without it (pk-walk --no-cache | pk-chunk -r | pk-dedup | pk-store --no-cache).  Warm page cache; pk's"
+		echo "re-backups are the median of $runs runs, those of restic, borg and casync a single run (to keep this part within"
+		echo "about 5 minutes); files/s is the tree's files over the wall time."
+		sm_floor=$(stat_of floor.small 1)
+		case $sm_floor in
+		n/a | failed) sm_floor_rate=$sm_floor ;;
+		*) sm_floor_rate=$(calc "$sm_floor > 0 ? $sm_files / $sm_floor : 0") ;;
+		esac
+		printf '%s\n' "The floor: find -printf '%s %T@\\n' over the tree (what a stat cache compares), median of $runs runs:" \
+			"$(fmt "$sm_floor" s), $(fmt "$sm_floor_rate" files/s); x find is a re-backup's wall time over find's."
+		echo
+		table_head
+		# files/s through row's rate: files * 1e6 counted as bytes, in MB/s.
+		sm_f=$((sm_files * 1000000))
+		row "first backup" small.first s s
+		row "  files/s" small.first rate files/s $sm_f
+		row "  peak RSS" small.first rss MB
+		row "re-backup, unchanged" small.again s s
+		row "  files/s" small.again rate files/s $sm_f
+		row "  peak RSS" small.again rss MB
+		printf '| %s |' "  x find"
+		for t in $tools; do
+			v=$(value $t small.again s)
+			case $v in
+			n/a | failed) printf ' %s |' "$v" ;;
+			*) case $sm_floor in
+				n/a | failed) printf ' %s |' "$sm_floor" ;;
+				*) awk -v a="$v" -v f="$sm_floor" 'BEGIN {
+					x = f > 0 ? a / f : 0
+					printf(x >= 10 ? " %.0fx |" : " %.2fx |", x) }' ;;
+				esac ;;
+			esac
+		done
+		echo ' — |'
+		row "re-backup, unchanged, no stat cache" small.nocache s s
+		row "  files/s" small.nocache rate files/s $sm_f
+		row "  peak RSS" small.nocache rss MB
+		row "backup after 1% changed" small.changed s s
+		row "  files/s" small.changed rate files/s $sm_f
+		row "  peak RSS" small.changed rss MB
+		echo
+		echo "The goal: pk's re-backup of the unchanged tree, the whole pipeline, within 1.5x of find."
+		echo "n/a: not installed, or not measured (the re-backup without a file cache is pk's alone)."
+		echo
+	fi
+
+	if [ -n "$s3why" ] && part tree; then
 		echo "S3: not measured: $s3why."
 		echo
 	elif [ -n "$s3tools" ]; then
