@@ -21,6 +21,12 @@
 # changed, and restore it whole and one file, each through its own
 # tests/s3proxy.py, which counts the requests and the bytes of each case.
 #
+# The lifecycle part backs up a generated tree that changes about 2% a day,
+# 30 times, then forgets the snapshots that --keep-daily 7 --keep-weekly 4
+# does not keep: pk-forget and pk-gc against restic forget --prune, the
+# repositories after against fresh ones that hold only the kept snapshots,
+# and pk-gc's memory at about 1x, 4x and 16x the chunks.
+#
 # Environment:
 #   BENCH_DIR    scratch directory (default ./bench), emptied on each run
 #                except for earlier results-*.md
@@ -35,7 +41,8 @@
 #   BENCH_PARTS  the parts run (default: all): tree (the tree and the large
 #                files, backed up and restored, and the S3 part), ceiling
 #                (the cost of each primitive), scale (1x, 4x, 16x), small
-#                (many small files)
+#                (many small files), lifecycle (forgetting and garbage
+#                collection)
 #   BENCH_KEEP   1: keep the datasets and repositories afterwards (the logs
 #                and results are always kept), the S3 buckets too
 #   S3_ENDPOINT  the S3 part's gateway, http://HOST:PORT (unset: the part is
@@ -97,7 +104,7 @@ else
 	scale=$(bytes_of "${BENCH_SCALE:-256M}")
 fi
 runs=${BENCH_RUNS:-3}
-allparts="tree ceiling scale small"
+allparts="tree ceiling scale small lifecycle"
 parts=
 for p in ${BENCH_PARTS:-$allparts}; do
 	case " $allparts " in
@@ -178,7 +185,7 @@ fi
 # (restic, borg) and key material live under $B/home.
 W=$B/work
 L=$B/logs
-rm -rf "$B/tree" "$B/big" "$B/small" "$W" "$L" "$B/repo" "$B/restore" "$B/home" ||
+rm -rf "$B/tree" "$B/big" "$B/small" "$B/history" "$W" "$L" "$B/repo" "$B/restore" "$B/home" ||
 	die "$B: cannot empty it"
 mkdir -p "$W" "$L" "$B/repo" "$B/restore" "$B/home" || die "$B: cannot fill it"
 HOME=$B/home
@@ -1006,6 +1013,355 @@ if part small; then
 	sm_changed=$(wc -l <"$W/small.changed")
 fi
 
+# --- lifecycle: forgetting and garbage collection ---------------------------
+# A month of daily backups of a tree that changes about 2% a day, then a
+# retention policy, --keep-daily 7 --keep-weekly 4: pk forgets with
+# pk-forget and collects with pk-gc --grace 0, restic forgets the same
+# snapshots with forget --prune.  The tree: 4000 files (500 quick) of 4 to
+# 244 KiB, 4096 + 245760 * u^2 bytes with u uniform (mean 84 KiB), 50 to a
+# directory, each from tests/gen with a seed of its own, text but every
+# fourth noise.  Day 1 backs up the tree as made; before each of days 2 to
+# 30, files drawn by a Park-Miller generator seeded with the day are
+# rewritten in place with new content of the same size until 1.5% of the
+# bytes are new, removed until 0.25% are gone, and added (sizes drawn as
+# above) until 0.25% more are there.  pk-store cannot date a snapshot back,
+# so the policy is applied here, as restic applies it, with snapshot d taken
+# on 2026-01-01 + d days, and both tools forget the other snapshots by id.
+# Each day is backed up into pk's and restic's repositories, into two more of
+# pk's with smaller chunks (about 4 and 16 times as many), where pk-gc's
+# memory is measured, and, on the days the policy keeps, into a fresh
+# repository of each tool, the size a collection should come near.  The
+# forgetting and the collection run BENCH_RUNS times, each on a copy of the
+# repositories and caches as they were after day 30.
+
+if [ $quick = 1 ]; then
+	lc_n=500
+else
+	lc_n=4000
+fi
+lc_days=30
+H=$B/history
+lc_tools=
+for t in $tools; do
+	case $t in pk | restic) lc_tools="$lc_tools $t" ;; esac
+done
+
+# lc_write LIST: writes each file "SIZE PATH SEED KIND" of LIST (PATH under
+# $H) with SIZE bytes of tests/gen of that SEED, text or noise.
+lc_write() {
+	while read -r _s _p _x _k; do
+		case $_k in
+		text) "$gen" "$_s" "$_x" text ;;
+		*) "$gen" "$_s" "$_x" ;;
+		esac >"$H/$_p" || return 1
+	done <"$1"
+}
+
+# lc_day DAY: draws the changes before DAY from $W/lc.list, "SIZE PATH SEED
+# KIND" of each file of the tree: the files to write in $W/lc.write, those
+# to remove in $W/lc.remove, the tree after in $W/lc.list.new, and "DAY
+# REWRITTEN BYTES REMOVED BYTES ADDED BYTES" appended to $W/lc.changes.
+lc_day() {
+	: >"$W/lc.write"
+	: >"$W/lc.remove"
+	awk -v day="$1" -v wr="$W/lc.write" -v rm="$W/lc.remove" -v nl="$W/lc.list.new" \
+		-v ch="$W/lc.changes" '
+		function draw() {
+			x = x * 16807 % 2147483647
+			return x / 2147483647
+		}
+		{ s[NR] = $1; p[NR] = $2; seed[NR] = $3; k[NR] = $4; total += $1 }
+		END {
+			n = NR
+			x = 1000003 * day % 2147483647
+			while (rb < total * 0.015) {
+				i = 1 + int(draw() * n)
+				if (i in used) continue
+				used[i] = 1
+				seed[i] = 7000000 + 10000 * day + nr++
+				rb += s[i]
+				print s[i], p[i], seed[i], k[i] >wr
+			}
+			while (db < total * 0.0025) {
+				i = 1 + int(draw() * n)
+				if (i in used) continue
+				used[i] = gone[i] = 1
+				nd++
+				db += s[i]
+				print p[i] >rm
+			}
+			while (ab < total * 0.0025) {
+				u = draw()
+				z = 4096 + int(245760 * u * u)
+				d = p[1 + int(draw() * n)]
+				sub(/\/[^\/]*$/, "", d)
+				na++
+				add[na] = sprintf("%d %s/n%02d-%03d %d %s", z, d, day, na,
+					7000000 + 10000 * day + 5000 + na, na % 4 ? "text" : "noise")
+				ab += z
+				print add[na] >wr
+			}
+			for (i = 1; i <= n; i++)
+				if (!(i in gone))
+					print s[i], p[i], seed[i], k[i] >nl
+			for (i = 1; i <= na; i++)
+				print add[i] >nl
+			print day, nr, rb, nd, db, na, ab >>ch
+		}' "$W/lc.list"
+}
+
+# lc_avg TIMES: the average chunk size, a power of two, that cuts the tree
+# into about TIMES as many chunks as pk's defaults do, with the minimum and
+# maximum in the defaults' proportions (avg/2, avg*8).  The count is drawn
+# as the chunker cuts: a file no longer than the minimum is one chunk; past
+# the minimum a cut comes at each byte with probability 1/(4 avg), past the
+# average with 4/avg, at the maximum for sure.
+lc_avg() {
+	awk -v t="$1" '
+		function draw() {
+			x = x * 16807 % 2147483647
+			return x / 2147483647
+		}
+		function est(a,  lo, hi, ps, pl, q, i, r, c, l, u) {
+			lo = a / 2; hi = a * 8; ps = 1 / (4 * a); pl = 4 / a
+			q = 1 - exp(-(a - lo) * ps)
+			x = 20260102
+			for (i = 1; i <= NR; i++) {
+				for (r = s[i]; r > 0; r -= l) {
+					c++
+					if (r <= lo) break
+					u = draw()
+					if (u < q) l = lo - log(1 - u) / ps
+					else l = a - log(1 - draw()) / pl
+					if (l > hi) l = hi
+				}
+			}
+			return c
+		}
+		{ s[NR] = $1 }
+		END {
+			b = est(1048576)
+			for (a = 1048576; a >= 256; a /= 2) {
+				e = est(a) / b
+				d = log(e / t)
+				if (d < 0) d = -d
+				if (best == "" || d < bd) { best = a; bd = d }
+				if (e > 2 * t) break
+			}
+			print best
+		}' "$W/lc.list"
+}
+
+# lc_backup TOOL SET DAY: backs the history up into SET's repository of
+# TOOL, and appends "DAY ID" to $W/lc.SET.TOOL.ids.  Day 1 counts as
+# TOOL.SET.first, the others as TOOL.SET.daily.
+lc_backup() {
+	_r=$(q "$(repo $2 $1)")
+	_id=$1.$2.daily
+	[ "$3" = 1 ] && _id=$1.$2.first
+	case $1 in
+	pk) measure $_id "pk-walk -r $_r $(q "$H")" "pk-chunk -r $_r" "pk-dedup -r $_r" "pk-store $_r"
+		_s=$(tail -n 1 "$L/$_id.out") ;;
+	restic) measure $_id "restic -r $_r backup -q --json $(q "$H")"
+		_s=$(sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p' "$L/$_id.out" | tail -n 1) ;;
+	esac
+	[ "$(tail -n 1 "$L/$_id.res")" != failed ] && [ -n "$_s" ] && echo "$3 $_s" >>"$W/lc.$2.$1.ids"
+}
+
+# lc_forgotten SET TOOL: the ids of SET's snapshots of TOOL that the policy
+# does not keep, on one line.
+lc_forgotten() {
+	awk 'NR == FNR { keep[$1] = $2; next } keep[$1] == 0 { printf " %s", $2 }' \
+		"$W/lc.keep" "$W/lc.$1.$2.ids"
+}
+
+# lc_chunks SET: the chunks stored in SET's repository of pk.
+lc_chunks() {
+	pk-index --json "$(repo $1 pk)" 2>>"$L/pk-index.err" |
+		grep -o '"new_chunks":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# lc_reset SET: puts back SET's repositories and the caches of this part as
+# they were after the last day, warm in the page cache.
+lc_reset() {
+	rm -rf "$B/repo/$1" "$lc_home" &&
+		cp -a "$W/lc.orig/repo/$1" "$B/repo/$1" && cp -a "$W/lc.orig/home" "$lc_home" ||
+		die "$B/repo/$1: cannot put the repositories back"
+	warm "$B/repo/$1" "$lc_home"
+}
+
+# lc_forget SET ID: pk-forget of the snapshots the policy does not keep
+# from SET's repository of pk, measured as ID.
+lc_forget() {
+	measure $2 "pk-forget $(q "$(repo $1 pk)")$(lc_forgotten $1 pk)"
+}
+
+# lc_check SET TOOL: checks SET's repository of TOOL, every blob read, and
+# that it holds the snapshots the policy keeps, no other.
+lc_check() {
+	_r=$(q "$(repo $1 $2)")
+	case $2 in
+	pk) echo "pk-index --check=data $_r >/dev/null && [ \"\$(pk-index --json $_r | grep -o '\"id\":' | wc -l)\" = $lc_kept ]" ;;
+	restic) echo "restic -r $_r check -q --read-data && [ \"\$(restic -r $_r snapshots --json | grep -o '\"id\":' | wc -l)\" = $lc_kept ]" ;;
+	esac
+}
+
+if part lifecycle; then
+	say "lifecycle: a tree of $lc_n files, $lc_days daily backups with about 2% changed each day"
+	# The snapshots the policy keeps: newest first, each rule keeps one
+	# whose day (ISO week) differs from the last it kept, while its count
+	# lasts.
+	d=1
+	while [ $d -le $lc_days ]; do
+		echo "$d $(date -u -d "2026-01-01 + $d days" '+%F %G-%V')"
+		d=$((d + 1))
+	done | sort -k1,1nr | awk '{
+		k = 0
+		if ($2 != ld && nd < 7) { k = 1; ld = $2; nd++ }
+		if ($3 != lw && nw < 4) { k = 1; lw = $3; nw++ }
+		print $1, k
+	}' | sort -n >"$W/lc.keep"
+	lc_kept=$(awk '$2 { n++ } END { print n + 0 }' "$W/lc.keep")
+	lc_keptdays=$(awk '$2 { printf "%s%s", (n++ ? ", " : ""), $1 }' "$W/lc.keep")
+	say "lifecycle: the policy keeps days $lc_keptdays"
+	# The tree of day 1, in name order.
+	awk -v n=$lc_n 'BEGIN {
+		x = 20260101
+		for (i = 0; i < n; i++) {
+			x = x * 16807 % 2147483647
+			u = x / 2147483647
+			printf "%d d%02d/f%04d %d %s\n", 4096 + int(245760 * u * u), i / 50, i,
+				5000000 + i, i % 4 ? "text" : "noise"
+		}
+	}' >"$W/lc.list"
+	mkdir "$H" || die "$H: cannot create it"
+	awk '{ sub(/\/[^\/]*$/, "", $2); print $2 }' "$W/lc.list" | uniq |
+		(cd "$H" && xargs mkdir -p) || die "$H: cannot create its directories"
+	lc_write "$W/lc.list" || die "$H: cannot write the files"
+	set -- $(fsum "$H")
+	lc_files=$1
+	lc_bytes=$2
+	say "lifecycle: tree: $lc_files files, $((lc_bytes / 1000000)) MB"
+	lc_avg4=$(lc_avg 4)
+	lc_avg16=$(lc_avg 16)
+	# The tools' caches of this part, copied with the repositories.
+	lc_home=$B/home/lc
+	mkdir -p "$lc_home"
+	XDG_CACHE_HOME=$lc_home/cache
+	RESTIC_CACHE_DIR=$lc_home/restic
+	: >"$W/lc.changes"
+	for s in lc lcfresh; do
+		for t in $lc_tools; do
+			installed $t && init_repo $t $s
+		done
+	done
+	for m in 4 16; do
+		eval a=\$lc_avg$m
+		mkdir -p "$(dirname "$(repo lc$m pk)")"
+		pk-store --init --min $((a / 2)) --avg $a --max $((a * 8)) "$(repo lc$m pk)" \
+			>>"$L/pk.init.err" 2>&1 || echo pk.init >>"$L/failures"
+	done
+	d=1
+	while [ $d -le $lc_days ]; do
+		if [ $d -gt 1 ]; then
+			lc_day $d
+			(cd "$H" && xargs rm -f <"$W/lc.remove") &&
+				lc_write "$W/lc.write" && mv "$W/lc.list.new" "$W/lc.list" ||
+				die "$H: cannot change the tree"
+		fi
+		for t in $(rotate $d $lc_tools); do
+			installed $t && lc_backup $t lc $d
+		done
+		lc_backup pk lc4 $d
+		lc_backup pk lc16 $d
+		if [ "$(awk -v d=$d '$1 == d { print $2 }' "$W/lc.keep")" = 1 ]; then
+			for t in $lc_tools; do
+				installed $t && lc_backup $t lcfresh $d
+			done
+		fi
+		d=$((d + 1))
+	done
+	lc_changed=$(awk '{ n++; b += $3 + $5 + $7 } END { printf "%.2f", n ? 100 * b / n / t : 0 }' \
+		t="$lc_bytes" "$W/lc.changes")
+	say "lifecycle: $((lc_days - 1)) days changed, $lc_changed% of the bytes a day on average"
+	for s in lc lc4 lc16; do
+		lc_chunks $s >"$L/pk.$s.chunks"
+	done
+	# The repositories and caches after day 30, which each run starts from,
+	# and the key of each pk repository, for pk-gc --key-file.
+	mkdir -p "$W/lc.orig/repo" || die "$W/lc.orig: cannot create it"
+	for s in lc lc4 lc16; do
+		cp -a "$B/repo/$s" "$W/lc.orig/repo/$s" || die "$W/lc.orig: cannot copy the repositories"
+		pk-index --export-key "$W/lc.$s.key" "$(repo $s pk)" >>"$L/pk.lckey.err" 2>&1 ||
+			echo pk.lckey >>"$L/failures"
+	done
+	cp -a "$lc_home" "$W/lc.orig/home" || die "$W/lc.orig: cannot copy the caches"
+	for t in $lc_tools; do
+		installed $t || continue
+		du -s -B1 "$(repo lc $t)" | cut -f1 >"$L/$t.lc.before.res"
+		du -s -B1 "$(repo lcfresh $t)" | cut -f1 >"$L/$t.lc.fresh.res"
+		n=$(wc -l <"$W/lc.lc.$t.ids")
+		if [ "$n" != $lc_days ]; then
+			say "lifecycle: $t: $n snapshots out of $lc_days, nothing to compare"
+			echo failed >"$L/$t.lc.all.res"
+			echo "$t.lc.all" >>"$L/failures"
+			echo "only $n snapshots out of $lc_days were made" >>"$L/$t.lc.all.err"
+		fi
+	done
+	say "lifecycle: forget $((lc_days - lc_kept)) snapshots and collect, $runs runs"
+	i=1
+	while [ $i -le "$runs" ]; do
+		lc_reset lc
+		for t in $(rotate $i $lc_tools); do
+			installed $t || continue
+			grep -q failed "$L/$t.lc.all.res" 2>/dev/null && continue
+			_r=$(q "$(repo lc $t)")
+			case $t in
+			pk)
+				lc_forget lc pk.lc.forget
+				mcheck=$(lc_check lc pk)
+				measure pk.lc.gc "pk-gc --grace 0 $_r"
+				# The two as one: the sum of the times, the larger RSS.
+				{ tail -n 1 "$L/pk.lc.forget.res"; tail -n 1 "$L/pk.lc.gc.res"; } |
+					awk '$1 == "failed" { f = 1 } { w += $1; if ($2 > r) r = $2; c += $3 }
+						END { if (f) print "failed"; else printf "%.3f %d %.2f\n", w, r, c }' \
+					>>"$L/pk.lc.all.res"
+				;;
+			restic)
+				mcheck=$(lc_check lc restic)
+				measure restic.lc.all "restic -r $_r forget -q --prune$(lc_forgotten lc restic)"
+				;;
+			esac
+		done
+		i=$((i + 1))
+	done
+	for t in $lc_tools; do
+		installed $t || continue
+		case $(tail -n 1 "$L/$t.lc.all.res" 2>/dev/null) in
+		'' | failed) echo failed >"$L/$t.lc.after.res" ;;
+		*) du -s -B1 "$(repo lc $t)" | cut -f1 >"$L/$t.lc.after.res" ;;
+		esac
+	done
+	# pk-gc with the passphrase spends 32 MiB on Argon2id; with a key file,
+	# its peak RSS is what the collection itself takes.
+	say "lifecycle: pk-gc with a key file, and with about 4x and 16x the chunks (average $lc_avg4 and $lc_avg16 bytes)"
+	for s in lc lc4 lc16; do
+		if [ $s != lc ]; then
+			lc_reset $s
+			lc_forget $s pk.$s.forget
+			mcheck=$(lc_check $s pk)
+			measure pk.$s.gc "pk-gc --grace 0 $(q "$(repo $s pk)")"
+		fi
+		lc_reset $s
+		lc_forget $s pk.$s.forgetkey
+		mcheck=$(lc_check $s pk)
+		measure pk.$s.gckey "pk-gc --grace 0 --key-file $(q "$W/lc.$s.key") $(q "$(repo $s pk)")"
+	done
+	rm -rf "$W/lc.orig"
+	XDG_CACHE_HOME=$B/home/.cache
+	RESTIC_CACHE_DIR=$B/home/.cache/restic
+fi
+
 # --- the report -------------------------------------------------------------
 
 # stat_of ID FIELD: the median of FIELD (1 wall, 2 RSS KiB, 3 CPU) over the
@@ -1474,6 +1830,125 @@ out=$B/results-$stamp.md
 		echo
 	fi
 
+	if part lifecycle; then
+		echo "## Lifecycle: forgetting and garbage collection"
+		echo
+		awk -v n=$((lc_days - 1)) -v t="$lc_bytes" '
+			{ r += $2; rb += $3; d += $4; db += $5; a += $6; ab += $7 }
+			END {
+				if (n < 1) n = 1
+				printf "Data: a generated tree of %d files, %.0f MB (tests/gen, 50 to a directory, 4 to 244 KiB,", nf, t / 1e6
+				printf " text but every\nfourth file noise), backed up once a day for %d days.  Before each of days 2 to %d,", n + 1, n + 1
+				printf " on average %.0f files\n(%.1f MB) were rewritten in place with new content, %.0f removed (%.1f MB)", r / n, rb / n / 1e6, d / n, db / n / 1e6
+				printf " and %.0f added (%.1f MB): %.1f%% of the\nbytes a day.", a / n, ab / n / 1e6, 100 * (rb + db + ab) / n / t
+			}' nf="$lc_files" "$W/lc.changes"
+		echo "  The policy --keep-daily 7 --keep-weekly 4, with snapshot d taken on 2026-01-01 + d"
+		echo "days, keeps days $lc_keptdays; both tools forget the other $((lc_days - lc_kept)) by id (pk-store cannot date a"
+		echo "snapshot back).  pk: pk-forget REPO ID..., then pk-gc --grace 0 REPO (no backup runs); restic: forget ID..."
+		echo "--prune.  Both at their defaults: pk-gc and restic prune repack partly used packs while more than 5% of the"
+		echo "repository is unused.  Forgetting and collecting are the median of $runs runs, each on a copy of the"
+		echo "repositories and caches as they were after day $lc_days, warm in the page cache, tools alternating; each run"
+		echo "is checked after (pk-index --check=data, restic check --read-data, the kept snapshots there).  The daily"
+		echo "backup is the median of the $((lc_days - 1)) backups after a change.  The fresh repository holds the kept days only,"
+		echo "each backed up into it on its day."
+		echo
+		_tools=$tools
+		tools=$lc_tools
+		table_head | awk 'NR == 1 { $0 = $0 " goal |" } NR == 2 { $0 = $0 " --- |" } { print }'
+		# The goals: pk's forget and collect 3x restic's or faster,
+		# pk-gc's peak RSS under 64 MiB, the collected repository within
+		# 1.15x of the fresh one.
+		_p=$(value pk lc.all s) _v=$(value restic lc.all s)
+		case $_p$_v in
+		*n/a* | *failed*) _g="3x restic or faster: n/a" ;;
+		*) _g=$(awk -v p="$_p" -v v="$_v" 'BEGIN { print "3x restic or faster: " (p > 0 && v >= 3 * p ? "met" : "missed") }') ;;
+		esac
+		echo "$(row "forget + collect" lc.all s s) $_g |"
+		pkcase=lc.forget
+		echo "$(row "  pk-forget" lc.pkonly s s) |"
+		pkcase=lc.gc
+		echo "$(row "  pk-gc" lc.pkonly s s) |"
+		_p=$(stat_of pk.lc.gc 2)
+		case $_p in
+		n/a | failed) _g="pk-gc under 64 MiB: n/a" ;;
+		*) _g=$(awk -v p="$_p" 'BEGIN { print "pk-gc under 64 MiB: " (p < 65536 ? "met" : "missed") }') ;;
+		esac
+		echo "$(row "  peak RSS (pk: pk-gc)" lc.all rss MB) $_g |"
+		pkcase=
+		echo "$(row "  CPU" lc.all cpu s) |"
+		echo "$(row "daily backup, 2% changed" lc.daily s s) |"
+		echo "$(row "  peak RSS" lc.daily rss MB) |"
+		echo "$(row "repository, $lc_days snapshots" lc.before size MB) |"
+		echo "$(row "repository after collection" lc.after size MB) |"
+		echo "$(row "fresh repository, the $lc_kept kept" lc.fresh size MB) |"
+		_line="| after collection / fresh |"
+		_g=
+		for _t in $tools; do
+			_a=$(value $_t lc.after size) _f=$(value $_t lc.fresh size)
+			case $_a$_f in
+			*n/a* | *failed*) _x=n/a ;;
+			*) _x=$(awk -v a="$_a" -v f="$_f" 'BEGIN { if (f > 0) printf "%.2fx", a / f; else print "n/a" }') ;;
+			esac
+			_line="$_line $_x |"
+			[ $_t = pk ] && case $_x in
+				n/a) _g="within 1.15x: n/a" ;;
+				*) _g=$(awk -v x="${_x%x}" 'BEGIN { print "within 1.15x: " (x <= 1.15 ? "met" : "missed") }') ;;
+				esac
+		done
+		echo "$_line — | $_g |"
+		tools=$_tools
+		echo
+		echo "pk-forget and pk-gc: pk's two steps, n/a for restic, which does both in one command.  Peak RSS: pk-gc's"
+		echo "for pk, restic's for restic; both unlock the repository with the passphrase, pk with Argon2id (32 MiB),"
+		echo "restic with scrypt, which count in it, and pk's includes the files it maps (page cache, shared).  Repository"
+		echo "sizes on disk (du), without the local caches."
+		echo
+		if [ -s "$L/pk.lc.gc.out" ]; then
+			echo "What pk-gc printed in the last run:"
+			echo
+			sed 's/^/    /' "$L/pk.lc.gc.out"
+			echo
+		fi
+		echo "pk-gc's memory as the chunks grow: the same history backed up, day by day, into two more pk repositories"
+		echo "with smaller chunks (pk-store --init --avg, --min avg/2 and --max avg*8 as the defaults), the same $((lc_days - lc_kept))"
+		echo "snapshots forgotten, then pk-gc --grace 0, once with a key file (--key-file, from pk-index --export-key) and"
+		echo "once with the passphrase, which spends 32 MiB on Argon2id to unwrap the key (1x: the runs above, and one"
+		echo "with a key file).  Time with the key file."
+		echo
+		echo "| chunks | average chunk | pk-gc s | peak RSS MB, key file | peak RSS MB, passphrase | goal |"
+		echo "| ---: | ---: | ---: | ---: | ---: | --- |"
+		_c1=$(cat "$L/pk.lc.chunks" 2>/dev/null || echo 0)
+		for m in 1 4 16; do
+			case $m in
+			1) _s=lc _a=1048576 ;;
+			*) _s=lc$m; eval _a=\$lc_avg$m ;;
+			esac
+			_c=$(cat "$L/pk.$_s.chunks" 2>/dev/null || echo 0)
+			_k=$(stat_of pk.$_s.gc 2)
+			case $_k in
+			n/a | failed) _g="under 64 MiB: n/a" ;;
+			*) _g=$(awk -v k="$_k" 'BEGIN { print "under 64 MiB: " (k < 65536 ? "met" : "missed") }') ;;
+			esac
+			awk -v c="$_c" -v c1="$_c1" -v a="$_a" -v s="$(fmt "$(value pk $_s.gckey s)" '')" \
+				-v rk="$(fmt "$(value pk $_s.gckey rss)" '')" -v r="$(fmt "$(value pk $_s.gc rss)" '')" \
+				-v g="$_g" 'BEGIN {
+				printf "| %d (%s) | %s KiB | %s | %s | %s | %s |\n", c,
+					(c1 > 0 ? sprintf("%.1fx", c / c1) : "-"), a / 1024, s, rk, r, g }'
+		done
+		echo
+		# How the peak RSS grows with the chunks, the key file's, where
+		# Argon2id does not hide it.
+		_r1=$(stat_of pk.lc.gckey 2) _r16=$(stat_of pk.lc16.gckey 2)
+		_c16=$(cat "$L/pk.lc16.chunks" 2>/dev/null || echo 0)
+		case $_r1$_r16 in
+		*n/a* | *failed*) ;;
+		*) awk -v a="$_r1" -v b="$_r16" -v c1="$_c1" -v c16="$_c16" 'BEGIN {
+			if (c16 <= c1) exit
+			printf "From %d to %d chunks, pk-gc'"'"'s peak RSS with a key file went from %.1f to %.1f MB: %.0f bytes more", c1, c16, a * 1024 / 1e6, b * 1024 / 1e6, (b - a) * 1024 / (c16 - c1)
+			printf "\nfor each chunk more (flat would be about 0).\n\n" }' ;;
+		esac
+	fi
+
 	if [ -s "$L/failures" ]; then
 		echo "## Failures"
 		echo
@@ -1507,5 +1982,5 @@ else
 		s3_wipe "$s3bucket-$t" 2>>"$L/s3.wipe.err" ||
 			say "S3: cannot remove the bucket $s3bucket-$t (see $L/s3.wipe.err)"
 	done
-	rm -rf "$B/tree" "$B/big" "$B/small" "$W" "$B/repo" "$B/restore" "$B/home"
+	rm -rf "$B/tree" "$B/big" "$B/small" "$B/history" "$W" "$B/repo" "$B/restore" "$B/home"
 fi
