@@ -338,7 +338,8 @@ say_problem(void *arg, const char *msg)
 static int
 check(struct pk_repo *r, const char *repo, int data)
 {
-	struct pk_check_options o = { data, say_problem, say_problem, NULL };
+	struct pk_check_options o = { .data = data, .problem = say_problem,
+	    .note = say_problem };
 	struct pk_check_result res;
 	struct pk_snapshot *list;
 	size_t n;

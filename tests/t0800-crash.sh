@@ -22,11 +22,13 @@ snapshots() { ls repo/snapshots | LC_ALL=C sort; }
 
 # after_kill WHAT: the checks after a kill: the snapshots are the ones
 # before, plus one if the run printed its id; the repository checks with
-# nothing but notes; the first snapshot restores.
+# nothing but notes (packs no delta names, the leases of the runs
+# killed); the first snapshot restores.
 checks_clean() {
 	pk-index --check repo >"$S/check.out" 2>"$S/check.err" ||
 	    { cat "$S/check.out" "$S/check.err"; return 1; }
-	only "$S/check.err" "no index refers to this pack"
+	only "$S/check.err" "no index refers to this pack" \
+	    "lease of a run that stopped"
 }
 # committed_whole: no snapshot in now but those in before, or one more
 # whose files restore.

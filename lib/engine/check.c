@@ -6,25 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog.h"
 #include "check.h"
 #include "entry.h"
 #include "err.h"
+#include "gcmark.h"
 #include "hash.h"
 #include "index.h"
+#include "lease.h"
 #include "pack.h"
 #include "packread.h"
 #include "seektable.h"
 #include "snapshot.h"
 #include "validate.h"
 
+/* A file of tmp/ this old, while no run holds a lease, was left by a run
+ * that stopped: pk-gc removes such files (pk-repo(5) "Collecting"). */
+#define LEFTOVER_SEC	3600
+
 struct check {
 	struct pk_repo *repo;
 	const struct pk_check_options *o;
 	struct pk_check_result *res;
 	struct pk_index ix;		/* the chunk index, as the tools see it */
+	int ix_open;			/* 0: it could not be brought up to date */
 	struct pk_index fresh;		/* one built from the deltas alone */
 	char fresh_path[4096];
 	struct pk_blob_reader br;
@@ -35,6 +43,8 @@ struct check {
 	struct pk_pack_census *census;
 	struct pk_buf data;
 	const char *delta;
+	uint64_t file_entry;		/* the catalog record of the file read */
+	int file_damaged;		/* ... which was named as damaged */
 };
 
 static void
@@ -53,6 +63,23 @@ problem(struct check *c, const char *fmt, ...)
 	if (c->o->problem)
 		c->o->problem(c->o->arg, msg);
 	pk_err_clear();		/* said; the check goes on */
+}
+
+static void
+note(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct check *c, const char *fmt, ...)
+{
+	char msg[PK_ERR_BYTES];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	c->res->notes++;
+	if (c->o->note)
+		c->o->note(c->o->arg, msg);
 }
 
 static int
@@ -111,7 +138,7 @@ delta_blob(void *arg, const struct pk_blobloc *loc)
 	 * do the reads of this check. */
 	if (e == 1 && (e = keep_live(c, slot)) < 0)
 		return e;
-	if (!pk_index_find(&c->ix, loc->sid, &have)) {
+	if (c->ix_open && !pk_index_find(&c->ix, loc->sid, &have)) {
 		char hex[17];
 
 		pk_hex(hex, loc->sid, 8);
@@ -213,7 +240,9 @@ check_delta(void *arg, const char *name)
 	e = pk_index_read_delta(c->repo, name, delta_blob, c);
 	if (e == -ENOMEM)
 		return e;
-	if (e < 0)
+	if (e == -EBADMSG)
+		problem(c, "%s (pk-index --repair=index)", pk_errmsg(e));
+	else if (e < 0)
 		problem(c, "%s", pk_errmsg(e));
 	return 0;
 }
@@ -282,13 +311,9 @@ check_pack(void *arg, const char *rel)
 	}
 	c->res->packs++;
 	if (bsearch(id, c->packs.data, c->npacks, PK_PACK_ID_BYTES, cmp_pack) == NULL) {
-		char msg[4200];
-
 		c->res->unreferenced_packs++;
-		snprintf(msg, sizeof msg, "%s/packs/%s: no index refers to this "
-		    "pack (left by an interrupted backup)", c->repo->path, rel);
-		if (c->o->note)
-			c->o->note(c->o->arg, msg);
+		note(c, "%s/packs/%s: no index refers to this pack (left by an "
+		    "interrupted backup)", c->repo->path, rel);
 		return 0;
 	}
 	e = pk_pack_list(&c->br, id, c->o->data ? read_blob : count_blob, c);
@@ -357,6 +382,30 @@ in_live_pack(struct check *c, const struct pk_blobloc *loc)
 	return 0;
 }
 
+/* A chunk of the file read that cannot be restored: a problem for each
+ * chunk, or one for the file told to damaged_file. */
+static void
+bad_chunk(struct check *c, const struct pk_entry *e, const char *snapname,
+    const char *hex, const char *why)
+{
+	char msg[PK_ERR_BYTES];
+
+	if (!c->file_damaged)
+		c->res->damaged_files++;
+	if (c->o->damaged_file == NULL) {
+		problem(c, "snapshot %.12s: %.*s: chunk %s… %s", snapname,
+		    (int)e->path.len, e->path.p, hex, why);
+		return;
+	}
+	if (c->file_damaged)
+		return;
+	c->file_damaged = 1;
+	c->res->problems++;
+	snprintf(msg, sizeof msg, "chunk %s… %s", hex, why);
+	c->o->damaged_file(c->o->arg, snapname, c->file_entry, e->path.p,
+	    e->path.len, msg);
+}
+
 static int
 check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *rec,
     const struct pk_entry *e, const char *snapname)
@@ -373,17 +422,13 @@ check_ref(struct check *c, const struct pk_snapshot *s, const struct pk_record *
 	pk_storage_id(&c->repo->keys, sid, id);
 	pk_hex(hex, id, 8);
 	if (!pk_index_find(&c->fresh, sid, &loc))
-		problem(c, "snapshot %.12s: %.*s: chunk %s… missing", snapname,
-		    (int)e->path.len, e->path.p, hex);
+		bad_chunk(c, e, snapname, hex, "missing");
 	else if (loc.raw != len)
-		problem(c, "snapshot %.12s: %.*s: chunk %s… has another length",
-		    snapname, (int)e->path.len, e->path.p, hex);
+		bad_chunk(c, e, snapname, hex, "has another length");
 	else if (!in_live_pack(c, &loc))
-		problem(c, "snapshot %.12s: %.*s: chunk %s… is in a missing "
-		    "pack", snapname, (int)e->path.len, e->path.p, hex);
+		bad_chunk(c, e, snapname, hex, "is in a missing pack");
 	else if (is_bad(c, sid))
-		problem(c, "snapshot %.12s: %.*s: chunk %s… is corrupt", snapname,
-		    (int)e->path.len, e->path.p, hex);
+		bad_chunk(c, e, snapname, hex, "is corrupt");
 	return 0;
 }
 
@@ -460,6 +505,8 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 			err = 0;
 		}
 		if (rec.type == PK_REC_ENTRY) {
+			c->file_entry = pk_catalog_recno(cat);
+			c->file_damaged = 0;
 			if (pk_entry_path(&path, rec.data, rec.len) < 0)
 				continue;	/* named above */
 			/* The chunks before this entry are complete. */
@@ -503,6 +550,99 @@ check_snapshot(void *arg, const char *name)
 	return 0;
 }
 
+/* Leases whose run is over, and unreadable ones, which pk-gc takes for
+ * those of running runs; *live counts the leases that are not stale. */
+static int
+note_leases(struct check *c, size_t *live)
+{
+	struct pk_lease *v;
+	char who[800];
+	size_t n, i;
+	int e;
+
+	*live = 0;
+	if ((e = pk_lease_list(c->repo, &v, &n)) < 0)
+		return e;
+	for (i = 0; i < n; i++) {
+		if (v[i].bad)
+			note(c, "%s/locks/%s: a lease that cannot be read: pk-gc "
+			    "waits for it as for a running run", c->repo->path,
+			    v[i].name);
+		if (!v[i].stale) {
+			(*live)++;
+			continue;
+		}
+		pk_lease_describe(&v[i], who, sizeof who);
+		note(c, "%s/locks/%s: lease of a run that stopped (%s)",
+		    c->repo->path, v[i].name, who);
+	}
+	free(v);
+	return 0;
+}
+
+/* A garbage collection in progress: the packs it is to delete. */
+static int
+note_marks(struct check *c)
+{
+	struct pk_gcmark *v;
+	size_t n, i;
+	int e;
+
+	if ((e = pk_gcmark_list(c->repo, &v, &n)) < 0)
+		return e;
+	for (i = 0; i < n; i++) {
+		if (v[i].bad)
+			note(c, "%s/gc/mark-%s: cannot be read (pk-gc removes it): "
+			    "%s", c->repo->path, v[i].name, v[i].why);
+		else if (!v[i].have_leases)
+			note(c, "%s/gc/mark-%s: left incomplete by a pk-gc that "
+			    "stopped (pk-gc removes it)", c->repo->path,
+			    v[i].name);
+		else
+			note(c, "%s/gc/mark-%s: %zu packs marked for deletion by "
+			    "pk-gc", c->repo->path, v[i].name, v[i].npacks);
+	}
+	pk_gcmark_list_free(v, n);
+	return 0;
+}
+
+/* Files of tmp/ that no running run can own. */
+static void
+note_leftovers(struct check *c)
+{
+	char dir[4096], path[4400];
+	time_t now = time(NULL);
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+
+	if (pk_repo_path(c->repo, dir, sizeof dir, "tmp") < 0 ||
+	    (dp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL)
+		if (d->d_name[0] != '.' &&
+		    pk_path(path, sizeof path, "%s/%s", dir, d->d_name) == 0 &&
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime >= LEFTOVER_SEC)
+			note(c, "%s: left by a run that stopped (pk-gc removes "
+			    "it)", path);
+	closedir(dp);
+}
+
+/* What runs that stopped left, and a collection in progress. */
+static int
+note_runs(struct check *c)
+{
+	size_t live;
+	int e;
+
+	if ((e = note_leases(c, &live)) < 0 || (e = note_marks(c)) < 0)
+		return e;
+	if (live == 0)
+		note_leftovers(c);
+	return 0;
+}
+
 int
 pk_check(struct pk_repo *r, const struct pk_check_options *o,
     struct pk_check_result *res)
@@ -513,20 +653,31 @@ pk_check(struct pk_repo *r, const struct pk_check_options *o,
 	memset(res, 0, sizeof *res);
 	if ((e = pk_blob_reader_init(&c.br, r)) < 0)
 		return e;
-	if ((e = pk_index_open(&c.ix, r)) < 0 || (e = open_fresh(&c)) < 0 ||
+	/* A damaged delta that was never merged keeps the chunk index from
+	 * being brought up to date: the check goes on without it, from the
+	 * deltas it can read. */
+	if ((e = pk_index_open(&c.ix, r)) == -ENOMEM)
+		goto out;
+	if (e < 0)
+		problem(&c, "%s/chunkindex: cannot be brought up to date: %s",
+		    r->path, pk_errmsg(e));
+	c.ix_open = e == 0;
+	if ((e = open_fresh(&c)) < 0 ||
 	    (e = pk_pack_census_new(&c.census, r)) < 0)
 		goto out;
-	if ((e = pk_index_list(r, check_delta, &c)) < 0 ||
-	    (e = pk_hashfile_foreach(c.ix.hf, cached_blob, &c)) < 0)
+	if ((e = pk_index_list(r, check_delta, &c)) < 0 || (c.ix_open &&
+	    (e = pk_hashfile_foreach(c.ix.hf, cached_blob, &c)) < 0))
 		goto out;
 	sort_packs(&c);
 	if ((e = check_pack_files(&c)) < 0 ||
-	    (e = pk_storage_list(r->store, "packs", check_pack, &c)) < 0)
+	    (e = pk_storage_list(r->store, "packs", check_pack, &c)) < 0 ||
+	    (e = pk_storage_list(r->store, "snapshots", check_snapshot, &c)) < 0)
 		goto out;
-	e = pk_storage_list(r->store, "snapshots", check_snapshot, &c);
+	e = note_runs(&c);
 out:
 	close_fresh(&c);
-	pk_index_close(&c.ix);
+	if (c.ix_open)
+		pk_index_close(&c.ix);
 	pk_blob_reader_release(&c.br);
 	pk_buf_release(&c.packs);
 	pk_buf_release(&c.bad);

@@ -7,12 +7,18 @@
  * damaged, a blob the chunk index knows that no delta names, a damaged
  * snapshot, a catalog that is not a stream, a seek table that does not
  * match its catalog, a stray name in packs/; a pack no delta names is a
- * note, not a problem.
+ * note, not a problem, and so are the leftovers of runs that stopped
+ * (files of tmp/ an hour old while no lease is live, stale leases) and
+ * the marks of a pk-gc.  A damaged delta the chunk index never merged
+ * does not stop the check.  A damaged_file callback hears each damaged
+ * file once.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "pk.h"
 #include "unit.h"
@@ -69,6 +75,10 @@ store(struct pk_repo *r, const struct pk_buf *b, const char *host,
 struct heard {
 	int problems, notes;
 	char text[16384];
+	char notes_text[8192];
+	int damaged;			/* damaged_file: how many, the last */
+	char file[256], why[256];
+	uint64_t entry;
 };
 
 static void
@@ -85,9 +95,22 @@ static void
 on_note(void *arg, const char *msg)
 {
 	struct heard *h = arg;
+	size_t n = strlen(h->notes_text);
 
 	h->notes++;
-	(void)msg;
+	snprintf(h->notes_text + n, sizeof h->notes_text - n, "%s\n", msg);
+}
+
+static void
+on_damaged(void *arg, const char *snapshot, uint64_t entry,
+    const uint8_t *path, size_t len, const char *why)
+{
+	struct heard *h = arg;
+
+	h->damaged++;
+	h->entry = entry;
+	snprintf(h->file, sizeof h->file, "%.*s", (int)len, (const char *)path);
+	snprintf(h->why, sizeof h->why, "%s", why);
 }
 
 static int
@@ -267,6 +290,19 @@ test_packs(void)
 	    strstr(h.text, ": d/b: chunk ") && strstr(h.text, "is corrupt"));
 	CHECK("blob flipped: no other file named", strstr(h.text, ": d/a:") ==
 	    NULL && strstr(h.text, ": e:") == NULL);
+	{
+		struct pk_check_options o = { .data = 1, .problem = on_problem,
+		    .note = on_note, .damaged_file = on_damaged, .arg = &h };
+
+		memset(&h, 0, sizeof h);
+		e = pk_check(r, &o, &res);
+		CHECK("blob flipped: damaged_file hears the file once, with "
+		    "its ENTRY", e == 0 && h.damaged == 1 &&
+		    strcmp(h.file, "d/b") == 0 && h.entry == 6 &&
+		    res.damaged_files == 1 &&
+		    res.problems == 1 + (uint64_t)h.problems &&
+		    strstr(h.why, "is corrupt"));
+	}
 	flip_at(pack, loc.offset + loc.length / 2);
 	e = check(r, 1, &res, &h);
 	CHECK("blob flipped back: clean again", e == 0 && res.problems == 0);
@@ -364,6 +400,14 @@ test_deltas(void)
 	e = check(r, 0, &res, &h);
 	CHECK("delta flipped: named", e == 0 && res.problems >= 1 &&
 	    strstr(h.text, name) && strstr(h.text, "does not authenticate"));
+	/* Never merged: the chunk index cannot be brought up to date. */
+	pk_repo_path(r, aside, sizeof aside, "chunkindex");
+	unlink(aside);
+	e = check(r, 0, &res, &h);
+	CHECK("delta flipped, not merged: the check runs and names both",
+	    e == 0 && res.deltas == 2 && strstr(h.text, "chunkindex: cannot "
+	    "be brought up to date: ") && strstr(h.text, "does not "
+	    "authenticate") && strstr(h.text, "catalog: "));
 	flip_at(path, unit_size_of(path) / 2);
 
 	/* A blob only the chunk index knows. */
@@ -477,6 +521,92 @@ test_snapshots(void)
 	pk_repo_close(r);
 }
 
+/* What runs that stopped leave, and a pk-gc's mark: notes only. */
+static void
+test_notes(void)
+{
+	struct pk_check_result res;
+	struct pk_lease me;
+	struct pk_gcmark m = { 0 };
+	struct heard h;
+	uint64_t refs, bytes;
+	struct pk_repo *r = make_repo("notes", 0, &refs, &bytes);
+	char path[4200], old[4200], text[256];
+	struct utimbuf hours_ago;
+	uint8_t packs[2 * PK_PACK_ID_BYTES] = { 1 };
+	int e, fd;
+
+	if (r == NULL) {
+		CHECK("notes: a repository", 0);
+		return;
+	}
+	/* A file of tmp/ two hours old, and one just made. */
+	pk_repo_path(r, old, sizeof old, "tmp/pending-0123456789abcdef");
+	close(open(old, O_WRONLY | O_CREAT, 0600));
+	hours_ago.actime = hours_ago.modtime = time(NULL) - 7200;
+	utime(old, &hours_ago);
+	pk_repo_path(r, path, sizeof path, "tmp/pending-fedcba9876543210");
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	e = check(r, 0, &res, &h);
+	CHECK("tmp/: the old file is a note, the new one nothing", e == 0 &&
+	    res.problems == 0 && h.notes == 1 && res.notes == 1 &&
+	    strstr(h.notes_text, "tmp/pending-0123456789abcdef: left by a "
+	    "run that stopped (pk-gc removes it)") &&
+	    !strstr(h.notes_text, "fedcba"));
+	unlink(path);
+
+	/* A lease of a running run: tmp/ may be its own. */
+	e = pk_lease_take(r, "store", &me);
+	e = e ? e : check(r, 0, &res, &h);
+	CHECK("a live lease: no note, tmp/ left alone", e == 0 &&
+	    res.problems == 0 && h.notes == 0);
+	pk_lease_drop(r, &me);
+
+	/* A lease of eight days ago: stale whoever holds it. */
+	snprintf(text, sizeof text, "pk-lease 1\nkind store\nhost elsewhere\n"
+	    "pid 1\nstart %lld\n", (long long)time(NULL) - 8 * 86400);
+	pk_repo_path(r, path, sizeof path, "locks/0123456789abcdef0123456789abcdef");
+	unit_put_file(path, text, strlen(text));
+	e = check(r, 0, &res, &h);
+	CHECK("a stale lease: a note naming it, and tmp/ noted", e == 0 &&
+	    res.problems == 0 && h.notes == 2 &&
+	    strstr(h.notes_text, "locks/0123456789abcdef0123456789abcdef: "
+	    "lease of a run that stopped (store on host elsewhere, pid 1"));
+	unlink(path);
+	unlink(old);
+
+	/* One that cannot be read: pk-gc waits for it. */
+	unit_put_file(path, "junk\n", 5);
+	e = check(r, 0, &res, &h);
+	CHECK("an unreadable lease: a note", e == 0 && res.problems == 0 &&
+	    h.notes == 1 && strstr(h.notes_text, "cannot be read"));
+	unlink(path);
+
+	/* A mark, then one that cannot be read. */
+	m.packs = packs;
+	m.npacks = 2;
+	e = pk_gcmark_write(r, &m);
+	e = e ? e : pk_gcmark_write_leases(r, &m);
+	e = e ? e : check(r, 0, &res, &h);
+	CHECK("a gc mark: a note with its packs", e == 0 && res.problems == 0 &&
+	    h.notes == 1 && strstr(h.notes_text, m.name) &&
+	    strstr(h.notes_text, ": 2 packs marked for deletion by pk-gc"));
+	pk_repo_path(r, path, sizeof path, "gc");
+	snprintf(path + strlen(path), sizeof path - strlen(path), "/mark-%s",
+	    m.name);
+	chmod(path, 0600);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	close(fd);
+	e = check(r, 0, &res, &h);
+	CHECK("an unreadable mark: a note saying why", e == 0 &&
+	    res.problems == 0 && h.notes == 1 &&
+	    strstr(h.notes_text, "cannot be read (pk-gc removes it): "));
+	pk_gcmark_remove(r, &m);
+	e = check(r, 0, &res, &h);
+	CHECK("notes: clean again", e == 0 && res.problems == 0 && h.notes == 0);
+	pk_repo_close(r);
+}
+
 int
 main(void)
 {
@@ -485,5 +615,6 @@ main(void)
 	test_packs();
 	test_deltas();
 	test_snapshots();
+	test_notes();
 	UNIT_END();
 }
