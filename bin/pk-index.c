@@ -1,4 +1,5 @@
-/* pk-index: list snapshots and their files; check a repository. */
+/* pk-index: list snapshots and their files; check and repair a
+ * repository. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@ static int json;
 static const char usage_text[] =
     "usage: pk-index [--json] [unlock] repository [snapshot[:path]]\n"
     "       pk-index --check[=data] [unlock] repository\n"
+    "       pk-index --repair=index|snapshots [unlock] repository\n"
     "       pk-index --export-cache file [unlock] repository snapshot\n"
     "       pk-index --export-known file [unlock] repository [snapshot]\n"
     "       pk-index --export-key file [--passphrase-file file] repository\n"
@@ -363,6 +365,40 @@ check(struct pk_repo *r, const char *repo, int data)
 	return res.problems ? PK_EXIT_FAIL : PK_EXIT_OK;
 }
 
+static void
+say_line(void *arg, const char *line)
+{
+	pk_warn("%s", line);
+}
+
+static int
+repair_index(struct pk_repo *r)
+{
+	struct pk_repair_index_options o = { .say = say_line };
+	struct pk_repair_index_report rep;
+	int e;
+
+	if ((e = pk_repair_index(r, &o, &rep)) < 0)
+		pk_die_lib(e);
+	printf("%" PRIu64 " index deltas, %" PRIu64 " damaged and %" PRIu64
+	    " removed; %" PRIu64 " packs, %" PRIu64 " that no delta named: %"
+	    PRIu64 " re-indexed (%" PRIu64 " copied out of a pk-gc mark), %"
+	    PRIu64 " lost; ", rep.deltas, rep.damaged_deltas,
+	    rep.removed_deltas, rep.packs, rep.orphan_packs,
+	    rep.reindexed_packs, rep.copied_packs, rep.lost_packs);
+	if (rep.delta[0])
+		printf("%" PRIu64 " blobs in index/%s\n", rep.blobs, rep.delta);
+	else
+		printf("no delta written\n");
+	if (rep.lost_packs) {
+		pk_warn("%" PRIu64 " packs lost: pk-index --check=data names the "
+		    "files whose chunks they held, and --repair=snapshots "
+		    "leaves them out", rep.lost_packs);
+		return PK_EXIT_FAIL;
+	}
+	return PK_EXIT_OK;
+}
+
 static int
 export_cache(struct pk_repo *r, const char *sel, const char *path)
 {
@@ -430,7 +466,8 @@ export_key(const char *path, const char *passfile, const char *file)
 }
 
 /* What pk-index does: one verb, set by at most one option. */
-enum verb { LIST, CHECK, CHECK_DATA, EXPORT_CACHE, EXPORT_KNOWN, EXPORT_KEY };
+enum verb { LIST, CHECK, CHECK_DATA, EXPORT_CACHE, EXPORT_KNOWN, EXPORT_KEY,
+    REPAIR_INDEX, REPAIR_SNAPSHOTS };
 
 static void
 set_verb(enum verb *verb, const char **named, enum verb v, const char *opt)
@@ -447,6 +484,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", optional_argument, NULL, 'c' },
+		{ "repair", required_argument, NULL, 'R' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "export-key", required_argument, NULL, 'E' },
@@ -457,8 +495,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	/* The operands each verb takes, at least and at most. */
-	static const int least[] = { 1, 1, 1, 2, 1, 1 };
-	static const int most[] = { 2, 1, 1, 2, 2, 1 };
+	static const int least[] = { 1, 1, 1, 2, 1, 1, 1, 1 };
+	static const int most[] = { 2, 1, 1, 2, 2, 1, 1, 1 };
 	enum verb verb = LIST;
 	const char *passfile = NULL, *keyfile = NULL, *file = NULL;
 	const char *named = NULL;	/* the option that set the verb */
@@ -481,6 +519,14 @@ main(int argc, char **argv)
 				    "known", optarg);
 			set_verb(&verb, &named, optarg ? CHECK_DATA : CHECK,
 			    "--check");
+			break;
+		case 'R':
+			if (strcmp(optarg, "index") != 0 &&
+			    strcmp(optarg, "snapshots") != 0)
+				pk_usage(usage_text, "--repair=%s: 'index' or "
+				    "'snapshots'", optarg);
+			set_verb(&verb, &named, optarg[0] == 'i' ? REPAIR_INDEX :
+			    REPAIR_SNAPSHOTS, "--repair");
 			break;
 		case 'X':
 			set_verb(&verb, &named, EXPORT_CACHE, "--export-cache");
@@ -515,6 +561,7 @@ main(int argc, char **argv)
 	switch (verb) {
 	case CHECK: code = check(r, argv[optind], 0); break;
 	case CHECK_DATA: code = check(r, argv[optind], 1); break;
+	case REPAIR_INDEX: code = repair_index(r); break;
 	case EXPORT_CACHE: code = export_cache(r, snap, file); break;
 	case EXPORT_KNOWN: code = export_known(r, snap, file); break;
 	default:

@@ -36,6 +36,7 @@
 #include "workers.h"	/* the threads of a pool */
 #include "dedup.h"	/* the pk-dedup filter */
 #include "check.h"	/* repository checks */
+#include "repairindex.h"	/* re-indexing packs no delta names */
 #include "statcache.h"	/* pk-walk's stat cache */
 #include "known.h"	/* pk-dedup's known-chunk set */
 #include "export.h"	/* caches made from a snapshot */
