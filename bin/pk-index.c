@@ -399,6 +399,35 @@ repair_index(struct pk_repo *r)
 	return PK_EXIT_OK;
 }
 
+static void
+say_out(void *arg, const char *line)
+{
+	printf("%s\n", line);
+}
+
+static int
+repair_snapshots(struct pk_repo *r)
+{
+	struct pk_repair_snapshots_options o = { .level = PK_LEVEL_DEFAULT,
+	    .repaired = say_out, .problem = say_line };
+	struct pk_repair_snapshots_report rep;
+	int e;
+
+	if ((e = pk_repair_snapshots(r, &o, &rep)) < 0)
+		pk_die_lib(e);
+	printf("%" PRIu64 " snapshots, %" PRIu64 " with damaged files: %"
+	    PRIu64 " repaired, leaving out %" PRIu64 " files\n", rep.snapshots,
+	    rep.damaged, rep.repaired, rep.left_out);
+	if (rep.failed)
+		pk_warn("%" PRIu64 " snapshots with damaged files could not be "
+		    "repaired (named above)", rep.failed);
+	if (rep.unreadable)
+		pk_warn("%" PRIu64 " snapshots cannot be read whole (named "
+		    "above): no repair can list their files; forget them",
+		    rep.unreadable);
+	return rep.failed || rep.unreadable ? PK_EXIT_FAIL : PK_EXIT_OK;
+}
+
 static int
 export_cache(struct pk_repo *r, const char *sel, const char *path)
 {
@@ -562,6 +591,7 @@ main(int argc, char **argv)
 	case CHECK: code = check(r, argv[optind], 0); break;
 	case CHECK_DATA: code = check(r, argv[optind], 1); break;
 	case REPAIR_INDEX: code = repair_index(r); break;
+	case REPAIR_SNAPSHOTS: code = repair_snapshots(r); break;
 	case EXPORT_CACHE: code = export_cache(r, snap, file); break;
 	case EXPORT_KNOWN: code = export_known(r, snap, file); break;
 	default:

@@ -37,6 +37,7 @@
 #include "dedup.h"	/* the pk-dedup filter */
 #include "check.h"	/* repository checks */
 #include "repairindex.h"	/* re-indexing packs no delta names */
+#include "repairsnap.h"	/* snapshots without their damaged files */
 #include "statcache.h"	/* pk-walk's stat cache */
 #include "known.h"	/* pk-dedup's known-chunk set */
 #include "export.h"	/* caches made from a snapshot */

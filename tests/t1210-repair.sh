@@ -6,6 +6,12 @@
 # It waits for the runs that may be writing packs, refuses a lease it
 # cannot read, names a pack whose trailer is damaged as lost, and copies
 # the blobs of a pack a pk-gc mark names, which the sweep then deletes.
+# A pack deleted by hand and a blob damaged: --repair=snapshots writes the
+# snapshot again without the files they break (and a hard link to one),
+# with its host, user, times, paths and tags and the tag "repaired"; the
+# new one restores the rest byte for byte, the original stays until it is
+# forgotten, a second run repairs nothing again, and once the originals
+# are forgotten and pk-gc has run, --check=data is ok.
 . "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
 
 # damage FILE OFFSET: flips the bits of one byte of a file of the
@@ -183,6 +189,78 @@ restores_big() {
 	rm -rf outL && restore live "$(cat idL)" outL && same_tree big outL/big
 }
 ok "... the backup restores byte for byte" restores_big
+
+# --- Snapshots with damaged files: a pack deleted by hand, a blob
+# damaged.  --repair=snapshots writes each again without those files.
+pk-store --init --no-encryption snaps >/dev/null
+rm -rf a && mkdir -p a/sub
+gen_file a/x 200000 41
+ok "a snapshot of a/x alone: a pack of its own" backup snaps a
+cp id idX
+packX=$(echo snaps/packs/*/*)
+for n in 2 3 4; do gen_file "a/f$n" 200000 "$((40 + n))"; done
+ln a/f3 a/sub/link3
+echo small >a/small
+ok "a snapshot of a/, tagged" pipeline_ok \
+    "pk-walk a | pk-chunk | pk-store -t mytag snaps >idA"
+rm "$packX"
+pack=$(ls snaps/packs/*/*)
+# A plaintext repository stores an incompressible chunk as it is: a/f3's
+# blob is where its first bytes are.
+at=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().find(open(sys.argv[2], "rb").read(64)))' "$pack" a/f3)
+ok "a/f3's blob found" test "$at" -gt 0
+ok "a/f3's blob damaged" damage "$pack" "$((at + 1000))"
+
+pk-index --check=data snaps >out 2>err
+ok "--check=data: exit 1" test $? = 1
+ok "--check=data: names the damaged file and the one in the lost pack" sh -c \
+    "grep -q 'snapshot $(cut -c 1-12 idA): a/f3: chunk .* is corrupt' err &&
+    grep -q 'snapshot $(cut -c 1-12 idA): a/x: chunk .* is in a missing pack' err"
+
+ok "--repair=snapshots: exit 1, a snapshot it cannot read" status_of 1 \
+    pk-index --repair=snapshots snaps
+ok "... repaired the other, naming the files left out and the new id" \
+    grep -q "^snapshot $(cut -c 1-12 idA): 3 files left out (a/f3, a/sub/link3, a/x); repaired as [0-9a-f]\{64\}$" .so
+ok "... and counts" grep -q "^2 snapshots, 1 with damaged files: 1 repaired, leaving out 3 files$" .so
+ok "... names the snapshot it cannot read" sh -c \
+    "grep -q 'snapshot $(cut -c 1-12 idX): catalog: ' .se &&
+    grep -q '1 snapshots cannot be read whole' .se"
+sed -n 's/.*; repaired as //p' .so >idR
+ok "the original is still listed" sh -c \
+    "pk-index snaps | grep -q '^$(cut -c 1-12 idA) '"
+# same_meta: the old and the new snapshot, their host, user, times and
+# paths the same, the tags those of the old and "repaired".
+same_meta() {
+	pk-index --json snaps >list.json && python3 - "$(cat idA)" "$(cat idR)" <<'PY'
+import json, sys
+snaps = {s["id"]: s for s in json.load(open("list.json"))}
+old, new = snaps[sys.argv[1]], snaps[sys.argv[2]]
+for k in ("time", "end", "host", "user", "paths"):
+    assert old[k] == new[k], (k, old[k], new[k])
+assert new["tags"] == old["tags"] + ["repaired"], new["tags"]
+assert new["files"] == old["files"] - 2, (old["files"], new["files"])
+PY
+}
+ok "the new snapshot: same host, user, times, paths; tagged repaired" same_meta
+rm -rf expect && cp -a a expect && rm expect/f3 expect/sub/link3 expect/x &&
+    touch -r a expect && touch -r a/sub expect/sub
+restores_repaired() {
+	rm -rf outR && restore snaps "$(cat idR)" outR && same_tree expect outR/a
+}
+ok "the new snapshot restores every other file byte for byte" restores_repaired
+
+ok "--repair=snapshots again" status_of 1 pk-index --repair=snapshots snaps
+ok "... writes no second repair" grep -q "^snapshot $(cut -c 1-12 idA): repaired before as $(cat idR); it stays until pk-forget drops it$" .so
+ok "... three snapshots still" test "$(ls snaps/snapshots | wc -l)" = 3
+
+ok "the broken snapshots forgotten" pk-forget snaps "$(cat idX)" "$(cat idA)"
+ok "pk-gc gives back their space, dropping the lost pack's blobs" \
+    pk-gc --grace 0 --max-unused 0 snaps
+ok "--check=data: ok" pk-index --check=data snaps
+ok "the new snapshot still restores" restores_repaired
+ok "--repair=snapshots: nothing to do" status_of 0 \
+    pk-index --repair=snapshots snaps
+ok "... says so" grep -q "^1 snapshots, 0 with damaged files: 0 repaired" .so
 
 ok "--repair=other: a usage error" status_of 2 pk-index --repair=other gcr
 ok "--repair with --check: a usage error" status_of 2 \

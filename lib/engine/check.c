@@ -47,40 +47,35 @@ struct check {
 	int file_damaged;		/* ... which was named as damaged */
 };
 
-static void
-problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line for the caller: a problem, or a note, which is none. */
+enum line { PROBLEM, NOTE };
 
 static void
-problem(struct check *c, const char *fmt, ...)
+tell(struct check *c, enum line kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+tell(struct check *c, enum line kind, const char *fmt, ...)
 {
+	void (*to)(void *, const char *) = kind == NOTE ? c->o->note :
+	    c->o->problem;
 	char msg[PK_ERR_BYTES];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	c->res->problems++;
-	if (c->o->problem)
-		c->o->problem(c->o->arg, msg);
+	if (kind == NOTE)
+		c->res->notes++;
+	else
+		c->res->problems++;
+	if (to)
+		to(c->o->arg, msg);
 	pk_err_clear();		/* said; the check goes on */
 }
 
-static void
-note(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(struct check *c, const char *fmt, ...)
-{
-	char msg[PK_ERR_BYTES];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	c->res->notes++;
-	if (c->o->note)
-		c->o->note(c->o->arg, msg);
-}
+#define problem(c, ...)	tell(c, PROBLEM, __VA_ARGS__)
+#define note(c, ...)	tell(c, NOTE, __VA_ARGS__)
 
 static int
 cmp_pack(const void *a, const void *b)
@@ -495,6 +490,7 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 	int n, err = 0, seek = s->seekable ? 0 : -1;
 
 	if ((n = pk_catalog_open(&cat, c->repo, &c->fresh, s, &h)) < 0) {
+		c->res->unreadable_snapshots++;
 		problem(c, "snapshot %.12s: catalog: %s", name, pk_errmsg(n));
 		return;
 	}
@@ -521,9 +517,11 @@ check_catalog(struct check *c, const struct pk_snapshot *s, const char *name)
 			err = check_ref(c, s, &rec, &v.e, name);
 		}
 	}
-	if (n < 0 || err < 0)
+	if (n < 0 || err < 0) {
+		c->res->unreadable_snapshots++;
 		problem(c, "snapshot %.12s: catalog: %s", name,
 		    pk_errmsg(n < 0 ? n : err));
+	}
 	else if (pk_validate_end(&v) < 0)
 		problem(c, "snapshot %.12s: catalog: %s", name, pk_errmsg(-EBADMSG));
 	while (n == 0 && err == 0 && seek == 0 && chunk < s->ncatalog)
@@ -542,6 +540,7 @@ check_snapshot(void *arg, const char *name)
 
 	c->res->snapshots++;
 	if ((e = pk_snapshot_read(c->repo, name, &s)) < 0) {
+		c->res->unreadable_snapshots++;
 		problem(c, "%s", pk_errmsg(e));
 		return e == -ENOMEM ? e : 0;
 	}

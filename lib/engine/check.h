@@ -46,6 +46,7 @@ struct pk_check_result {
 	uint64_t blobs_read, bytes_read;
 	uint64_t unreferenced_packs;
 	uint64_t damaged_files;		/* files with a bad chunk */
+	uint64_t unreadable_snapshots;	/* snapshot or catalog unreadable */
 	uint64_t notes;
 	uint64_t problems;
 };

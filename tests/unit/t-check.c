@@ -585,6 +585,7 @@ test_notes(void)
 	/* A mark, then one that cannot be read. */
 	m.packs = packs;
 	m.npacks = 2;
+	m.dead = packs;		/* none, but qsort wants a pointer */
 	e = pk_gcmark_write(r, &m);
 	e = e ? e : pk_gcmark_write_leases(r, &m);
 	e = e ? e : check(r, 0, &res, &h);
