@@ -29,6 +29,7 @@ main(int argc, char **argv)
 	struct pk_stream_header h;
 	struct pk_dedup_stats st;
 	struct pk_repo_params params = { 0 };
+	uint64_t gen = 0;
 	struct pk_reader *r;
 	struct pk_writer *w;
 	int ch, e, verbose = 0;
@@ -56,7 +57,8 @@ main(int argc, char **argv)
 	if (reponame != NULL) {
 		/* The host's known-chunk set, which needs no key: without one
 		 * (the host's first backup), chunks are sent. */
-		if ((e = pk_repo_read_params(reponame, &params)) < 0)
+		if ((e = pk_repo_read_params(reponame, &params)) < 0 ||
+		    (e = pk_repo_read_generation(reponame, &gen)) < 0)
 			pk_die_lib(e);
 		pk_default_cache(reponame, host, cache, sizeof cache, 0);
 		if ((e = pk_path(path, sizeof path, "%s.known", cache)) < 0)
@@ -64,7 +66,7 @@ main(int argc, char **argv)
 		knownfile = path;
 	}
 	if (knownfile && (e = pk_known_open(&known, knownfile,
-	    reponame ? params.id : NULL, params.generation)) < 0) {
+	    reponame ? params.id : NULL, gen)) < 0) {
 		if (e != -ENOENT)
 			pk_warn("%s; sending every chunk", pk_errmsg(e));
 		pk_err_clear();

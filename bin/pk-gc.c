@@ -97,15 +97,15 @@ report(const struct pk_gc_report *r, const struct pk_gc_options *o)
 		printf("%" PRIu64 " blobs in packs that are missing (pk-index "
 		    "--check=data names the snapshots that lose them)\n",
 		    r->missing_blobs);
+	if (r->marked_packs)
+		printf("%s %" PRIu64 " packs (%" PRIu64 " to repack), %s unused\n",
+		    o->dry_run ? "would mark" : "marked", r->marked_packs,
+		    r->marked_repack, human(a, sizeof a, r->marked_bytes));
 	if (r->swept_marks)
 		printf("deleted %" PRIu64 " packs, copied %" PRIu64 " blobs (%s); "
 		    "freed %s\n", r->deleted_packs, r->copied_blobs,
 		    human(a, sizeof a, r->copied_bytes),
 		    human(b, sizeof b, r->freed_bytes));
-	if (r->marked_packs)
-		printf("%s %" PRIu64 " packs (%" PRIu64 " to repack), %s unused\n",
-		    o->dry_run ? "would mark" : "marked", r->marked_packs,
-		    r->marked_repack, human(a, sizeof a, r->marked_bytes));
 	if (r->waiting) {
 		if (localtime_r(&t, &tm) == NULL ||
 		    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0)

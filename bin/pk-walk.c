@@ -175,9 +175,11 @@ open_cache(const char *file, const char *repo, const char *host, char *path,
 {
 	struct pk_repo_params p = { 0 };
 	struct pk_statcache *c;
+	uint64_t gen = 0;
 	int e;
 
-	if (repo && (e = pk_repo_read_params(repo, &p)) < 0)
+	if (repo && ((e = pk_repo_read_params(repo, &p)) < 0 ||
+	    (e = pk_repo_read_generation(repo, &gen)) < 0))
 		pk_die_lib(e);
 	e = 0;
 	if (file)
@@ -186,7 +188,7 @@ open_cache(const char *file, const char *repo, const char *host, char *path,
 		pk_default_cache(repo, host, path, n, 0);
 	if (e == 0)
 		e = pk_statcache_open(&c, path, repo ? p.id : NULL,
-		    p.generation);
+		    gen);
 	if (e < 0 && e != -ENOENT)	/* (-ENOENT: the first backup) */
 		pk_warn("%s; reading every file", pk_errmsg(e));
 	if (e < 0) {

@@ -74,6 +74,8 @@ ok "... removed the mark" test -z "$(ls repo/gc | grep -v '^gen-')"
 ok "... moved the generation on" test -e repo/gc/gen-0000000000000002
 ok "... left one index delta" sh -c "[ \$(ls repo/index | wc -l) = 1 ]"
 ok "... and the packs are smaller" test "$(packbytes)" -lt "$before"
+ok "a second pk-gc right after" status_of 0 pk-gc --grace 0 repo
+ok "... finds nothing to collect" grep -qx "nothing to collect" .so
 ok "the repository checks" pk-index --check=data repo
 for n in 2 3 4; do
 	ok "snapshot $n restores byte for byte with metadata" restores $n

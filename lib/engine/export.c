@@ -4,6 +4,7 @@
 #include "catalog.h"
 #include "entry.h"
 #include "export.h"
+#include "generation.h"
 #include "known.h"
 #include "statcache.h"
 
@@ -21,7 +22,8 @@ pk_export_statcache(struct pk_repo *r, const struct pk_index *ix,
 	uint32_t flags;
 	int n, err = 0, infile = 0;
 
-	if ((n = pk_catalog_open(&cat, r, ix, snap, &h)) < 0)
+	if ((n = pk_gc_generation(r->store, &r->generation)) < 0 ||
+	    (n = pk_catalog_open(&cat, r, ix, snap, &h)) < 0)
 		return n;
 	if ((n = pk_statcache_build_begin(&b, path, r->id, r->generation,
 	    snap->start_sec)) < 0) {
@@ -100,6 +102,8 @@ pk_export_known(struct pk_repo *r, const struct pk_index *ix,
 	struct export x = { path, r, PK_BUF_INIT };
 	int e;
 
+	if ((e = pk_gc_generation(r->store, &r->generation)) < 0)
+		return e;
 	if ((e = pk_catalog_chunks(r, ix, snap, export_one, &x)) == 0)
 		e = export_add(&x);
 	pk_buf_release(&x.ids);

@@ -280,7 +280,8 @@ survey(struct gc *g)
 	if ((e = pk_storage_list(g->r->store, "packs", pack_listed, s)) < 0 ||
 	    (e = pk_index_list(g->r, delta_listed, s)) < 0)
 		return e;
-	qsort(s->packs, s->npacks, sizeof *s->packs, cmp_pack);
+	if (s->npacks)
+		qsort(s->packs, s->npacks, sizeof *s->packs, cmp_pack);
 	for (i = 0; i < s->ndeltas; i++)
 		if ((e = pk_index_read_delta(g->r, s->deltas[i], count_loc, g)) < 0)
 			return e;
@@ -311,13 +312,15 @@ cmp_waste(const void *a, const void *b)
 }
 
 /* Marks packs with no live blob and packs no delta names, then the
- * emptiest others while the unused share is above the limit. */
+ * emptiest others while the unused share of what stays is above the
+ * limit: judged after the dead packs are gone, so that a second run right
+ * after the first finds nothing to repack. */
 static int
 choose(struct gc *g)
 {
 	struct survey *s = &g->s;
 	struct gcpack **part;
-	uint64_t unused = 0, total = g->rep->bytes;
+	uint64_t unused = 0, live = 0;
 	size_t i, n = 0;
 
 	if ((part = calloc(s->npacks + 1, sizeof *part)) == NULL)
@@ -330,13 +333,16 @@ choose(struct gc *g)
 			g->rep->marked_packs++;
 			g->rep->marked_bytes += p->bytes;
 		} else if (p->nlive < p->blobs) {
+			live += p->live;
 			unused += p->bytes - p->live;
 			part[n++] = p;
+		} else {
+			live += p->bytes;
 		}
 	}
 	qsort(part, n, sizeof *part, cmp_waste);
 	for (i = 0; i < n && (double)unused > g->o->max_unused / 100 *
-	    (double)total; i++) {
+	    (double)(live + unused); i++) {
 		part[i]->marked = 1;
 		unused -= part[i]->bytes - part[i]->live;
 		g->rep->marked_packs++;

@@ -138,7 +138,6 @@ pk_repo_read_params(const char *path, struct pk_repo_params *p)
 {
 	struct pk_storage *s;
 	struct pk_config c;
-	uint64_t gen = 0;
 	int e;
 
 	memset(p, 0, sizeof *p);
@@ -146,13 +145,10 @@ pk_repo_read_params(const char *path, struct pk_repo_params *p)
 	    (e = pk_storage_open(&s, path, 0)) < 0)
 		return e;
 	e = pk_config_read(s, &c);
-	if (e == 0)
-		e = pk_gc_generation(s, &gen);
 	pk_storage_close(s);
 	if (e < 0)
 		return e;
 	*p = c.p;
-	p->generation = gen;
 	memcpy(p->id, c.id, sizeof p->id);
 	sodium_memzero(&c, sizeof c);
 	return 0;

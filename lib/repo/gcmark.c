@@ -107,8 +107,10 @@ pk_gcmark_write(struct pk_repo *r, struct pk_gcmark *m)
 	size_t i, k;
 	int e;
 
-	qsort(m->packs, m->npacks, PK_PACK_ID_BYTES, cmp_pack);
-	qsort(m->dead, m->ndead, PK_GCMARK_DEAD_BYTES, cmp_dead);
+	if (m->npacks)		/* (qsort wants a pointer even for none) */
+		qsort(m->packs, m->npacks, PK_PACK_ID_BYTES, cmp_pack);
+	if (m->ndead)
+		qsort(m->dead, m->ndead, PK_GCMARK_DEAD_BYTES, cmp_dead);
 	/* Two deltas may name one blob. */
 	for (i = k = 0; i < m->ndead; i++)
 		if (k == 0 || memcmp(m->dead + (k - 1) * PK_GCMARK_DEAD_BYTES,
@@ -243,6 +245,7 @@ struct marks {
 	struct pk_repo *r;
 	struct pk_gcmark *v;
 	size_t n, cap;
+	uint64_t generation;
 };
 
 static int
@@ -253,6 +256,7 @@ mark_seen(void *arg, const char *name)
 	uint8_t id[PK_GCMARK_ID_BYTES];
 	int e;
 
+	pk_gc_note_generation(&ms->generation, name);
 	if (strncmp(name, "mark-", 5) != 0 || strlen(name + 5) != 32 ||
 	    pk_unhex(id, sizeof id, name + 5) < 0)
 		return 0;
@@ -302,6 +306,8 @@ pk_gcmark_list(struct pk_repo *r, struct pk_gcmark **v, size_t *n)
 	}
 	*v = ms.v;
 	*n = ms.n;
+	if (ms.generation > r->generation)
+		r->generation = ms.generation;
 	return 0;
 }
 

@@ -45,7 +45,8 @@ int pk_gcmark_write(struct pk_repo *r, struct pk_gcmark *m);
 /* Stores gc/leases-ID from m->leases. */
 int pk_gcmark_write_leases(struct pk_repo *r, struct pk_gcmark *m);
 /* Every mark of the repository, with its leases when they were stored;
- * one that cannot be read is listed with bad set. */
+ * one that cannot be read is listed with bad set.  The same listing gives
+ * the generation: r->generation is raised to it. */
 int pk_gcmark_list(struct pk_repo *r, struct pk_gcmark **v, size_t *n);
 /* Removes gc/leases-ID, then gc/mark-ID. */
 int pk_gcmark_remove(struct pk_repo *r, const struct pk_gcmark *m);

@@ -13,8 +13,14 @@
 
 #include "repo.h"
 
-/* The generation of the repository at s. */
+/* The generation of the repository at s: one listing of gc/. */
 int pk_gc_generation(struct pk_storage *s, uint64_t *gen);
+/* The same, for the repository at path, which needs no key: the filters
+ * check their caches with it. */
+int pk_repo_read_generation(const char *path, uint64_t *gen);
+/* Raises *gen to N when name, a file of gc/, is gen-N: for a listing of gc/
+ * made for something else. */
+void pk_gc_note_generation(uint64_t *gen, const char *name);
 /* Stores generation r->generation + 1 (or one past a newer one another
  * pk-gc stored), removes the older ones, and sets r->generation. */
 int pk_gc_bump(struct pk_repo *r);

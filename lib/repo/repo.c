@@ -115,7 +115,6 @@ open_with(struct pk_repo **rp, struct pk_storage *s, const struct pk_config *c,
     const uint8_t master[PK_KEY_BYTES])
 {
 	struct pk_repo *r = calloc(1, sizeof *r);
-	int e;
 
 	if (r == NULL) {
 		pk_storage_close(s);
@@ -126,10 +125,6 @@ open_with(struct pk_repo **rp, struct pk_storage *s, const struct pk_config *c,
 	memcpy(r->id, c->id, sizeof r->id);
 	r->params = c->p;
 	pk_keys_derive(&r->keys, master, c->p.encrypted);
-	if ((e = pk_gc_generation(s, &r->generation)) < 0) {
-		pk_repo_close(r);
-		return e;
-	}
 	*rp = r;
 	return 0;
 }

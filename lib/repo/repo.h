@@ -31,7 +31,6 @@ struct pk_repo_params {
 	uint32_t chunk_min, chunk_avg, chunk_max;
 	int encrypted;
 	uint8_t id[PK_REPO_ID_BYTES];	/* read, not used by init */
-	uint64_t generation;		/* read, not used by init */
 };
 
 struct pk_repo {
@@ -40,7 +39,9 @@ struct pk_repo {
 	uint8_t id[PK_REPO_ID_BYTES];
 	struct pk_repo_params params;
 	struct pk_keys keys;
-	uint64_t generation;		/* gcmark.h: at open, or as bumped */
+	/* generation.h: 0 until pk_gcmark_list or pk_gc_bump reads it, or
+	 * whoever needs it does (a listing costs a request on S3). */
+	uint64_t generation;
 };
 
 /*
