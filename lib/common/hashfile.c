@@ -47,7 +47,50 @@ struct pk_hashfile {
 	uint32_t aux;
 	struct pk_hashfile_params p;
 	int err;
+	int lean;		/* pk_hashfile_lean() */
+	unsigned long touches;	/* lookups since the pages were let go of */
 };
+
+/*
+ * Lookups touch pages all over a table, and each page touched stays mapped
+ * in the process, whose memory then grows with the repository.  A lean
+ * table lets go of its pages after a budget of lookups: they stay in the
+ * page cache, from which the next touch maps them again, at the price of a
+ * page fault for most lookups.  A touch maps up to 16 pages that are in the
+ * page cache (the kernel's fault-around), and reads no more from the disk
+ * (MADV_RANDOM).  Passes in order ask for read-ahead instead, and let go
+ * behind them.
+ */
+#define RESIDENT_BUDGET	(4u << 20)
+#define TOUCH_BYTES	(16u << 12)
+
+static void
+advise(const struct pk_hashfile *h, const void *map, size_t len, int advice)
+{
+	if (h->lean)
+		(void)madvise((void *)(uintptr_t)map, len, advice);
+}
+
+void
+pk_hashfile_lean(struct pk_hashfile *h)
+{
+	/* Not a PK_HF_MEMORY table, which has no file to fall back on. */
+	h->lean = !h->memory;
+	advise(h, h->map, h->maplen, MADV_RANDOM);
+}
+
+static void
+touched(const struct pk_hashfile *h)
+{
+	/* (Lookups may run in several threads; a lost count is harmless.) */
+	unsigned long *n = (unsigned long *)&h->touches;
+
+	if (!h->lean || h->maplen <= RESIDENT_BUDGET)
+		return;
+	if (__atomic_add_fetch(n, 1, __ATOMIC_RELAXED) %
+	    (RESIDENT_BUDGET / TOUCH_BYTES) == 0)
+		pk_drop_pages(h->map, h->maplen);
+}
 
 static uint8_t *slot_at(const struct pk_hashfile *h, uint64_t i)
 {
@@ -210,6 +253,7 @@ map_new(struct pk_hashfile *h, char *file, uint64_t capacity)
 	}
 	h->fd = fd;
 	h->maplen = len;
+	advise(h, h->map, len, MADV_RANDOM);	/* (a lean table that grows) */
 	h->capacity = capacity;
 	h->count = 0;
 	header_write(h, 1);
@@ -360,6 +404,7 @@ pk_hashfile_find(const struct pk_hashfile *h, const uint8_t *key)
 	uint64_t i = home(h, key), n;
 	const uint8_t *s;
 
+	touched(h);
 	/* Bounded: a damaged file with no empty slot must not loop. */
 	for (n = 0; n < h->capacity; n++) {
 		s = slot_at(h, i);
@@ -383,6 +428,7 @@ place(struct pk_hashfile *h, const uint8_t *slot)
 	uint64_t i = home(h, slot), n = 0;
 	uint8_t *s;
 
+	touched(h);
 	while (!is_empty(h, s = slot_at(h, i))) {
 		if (++n == h->capacity)
 			return pk_err(-ESTALE, "%s: full, but its count says not "
@@ -414,6 +460,7 @@ grow(struct pk_hashfile *h, uint64_t capacity)
 	/* The old file is read once, in order: only the new one need be
 	 * resident, not both (lookups left all of the old one so). */
 	pk_drop_pages(old.map, old.maplen);
+	advise(&old, old.map, old.maplen, MADV_SEQUENTIAL);
 	for (i = 0, e = 0; i < old.capacity && e == 0; i++) {
 		if (!is_empty(&old, slot_at(&old, i)))
 			e = place(h, slot_at(&old, i));
@@ -508,14 +555,16 @@ pk_hashfile_foreach(const struct pk_hashfile *h,
 	/* A pass in order: its pages are let go of behind it (and before
 	 * it, as lookups may have left all of them). */
 	pk_drop_pages(h->map, h->maplen);
-	for (i = 0; i < h->capacity; i++) {
+	advise(h, h->map, h->maplen, MADV_SEQUENTIAL);
+	for (i = 0, r = 0; i < h->capacity && r == 0; i++) {
 		const uint8_t *s = slot_at(h, i);
 
-		if (!is_empty(h, s) && (r = fn(arg, s)) != 0)
-			return r;
+		if (!is_empty(h, s))
+			r = fn(arg, s);
 		pk_drop_behind(h->map, &dropped, (uint64_t)(s - h->map));
 	}
-	return 0;
+	advise(h, h->map, h->maplen, MADV_RANDOM);
+	return r;
 }
 
 int

@@ -184,6 +184,8 @@ open_live(struct gc *g)
 		e = pk_hashfile_open(&g->s.live, path, &p,
 		    PK_HF_CREATE | PK_HF_MEMORY);
 	}
+	if (e == 0)
+		pk_hashfile_lean(g->s.live);
 	return e;
 }
 
@@ -273,6 +275,7 @@ survey(struct gc *g)
 	if ((e = pk_index_open(&s->ix, g->r)) < 0)
 		return e;
 	s->ix_open = 1;
+	pk_hashfile_lean(s->ix.hf);
 	say(g, "reading snapshots");
 	if ((e = build_live(g)) < 0)
 		return e;

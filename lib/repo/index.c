@@ -15,7 +15,10 @@
 
 #define DELTA_MAGIC	"PKINDEX\0"
 #define DELTA_VERSION	1
-#define FRAME_BLOBS	65536u
+#define FRAME_BLOBS_MAX	65536u	/* what a reader takes */
+/* What a writer puts: a frame's plaintext and box fit in 1 MiB, the memory
+ * a reader needs for it. */
+#define FRAME_BLOBS	16383u
 #define AD_DELTA	"pk index"
 
 void
@@ -258,18 +261,21 @@ pk_index_write_delta(struct pk_repo *r, const struct pk_hashfile *pending,
 	return pk_delta_commit(w, name);
 }
 
+/* The frames of a delta are read one at a time, so that memory stays
+ * flat in the size of the delta (pk-gc's is as large as the repository). */
 int
 pk_index_read_delta(struct pk_repo *r, const char *name,
     int (*fn)(void *arg, const struct pk_blobloc *loc), void *arg)
 {
-	struct pk_buf plain = PK_BUF_INIT;
-	uint8_t id[PK_DELTA_ID_BYTES], ad[64], *data = NULL;
+	const size_t frame_max = 4 + (size_t)FRAME_BLOBS_MAX * PK_BLOBLOC_BYTES +
+	    pk_box_overhead(&r->keys);
+	struct pk_buf box = PK_BUF_INIT, plain = PK_BUF_INIT;
+	uint8_t id[PK_DELTA_ID_BYTES], ad[64], h[16];
+	struct pk_object *obj = NULL;
 	struct pk_blobloc loc;
-	struct pk_cursor c, f;
-	const uint8_t *box;
-	uint64_t frame = 0;
-	size_t n, blen;
-	uint32_t count, i;
+	struct pk_cursor f;
+	uint64_t frame = 0, off = sizeof h, size;
+	uint32_t count, i, blen;
 	char path[4096], rel[600];
 	int e, last = 0;
 
@@ -278,34 +284,45 @@ pk_index_read_delta(struct pk_repo *r, const char *name,
 		return e;
 	if (pk_unhex(id, sizeof id, name) < 0)
 		return pk_err(-EINVAL, "%s: bad name", path);
-	if ((e = pk_storage_get(r->store, rel, 1u << 30, &data, &n)) < 0)
+	if ((e = pk_object_open(r->store, rel, &obj)) < 0)
 		return e;
-	pk_cursor_init(&c, data, n);
-	box = pk_get_bytes(&c, 16);
-	if (box == NULL || memcmp(box, DELTA_MAGIC, 8) != 0) {
+	/* (The size after the first read: on S3 that read tells it.) */
+	if ((e = pk_object_read(obj, h, sizeof h, 0)) < 0 ||
+	    (e = pk_object_size(obj, &size)) < 0) {
+		if (e == -ENODATA)
+			e = pk_err(-EBADMSG, "%s: not an index delta", path);
+		goto out;
+	}
+	if (memcmp(h, DELTA_MAGIC, 8) != 0) {
 		e = pk_err(-EBADMSG, "%s: not an index delta", path);
 		goto out;
 	}
-	if (pk_load_u32(box + 8) != DELTA_VERSION) {
+	if (pk_load_u32(h + 8) != DELTA_VERSION) {
 		e = pk_err(-EPROTO, "%s: unsupported index delta version", path);
 		goto out;
 	}
-	if (pk_load_u32(box + 12) != 0) {
+	if (pk_load_u32(h + 12) != 0) {
 		e = pk_err(-EBADMSG, "%s: reserved header bytes set", path);
 		goto out;
 	}
 	while (e == 0 && !last) {
-		blen = pk_get_u32(&c);
-		box = pk_get_bytes(&c, blen);
-		if (box == NULL || blen < pk_box_overhead(&r->keys) + 4) {
+		if (size - off < 4 || pk_object_read(obj, h, 4, off) < 0 ||
+		    (blen = pk_load_u32(h)) < pk_box_overhead(&r->keys) + 4 ||
+		    blen > frame_max || size - off - 4 < blen) {
+			pk_err_clear();
 			e = pk_err(-EBADMSG, "%s: truncated", path);
 			break;
 		}
-		last = c.left == 0;
+		off += 4;
+		pk_buf_reset(&box);
 		pk_buf_reset(&plain);
-		if ((e = pk_buf_reserve(&plain, blen)) < 0)
+		if ((e = pk_buf_reserve(&box, blen)) < 0 ||
+		    (e = pk_buf_reserve(&plain, blen)) < 0 ||
+		    (e = pk_object_read(obj, box.data, blen, off)) < 0)
 			break;
-		if (pk_box_open(&r->keys, plain.data, box, blen, ad,
+		off += blen;
+		last = off == size;
+		if (pk_box_open(&r->keys, plain.data, box.data, blen, ad,
 		    frame_ad(ad, id, frame, last)) < 0) {
 			e = pk_err(-EBADMSG, "%s: frame %" PRIu64
 			    " does not authenticate (corrupt or truncated)", path, frame);
@@ -327,8 +344,9 @@ pk_index_read_delta(struct pk_repo *r, const char *name,
 		frame++;
 	}
 out:
+	pk_object_close(obj);
+	pk_buf_release(&box);
 	pk_buf_release(&plain);
-	free(data);
 	return e;
 }
 

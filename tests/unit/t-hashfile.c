@@ -2,8 +2,8 @@
  * t-hashfile: the mmap'd hash file (hashfile.h): inserts with growth,
  * reopening, crashes simulated by children that exit without closing,
  * every header byte corrupted, truncation, files of another kind,
- * repository or generation, and a reader that keeps its mapping while a
- * writer grows the file.
+ * repository or generation, a reader that keeps its mapping while a
+ * writer grows the file, and a lean table that stays out of memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -466,6 +466,54 @@ test_concurrent(void)
 		pk_hashfile_close(r2);
 }
 
+/* The resident memory of this process, in KiB. */
+static long
+rss_kib(void)
+{
+	long pages = 0, size;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL || fscanf(f, "%ld %ld", &size, &pages) != 2)
+		pages = -1;
+	if (f)
+		fclose(f);
+	return pages < 0 ? -1 : pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* A lean table much larger than its budget: every slot inserted and found,
+ * in lookups and in order, while the process stays within a few MiB of
+ * where it began; and the file reads back whole. */
+static void
+test_lean(void)
+{
+	const size_t n = 300000;	/* 19 MiB of slots, more with room */
+	struct pk_hashfile *h;
+	struct walk w = { 0 };
+	long before, after;
+
+	unlink(path);
+	CHECK("lean: create",
+	    pk_hashfile_open(&h, path, &params, PK_HF_CREATE) == 0);
+	pk_hashfile_lean(h);
+	before = rss_kib();
+	CHECK("lean: 300000 inserts", insert_range(h, 5, 0, n) == 0);
+	CHECK("lean: every slot found", count_found(h, 5, 0, n) == n);
+	after = rss_kib();
+	w.h = h;
+	CHECK("lean: a pass in order visits each slot once",
+	    pk_hashfile_foreach(h, visit, &w) == 0 && w.n == n && w.bad == 0);
+	printf("# lean: the process grew %ld KiB for a table of %llu KiB\n",
+	    after - before, (unsigned long long)(pk_hashfile_capacity(h) *
+	    SLOT / 1024));
+	CHECK("lean: the process grew less than 12 MiB",
+	    before > 0 && after - before < 12 * 1024);
+	CHECK("lean: close", pk_hashfile_close(h) == 0);
+	CHECK("lean: reopen", pk_hashfile_open(&h, path, &params, 0) == 0);
+	CHECK("lean: every slot read back", count_found(h, 5, 0, n) == n);
+	pk_hashfile_close(h);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -481,5 +529,6 @@ main(void)
 	test_corrupt();
 	test_full();
 	test_concurrent();
+	test_lean();
 	UNIT_END();
 }
