@@ -96,40 +96,58 @@ list_snapshot_json(const struct pk_snapshot *s)
 	    s->new_chunks, s->errors);
 }
 
+/* The newest snapshot this user has seen in the repository (pk-repo(5)
+ * "Rollback"), read before the snapshots are listed: one that a backup
+ * commits and notes meanwhile is then not taken for gone. */
+struct seen {
+	char path[4096], place[PATH_MAX];
+	struct pk_newest newest;
+	int have;
+};
+
+static void
+newest_seen(const char *repo, struct seen *s)
+{
+	int e;
+
+	pk_newest_file(repo, s->path, sizeof s->path, s->place);
+	if ((e = pk_newest_read(s->path, s->place, &s->newest)) < 0 &&
+	    e != -ENOENT)
+		pk_warn("%s", pk_errmsg(e));
+	pk_err_clear();
+	s->have = e == 0;
+}
+
 /*
- * Compares the repository with the newest snapshot this user has seen in it
- * (pk-repo(5) "Rollback"): 1, after saying so, when that snapshot is gone and
- * no newer one is there; else 0, after moving the record forward.
+ * Compares the repository's snapshots with the newest seen: 1, after saying
+ * so, when that snapshot is gone and no newer one is there; else 0, after
+ * moving the record forward.
  */
 static int
-newest_gone(const char *repo, const struct pk_snapshot *list, size_t n)
+newest_gone(const struct seen *s, const struct pk_snapshot *list, size_t n)
 {
-	struct pk_newest seen, now;
-	char path[4096], place[PATH_MAX], id[2 * PK_SNAPSHOT_ID_BYTES + 1];
-	char when[32];
+	const struct pk_newest *seen = &s->newest;
+	struct pk_newest now;
+	char id[2 * PK_SNAPSHOT_ID_BYTES + 1], when[32];
 	time_t t;
 	struct tm tm;
 	int e;
 
-	pk_newest_file(repo, path, sizeof path, place);
-	if ((e = pk_newest_read(path, place, &seen)) < 0 && e != -ENOENT)
-		pk_warn("%s", pk_errmsg(e));
-	pk_err_clear();
-	if (e == 0 && !pk_newest_present(&seen, list, n)) {
-		pk_hex(id, seen.id, sizeof seen.id);
-		t = (time_t)seen.sec;
+	if (s->have && !pk_newest_present(seen, list, n)) {
+		pk_hex(id, seen->id, sizeof seen->id);
+		t = (time_t)seen->sec;
 		if (gmtime_r(&t, &tm) == NULL ||
 		    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-			snprintf(when, sizeof when, "%" PRId64 " s", seen.sec);
+			snprintf(when, sizeof when, "%" PRId64 " s", seen->sec);
 		pk_warn("snapshot %.12s (ended %s), the newest seen here, is gone "
 		    "and no newer snapshot is in the repository: snapshots were "
 		    "removed, or an older copy of the repository put back (if it "
-		    "was forgotten on purpose, delete %s)", id, when, path);
+		    "was forgotten on purpose, delete %s)", id, when, s->path);
 		return 1;
 	}
 	if (n) {
 		pk_newest_of(list, n, &now);
-		if ((e = pk_newest_note(path, place, &now)) < 0)
+		if ((e = pk_newest_note(s->path, s->place, &now)) < 0)
 			pk_warn("%s", pk_errmsg(e));
 	}
 	return 0;
@@ -139,9 +157,11 @@ static int
 list_snapshots(struct pk_repo *r, const char *repo)
 {
 	struct pk_snapshot *list;
+	struct seen seen;
 	size_t n, i, nbad;
 	int e, gone;
 
+	newest_seen(repo, &seen);
 	if ((e = pk_snapshot_list(r, &list, &n, &nbad)) < 0)
 		pk_die_lib(e);
 	if (nbad)
@@ -159,7 +179,7 @@ list_snapshots(struct pk_repo *r, const char *repo)
 	}
 	if (json)
 		printf("]\n");
-	gone = newest_gone(repo, list, n);
+	gone = newest_gone(&seen, list, n);
 	pk_snapshot_list_free(list, n);
 	return nbad || gone ? PK_EXIT_FAIL : PK_EXIT_OK;
 }
@@ -344,14 +364,16 @@ check(struct pk_repo *r, const char *repo, int data)
 	    .note = say_problem };
 	struct pk_check_result res;
 	struct pk_snapshot *list;
+	struct seen seen;
 	size_t n;
 	int e;
 
 	if ((e = pk_check(r, &o, &res)) < 0)
 		pk_die_lib(e);
+	newest_seen(repo, &seen);
 	if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
 		pk_die_lib(e);
-	res.problems += (uint64_t)newest_gone(repo, list, n);
+	res.problems += (uint64_t)newest_gone(&seen, list, n);
 	pk_snapshot_list_free(list, n);
 	printf("%" PRIu64 " snapshots, %" PRIu64 " index deltas, %" PRIu64
 	    " packs, %" PRIu64 " blobs, %" PRIu64 " references", res.snapshots,

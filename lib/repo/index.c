@@ -52,6 +52,9 @@ pk_index_params(const struct pk_repo *r, uint32_t kind,
 	p->slot_bytes = PK_INDEX_SLOT_BYTES;
 	p->key_bytes = PK_SID_BYTES;
 	memcpy(p->repo_id, r->id, sizeof p->repo_id);
+	/* Not the repository's (pk-repo(5), "HASH FILES"): 1 says that the
+	 * deltas field counts, and a file made before that is stale. */
+	p->generation = 1;
 }
 
 /* The marker of a merged delta: a keyed hash of its name, so its key is as
@@ -400,16 +403,6 @@ insert_loc(void *arg, const struct pk_blobloc *loc)
  * gone (pk-gc merged it into another, or it was removed by hand), and its
  * blobs may be in packs that go next: the chunk index is stale.
  */
-static uint32_t
-merged_count(const struct pk_hashfile *hf)
-{
-	/* One made before deltas were counted holds markers and says 0:
-	 * nothing tells which deltas it merged. */
-	if (pk_hashfile_aux(hf) == 0 && pk_hashfile_count(hf) > 0)
-		return UINT32_MAX;
-	return pk_hashfile_aux(hf);
-}
-
 static int
 add_marker(struct merge *m, const char *name)
 {
@@ -468,7 +461,7 @@ update(struct pk_index *ix, int create)
 	struct pk_hashfile_params p;
 	struct merge m = { .repo = ix->repo };
 	char path[4096];
-	uint32_t aux, need;
+	uint32_t aux;
 	int e, e2;
 
 	pk_index_params(ix->repo, PK_HF_CHUNKINDEX, &p);
@@ -487,9 +480,8 @@ update(struct pk_index *ix, int create)
 	if (e < 0)
 		return e;
 	aux = pk_hashfile_aux(m.hf);
-	need = merged_count(m.hf);
 	e = pk_index_list(ix->repo, merge_delta, &m);
-	if (e == 0 && m.present < need) {
+	if (e == 0 && m.present < aux) {
 		e = pk_err(-ESTALE, "%s: a delta merged into it is gone", path);
 		/* Not merged in: put back what the header said. */
 		pk_hashfile_set_aux(m.hf, aux + (uint32_t)m.merged);
@@ -574,7 +566,7 @@ pk_index_open(struct pk_index *ix, struct pk_repo *r)
 		pk_index_close(ix);
 		return e;
 	}
-	if (e == 0 && m.present >= merged_count(ix->hf))
+	if (e == 0 && m.present >= pk_hashfile_aux(ix->hf))
 		return 0;
 	pk_hashfile_close(ix->hf);
 	ix->hf = NULL;
