@@ -7,7 +7,6 @@
 
 #include "config.h"
 #include "err.h"
-#include "generation.h"
 #include "hash.h"
 #include "io.h"
 

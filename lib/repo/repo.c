@@ -11,7 +11,6 @@
 
 #include "config.h"
 #include "err.h"
-#include "generation.h"
 #include "hash.h"
 #include "io.h"
 #include "repo.h"
