@@ -79,7 +79,8 @@ parse(struct pk_lease *l, char *text)
 static int
 is_stale(const struct pk_lease *l, const char *myhost, int64_t now)
 {
-	if (now - l->start > PK_LEASE_STALE_SEC)
+	/* start is whatever the file says: now - start may overflow. */
+	if (l->start < now - PK_LEASE_STALE_SEC)
 		return 1;
 	if (strcmp(l->host, myhost) != 0 || l->pid <= 0 || l->pid > INT32_MAX)
 		return 0;
