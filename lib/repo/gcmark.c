@@ -351,8 +351,10 @@ int
 pk_gcmark_has_pack(const struct pk_gcmark *m,
     const uint8_t pack[PK_PACK_ID_BYTES])
 {
-	return bsearch(pack, m->packs, m->npacks, PK_PACK_ID_BYTES,
-	    cmp_pack) != NULL;
+	/* An unreadable mark has no lists (bsearch wants a pointer even for
+	 * none). */
+	return m->npacks && bsearch(pack, m->packs, m->npacks,
+	    PK_PACK_ID_BYTES, cmp_pack) != NULL;
 }
 
 int
@@ -361,6 +363,8 @@ pk_gcmark_is_dead(const struct pk_gcmark *m, const uint8_t sid[PK_SID_BYTES],
 {
 	uint8_t key[PK_GCMARK_DEAD_BYTES];
 
+	if (m->ndead == 0)
+		return 0;
 	memcpy(key, sid, PK_SID_BYTES);
 	memcpy(key + PK_SID_BYTES, pack, PK_PACK_ID_BYTES);
 	return bsearch(key, m->dead, m->ndead, PK_GCMARK_DEAD_BYTES,
