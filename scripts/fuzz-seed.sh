@@ -86,7 +86,7 @@ short() {
 			printf "%02x%02x%s\n", (NR - 1) % 256, int((NR - 1) / 256), s
 	}' | while read -r h; do unhex "$h"; done
 }
-stat=$XDG_CACHE_HOME/pk/$repoid/stat
+stat=$XDG_CACHE_HOME/pk/$repoid/fuzz/stat
 short repo/chunkindex 64 >chunkindex
 short "$stat.known" 16 >known
 short "$stat" 24 >statcache
@@ -127,5 +127,39 @@ seed tar snapshot.pks
 { printf '\003\001t\000'; cat refs.pks; } >catalog-noseek
 for f in catalog-select catalog-whole catalog-off catalog-noseek; do
 	seed catalog $f
+done
+# A mark and its leases file, left by pk-gc in its grace time with a live
+# lease of another host, in a copy of the repository whose first snapshot
+# is forgotten; input of tests/fuzz/fuzz-gcmark.c: a flags byte, then the
+# parts separated by "----".  box FILE: its bytes but the tag (flags 1
+# and 2: with the header); plain FILE: its plaintext (flags 0).
+cp -r repo gcrepo
+pk-forget --keep-tag again gcrepo >/dev/null
+mkdir -p gcrepo/locks
+printf 'pk-lease 1\nkind store\nhost fuzz\npid 1\nstart %s\n' "$(date +%s)" \
+    >gcrepo/locks/6c656173656c656173656c656173656c
+pk-gc --grace 1w --max-unused 0 gcrepo >/dev/null
+box() {
+	head -c "$(($(wc -c <"$1") - 16))" "$1"
+}
+plain() {
+	box "$1" | tail -c +17
+}
+sep() {
+	printf %s ----
+}
+mark=$(echo gcrepo/gc/mark-*)
+leases=$(echo gcrepo/gc/leases-*)
+{ printf '\003'; box "$mark"; sep; box "$leases"; sep
+  cat gcrepo/locks/*; } >mark
+{ printf '\000'; plain "$mark"; sep; plain "$leases"; sep
+  cat gcrepo/locks/*; sep
+  printf 'pk-lease 1\nkind gc\nhost fuzz\npid 2\nstart 0\n'; sep
+  printf 'pk-lease 2\nkind gc\nhost fuzz\npid 3\nstart 0\n'; } >mark-plain
+# A mark whose pk-gc died before its leases file; one of version 2.
+{ printf '\001'; box "$mark"; } >mark-noleases
+{ printf '\001PKGCMARK'; le32 2; le32 0; plain "$mark"; } >mark-version2
+for f in mark mark-plain mark-noleases mark-version2; do
+	seed gcmark $f
 done
 echo "fuzz-seed: seeds written to tests/fuzz/corpus"
