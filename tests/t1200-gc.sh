@@ -215,12 +215,14 @@ cp -a repo repo.base
 pk-gc --grace 0 repo >/dev/null
 want=$(packbytes)
 rm -rf repo && cp -a repo.base repo
+# LeakSanitizer cannot run under ptrace (make check SANITIZE=address).
+nolsan=ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 if strace -f -qq -o /dev/null true 2>/dev/null; then
 	for sc in rename unlink write; do
 		k=1
 		while [ $k -le 40 ]; do
 			rm -rf rk && cp -a repo.base rk
-			strace -f -qq -o /dev/null -e trace=$sc,${sc}at \
+			env "$nolsan" strace -f -qq -o /dev/null -e trace=$sc,${sc}at \
 			    -e inject=$sc,${sc}at:signal=KILL:when=$k \
 			    pk-gc --grace 0 rk >/dev/null 2>&1
 			st=$?

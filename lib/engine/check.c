@@ -78,12 +78,6 @@ tell(struct check *c, enum line kind, const char *fmt, ...)
 #define note(c, ...)	tell(c, NOTE, __VA_ARGS__)
 
 static int
-cmp_pack(const void *a, const void *b)
-{
-	return memcmp(a, b, PK_PACK_ID_BYTES);
-}
-
-static int
 add_pack(struct check *c, const uint8_t *id)
 {
 	/* Deltas name each pack many times in a row: skip repeats cheaply. */
@@ -305,7 +299,8 @@ check_pack(void *arg, const char *rel)
 		return 0;
 	}
 	c->res->packs++;
-	if (bsearch(id, c->packs.data, c->npacks, PK_PACK_ID_BYTES, cmp_pack) == NULL) {
+	if (bsearch(id, c->packs.data, c->npacks, PK_PACK_ID_BYTES,
+	    pk_pack_id_cmp) == NULL) {
 		c->res->unreferenced_packs++;
 		note(c, "%s/packs/%s: no index refers to this pack (left by an "
 		    "interrupted backup)", c->repo->path, rel);
@@ -328,7 +323,7 @@ sort_packs(struct check *c)
 	size_t i, k = 0, n = c->packs.len / w;
 
 	if (n)
-		qsort(p, n, w, cmp_pack);
+		qsort(p, n, w, pk_pack_id_cmp);
 	for (i = 0; i < n; i++)
 		if (k == 0 || memcmp(p + (k - 1) * w, p + i * w, w) != 0)
 			memmove(p + k++ * w, p + i * w, w);

@@ -83,16 +83,10 @@ say(const struct gc *g, const char *fmt, ...)
 	g->o->say(g->o->arg, line);
 }
 
-static int
-cmp_pack(const void *a, const void *b)
-{
-	return memcmp(a, b, PK_PACK_ID_BYTES);
-}
-
 static struct gcpack *
 find_pack(const struct survey *s, const uint8_t id[PK_PACK_ID_BYTES])
 {
-	return bsearch(id, s->packs, s->npacks, sizeof *s->packs, cmp_pack);
+	return bsearch(id, s->packs, s->npacks, sizeof *s->packs, pk_pack_id_cmp);
 }
 
 static int
@@ -284,7 +278,7 @@ survey(struct gc *g)
 	    (e = pk_index_list(g->r, delta_listed, s)) < 0)
 		return e;
 	if (s->npacks)
-		qsort(s->packs, s->npacks, sizeof *s->packs, cmp_pack);
+		qsort(s->packs, s->npacks, sizeof *s->packs, pk_pack_id_cmp);
 	for (i = 0; i < s->ndeltas; i++)
 		if ((e = pk_index_read_delta(g->r, s->deltas[i], count_loc, g)) < 0)
 			return e;

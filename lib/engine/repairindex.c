@@ -61,12 +61,6 @@ say(const struct repair *rp, const char *fmt, ...)
 	rp->o->say(rp->o->arg, line);
 }
 
-static int
-cmp_pack(const void *a, const void *b)
-{
-	return memcmp(a, b, PK_PACK_ID_BYTES);
-}
-
 /* Sorts a list of pack ids and drops repeats. */
 static void
 sort_ids(struct pk_buf *b)
@@ -75,7 +69,7 @@ sort_ids(struct pk_buf *b)
 	size_t i, k = 0, n = b->len / w;
 
 	if (n)
-		qsort(b->data, n, w, cmp_pack);
+		qsort(b->data, n, w, pk_pack_id_cmp);
 	for (i = 0; i < n; i++)
 		if (k == 0 || memcmp(b->data + (k - 1) * w, b->data + i * w, w) != 0)
 			memmove(b->data + k++ * w, b->data + i * w, w);
@@ -86,7 +80,7 @@ static int
 has_id(const struct pk_buf *b, const uint8_t id[PK_PACK_ID_BYTES])
 {
 	return bsearch(id, b->data, b->len / PK_PACK_ID_BYTES, PK_PACK_ID_BYTES,
-	    cmp_pack) != NULL;
+	    pk_pack_id_cmp) != NULL;
 }
 
 static void

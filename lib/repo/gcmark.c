@@ -10,6 +10,7 @@
 #include "err.h"
 #include "gcmark.h"
 #include "hash.h"
+#include "pack.h"
 
 #define MARK_MAGIC	"PKGCMARK"
 #define LEASES_MAGIC	"PKGCLEAS"
@@ -88,12 +89,6 @@ get_sealed(struct pk_repo *r, const char *kind, const char *magic,
 /* --- marks --- */
 
 static int
-cmp_pack(const void *a, const void *b)
-{
-	return memcmp(a, b, PK_PACK_ID_BYTES);
-}
-
-static int
 cmp_dead(const void *a, const void *b)
 {
 	return memcmp(a, b, PK_GCMARK_DEAD_BYTES);
@@ -108,7 +103,7 @@ pk_gcmark_write(struct pk_repo *r, struct pk_gcmark *m)
 	int e;
 
 	if (m->npacks)		/* (qsort wants a pointer even for none) */
-		qsort(m->packs, m->npacks, PK_PACK_ID_BYTES, cmp_pack);
+		qsort(m->packs, m->npacks, PK_PACK_ID_BYTES, pk_pack_id_cmp);
 	if (m->ndead)
 		qsort(m->dead, m->ndead, PK_GCMARK_DEAD_BYTES, cmp_dead);
 	/* Two deltas may name one blob. */
@@ -354,7 +349,7 @@ pk_gcmark_has_pack(const struct pk_gcmark *m,
 	/* An unreadable mark has no lists (bsearch wants a pointer even for
 	 * none). */
 	return m->npacks && bsearch(pack, m->packs, m->npacks,
-	    PK_PACK_ID_BYTES, cmp_pack) != NULL;
+	    PK_PACK_ID_BYTES, pk_pack_id_cmp) != NULL;
 }
 
 int

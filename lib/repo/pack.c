@@ -12,6 +12,12 @@
 #include "hashfile.h"
 #include "pack.h"
 
+int
+pk_pack_id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PK_PACK_ID_BYTES);
+}
+
 void
 pk_pack_relpath(char *out, size_t n, const uint8_t id[PK_PACK_ID_BYTES])
 {

@@ -53,6 +53,8 @@ int pk_pack_full(const struct pk_pack_writer *w);
 int pk_pack_finish(struct pk_pack_writer *w);
 void pk_pack_abort(struct pk_pack_writer *w);
 
+/* Orders pack ids (for qsort and bsearch over arrays of them). */
+int pk_pack_id_cmp(const void *a, const void *b);
 /* "packs/ab/ab12…" for a pack id (relative to the repository); n is at
  * least PK_PACK_RELPATH_BYTES. */
 #define PK_PACK_RELPATH_BYTES	(sizeof "packs/ab/" + 2 * PK_PACK_ID_BYTES)
