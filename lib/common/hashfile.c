@@ -61,7 +61,7 @@ struct pk_hashfile {
  * (MADV_RANDOM).  Passes in order ask for read-ahead instead, and let go
  * behind them.
  */
-#define RESIDENT_BUDGET	(4u << 20)
+#define RESIDENT_BUDGET	(16u << 20)
 #define TOUCH_BYTES	(16u << 12)
 
 static void

@@ -101,10 +101,10 @@ uint64_t pk_hashfile_count(const struct pk_hashfile *h);
 uint32_t pk_hashfile_aux(const struct pk_hashfile *h);
 void pk_hashfile_set_aux(struct pk_hashfile *h, uint32_t v);
 uint64_t pk_hashfile_capacity(const struct pk_hashfile *h);
-/* Keeps the memory the mapping of h takes in the process under a few MiB,
- * whatever its size, at the price of a page fault for most lookups: for a
- * program whose memory must stay flat in the size of the repository.  No
- * effect on a PK_HF_MEMORY table. */
+/* Keeps the memory the mapping of h takes in the process near 16 MiB at
+ * most, whatever its size, at the price, for a larger table, of a page
+ * fault for most lookups: for a program whose memory must stay bounded in
+ * the size of the repository.  No effect on a PK_HF_MEMORY table. */
 void pk_hashfile_lean(struct pk_hashfile *h);
 
 /* Calls fn on every slot in storage order; stops at a non-zero return. */
