@@ -174,3 +174,19 @@ pk_cursor_ok(const struct pk_cursor *c)
 {
 	return c->bad ? -EBADMSG : 0;
 }
+
+size_t
+pk_sort_unique(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	uint8_t *p = base;
+	size_t i, k = 0;
+
+	if (n == 0)		/* (qsort wants a pointer even for none) */
+		return 0;
+	qsort(p, n, size, cmp);
+	for (i = 0; i < n; i++)
+		if (k == 0 || cmp(p + (k - 1) * size, p + i * size) != 0)
+			memmove(p + k++ * size, p + i * size, size);
+	return k;
+}

@@ -30,6 +30,10 @@ int pk_buf_add_u64(struct pk_buf *b, uint64_t v);	/* little-endian */
 int pk_buf_add_str(struct pk_buf *b, const void *p, size_t n);
 void pk_buf_reset(struct pk_buf *b);
 void pk_buf_release(struct pk_buf *b);
+/* Sorts n records of size bytes at base by cmp and drops repeats (records
+ * cmp finds equal); returns how many are left. */
+size_t pk_sort_unique(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *));
 
 /*
  * A bounded little-endian decoder over borrowed bytes.  Every getter

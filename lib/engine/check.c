@@ -318,16 +318,8 @@ check_pack(void *arg, const char *rel)
 static void
 sort_packs(struct check *c)
 {
-	const size_t w = PK_PACK_ID_BYTES;
-	uint8_t *p = c->packs.data;
-	size_t i, k = 0, n = c->packs.len / w;
-
-	if (n)
-		qsort(p, n, w, pk_pack_id_cmp);
-	for (i = 0; i < n; i++)
-		if (k == 0 || memcmp(p + (k - 1) * w, p + i * w, w) != 0)
-			memmove(p + k++ * w, p + i * w, w);
-	c->npacks = k;
+	c->npacks = pk_sort_unique(c->packs.data, c->packs.len /
+	    PK_PACK_ID_BYTES, PK_PACK_ID_BYTES, pk_pack_id_cmp);
 }
 
 /* Every pack the deltas name must exist. */

@@ -86,7 +86,8 @@ say(const struct gc *g, const char *fmt, ...)
 static struct gcpack *
 find_pack(const struct survey *s, const uint8_t id[PK_PACK_ID_BYTES])
 {
-	return bsearch(id, s->packs, s->npacks, sizeof *s->packs, pk_pack_id_cmp);
+	return bsearch(id, s->packs, s->npacks, sizeof *s->packs,
+	    pk_pack_id_cmp);
 }
 
 static int

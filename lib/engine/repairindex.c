@@ -65,15 +65,8 @@ say(const struct repair *rp, const char *fmt, ...)
 static void
 sort_ids(struct pk_buf *b)
 {
-	const size_t w = PK_PACK_ID_BYTES;
-	size_t i, k = 0, n = b->len / w;
-
-	if (n)
-		qsort(b->data, n, w, pk_pack_id_cmp);
-	for (i = 0; i < n; i++)
-		if (k == 0 || memcmp(b->data + (k - 1) * w, b->data + i * w, w) != 0)
-			memmove(b->data + k++ * w, b->data + i * w, w);
-	b->len = k * w;
+	b->len = pk_sort_unique(b->data, b->len / PK_PACK_ID_BYTES,
+	    PK_PACK_ID_BYTES, pk_pack_id_cmp) * PK_PACK_ID_BYTES;
 }
 
 static int

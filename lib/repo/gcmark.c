@@ -99,21 +99,13 @@ pk_gcmark_write(struct pk_repo *r, struct pk_gcmark *m)
 {
 	struct pk_buf plain = PK_BUF_INIT;
 	uint8_t id[PK_GCMARK_ID_BYTES], h[24];
-	size_t i, k;
 	int e;
 
 	if (m->npacks)		/* (qsort wants a pointer even for none) */
 		qsort(m->packs, m->npacks, PK_PACK_ID_BYTES, pk_pack_id_cmp);
-	if (m->ndead)
-		qsort(m->dead, m->ndead, PK_GCMARK_DEAD_BYTES, cmp_dead);
 	/* Two deltas may name one blob. */
-	for (i = k = 0; i < m->ndead; i++)
-		if (k == 0 || memcmp(m->dead + (k - 1) * PK_GCMARK_DEAD_BYTES,
-		    m->dead + i * PK_GCMARK_DEAD_BYTES, PK_GCMARK_DEAD_BYTES) != 0)
-			memmove(m->dead + k++ * PK_GCMARK_DEAD_BYTES,
-			    m->dead + i * PK_GCMARK_DEAD_BYTES,
-			    PK_GCMARK_DEAD_BYTES);
-	m->ndead = k;
+	m->ndead = pk_sort_unique(m->dead, m->ndead, PK_GCMARK_DEAD_BYTES,
+	    cmp_dead);
 	pk_random(id, sizeof id);
 	pk_hex(m->name, id, sizeof id);
 	m->time = time(NULL);
