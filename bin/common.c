@@ -60,9 +60,9 @@ pk_die_lib(int code)
 }
 
 void
-pk_help(const char *text)
+pk_help(const char *usage, const char *options)
 {
-	fputs(text, stdout);
+	printf("%s\noptions:\n%s", usage, options);
 	exit(PK_EXIT_OK);
 }
 

@@ -31,8 +31,10 @@ void pk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Dies with the library's message for a failed call. */
 void pk_die_lib(int code) __attribute__((noreturn));
 
-/* --help: prints text, the tool's usage, on standard output; exits 0. */
-void pk_help(const char *text) __attribute__((noreturn));
+/* -h, --help: prints the tool's usage, then its options one a line, on
+ * standard output; exits 0. */
+void pk_help(const char *usage, const char *options)
+    __attribute__((noreturn));
 /* A bad command line: "pk-x: reason" and text on standard error; exits
  * PK_EXIT_USAGE. */
 void pk_usage(const char *text, const char *fmt, ...)

@@ -14,6 +14,15 @@ static const char usage_text[] =
     "              repository snapshot[:path]\n"
     "       pk-cat -\n";
 
+static const char options_text[] =
+    "  --tar                    write a tar stream, even for one file\n"
+    "  --stream                 write a pk record stream (to pk-store: a copy)\n"
+    "  -j, --jobs N             fetch chunks on N threads (one per core)\n"
+    "  --passphrase-file FILE   read the passphrase from FILE\n"
+    "  --key-file FILE          open with the key file FILE\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 static void
 warn_file(void *arg, const char *path, const char *msg)
 {
@@ -85,14 +94,14 @@ main(int argc, char **argv)
 	pk_tool_init("pk-cat");
 	opterr = 0;
 	o.jobs = pk_default_jobs();
-	while ((ch = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': o.jobs = pk_parse_jobs(optarg); break;
 		case 'T': o.mode = PK_EXTRACT_TAR; break;
 		case 'S': o.mode = PK_EXTRACT_STREAM; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}

@@ -11,6 +11,15 @@ static const char usage_text[] =
     "usage: pk-chunk [-v] [-r repository] [--min size] [--avg size] "
     "[--max size]\n";
 
+static const char options_text[] =
+    "  -r, --repository REPO    use REPO's chunk sizes\n"
+    "  --min SIZE               smallest chunk (512K; K, M, G suffixes)\n"
+    "  --avg SIZE               average chunk (1M)\n"
+    "  --max SIZE               largest chunk (8M)\n"
+    "  -v, --verbose            print files, bytes and chunks at the end\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 int
 main(int argc, char **argv)
 {
@@ -36,11 +45,11 @@ main(int argc, char **argv)
 
 	pk_tool_init("pk-chunk");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "r:v", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hr:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': repo = optarg; break;
 		case 'v': verbose = 1; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		case 'm': min = pk_parse_chunk_size(optarg); break;
 		case 'a': avg = pk_parse_chunk_size(optarg); break;

@@ -11,6 +11,14 @@
 static const char usage_text[] =
     "usage: pk-dedup [-v] [-r repository [--host name] | --known file]\n";
 
+static const char options_text[] =
+    "  -r, --repository REPO    also drop chunks REPO has (this host's set)\n"
+    "  --host NAME              with -r, the known-chunk set of host NAME\n"
+    "  --known FILE             also drop the chunks of the known-chunk set FILE\n"
+    "  -v, --verbose            print chunks and references at the end\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 int
 main(int argc, char **argv)
 {
@@ -36,13 +44,13 @@ main(int argc, char **argv)
 
 	pk_tool_init("pk-dedup");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "r:v", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hr:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': reponame = optarg; break;
 		case 'H': host = optarg; break;
 		case 'K': knownfile = optarg; break;
 		case 'v': verbose = 1; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}

@@ -23,6 +23,25 @@ static const char usage_text[] =
     "select: [--host name]... [--tag tag]... [--group-by list]\n"
     "unlock: --passphrase-file file | --key-file file\n";
 
+static const char options_text[] =
+    "  --keep-last N            keep the N newest snapshots\n"
+    "  --keep-hourly N          keep the newest of each of the last N hours\n"
+    "  --keep-daily N           ... days\n"
+    "  --keep-weekly N          ... weeks\n"
+    "  --keep-monthly N         ... months\n"
+    "  --keep-yearly N          ... years\n"
+    "  --keep-within DURATION   keep those within DURATION of the newest (7d)\n"
+    "  --keep-tag TAG           keep those tagged TAG (repeatable)\n"
+    "  --host NAME              consider only host NAME's snapshots (repeatable)\n"
+    "  --tag TAG                consider only snapshots tagged TAG (repeatable)\n"
+    "  --group-by LIST          group by host, paths, tags (host,paths)\n"
+    "  --dry-run                say what would be removed; remove nothing\n"
+    "  --json                   print the decisions as JSON\n"
+    "  --passphrase-file FILE   read the passphrase from FILE\n"
+    "  --key-file FILE          open with the key file FILE\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 static int dry_run, json;
 
 static unsigned
@@ -300,7 +319,7 @@ main(int argc, char **argv)
 	p.hosts = strs + argc;
 	p.tags = strs + 2 * argc;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, &li)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (ch) {
 		case 'l': case 'H': case 'd': case 'w': case 'm': case 'y':
 			p.keep[strchr(counts, ch) - counts] =
@@ -334,7 +353,7 @@ main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}

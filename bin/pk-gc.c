@@ -18,6 +18,16 @@ static const char usage_text[] =
     "usage: pk-gc [-v] [--dry-run] [--grace duration] [--max-unused percent]\n"
     "             [--passphrase-file file | --key-file file] repository\n";
 
+static const char options_text[] =
+    "  --grace DURATION         delete what was marked this long ago (1h)\n"
+    "  --max-unused PERCENT     repack while more is unused (5)\n"
+    "  --dry-run                say what would be marked and deleted; change nothing\n"
+    "  -v, --verbose            print each step\n"
+    "  --passphrase-file FILE   read the passphrase from FILE\n"
+    "  --key-file FILE          open with the key file FILE\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 /* A duration: a count and s, m, h, d or w (seconds, minutes, hours,
  * days, weeks); a bare count is seconds. */
 static int64_t
@@ -144,7 +154,7 @@ main(int argc, char **argv)
 
 	pk_tool_init("pk-gc");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "nv", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hnv", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n': o.dry_run = 1; break;
 		case 'g': o.grace = parse_duration(optarg); break;
@@ -152,7 +162,7 @@ main(int argc, char **argv)
 		case 'v': o.say = say; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}

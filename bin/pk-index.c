@@ -23,6 +23,19 @@ static const char usage_text[] =
     "       pk-index --export-key file [--passphrase-file file] repository\n"
     "unlock: --passphrase-file file | --key-file file\n";
 
+static const char options_text[] =
+    "  --json                   list as JSON\n"
+    "  --check[=data]           check the repository (and read every blob)\n"
+    "  --repair=index           re-index packs no index delta names\n"
+    "  --repair=snapshots       rewrite snapshots without lost files\n"
+    "  --export-cache FILE      write a snapshot's stat cache to FILE\n"
+    "  --export-known FILE      write the known-chunk set to FILE\n"
+    "  --export-key FILE        write a key file that opens the repository\n"
+    "  --passphrase-file FILE   read the passphrase from FILE\n"
+    "  --key-file FILE          open with the key file FILE\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 /* A name for a terminal: control bytes and backslashes escaped. */
 static void
 put_name(const uint8_t *p, size_t n)
@@ -557,12 +570,12 @@ main(int argc, char **argv)
 
 	pk_tool_init("pk-index");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		case 'c':
 			if (optarg && strcmp(optarg, "data") != 0)

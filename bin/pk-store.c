@@ -18,6 +18,23 @@ static const char usage_text[] =
     "[--max size]\n"
     "                [--passphrase-file file] repository\n";
 
+static const char options_text[] =
+    "  --init                   create the repository\n"
+    "  --no-encryption          with --init, a repository that is not encrypted\n"
+    "  --min, --avg, --max SIZE with --init, the chunk sizes\n"
+    "  -l, --level LEVEL        zstd level, 0 (none) to 19 (2)\n"
+    "  -j, --jobs N             compress and seal on N threads (one per core)\n"
+    "  -t, --tag TAG            tag the snapshot (repeatable)\n"
+    "  --host NAME              record the snapshot as host NAME's\n"
+    "  --cache FILE             write the stat cache FILE (default: this host's)\n"
+    "  --no-cache               write no stat cache and no known-chunk set\n"
+    "  --trust-refs             take REFs to any chunk the repository holds\n"
+    "  --passphrase-file FILE   read the passphrase from FILE\n"
+    "  --key-file FILE          open with the key file FILE\n"
+    "  -v, --verbose            print progress every 64 MiB and a summary\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 static void
 progress(void *arg, const struct pk_store_progress *p)
 {
@@ -188,11 +205,11 @@ main(int argc, char **argv)
 
 	pk_tool_init("pk-store");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "j:l:t:v", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hj:l:t:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'I': verb = INIT; break;
 		case 'P': passfile = optarg; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		case 'N': params.encrypted = 0; initonly = "--no-encryption"; break;
 		case 'm':

@@ -16,6 +16,19 @@ static const char usage_text[] =
     "               --no-cache]\n"
     "               [--name NAME] PATH...\n";
 
+static const char options_text[] =
+    "  --exclude PATTERN        skip files whose path or name matches PATTERN\n"
+    "  --exclude-from FILE      read exclude patterns from FILE, one a line\n"
+    "  -x, --one-file-system    do not cross into other file systems\n"
+    "  --cache FILE             skip unchanged files known to the stat cache FILE\n"
+    "  -r, --repository REPO    use REPO's stat cache for this host\n"
+    "  --host NAME              with -r, the stat cache of host NAME\n"
+    "  --no-cache               read every file\n"
+    "  --name NAME              the stored name of standard input (PATH -)\n"
+    "  -v, --verbose            print files, bytes and rate once a second\n"
+    "  -h, --help               print this help\n"
+    "  --version                print the version\n";
+
 struct patterns {
 	char **v;
 	size_t n, cap;
@@ -228,7 +241,7 @@ main(int argc, char **argv)
 	pk_tool_init("pk-walk");
 	opterr = 0;
 	memset(&o, 0, sizeof o);
-	while ((c = getopt_long(argc, argv, "r:vx", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hr:vx", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'E': add_pattern(&pats, optarg); break;
 		case 'F': read_patterns(&pats, optarg); break;
@@ -239,7 +252,7 @@ main(int argc, char **argv)
 		case 'H': host = optarg; break;
 		case 'n': nocache = 1; break;
 		case 'v': pr.verbose = 1; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}

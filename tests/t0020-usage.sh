@@ -16,9 +16,23 @@ bad() {
 	    { echo "stderr:"; cat "$S/.se"; return 1; }
 }
 
+# documented PAGE HELP: every option the OPTIONS section of the manual
+# page lists is in the help text, so the two cannot drift apart.
+documented() {
+	sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$1" |
+	    sed -n 's/^\.It Fl \([-a-zA-Z]*\).*/-\1/p' | sort -u >"$S/.opts"
+	[ -s "$S/.opts" ] || { echo "$1: no options found"; return 1; }
+	while read -r o; do
+		grep -qe "^  .*$o\b" "$2" || { echo "$2 lacks $o"; return 1; }
+	done <"$S/.opts"
+}
+
 for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc; do
 	ok "$t --help: usage on stdout, exit 0" sh -c \
 	    "$t --help >out && head -n 1 out | grep -q '^usage: $t '"
+	ok "$t -h: the same" sh -c "$t -h >out-h && cmp out out-h"
+	ok "$t --help: an options section" grep -qx "options:" out
+	ok "$t --help: every option of $t(1)" documented "$PK_TOP/man/$t.1" out
 	ok "$t --bogus: said, exit 2" bad \
 	    "--bogus: unknown option, or its value is missing" $t --bogus
 done
