@@ -185,3 +185,41 @@ pk_default_jobs(void)
 
 	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
+
+void
+pk_filter_init(struct pk_snapshot_filter *f, int argc)
+{
+	char **v = calloc(3 * (size_t)argc + 1, sizeof *v);
+
+	if (v == NULL)
+		pk_die(PK_EXIT_FAIL, "out of memory");
+	memset(f, 0, sizeof *f);
+	f->hosts = v;
+	f->tags = v + argc;
+	f->paths = v + 2 * argc;
+}
+
+int
+pk_filter_option(struct pk_snapshot_filter *f, int ch, char *arg)
+{
+	char *end;
+
+	switch (ch) {
+	case PK_OPT_HOST:
+		f->hosts[f->nhosts++] = arg;
+		return 1;
+	case PK_OPT_TAG:
+		f->tags[f->ntags++] = arg;
+		return 1;
+	case PK_OPT_PATH:
+		/* As pk-walk stores a root: /etc/ is etc, / is ".". */
+		while (*arg == '/' || (arg[0] == '.' && arg[1] == '/'))
+			arg += arg[0] == '/' ? 1 : 2;
+		end = arg + strlen(arg);
+		while (end > arg && end[-1] == '/')
+			*--end = '\0';
+		f->paths[f->npaths++] = *arg ? arg : ".";
+		return 1;
+	}
+	return 0;
+}

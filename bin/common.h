@@ -53,6 +53,26 @@ uint32_t pk_parse_chunk_size(const char *arg);
 int pk_parse_jobs(const char *arg);
 int pk_default_jobs(void);
 
+/*
+ * --host, --tag and --path, the options that choose snapshots
+ * (pk_snapshot_filter): the entries of a tool's option table, their lines
+ * of its help, and the parser.  pk_filter_init makes room for argc values;
+ * pk_filter_option takes the option ch (with its argument, a path made as
+ * stored) and returns 1, or returns 0 when ch is none of the three.
+ */
+enum { PK_OPT_HOST = 0x100, PK_OPT_TAG, PK_OPT_PATH };
+#define PK_FILTER_OPTIONS \
+	{ "host", required_argument, NULL, PK_OPT_HOST }, \
+	{ "tag", required_argument, NULL, PK_OPT_TAG }, \
+	{ "path", required_argument, NULL, PK_OPT_PATH }
+#define PK_FILTER_HELP \
+    "  --host NAME              only snapshots of host NAME (repeatable)\n" \
+    "  --tag TAG                only snapshots tagged TAG (repeatable)\n" \
+    "  --path PATH              only snapshots of PATH (repeatable: all)\n"
+struct pk_snapshot_filter;
+void pk_filter_init(struct pk_snapshot_filter *f, int argc);
+int pk_filter_option(struct pk_snapshot_filter *f, int ch, char *arg);
+
 /* Prints "name version" and exits 0. */
 void pk_print_version(void) __attribute__((noreturn));
 

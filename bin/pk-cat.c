@@ -9,8 +9,8 @@
 #include "unlock.h"
 
 static const char usage_text[] =
-    "usage: pk-cat [-j jobs] [--tar | --stream] "
-    "[--passphrase-file file | --key-file file]\n"
+    "usage: pk-cat [-j jobs] [--tar | --stream] [--host name]... [--tag tag]...\n"
+    "              [--path path]... [--passphrase-file file | --key-file file]\n"
     "              repository snapshot[:path]\n"
     "       pk-cat -\n";
 
@@ -18,6 +18,7 @@ static const char options_text[] =
     "  --tar                    write a tar stream, even for one file\n"
     "  --stream                 write a pk record stream (to pk-store: a copy)\n"
     "  -j, --jobs N             fetch chunks on N threads (one per core)\n"
+    PK_FILTER_HELP
     "  --passphrase-file FILE   read the passphrase from FILE\n"
     "  --key-file FILE          open with the key file FILE\n"
     "  -h, --help               print this help\n"
@@ -76,6 +77,7 @@ main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "tar", no_argument, NULL, 'T' },
 		{ "stream", no_argument, NULL, 'S' },
+		PK_FILTER_OPTIONS,
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -86,12 +88,14 @@ main(int argc, char **argv)
 	    .warn = warn_file };
 	struct pk_extract_result res;
 	const char *passfile = NULL, *keyfile = NULL;
+	struct pk_snapshot_filter only;
 	struct pk_snapshot snap;
 	struct pk_index ix;
 	struct pk_repo *repo;
 	int ch, e;
 
 	pk_tool_init("pk-cat");
+	pk_filter_init(&only, argc);
 	opterr = 0;
 	o.jobs = pk_default_jobs();
 	while ((ch = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
@@ -103,7 +107,10 @@ main(int argc, char **argv)
 		case 'k': keyfile = optarg; break;
 		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
-		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
+		default:
+			if (!pk_filter_option(&only, ch, optarg))
+				pk_usage(usage_text, PK_BAD_OPTION,
+				    argv[optind - 1]);
 		}
 	}
 	if (argc - optind == 1 && strcmp(argv[optind], "-") == 0)
@@ -115,7 +122,7 @@ main(int argc, char **argv)
 		pk_usage(usage_text, "%s: extra operand", argv[optind + 2]);
 	o.path = split_selector(argv[optind + 1]);
 	repo = pk_open_repo(argv[optind], passfile, keyfile);
-	if ((e = pk_snapshot_select(repo, argv[optind + 1], &snap)) < 0 ||
+	if ((e = pk_snapshot_select(repo, argv[optind + 1], &only, &snap)) < 0 ||
 	    (e = pk_index_open(&ix, repo)) < 0)
 		pk_die_lib(e);
 	if (ix.rebuilt && ix.why[0])

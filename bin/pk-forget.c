@@ -20,7 +20,8 @@ static const char usage_text[] =
     "policy: [--keep-last n] [--keep-hourly n] [--keep-daily n]\n"
     "        [--keep-weekly n] [--keep-monthly n] [--keep-yearly n]\n"
     "        [--keep-within duration] [--keep-tag tag]...\n"
-    "select: [--host name]... [--tag tag]... [--group-by list]\n"
+    "select: [--host name]... [--tag tag]... [--path path]...\n"
+    "        [--group-by list]\n"
     "unlock: --passphrase-file file | --key-file file\n";
 
 static const char options_text[] =
@@ -32,8 +33,7 @@ static const char options_text[] =
     "  --keep-yearly N          ... years\n"
     "  --keep-within DURATION   keep those within DURATION of the newest (7d)\n"
     "  --keep-tag TAG           keep those tagged TAG (repeatable)\n"
-    "  --host NAME              consider only host NAME's snapshots (repeatable)\n"
-    "  --tag TAG                consider only snapshots tagged TAG (repeatable)\n"
+    PK_FILTER_HELP
     "  --group-by LIST          group by host, paths, tags (host,paths)\n"
     "  --dry-run                say what would be removed; remove nothing\n"
     "  --json                   print the decisions as JSON\n"
@@ -289,8 +289,7 @@ main(int argc, char **argv)
 		{ "keep-yearly", required_argument, NULL, 'y' },
 		{ "keep-within", required_argument, NULL, 'W' },
 		{ "keep-tag", required_argument, NULL, 'T' },
-		{ "host", required_argument, NULL, 'o' },
-		{ "tag", required_argument, NULL, 't' },
+		PK_FILTER_OPTIONS,
 		{ "group-by", required_argument, NULL, 'g' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
@@ -304,7 +303,7 @@ main(int argc, char **argv)
 	static const char counts[] = "lHdwmy";
 	struct pk_forget_policy p;
 	const char *passfile = NULL, *keyfile = NULL, *select_opt = NULL;
-	char **ids, **strs;
+	char **ids;
 	size_t nids, nstrs = 0;
 	struct pk_repo *r;
 	int ch, li, code, keep_opts = 0;
@@ -312,12 +311,9 @@ main(int argc, char **argv)
 	pk_tool_init("pk-forget");
 	memset(&p, 0, sizeof p);
 	p.group_by = PK_FORGET_GROUP_HOST | PK_FORGET_GROUP_PATHS;
-	/* --keep-tag, --host and --tag values, each list in its own third. */
-	if ((strs = calloc(3 * (size_t)argc + 1, sizeof *strs)) == NULL)
+	pk_filter_init(&p.only, argc);
+	if ((p.keep_tags = calloc((size_t)argc, sizeof *p.keep_tags)) == NULL)
 		pk_die(PK_EXIT_FAIL, "out of memory");
-	p.keep_tags = strs;
-	p.hosts = strs + argc;
-	p.tags = strs + 2 * argc;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (ch) {
@@ -335,19 +331,11 @@ main(int argc, char **argv)
 			p.keep_tags[p.nkeep_tags++] = optarg;
 			keep_opts = 1;
 			break;
-		case 'o':
-			p.hosts[p.nhosts++] = optarg;
-			select_opt = "--host";
-			break;
-		case 't':
-			p.tags[p.ntags++] = optarg;
-			select_opt = "--tag";
-			break;
 		case 'g':
 			if (pk_forget_parse_group(optarg, &p.group_by) < 0)
 				pk_usage(usage_text, "--group-by %s",
 				    pk_errmsg(-EINVAL));
-			select_opt = "--group-by";
+			select_opt = "group-by";
 			break;
 		case 'n': dry_run = 1; break;
 		case 'j': json = 1; break;
@@ -355,7 +343,11 @@ main(int argc, char **argv)
 		case 'k': keyfile = optarg; break;
 		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
-		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
+		default:
+			if (!pk_filter_option(&p.only, ch, optarg))
+				pk_usage(usage_text, PK_BAD_OPTION,
+				    argv[optind - 1]);
+			select_opt = opts[li].name;
 		}
 	}
 	if (optind == argc)
@@ -365,7 +357,8 @@ main(int argc, char **argv)
 		pk_usage(usage_text, "snapshot ids and keep options exclude each "
 		    "other");
 	if (nstrs && select_opt)
-		pk_usage(usage_text, "%s goes with keep options only", select_opt);
+		pk_usage(usage_text, "--%s goes with keep options only",
+		    select_opt);
 	if (!nstrs && pk_forget_policy_empty(&p))
 		pk_usage(usage_text, "no keep option: the policy would remove "
 		    "every snapshot");
@@ -376,7 +369,8 @@ main(int argc, char **argv)
 	while (nids)
 		free(ids[--nids]);
 	free(ids);
-	free(strs);
+	free(p.keep_tags);
+	free(p.only.hosts);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;
 	return code;

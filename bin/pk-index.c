@@ -13,18 +13,21 @@
 #include "unlock.h"
 
 static int json;
+static struct pk_snapshot_filter only;	/* --host, --tag, --path */
 
 static const char usage_text[] =
-    "usage: pk-index [--json] [unlock] repository [snapshot[:path]]\n"
+    "usage: pk-index [--json] [select] [unlock] repository [snapshot[:path]]\n"
     "       pk-index --check[=data] [unlock] repository\n"
     "       pk-index --repair=index|snapshots [unlock] repository\n"
-    "       pk-index --export-cache file [unlock] repository snapshot\n"
-    "       pk-index --export-known file [unlock] repository [snapshot]\n"
+    "       pk-index --export-cache file [select] [unlock] repository snapshot\n"
+    "       pk-index --export-known file [select] [unlock] repository [snapshot]\n"
     "       pk-index --export-key file [--passphrase-file file] repository\n"
+    "select: [--host name]... [--tag tag]... [--path path]...\n"
     "unlock: --passphrase-file file | --key-file file\n";
 
 static const char options_text[] =
     "  --json                   list as JSON\n"
+    PK_FILTER_HELP
     "  --check[=data]           check the repository (and read every blob)\n"
     "  --repair=index           re-index packs no index delta names\n"
     "  --repair=snapshots       rewrite snapshots without lost files\n"
@@ -171,7 +174,7 @@ list_snapshots(struct pk_repo *r, const char *repo)
 {
 	struct pk_snapshot *list;
 	struct seen seen;
-	size_t n, i, nbad;
+	size_t n, i, nbad, shown = 0;
 	int e, gone;
 
 	newest_seen(repo, &seen);
@@ -182,12 +185,15 @@ list_snapshots(struct pk_repo *r, const char *repo)
 		    nbad);
 	if (json)
 		putchar('[');
-	else if (n)
-		printf("%-12s  %-19s  %-12s %8s %8s %8s paths\n", "id", "time",
-		    "host", "files", "size", "stored");
 	for (i = 0; i < n; i++) {
+		if (!pk_snapshot_filter_match(&only, &list[i]))
+			continue;
 		if (json)
-			printf("%s\n", i ? "," : "");
+			printf("%s\n", shown ? "," : "");
+		else if (shown == 0)
+			printf("%-12s  %-19s  %-12s %8s %8s %8s paths\n", "id",
+			    "time", "host", "files", "size", "stored");
+		shown++;
 		json ? list_snapshot_json(&list[i]) : list_snapshot_text(&list[i]);
 	}
 	if (json)
@@ -326,7 +332,7 @@ list_entries(struct pk_repo *r, char *arg)
 		else if (sel[strlen(sel) - 1] == '/')
 			sel[strlen(sel) - 1] = '\0';
 	}
-	if ((n = pk_snapshot_select(r, arg, &snap)) < 0 ||
+	if ((n = pk_snapshot_select(r, arg, &only, &snap)) < 0 ||
 	    (n = pk_index_open(&ix, r)) < 0 ||
 	    (n = pk_catalog_open(&cat, r, &ix, &snap, &h)) < 0)
 		pk_die_lib(n);
@@ -470,7 +476,7 @@ export_cache(struct pk_repo *r, const char *sel, const char *path)
 	struct pk_index ix;
 	int e;
 
-	if ((e = pk_snapshot_select(r, sel, &snap)) < 0 ||
+	if ((e = pk_snapshot_select(r, sel, &only, &snap)) < 0 ||
 	    (e = pk_index_open(&ix, r)) < 0 ||
 	    (e = pk_export_statcache(r, &ix, &snap, path)) < 0)
 		pk_die_lib(e);
@@ -491,7 +497,7 @@ export_known(struct pk_repo *r, const char *sel, const char *path)
 	if ((e = pk_index_open(&ix, r)) < 0)
 		pk_die_lib(e);
 	if (sel) {
-		if ((e = pk_snapshot_select(r, sel, &snap)) < 0 ||
+		if ((e = pk_snapshot_select(r, sel, &only, &snap)) < 0 ||
 		    (e = pk_export_known(r, &ix, &snap, path)) < 0)
 			pk_die_lib(e);
 		pk_snapshot_release(&snap);
@@ -499,7 +505,8 @@ export_known(struct pk_repo *r, const char *sel, const char *path)
 		if ((e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
 			pk_die_lib(e);
 		for (i = 0; i < n; i++)
-			if ((e = pk_export_known(r, &ix, &list[i], path)) < 0)
+			if (pk_snapshot_filter_match(&only, &list[i]) &&
+			    (e = pk_export_known(r, &ix, &list[i], path)) < 0)
 				pk_die_lib(e);
 		pk_snapshot_list_free(list, n);
 	}
@@ -547,6 +554,7 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		PK_FILTER_OPTIONS,
 		{ "check", optional_argument, NULL, 'c' },
 		{ "repair", required_argument, NULL, 'R' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
@@ -564,13 +572,15 @@ main(int argc, char **argv)
 	enum verb verb = LIST;
 	const char *passfile = NULL, *keyfile = NULL, *file = NULL;
 	const char *named = NULL;	/* the option that set the verb */
+	const char *filtered = NULL;	/* a --host, --tag or --path */
 	struct pk_repo *r;
 	char *snap;
-	int ch, n, code;
+	int ch, li, n, code;
 
 	pk_tool_init("pk-index");
+	pk_filter_init(&only, argc);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
@@ -604,7 +614,11 @@ main(int argc, char **argv)
 			set_verb(&verb, &named, EXPORT_KEY, "--export-key");
 			file = optarg;
 			break;
-		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
+		default:
+			if (!pk_filter_option(&only, ch, optarg))
+				pk_usage(usage_text, PK_BAD_OPTION,
+				    argv[optind - 1]);
+			filtered = opts[li].name;
 		}
 	}
 	n = argc - optind;
@@ -614,6 +628,10 @@ main(int argc, char **argv)
 		pk_usage(usage_text, "%s: extra operand", argv[optind + most[verb]]);
 	if (json && verb != LIST)
 		pk_usage(usage_text, "--json goes with listing only");
+	if (filtered && verb != LIST && verb != EXPORT_CACHE &&
+	    verb != EXPORT_KNOWN)
+		pk_usage(usage_text, "--%s goes with listing and exports only",
+		    filtered);
 	if (verb == EXPORT_KEY) {
 		if (keyfile)
 			pk_usage(usage_text, "--export-key takes the passphrase, "

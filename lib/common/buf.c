@@ -190,3 +190,25 @@ pk_sort_unique(void *base, size_t n, size_t size,
 			memmove(p + k++ * size, p + i * size, size);
 	return k;
 }
+
+int
+pk_str_in(const char *s, char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+pk_str_any_in(char *const *want, size_t nwant, char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < nwant; i++)
+		if (pk_str_in(want[i], v, n))
+			return 1;
+	return 0;
+}

@@ -34,6 +34,10 @@ void pk_buf_release(struct pk_buf *b);
  * cmp finds equal); returns how many are left. */
 size_t pk_sort_unique(void *base, size_t n, size_t size,
     int (*cmp)(const void *, const void *));
+/* Whether s is one of the n strings of v; whether one of the nwant
+ * strings of want is. */
+int pk_str_in(const char *s, char *const *v, size_t n);
+int pk_str_any_in(char *const *want, size_t nwant, char *const *v, size_t n);
 
 /*
  * A bounded little-endian decoder over borrowed bytes.  Every getter

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "err.h"
 #include "forget.h"
 #include "hash.h"
@@ -94,28 +95,6 @@ pk_forget_policy_empty(const struct pk_forget_policy *p)
 	    p->nkeep_tags == 0;
 }
 
-static int
-has(char **v, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-has_any(char **v, size_t n, char **want, size_t nwant)
-{
-	size_t i;
-
-	for (i = 0; i < nwant; i++)
-		if (has(v, n, want[i]))
-			return 1;
-	return 0;
-}
-
 /* The same strings, in any order. */
 static int
 same_set(char **a, uint32_t na, char **b, uint32_t nb)
@@ -125,18 +104,9 @@ same_set(char **a, uint32_t na, char **b, uint32_t nb)
 	if (na != nb)
 		return 0;
 	for (i = 0; i < na; i++)
-		if (!has(b, nb, a[i]) || !has(a, na, b[i]))
+		if (!pk_str_in(a[i], b, nb) || !pk_str_in(b[i], a, na))
 			return 0;
 	return 1;
-}
-
-static int
-selected(const struct pk_forget_policy *p, const struct pk_snapshot *s)
-{
-	const char *host = s->host ? s->host : "";
-
-	return (p->nhosts == 0 || has(p->hosts, p->nhosts, host)) &&
-	    (p->ntags == 0 || has_any(s->tags, s->ntags, p->tags, p->ntags));
 }
 
 static int
@@ -249,8 +219,8 @@ decide(const struct pk_forget_policy *p, const struct pk_snapshot *list,
 		}
 		if (list[i].start_sec >= bound)
 			why |= PK_FORGET_WITHIN;
-		if (has_any(list[i].tags, list[i].ntags, p->keep_tags,
-		    p->nkeep_tags))
+		if (pk_str_any_in(p->keep_tags, p->nkeep_tags, list[i].tags,
+		    list[i].ntags))
 			why |= PK_FORGET_TAG;
 		v[i].why = why;
 		v[i].keep = why != 0;
@@ -264,7 +234,7 @@ pk_forget_apply(const struct pk_forget_policy *p,
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
-		v[i].selected = selected(p, &list[i]);
+		v[i].selected = pk_snapshot_filter_match(&p->only, &list[i]);
 		v[i].keep = 1;
 		v[i].why = 0;
 		v[i].group = i;

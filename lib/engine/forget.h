@@ -52,10 +52,8 @@ struct pk_forget_policy {
 	char **keep_tags;			/* --keep-tag */
 	size_t nkeep_tags;
 	unsigned group_by;			/* PK_FORGET_GROUP_* */
-	/* Which snapshots the policy looks at (none given: all): those of
-	 * one of the hosts that have one of the tags.  Others are kept. */
-	char **hosts, **tags;
-	size_t nhosts, ntags;
+	/* Which snapshots the policy looks at; others are kept. */
+	struct pk_snapshot_filter only;
 };
 
 struct pk_forget_verdict {

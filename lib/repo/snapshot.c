@@ -534,7 +534,27 @@ find_name(struct pk_repo *r, const char *prefix, char found[PK_SNAPSHOT_NAME_BYT
 }
 
 int
-pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
+pk_snapshot_filter_match(const struct pk_snapshot_filter *f,
+    const struct pk_snapshot *s)
+{
+	char *host = s->host ? s->host : "";
+	size_t i;
+
+	if (f == NULL)
+		return 1;
+	if (f->nhosts && !pk_str_in(host, f->hosts, f->nhosts))
+		return 0;
+	if (f->ntags && !pk_str_any_in(f->tags, f->ntags, s->tags, s->ntags))
+		return 0;
+	for (i = 0; i < f->npaths; i++)
+		if (!pk_str_in(f->paths[i], s->paths, s->npaths))
+			return 0;
+	return 1;
+}
+
+int
+pk_snapshot_select(struct pk_repo *r, const char *sel,
+    const struct pk_snapshot_filter *f, struct pk_snapshot *s)
 {
 	char name[PK_SNAPSHOT_NAME_BYTES];
 	struct pk_snapshot *list;
@@ -554,14 +574,20 @@ pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s)
 	}
 	if ((e = pk_snapshot_list(r, &list, &n, &nbad)) < 0)
 		return e;
-	if (n == 0) {
+	len = n;
+	while (len > 0 && !pk_snapshot_filter_match(f, &list[len - 1]))
+		len--;
+	if (len == 0) {
 		pk_snapshot_list_free(list, n);
 		if (nbad)
 			return pk_err(-EBADMSG, "latest: no snapshot can be read "
 			    "(%zu damaged; pk-index --check names them)", nbad);
+		if (n)
+			return pk_err(-ENOENT, "latest: no snapshot of the %zu "
+			    "has the host, tag and paths asked for", n);
 		return pk_err(-ENOENT, "latest: the repository has no snapshot");
 	}
-	pk_hex(name, list[n - 1].id, sizeof list[n - 1].id);
+	pk_hex(name, list[len - 1].id, sizeof list[len - 1].id);
 	pk_snapshot_list_free(list, n);
 	return pk_snapshot_read(r, name, s);
 }

@@ -85,11 +85,27 @@ int pk_snapshot_list(struct pk_repo *r, struct pk_snapshot **list, size_t *n,
 void pk_snapshot_list_free(struct pk_snapshot *list, size_t n);
 
 /*
- * Finds the snapshot a user names: "latest", or a unique prefix (at least
- * 4 hex digits) of its id.  -ENOENT when none matches, -EINVAL when the
- * prefix is ambiguous (message says so).
+ * The snapshots a user means with --host, --tag and --path (each may be
+ * given more than once; none given: all): those of one of the hosts, with
+ * one of the tags, and holding every one of the paths (as stored, without
+ * a leading or trailing '/', "." for the root).
  */
-int pk_snapshot_select(struct pk_repo *r, const char *sel, struct pk_snapshot *s);
+struct pk_snapshot_filter {
+	char **hosts, **tags, **paths;
+	size_t nhosts, ntags, npaths;
+};
+
+int pk_snapshot_filter_match(const struct pk_snapshot_filter *f,
+    const struct pk_snapshot *s);
+
+/*
+ * Finds the snapshot a user names: "latest", the newest that passes f
+ * (NULL: all), or a unique prefix (at least 4 hex digits) of its id, which
+ * names one snapshot whatever f says.  -ENOENT when none matches, -EINVAL
+ * when the prefix is ambiguous (message says so).
+ */
+int pk_snapshot_select(struct pk_repo *r, const char *sel,
+    const struct pk_snapshot_filter *f, struct pk_snapshot *s);
 
 /*
  * The META record of a copied snapshot (pk-stream(5)): its start and end

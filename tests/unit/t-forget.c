@@ -313,7 +313,7 @@ test_tags_groups(void)
 		END,
 	};
 	char *keep_tags[] = { "keep", "other" }, *hosts[] = { "b" };
-	char *tags[] = { "db" };
+	char *tags[] = { "db" }, *paths[] = { "/home", "/etc", "/usr" };
 	struct pk_forget_policy p;
 
 	memset(&p, 0, sizeof p);
@@ -338,20 +338,32 @@ test_tags_groups(void)
 	expect("one group", &p, sp, "rrrrrrk", NULL);
 
 	p.group_by = PK_FORGET_GROUP_HOST | PK_FORGET_GROUP_PATHS;
-	p.hosts = hosts;
-	p.nhosts = 1;
+	p.only.hosts = hosts;
+	p.only.nhosts = 1;
 	expect("--host b: the other host's snapshots are untouched", &p, sp,
 	    "-r-r--k", NULL);
-	p.nhosts = 0;
-	p.tags = tags;
-	p.ntags = 1;
+	p.only.nhosts = 0;
+	p.only.tags = tags;
+	p.only.ntags = 1;
 	expect("--tag db: snapshots without it are untouched", &p, sp,
 	    "---r--k", NULL);
 	p.keep_tags = keep_tags;
 	p.nkeep_tags = 1;
-	p.nhosts = 1;
+	p.only.nhosts = 1;
 	expect("--keep-tag keeps only among the snapshots looked at", &p, sp,
 	    "---r--k", NULL);
+
+	p.nkeep_tags = p.only.nhosts = p.only.ntags = 0;
+	p.only.paths = paths;
+	p.only.npaths = 1;
+	expect("--path /home: only the snapshots that hold it", &p, sp,
+	    "--r-k--", NULL);
+	p.only.npaths = 2;
+	expect("--path /home --path /etc: those that hold both", &p, sp,
+	    "--r-k--", NULL);
+	p.only.paths = paths + 1;
+	expect("--path /etc --path /usr: none holds both", &p, sp,
+	    "-------", NULL);
 }
 
 /* Local time decides the periods: a snapshot just after midnight is of

@@ -1026,7 +1026,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	int64_t t;
 	int e, k;
 
-	e = pk_snapshot_select(r, "latest", &got);
+	e = pk_snapshot_select(r, "latest", NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: latest of none is ENOENT", mode);
 	CHECK(name, e == -ENOENT);
 
@@ -1076,11 +1076,11 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	    snap_eq(&list[1], &s[0]) && snap_eq(&list[2], &s[1]));
 	pk_snapshot_list_free(list, n);
 
-	e = pk_snapshot_select(r, "latest", &got);
+	e = pk_snapshot_select(r, "latest", NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: latest is the newest start", mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[1]));
 	pk_snapshot_release(&got);
-	e = pk_snapshot_select(r, hex[2], &got);
+	e = pk_snapshot_select(r, hex[2], NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: select by the whole id", mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[2]));
 	pk_snapshot_release(&got);
@@ -1099,14 +1099,14 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	for (len = 4; len < 64 && !strncmp(hex[3], hex[k], len); len++)
 		;
 	snprintf(sel, sizeof sel, "%.4s", hex[3]);
-	e = pk_snapshot_select(r, sel, &got);
+	e = pk_snapshot_select(r, sel, NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: an ambiguous prefix is EINVAL",
 	    mode);
 	CHECK(name, k >= 0 && e == -EINVAL);
 	if (e == 0)
 		pk_snapshot_release(&got);
 	snprintf(sel, sizeof sel, "%.*s", (int)len, hex[3]);
-	e = pk_snapshot_select(r, sel, &got);
+	e = pk_snapshot_select(r, sel, NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: a longer prefix selects one",
 	    mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[3]));
@@ -1118,7 +1118,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 			break;
 	}
 	snprintf(sel, sizeof sel, "%.8s", hex[i]);
-	e = pk_snapshot_select(r, sel, &got);
+	e = pk_snapshot_select(r, sel, NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: a unique prefix of 8 selects it",
 	    mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[i]));
@@ -1128,15 +1128,15 @@ test_snapshots(struct pk_repo *r, const char *mode)
 		for (i = 0, bad = 0; i < 4; i++)
 			bad += !strncmp(hex[i], sel, 4);
 	}
-	e = pk_snapshot_select(r, sel, &got);
+	e = pk_snapshot_select(r, sel, NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: an unknown prefix is ENOENT",
 	    mode);
 	CHECK(name, bad == 0 && e == -ENOENT);
 	snprintf(name, sizeof name, "%s snapshot: a 3-digit prefix, a non-hex one, "
 	    "upper case are EINVAL", mode);
-	CHECK(name, pk_snapshot_select(r, "abc", &got) == -EINVAL &&
-	    pk_snapshot_select(r, "latesT", &got) == -EINVAL &&
-	    pk_snapshot_select(r, "ABCD", &got) == -EINVAL);
+	CHECK(name, pk_snapshot_select(r, "abc", NULL, &got) == -EINVAL &&
+	    pk_snapshot_select(r, "latesT", NULL, &got) == -EINVAL &&
+	    pk_snapshot_select(r, "ABCD", NULL, &got) == -EINVAL);
 	snprintf(name, sizeof name, "%s snapshot: a missing one is ENOENT, a bad "
 	    "name EINVAL", mode);
 	CHECK(name, pk_snapshot_read(r, "0000000000000000000000000000000000000000"
@@ -1203,7 +1203,7 @@ test_snapshots(struct pk_repo *r, const char *mode)
 	CHECK(name, e == 0 && n == 4 && nbad == 1);
 	if (e == 0)
 		pk_snapshot_list_free(list, n);
-	e = pk_snapshot_select(r, "latest", &got);
+	e = pk_snapshot_select(r, "latest", NULL, &got);
 	snprintf(name, sizeof name, "%s snapshot: latest still selects past a "
 	    "damaged file", mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[1]));
@@ -1312,7 +1312,7 @@ test_long_paths(struct pk_repo *r)
 	    "000000000000000000000000000000000000000000000000000", &got) ==
 	    -ENAMETOOLONG);
 	CHECK("long paths: selecting the latest too",
-	    pk_snapshot_select(r, "latest", &got) == -ENAMETOOLONG);
+	    pk_snapshot_select(r, "latest", NULL, &got) == -ENAMETOOLONG);
 	r->path = saved;
 	r->store = saved_store;
 	pk_storage_close(longer);

@@ -349,7 +349,7 @@ test_list_select(struct pk_repo *r, const char *mode)
 	snprintf(name, sizeof name, "%s list: none", mode);
 	CHECK(name, e == 0 && n == 0 && nbad == 0);
 	pk_snapshot_list_free(list, n);
-	e = pk_snapshot_select(r, "latest", &got);
+	e = pk_snapshot_select(r, "latest", NULL, &got);
 	snprintf(name, sizeof name, "%s select: latest of none is ENOENT", mode);
 	CHECK(name, e == -ENOENT);
 
@@ -377,7 +377,7 @@ test_list_select(struct pk_repo *r, const char *mode)
 	CHECK(name, order);
 	if (e == 0)
 		pk_snapshot_list_free(list, n);
-	e = pk_snapshot_select(r, "latest", &got);
+	e = pk_snapshot_select(r, "latest", NULL, &got);
 	snprintf(name, sizeof name, "%s select: latest is the newest start", mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[1]));
 	if (e == 0)
@@ -392,14 +392,14 @@ test_list_select(struct pk_repo *r, const char *mode)
 				break;
 		}
 		snprintf(sel, sizeof sel, "%.*s", (int)len, hex[i]);
-		e = pk_snapshot_select(r, sel, &got);
+		e = pk_snapshot_select(r, sel, NULL, &got);
 		if (e < 0 || !snap_eq(&got, &s[i]))
 			break;
 		pk_snapshot_release(&got);
 	}
 	snprintf(name, sizeof name, "%s select: a unique prefix selects each", mode);
 	CHECK(name, i == 5);
-	e = pk_snapshot_select(r, hex[3], &got);
+	e = pk_snapshot_select(r, hex[3], NULL, &got);
 	snprintf(name, sizeof name, "%s select: the whole id", mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[3]));
 	if (e == 0)
@@ -419,16 +419,16 @@ test_list_select(struct pk_repo *r, const char *mode)
 		free(f);
 		snprintf(sel, sizeof sel, "%.63s", hex[0]);
 		pk_err_clear();
-		e = pk_snapshot_select(r, sel, &got);
+		e = pk_snapshot_select(r, sel, NULL, &got);
 		snprintf(name, sizeof name, "%s select: an ambiguous prefix is "
 		    "EINVAL, and says so", mode);
 		CHECK(name, e == -EINVAL && strstr(pk_errmsg(e), "ambiguous") != NULL);
 		snprintf(sel, sizeof sel, "%.4s", hex[0]);
 		snprintf(name, sizeof name, "%s select: ... of 4 digits too", mode);
-		CHECK(name, pk_snapshot_select(r, sel, &got) == -EINVAL);
+		CHECK(name, pk_snapshot_select(r, sel, NULL, &got) == -EINVAL);
 		snprintf(name, sizeof name, "%s select: the whole id is not "
 		    "ambiguous", mode);
-		e = pk_snapshot_select(r, hex[0], &got);
+		e = pk_snapshot_select(r, hex[0], NULL, &got);
 		CHECK(name, e == 0 && snap_eq(&got, &s[0]));
 		if (e == 0)
 			pk_snapshot_release(&got);
@@ -441,19 +441,19 @@ test_list_select(struct pk_repo *r, const char *mode)
 			if (strncmp(sel, hex[i], 4) == 0)
 				e = 0;
 	}
-	e = pk_snapshot_select(r, sel, &got);
+	e = pk_snapshot_select(r, sel, NULL, &got);
 	snprintf(name, sizeof name, "%s select: a prefix of none is ENOENT", mode);
 	CHECK(name, e == -ENOENT);
 	snprintf(sel, sizeof sel, "%.3s", hex[0]);
 	snprintf(name, sizeof name, "%s select: 3 digits, upper case, not hex, "
 	    "65 digits, \"Latest\", \"\": EINVAL", mode);
 	snprintf(path, sizeof path, "%s0", hex[0]);
-	CHECK(name, pk_snapshot_select(r, sel, &got) == -EINVAL &&
-	    pk_snapshot_select(r, "ABCD", &got) == -EINVAL &&
-	    pk_snapshot_select(r, "abcg", &got) == -EINVAL &&
-	    pk_snapshot_select(r, path, &got) == -EINVAL &&
-	    pk_snapshot_select(r, "Latest", &got) == -EINVAL &&
-	    pk_snapshot_select(r, "", &got) == -EINVAL);
+	CHECK(name, pk_snapshot_select(r, sel, NULL, &got) == -EINVAL &&
+	    pk_snapshot_select(r, "ABCD", NULL, &got) == -EINVAL &&
+	    pk_snapshot_select(r, "abcg", NULL, &got) == -EINVAL &&
+	    pk_snapshot_select(r, path, NULL, &got) == -EINVAL &&
+	    pk_snapshot_select(r, "Latest", NULL, &got) == -EINVAL &&
+	    pk_snapshot_select(r, "", NULL, &got) == -EINVAL);
 
 	/* Damage one: counted, skipped by latest, named when selected. */
 	snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex[1]);
@@ -471,7 +471,7 @@ test_list_select(struct pk_repo *r, const char *mode)
 	CHECK(name, e == 0 && n == 4 && nbad == 2);
 	if (e == 0)
 		pk_snapshot_list_free(list, n);
-	e = pk_snapshot_select(r, "latest", &got);
+	e = pk_snapshot_select(r, "latest", NULL, &got);
 	snprintf(name, sizeof name, "%s select: latest goes past the damaged one",
 	    mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[k = memcmp(s[3].id, s[4].id, 32) <
@@ -479,12 +479,12 @@ test_list_select(struct pk_repo *r, const char *mode)
 	if (e == 0)
 		pk_snapshot_release(&got);
 	snprintf(sel, sizeof sel, "%.12s", hex[1]);
-	e = pk_snapshot_select(r, sel, &got);
+	e = pk_snapshot_select(r, sel, NULL, &got);
 	snprintf(name, sizeof name, "%s select: the damaged one by its prefix is "
 	    "EBADMSG", mode);
 	CHECK(name, e == -EBADMSG);
 	snprintf(sel, sizeof sel, "%.12s", hex[2]);
-	e = pk_snapshot_select(r, sel, &got);
+	e = pk_snapshot_select(r, sel, NULL, &got);
 	snprintf(name, sizeof name, "%s select: another by its prefix, whatever "
 	    "the damaged one", mode);
 	CHECK(name, e == 0 && snap_eq(&got, &s[2]));
@@ -496,7 +496,7 @@ test_list_select(struct pk_repo *r, const char *mode)
 		snprintf(path, sizeof path, "%s/snapshots/%s", r->path, hex[i]);
 		unit_put_file(path, (const uint8_t *)"PKSNAP", 6);
 	}
-	e = pk_snapshot_select(r, "latest", &got);
+	e = pk_snapshot_select(r, "latest", NULL, &got);
 	snprintf(name, sizeof name, "%s select: latest when none can be read is "
 	    "EBADMSG", mode);
 	CHECK(name, e == -EBADMSG);
