@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 static const char usage_text[] =
     "usage: pk-walk [-vx] [--exclude PATTERN]... [--exclude-from FILE]\n"
+    "               [--exclude-caches] [--exclude-if-present NAME]...\n"
     "               [--one-file-system] [--cache FILE | -r REPO [--host NAME] |\n"
     "               --no-cache]\n"
     "               [--name NAME] PATH...\n";
@@ -19,6 +21,9 @@ static const char usage_text[] =
 static const char options_text[] =
     "  --exclude PATTERN        skip files whose path or name matches PATTERN\n"
     "  --exclude-from FILE      read exclude patterns from FILE, one a line\n"
+    "  --exclude-caches         skip the contents of directories with a\n"
+    "                           CACHEDIR.TAG, but the tag\n"
+    "  --exclude-if-present NAME  the same for a file NAME (repeatable)\n"
     "  -x, --one-file-system    do not cross into other file systems\n"
     "  --cache FILE             skip unchanged files known to the stat cache FILE\n"
     "  -r, --repository REPO    use REPO's stat cache for this host\n"
@@ -141,11 +146,13 @@ print_summary(const struct pk_walk_report *rep, double secs)
 	fputc('\n', stderr);
 }
 
-/* Refuses bad arguments before anything is written. */
+/* Refuses bad arguments, and paths that are not there, before anything
+ * is written. */
 static void
 check_args(char **paths, int n, const char *name)
 {
 	struct pk_buf b = PK_BUF_INIT;
+	struct stat st;
 	int i, dashes = 0, r;
 
 	for (i = 0; i < n; i++) {
@@ -155,6 +162,10 @@ check_args(char **paths, int n, const char *name)
 		}
 		if ((r = pk_walk_stored_path(paths[i], &b)) < 0)
 			pk_usage(usage_text, "%s", pk_errmsg(r));
+		/* A path that is not there is most likely mistyped: fail
+		 * before the stream starts, so that no snapshot is made. */
+		if (lstat(paths[i], &st) < 0)
+			pk_die(PK_EXIT_FAIL, "%s: %s", paths[i], strerror(errno));
 	}
 	if (name != NULL && ((r = pk_walk_stored_path(name, &b)) < 0 ||
 	    strcmp((char *)b.data, ".") == 0))
@@ -171,8 +182,9 @@ check_args(char **paths, int n, const char *name)
 static int
 exit_code(const struct pk_walk_report *rep)
 {
-	/* A missing argument is recorded in the stream like any file that
-	 * cannot be read: the snapshot is made, and incomplete. */
+	/* An argument gone since it was checked is recorded in the stream
+	 * like any file that cannot be read: the snapshot is made, and
+	 * incomplete. */
 	return rep->missing || rep->errors || rep->changed ? PK_EXIT_PARTIAL :
 	    PK_EXIT_OK;
 }
@@ -217,6 +229,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "exclude", required_argument, NULL, 'E' },
 		{ "exclude-from", required_argument, NULL, 'F' },
+		{ "exclude-caches", no_argument, NULL, 'c' },
+		{ "exclude-if-present", required_argument, NULL, 'I' },
 		{ "one-file-system", no_argument, NULL, 'x' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "cache", required_argument, NULL, 'C' },
@@ -228,7 +242,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct patterns pats = { NULL, 0, 0 };
+	struct patterns pats = { NULL, 0, 0 }, tags = { NULL, 0, 0 };
 	struct progress pr = { 0, 0, 0 };
 	struct pk_walk_options o;
 	struct pk_writer *w;
@@ -245,6 +259,13 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'E': add_pattern(&pats, optarg); break;
 		case 'F': read_patterns(&pats, optarg); break;
+		case 'c': o.exclude_caches = 1; break;
+		case 'I':
+			if (*optarg == '\0' || strchr(optarg, '/'))
+				pk_usage(usage_text, "--exclude-if-present %s: not "
+				    "a file name", optarg);
+			add_pattern(&tags, optarg);
+			break;
 		case 'x': o.one_file_system = 1; break;
 		case 'N': name = optarg; break;
 		case 'C': cachefile = optarg; break;
@@ -274,6 +295,8 @@ main(int argc, char **argv)
 		    sizeof cachepath);
 	o.excludes = (const char *const *)pats.v;
 	o.nexcludes = pats.n;
+	o.tags = (const char *const *)tags.v;
+	o.ntags = tags.n;
 	o.warn = on_warn;
 	o.progress = on_progress;
 	o.arg = &pr;
@@ -298,5 +321,8 @@ main(int argc, char **argv)
 	for (k = 0; k < pats.n; k++)
 		free(pats.v[k]);
 	free(pats.v);
+	for (k = 0; k < tags.n; k++)
+		free(tags.v[k]);
+	free(tags.v);
 	return code;
 }

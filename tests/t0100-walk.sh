@@ -78,10 +78,10 @@ ln -s t tlink
 walk tlink
 ok "symlink argument stored as a symlink" sh -c 'grep -c "^E " out | grep -qx 1 && grep -q "^E symlink .* tlink -> t$" out'
 walk ./t/ /t0100-nope t/B
-ok "missing argument: exit 3" sh -c '[ "$(cat code)" = 3 ]'
+ok "missing argument: exit 1" sh -c '[ "$(cat code)" = 1 ]'
 ok "missing argument: message" grep -qx 'pk-walk: /t0100-nope: No such file or directory' err
-ok "missing argument: in-band error, walk goes on" sh -c \
-    'grep -q "^R 2 t0100-nope " out && grep -q " t/B$" out && tail -n 1 out | grep -qx END'
+ok "missing argument: nothing written, not even a header" test ! -s stream
+walk ./t/ t/B
 ok "stored path of ./t/ is t" sh -c 'grep -m1 "^E" out | grep -q " t$"'
 walk t/dir/hard t/a		# walked in order: t/a, then t/dir/hard
 ok "hard link found across arguments" grep -q '^E hardlink .* t/dir/hard -> t/a$' out
@@ -92,6 +92,37 @@ walk --exclude '*.o' --exclude 'B' --exclude-from excl t
 ok "excludes: base names, paths, pattern file" sh -c \
     '! grep -q " t/B$" out && ! grep -q " t/dir" out && grep -q " t/a$" out'
 ok "exclude-from a missing file: exit 1" status_is 1 pk-walk --exclude-from nope t
+
+# Tagged directories: the directory and its tag stay, the rest goes.
+mkdir -p tag/cache/sub tag/fake tag/own tag/both
+printf 'Signature: 8a477f597d28d172789f06886806bc55\n# made by a cache\n' \
+    >tag/cache/CACHEDIR.TAG
+echo x >tag/cache/data
+echo y >tag/cache/sub/more
+printf 'Signature: not the one\n' >tag/fake/CACHEDIR.TAG
+echo z >tag/fake/data
+ln -s ../cache/CACHEDIR.TAG tag/both/CACHEDIR.TAG
+echo w >tag/both/data
+: >tag/own/.nobackup
+echo v >tag/own/data
+walk --exclude-caches tag
+ok "exclude-caches: the tagged directory and its tag only" sh -c \
+    'grep -q " tag/cache$" out && grep -q " tag/cache/CACHEDIR.TAG$" out &&
+     ! grep -q " tag/cache/data$" out && ! grep -q " tag/cache/sub" out'
+ok "exclude-caches: a tag without the signature is no tag" \
+    grep -q " tag/fake/data$" out
+ok "exclude-caches: a symlink named CACHEDIR.TAG is no tag" \
+    grep -q " tag/both/data$" out
+ok "exclude-caches: not --exclude-if-present" grep -q " tag/own/data$" out
+walk --exclude-if-present .nobackup --exclude-if-present other tag
+ok "exclude-if-present: the directory and the tag file only" sh -c \
+    'grep -q " tag/own/.nobackup$" out && ! grep -q " tag/own/data$" out &&
+     grep -q " tag/cache/data$" out && [ "$(cat code)" = 0 ]'
+walk tag
+ok "without either, everything" sh -c \
+    'grep -q " tag/cache/data$" out && grep -q " tag/own/data$" out'
+ok "exclude-if-present with a slash: exit 2" status_is 2 \
+    pk-walk --exclude-if-present a/b tag
 
 # Standard input.
 printf 'hello' | pk-walk --name /db.sql - >stream 2>err

@@ -40,7 +40,13 @@ ok "pk-index of a directory that is no repository: exit 1" status_of 1 pk-index 
 ok "... message names it" grep -q "^pk-index: t" .se
 ok "pk-store into a missing repository: exit 1" sh -c \
     'pk-walk t | pk-chunk | pk-store nowhere >/dev/null 2>err; [ $? = 1 ] && grep -q "^pk-store: nowhere" err'
-ok "pk-walk of a missing path: exit 3 (recorded in the stream, pk-walk(1))" status_of 3 pk-walk nowhere
+pk-index repo | wc -l >nsnap
+ok "pk-walk of a missing path: exit 1, nothing written" sh -c \
+    'pk-walk t nowhere >out 2>err; [ $? = 1 ] && [ ! -s out ] &&
+     grep -qx "pk-walk: nowhere: No such file or directory" err'
+ok "... and a backup of it makes no snapshot" sh -c \
+    'pk-walk nowhere 2>/dev/null | pk-chunk 2>/dev/null | pk-store repo >/dev/null 2>err
+     [ $? = 1 ] && grep -q "empty stream" err && [ $(pk-index repo | wc -l) = "$(cat nsnap)" ]'
 ok "pk-dedup -r of a missing repository: exit 1" status_of 1 pk-dedup -r nowhere
 ok "pk-chunk -r of a missing repository: exit 1" status_of 1 pk-chunk -r nowhere
 

@@ -981,6 +981,46 @@ sort_names(struct names *nl)
 	return 0;
 }
 
+/* Whether the child name of the directory fd is a tag file
+ * (pk_walk_options.tags, exclude_caches). */
+static int
+is_tag(const struct pk_walk *wk, int fd, const char *name)
+{
+	static const char sig[] = "Signature: 8a477f597d28d172789f06886806bc55";
+	char buf[sizeof sig - 1];
+	struct stat st;
+	ssize_t k = -1;
+	size_t i;
+	int tfd;
+
+	for (i = 0; i < wk->o.ntags; i++)
+		if (strcmp(name, wk->o.tags[i]) == 0)
+			return 1;
+	if (!wk->o.exclude_caches || strcmp(name, "CACHEDIR.TAG") != 0)
+		return 0;
+	tfd = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (tfd < 0)
+		return 0;
+	if (fstat(tfd, &st) == 0 && S_ISREG(st.st_mode))
+		k = pk_read_full(tfd, buf, sizeof buf);
+	close(tfd);
+	return k == (ssize_t)sizeof buf && memcmp(buf, sig, sizeof buf) == 0;
+}
+
+/* A tagged directory keeps only its tag files among its children. */
+static void
+keep_tags(const struct pk_walk *wk, int fd, struct names *nl)
+{
+	char **v = (char **)(void *)nl->ptrs.data;
+	size_t i, k = 0;
+
+	for (i = 0; i < nl->n; i++)
+		if (is_tag(wk, fd, v[i]))
+			v[k++] = v[i];
+	if (k > 0)
+		nl->n = k;
+}
+
 /* Reads the names in an open directory, sorted bytewise.  A duplicate
  * descriptor goes to readdir, so fd stays usable for openat. */
 static int
@@ -1185,6 +1225,8 @@ walk_dir(struct pk_walk *wk, int dirfd, const char *name,
 		close(fd);
 		r = file_error(wk, -err, NULL);
 	} else {
+		if (wk->o.exclude_caches || wk->o.ntags)
+			keep_tags(wk, fd, &nl);
 		r = walk_children(wk, fd, &st, name, &nl);
 	}
 	names_release(&nl);

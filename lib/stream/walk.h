@@ -59,6 +59,15 @@ struct pk_walk_options {
 	/* Do not descend into directories on another device than their
 	 * argument; the mount point's own entry is still written. */
 	int one_file_system;
+	/* Tagged directories: when a directory holds a CACHEDIR.TAG file
+	 * (the Cache Directory Tagging spec: a regular file that begins with
+	 * its signature; with exclude_caches) or a file of one of the names
+	 * in tags, its entry and its tag files are written and its other
+	 * children left out, as tar's --exclude-caches and --exclude-tag
+	 * do.  tags is borrowed. */
+	int exclude_caches;
+	const char *const *tags;
+	size_t ntags;
 	/* A stat cache (statcache.h): a regular file it knows with the same
 	 * stat is not read; its content goes out as REF and HOLE records.
 	 * Borrowed; may be NULL. */
