@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "pk.h"
 
 /* Length of the UTF-8 sequence at p, 0 when it is not valid UTF-8. */
 static size_t
@@ -90,4 +91,29 @@ pk_put_time(int64_t sec, uint32_t nsec, int utc)
 		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
 		fputs(buf, stdout);
 	}
+}
+
+void
+pk_put_snapshot_json(const struct pk_snapshot *s)
+{
+	char id[PK_SNAPSHOT_NAME_BYTES];
+
+	pk_hex(id, s->id, sizeof s->id);
+	printf("{\"id\":\"%s\",\"time\":", id);
+	pk_put_time(s->start_sec, s->start_nsec, 1);
+	printf(",\"end\":");
+	pk_put_time(s->end_sec, s->end_nsec, 1);
+	printf(",\"seconds\":%.3f", (double)(s->end_sec - s->start_sec) +
+	    ((double)s->end_nsec - (double)s->start_nsec) / 1e9);
+	printf(",\"host\":");
+	pk_put_jsonz(s->host ? s->host : "");
+	printf(",\"user\":");
+	pk_put_jsonz(s->user ? s->user : "");
+	pk_put_json_strings("paths", s->paths, s->npaths);
+	pk_put_json_strings("tags", s->tags, s->ntags);
+	printf(",\"entries\":%" PRIu64 ",\"files\":%" PRIu64 ",\"dirs\":%" PRIu64
+	    ",\"bytes\":%" PRIu64 ",\"stored\":%" PRIu64 ",\"chunks\":%" PRIu64
+	    ",\"new_chunks\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
+	    s->entries, s->files, s->dirs, s->bytes, s->stored, s->chunks,
+	    s->new_chunks, s->errors);
 }

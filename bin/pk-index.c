@@ -89,29 +89,6 @@ list_snapshot_text(const struct pk_snapshot *s)
 	    s->errors ? " (incomplete: files could not be read)" : "");
 }
 
-static void
-list_snapshot_json(const struct pk_snapshot *s)
-{
-	char id[PK_SNAPSHOT_NAME_BYTES];
-
-	pk_hex(id, s->id, sizeof s->id);
-	printf("{\"id\":\"%s\",\"time\":", id);
-	pk_put_time(s->start_sec, s->start_nsec, 1);
-	printf(",\"end\":");
-	pk_put_time(s->end_sec, s->end_nsec, 1);
-	printf(",\"host\":");
-	pk_put_jsonz(s->host ? s->host : "");
-	printf(",\"user\":");
-	pk_put_jsonz(s->user ? s->user : "");
-	pk_put_json_strings("paths", s->paths, s->npaths);
-	pk_put_json_strings("tags", s->tags, s->ntags);
-	printf(",\"entries\":%" PRIu64 ",\"files\":%" PRIu64 ",\"dirs\":%" PRIu64
-	    ",\"bytes\":%" PRIu64 ",\"stored\":%" PRIu64 ",\"chunks\":%" PRIu64
-	    ",\"new_chunks\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
-	    s->entries, s->files, s->dirs, s->bytes, s->stored, s->chunks,
-	    s->new_chunks, s->errors);
-}
-
 /* The newest snapshot this user has seen in the repository (pk-repo(5)
  * "Rollback"), read before the snapshots are listed: one that a backup
  * commits and notes meanwhile is then not taken for gone. */
@@ -194,7 +171,7 @@ list_snapshots(struct pk_repo *r, const char *repo)
 			printf("%-12s  %-19s  %-12s %8s %8s %8s paths\n", "id",
 			    "time", "host", "files", "size", "stored");
 		shown++;
-		json ? list_snapshot_json(&list[i]) : list_snapshot_text(&list[i]);
+		json ? pk_put_snapshot_json(&list[i]) : list_snapshot_text(&list[i]);
 	}
 	if (json)
 		printf("]\n");

@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "json.h"
 #include "pk.h"
 #include "unlock.h"
 
 static const char usage_text[] =
-    "usage: pk-store [-v] [-j jobs] [-l level] [-t tag]... [--host name]\n"
+    "usage: pk-store [-v] [--json] [-j jobs] [-l level] [-t tag]... [--host name]\n"
     "                [--cache file | --no-cache] [--trust-refs]\n"
     "                [--passphrase-file file | --key-file file] repository\n"
     "       pk-store --init [--no-encryption] [--min size] [--avg size] "
@@ -32,6 +33,7 @@ static const char options_text[] =
     "  --passphrase-file FILE   read the passphrase from FILE\n"
     "  --key-file FILE          open with the key file FILE\n"
     "  -v, --verbose            print progress every 64 MiB and a summary\n"
+    "  --json                   print the snapshot as JSON, not its id\n"
     "  -h, --help               print this help\n"
     "  --version                print the version\n";
 
@@ -103,7 +105,7 @@ note_newest(const char *repo, const struct pk_snapshot *snap)
 /* The store verb: the stream on standard input into repo, a snapshot. */
 static int
 store(const char *reponame, struct pk_store_options *o, const char *passfile,
-    const char *keyfile, int nocache, int verbose)
+    const char *keyfile, int nocache, int verbose, int json)
 {
 	char host[256], name[PK_SNAPSHOT_NAME_BYTES], cache[4096], known[4200];
 	struct pk_snapshot snap;
@@ -153,7 +155,12 @@ store(const char *reponame, struct pk_store_options *o, const char *passfile,
 		    "(pk-chunk -r %s keeps deduplication working)", reponame);
 	note_newest(reponame, &snap);
 	pk_hex(name, snap.id, sizeof snap.id);
-	printf("%s\n", name);
+	if (json) {
+		pk_put_snapshot_json(&snap);
+		putchar('\n');
+	} else {
+		printf("%s\n", name);
+	}
 	if (verbose)
 		fprintf(stderr, "pk-store: snapshot %.12s: %llu files, %llu bytes, "
 		    "%llu new chunks, %llu bytes stored\n", name,
@@ -187,6 +194,7 @@ main(int argc, char **argv)
 		{ "avg", required_argument, NULL, 'a' },
 		{ "max", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -200,7 +208,7 @@ main(int argc, char **argv)
 	const char *initonly = NULL, *storeonly = NULL;	/* an option of each */
 	const char *tags[PK_SNAPSHOT_MAX_TAGS];
 	char *end;
-	int ch, code, verbose = 0, nocache = 0;
+	int ch, code, verbose = 0, json = 0, nocache = 0;
 	long level;
 
 	pk_tool_init("pk-store");
@@ -229,6 +237,7 @@ main(int argc, char **argv)
 		case 'n': nocache = 1; storeonly = "--no-cache"; break;
 		case 'T': o.trust_refs = 1; storeonly = "--trust-refs"; break;
 		case 'v': verbose = 1; storeonly = "-v"; break;
+		case 'J': json = 1; storeonly = "--json"; break;
 		case 'j':
 			o.threads = pk_parse_jobs(optarg);
 			storeonly = "-j";
@@ -273,7 +282,8 @@ main(int argc, char **argv)
 	if (verb == INIT)
 		return init(argv[optind], &params, passfile);
 	o.tags = tags;
-	code = store(argv[optind], &o, passfile, keyfile, nocache, verbose);
+	code = store(argv[optind], &o, passfile, keyfile, nocache, verbose,
+	    json);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;
 	return code;

@@ -75,3 +75,18 @@ ok "copy web1's snapshot" sh -c \
     "pk-cat --stream r $(echo "$id_web1" | cut -c 1-12) | pk-store c >/dev/null"
 ok "latest --host web1 in the copy" sh -c \
     'pk-cat --host web1 c latest:etc/passwd | grep -qx web1-passwd'
+
+# pk-store --json: the snapshot it wrote, as pk-index --json lists it.
+ok "pk-store --json: one JSON object" sh -c \
+    'pk-walk etc | pk-chunk | pk-store --json --host web9 -t j r >js &&
+     [ $(wc -l <js) -eq 1 ] && python3 -c "
+import json, sys
+s = json.load(open(\"js\"))
+assert s[\"host\"] == \"web9\" and s[\"tags\"] == [\"j\"] and s[\"paths\"] == [\"etc\"]
+assert s[\"files\"] == 2 and s[\"dirs\"] == 2 and s[\"errors\"] == 0 and s[\"seconds\"] >= 0
+assert s[\"bytes\"] == $(cat etc/passwd etc/ssh/sshd_config | wc -c)
+assert len(s[\"id\"]) == 64"'
+ok "... the same object pk-index lists" sh -c \
+    'pk-index --json --host web9 r >listed && python3 -c "
+import json
+assert json.load(open(\"listed\")) == [json.load(open(\"js\"))]"'
