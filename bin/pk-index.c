@@ -1,6 +1,7 @@
 /* pk-index: list snapshots and their files; check and repair a
  * repository. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,6 +23,10 @@ static const char usage_text[] =
     "       pk-index --export-cache file [select] [unlock] repository snapshot\n"
     "       pk-index --export-known file [select] [unlock] repository [snapshot]\n"
     "       pk-index --export-key file [--passphrase-file file] repository\n"
+    "       pk-index --diff [--json] [select] [unlock] repository snapshot "
+    "snapshot\n"
+    "       pk-index --find pattern [--json] [select] [unlock] repository\n"
+    "                [snapshot...]\n"
     "select: [--host name]... [--tag tag]... [--path path]...\n"
     "unlock: --passphrase-file file | --key-file file\n";
 
@@ -34,6 +39,8 @@ static const char options_text[] =
     "  --export-cache FILE      write a snapshot's stat cache to FILE\n"
     "  --export-known FILE      write the known-chunk set to FILE\n"
     "  --export-key FILE        write a key file that opens the repository\n"
+    "  --diff                   what changed between two snapshots\n"
+    "  --find PATTERN           the files whose path or name matches PATTERN\n"
     "  --passphrase-file FILE   read the passphrase from FILE\n"
     "  --key-file FILE          open with the key file FILE\n"
     "  -h, --help               print this help\n"
@@ -514,8 +521,188 @@ export_key(const char *path, const char *passfile, const char *file)
 }
 
 /* What pk-index does: one verb, set by at most one option. */
+/* What changed from snapshot old to snapshot new. */
+static const char *const diff_names[] = { "mode", "owner", "mtime", "xattrs",
+    "target", "device", "link" };
+
+static const char *
+change_name(enum pk_diff_kind k)
+{
+	switch (k) {
+	case PK_DIFF_ADDED: return "added";
+	case PK_DIFF_REMOVED: return "removed";
+	case PK_DIFF_TYPE: return "type";
+	case PK_DIFF_CONTENT: return "content";
+	case PK_DIFF_METADATA: return "metadata";
+	case PK_DIFF_ERROR: return "unreadable";
+	}
+	return "?";
+}
+
+static int
+diff_out(void *arg, const struct pk_diff_change *c)
+{
+	const struct pk_entry *e = c->new ? c->new : c->old;
+	int *first = arg;
+	size_t i, n = 0;
+
+	if (json) {
+		printf("%s{\"path\":", *first ? "" : ",\n");
+		pk_put_json(c->path, c->pathlen);
+		printf(",\"change\":\"%s\"", change_name(c->kind));
+		if (c->old)
+			printf(",\"old_type\":\"%s\"", pk_ftype_name(c->old->type));
+		if (c->new)
+			printf(",\"new_type\":\"%s\"", pk_ftype_name(c->new->type));
+		printf(",\"what\":[");
+		for (i = 0; i < 7; i++)
+			if (c->what & (1u << i))
+				printf("%s\"%s\"", n++ ? "," : "", diff_names[i]);
+		putchar(']');
+		if (c->error) {
+			printf(",\"error\":");
+			pk_put_json(c->error, c->errorlen);
+		}
+		putchar('}');
+	} else {
+		printf("%c  ", c->kind);
+		put_name(c->path, c->pathlen);
+		if (e && e->type == PK_FT_DIR && !(c->pathlen == 1 &&
+		    c->path[0] == '.'))
+			putchar('/');
+		for (i = 0; i < 7; i++)
+			if (c->what & (1u << i))
+				printf("%s%s", n++ ? ", " : " (", diff_names[i]);
+		if (c->error) {
+			printf(" (not read in the %s snapshot: ",
+			    c->new ? "old" : "new");
+			put_name(c->error, c->errorlen);
+		}
+		printf("%s\n", n || c->error ? ")" : "");
+	}
+	*first = 0;
+	return 0;
+}
+
+static int
+diff(struct pk_repo *r, char *from, char *to)
+{
+	struct pk_snapshot a, b;
+	struct pk_index ix;
+	int e, first = 1;
+
+	if ((e = pk_snapshot_select(r, from, &only, &a)) < 0 ||
+	    (e = pk_snapshot_select(r, to, &only, &b)) < 0 ||
+	    (e = pk_index_open(&ix, r)) < 0)
+		pk_die_lib(e);
+	if (json)
+		putchar('[');
+	if ((e = pk_diff(r, &ix, &a, &b, diff_out, &first, NULL)) < 0)
+		pk_die_lib(e);
+	if (json)
+		printf("]\n");
+	pk_index_close(&ix);
+	pk_snapshot_release(&a);
+	pk_snapshot_release(&b);
+	return PK_EXIT_OK;
+}
+
+/* The entries of snapshot s whose path or name matches pattern; their
+ * count. */
+static uint64_t
+find_in(struct pk_repo *r, const struct pk_index *ix,
+    const struct pk_snapshot *s, const char *pattern, uint64_t *shown)
+{
+	struct pk_buf xbuf = PK_BUF_INIT, path = PK_BUF_INIT;
+	char id[PK_SNAPSHOT_NAME_BYTES];
+	struct pk_stream_header h;
+	struct pk_catalog *cat;
+	struct pk_record rec;
+	struct pk_entry e;
+	const char *base;
+	uint64_t found = 0;
+	int n;
+
+	pk_hex(id, s->id, sizeof s->id);
+	if ((n = pk_catalog_open(&cat, r, ix, s, &h)) < 0)
+		pk_die_lib(n);
+	while ((n = pk_catalog_next(cat, &rec)) > 0) {
+		if (rec.type != PK_REC_ENTRY)
+			continue;
+		if ((n = pk_entry_decode(&e, rec.data, rec.len, &xbuf)) < 0)
+			break;
+		pk_buf_reset(&path);
+		if (pk_buf_add(&path, e.path.p, e.path.len) < 0 ||
+		    pk_buf_add(&path, "", 1) < 0) {
+			n = -ENOMEM;
+			break;
+		}
+		base = strrchr((char *)path.data, '/');
+		base = base ? base + 1 : (char *)path.data;
+		if (fnmatch(pattern, (char *)path.data, 0) != 0 &&
+		    fnmatch(pattern, base, 0) != 0)
+			continue;
+		if (json) {
+			printf("%s{\"snapshot\":\"%s\",\"time\":", (*shown)++ ?
+			    ",\n" : "", id);
+			pk_put_time(s->start_sec, s->start_nsec, 1);
+			printf(",\"host\":");
+			pk_put_jsonz(s->host ? s->host : "");
+			printf(",\"entry\":");
+			entry_json(&e, 1);
+			putchar('}');
+		} else {
+			if (found == 0) {
+				printf("%s%.12s  ", (*shown)++ ? "\n" : "", id);
+				pk_put_time(s->start_sec, s->start_nsec, 0);
+				printf("  %s\n", s->host ? s->host : "-");
+			}
+			entry_text(&e);
+		}
+		found++;
+	}
+	if (n < 0)
+		pk_die(PK_EXIT_FAIL, "snapshot %.12s: %s", id, pk_errmsg(n));
+	pk_catalog_close(cat);
+	pk_buf_release(&xbuf);
+	pk_buf_release(&path);
+	return found;
+}
+
+/* The snapshots named, or those that pass the filters, newest first. */
+static int
+find(struct pk_repo *r, const char *pattern, char **sel, int nsel)
+{
+	struct pk_snapshot *list = NULL, one;
+	struct pk_index ix;
+	uint64_t shown = 0, found = 0;
+	size_t n = 0, i;
+	int e;
+
+	if ((e = pk_index_open(&ix, r)) < 0)
+		pk_die_lib(e);
+	if (json)
+		putchar('[');
+	if (nsel == 0 && (e = pk_snapshot_list(r, &list, &n, NULL)) < 0)
+		pk_die_lib(e);
+	for (i = n; i-- > 0;)
+		if (pk_snapshot_filter_match(&only, &list[i]))
+			found += find_in(r, &ix, &list[i], pattern, &shown);
+	for (i = 0; i < (size_t)nsel; i++) {
+		if ((e = pk_snapshot_select(r, sel[i], &only, &one)) < 0)
+			pk_die_lib(e);
+		found += find_in(r, &ix, &one, pattern, &shown);
+		pk_snapshot_release(&one);
+	}
+	if (json)
+		printf("]\n");
+	pk_snapshot_list_free(list, n);
+	pk_index_close(&ix);
+	return found ? PK_EXIT_OK : PK_EXIT_FAIL;
+}
+
 enum verb { LIST, CHECK, CHECK_DATA, EXPORT_CACHE, EXPORT_KNOWN, EXPORT_KEY,
-    REPAIR_INDEX, REPAIR_SNAPSHOTS };
+    REPAIR_INDEX, REPAIR_SNAPSHOTS, DIFF, FIND };
 
 static void
 set_verb(enum verb *verb, const char **named, enum verb v, const char *opt)
@@ -539,13 +726,15 @@ main(int argc, char **argv)
 		{ "export-key", required_argument, NULL, 'E' },
 		{ "export-cache", required_argument, NULL, 'X' },
 		{ "export-known", required_argument, NULL, 'K' },
+		{ "diff", no_argument, NULL, 'D' },
+		{ "find", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* The operands each verb takes, at least and at most. */
-	static const int least[] = { 1, 1, 1, 2, 1, 1, 1, 1 };
-	static const int most[] = { 2, 1, 1, 2, 2, 1, 1, 1 };
+	static const int least[] = { 1, 1, 1, 2, 1, 1, 1, 1, 3, 1 };
+	static const int most[] = { 2, 1, 1, 2, 2, 1, 1, 1, 3, INT_MAX };
 	enum verb verb = LIST;
 	const char *passfile = NULL, *keyfile = NULL, *file = NULL;
 	const char *named = NULL;	/* the option that set the verb */
@@ -591,6 +780,13 @@ main(int argc, char **argv)
 			set_verb(&verb, &named, EXPORT_KEY, "--export-key");
 			file = optarg;
 			break;
+		case 'D':
+			set_verb(&verb, &named, DIFF, "--diff");
+			break;
+		case 'F':
+			set_verb(&verb, &named, FIND, "--find");
+			file = optarg;	/* the pattern */
+			break;
 		default:
 			if (!pk_filter_option(&only, ch, optarg))
 				pk_usage(usage_text, PK_BAD_OPTION,
@@ -600,15 +796,18 @@ main(int argc, char **argv)
 	}
 	n = argc - optind;
 	if (n < least[verb])
-		pk_usage(usage_text, n ? "no snapshot named" : "no repository named");
+		pk_usage(usage_text, n == 0 ? "no repository named" :
+		    verb == DIFF ? "--diff compares two snapshots" :
+		    "no snapshot named");
 	if (n > most[verb])
 		pk_usage(usage_text, "%s: extra operand", argv[optind + most[verb]]);
-	if (json && verb != LIST)
-		pk_usage(usage_text, "--json goes with listing only");
+	if (json && verb != LIST && verb != DIFF && verb != FIND)
+		pk_usage(usage_text, "--json goes with listing, --diff and "
+		    "--find only");
 	if (filtered && verb != LIST && verb != EXPORT_CACHE &&
-	    verb != EXPORT_KNOWN)
-		pk_usage(usage_text, "--%s goes with listing and exports only",
-		    filtered);
+	    verb != EXPORT_KNOWN && verb != DIFF && verb != FIND)
+		pk_usage(usage_text, "--%s goes with listing, exports, --diff "
+		    "and --find only", filtered);
 	if (verb == EXPORT_KEY) {
 		if (keyfile)
 			pk_usage(usage_text, "--export-key takes the passphrase, "
@@ -624,6 +823,8 @@ main(int argc, char **argv)
 	case REPAIR_SNAPSHOTS: code = repair_snapshots(r); break;
 	case EXPORT_CACHE: code = export_cache(r, snap, file); break;
 	case EXPORT_KNOWN: code = export_known(r, snap, file); break;
+	case DIFF: code = diff(r, argv[optind + 1], argv[optind + 2]); break;
+	case FIND: code = find(r, file, argv + optind + 1, n - 1); break;
 	default:
 		code = snap ? list_entries(r, snap) :
 		    list_snapshots(r, argv[optind]);

@@ -38,6 +38,7 @@
 #include "check.h"	/* repository checks */
 #include "repairindex.h"	/* re-indexing packs no delta names */
 #include "repairsnap.h"	/* snapshots without their damaged files */
+#include "diff.h"	/* what changed between two snapshots */
 #include "statcache.h"	/* pk-walk's stat cache */
 #include "known.h"	/* pk-dedup's known-chunk set */
 #include "export.h"	/* caches made from a snapshot */

@@ -57,7 +57,7 @@ ok "pk-index: no repository" bad "no repository named" pk-index
 ok "pk-index: --check and --export-known" bad "--check and --export-known exclude each other" pk-index --check --export-known k r
 ok "pk-index --check with a snapshot" bad "s: extra operand" pk-index --check r s
 ok "pk-index --export-cache without a snapshot" bad "no snapshot named" pk-index --export-cache c r
-ok "pk-index --json --check" bad "--json goes with listing only" pk-index --json --check r
+ok "pk-index --json --check" bad "--json goes with listing, --diff and --find only" pk-index --json --check r
 ok "pk-index --check=other" bad "--check=other: only 'data' is known" pk-index --check=other r
 ok "pk-cat: no snapshot" bad "no snapshot named" pk-cat r
 ok "pk-cat: three operands" bad "c: extra operand" pk-cat a b c

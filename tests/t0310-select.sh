@@ -57,7 +57,7 @@ ok "pk-index --export-known of latest --host web1" sh -c \
     'pk-index --export-known k --host web1 r latest && [ -s k ]'
 ok "pk-index --check with a filter: a usage error" status_of 2 \
     pk-index --check --host web1 r
-ok "... says so" grep -q -- "--host goes with listing and exports only" "$S/.se"
+ok "... says so" grep -q -- "--host goes with listing, exports, --diff and --find only" "$S/.se"
 
 ok "pk-forget --path home --keep-last 1 removes the older home snapshot" sh -c \
     'pk-forget --path home --group-by "" --keep-last 1 r >out && [ $(pk-index r | wc -l) -eq 4 ]'

@@ -32,6 +32,13 @@ struct pk_catalog {
 	uint32_t at, held;
 	uint64_t at_off;
 	int skip, ended;
+	/* For pk_catalog_chunk_entry(): where the next record starts, the
+	 * chunk that holds that offset and where the chunk starts, and the
+	 * offset at which the next chunk loaded is entered (not 0 after
+	 * pk_catalog_skip_chunk()). */
+	uint64_t next_off, nk_off;
+	uint32_t nk;
+	size_t enter_at;
 	struct pk_reader *r;
 	char name[32];
 };
@@ -75,6 +82,8 @@ source(void *arg, void *p, size_t n)
 			return 0;
 		if ((e = chunk_load(c, c->next++)) < 0)
 			return e;
+		c->pos = c->enter_at;
+		c->enter_at = 0;
 	}
 	k = c->chunk.len - c->pos;
 	if (k > n)
@@ -110,6 +119,7 @@ catalog_start(struct pk_catalog **cp, struct pk_catalog *c,
 		pk_catalog_close(c);
 		return e;
 	}
+	c->next_off = PK_STREAM_HEADER_BYTES;
 	*cp = c;
 	return 0;
 }
@@ -244,6 +254,9 @@ pk_catalog_next(struct pk_catalog *c, struct pk_record *rec)
 		return 0;
 	}
 	e = pk_reader_next(c->r, rec);
+	if (e > 0)
+		c->next_off = pk_reader_offset(c->r) + PK_RECORD_HEADER_BYTES +
+		    rec->len;
 	/* Past an entry that is not the path, the next call may skip (not
 	 * this one: rec points into the reader's buffer). */
 	if (e > 0 && c->sel != NULL && rec->type == PK_REC_ENTRY &&
@@ -251,6 +264,45 @@ pk_catalog_next(struct pk_catalog *c, struct pk_record *rec)
 	    !pk_path_under(path.p, path.len, c->sel, c->sellen))
 		c->skip = 1;
 	return e;
+}
+
+int
+pk_catalog_chunk_entry(struct pk_catalog *c, uint32_t *k)
+{
+	const struct pk_snapshot *s = c->snap;
+
+	if (!s->seekable || c->sel != NULL)
+		return 0;
+	while (c->nk < s->ncatalog &&
+	    c->nk_off + s->catalog[c->nk].len <= c->next_off)
+		c->nk_off += s->catalog[c->nk++].len;
+	if (c->nk == s->ncatalog || s->catalog[c->nk].entry == PK_CATALOG_NO_ENTRY ||
+	    c->nk_off + s->catalog[c->nk].entry != c->next_off)
+		return 0;
+	*k = c->nk;
+	return 1;
+}
+
+int
+pk_catalog_skip_chunk(struct pk_catalog *c)
+{
+	const struct pk_snapshot *s = c->snap;
+	const struct pk_catalog_chunk *cc;
+	uint32_t k;
+
+	if (!pk_catalog_chunk_entry(c, &k) || k + 1 >= s->ncatalog ||
+	    s->catalog[k + 1].entry == PK_CATALOG_NO_ENTRY)
+		return pk_err(-EINVAL, "%s: no chunk to skip to", c->name);
+	cc = &s->catalog[k + 1];
+	c->nk_off += s->catalog[k].len;
+	c->nk = k + 1;
+	c->next_off = c->nk_off + cc->entry;
+	/* The next read loads chunk k + 1, entered at its first ENTRY. */
+	c->next = k + 1;
+	c->pos = c->chunk.len;
+	c->enter_at = cc->entry;
+	pk_reader_seek(c->r, c->next_off, cc->recno);
+	return 0;
 }
 
 uint64_t pk_catalog_offset(const struct pk_catalog *c) { return pk_reader_offset(c->r); }

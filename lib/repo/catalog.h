@@ -55,6 +55,19 @@ int pk_catalog_chunks(struct pk_repo *r, const struct pk_index *ix,
     const struct pk_snapshot *snap,
     int (*fn)(void *arg, const uint8_t id[PK_ID_BYTES]), void *arg);
 
+/*
+ * Skipping what two catalogs share (pk-index --diff), on a catalog with a
+ * seek table and no path selected: pk_catalog_chunk_entry() says whether
+ * the next record is the first ENTRY of a catalog chunk, and which (1 and
+ * *k, else 0), without reading it; pk_catalog_skip_chunk() then moves the
+ * reader to the first ENTRY of chunk k + 1, not fetching chunk k.  The
+ * records skipped are those of the entries that start in chunk k.
+ * -EINVAL when the next record is no chunk's first ENTRY, or chunk k + 1
+ * has none.
+ */
+int pk_catalog_chunk_entry(struct pk_catalog *c, uint32_t *k);
+int pk_catalog_skip_chunk(struct pk_catalog *c);
+
 /* Where the record last returned starts in the catalog stream. */
 uint64_t pk_catalog_offset(const struct pk_catalog *c);
 uint64_t pk_catalog_recno(const struct pk_catalog *c);
