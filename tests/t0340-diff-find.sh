@@ -118,6 +118,18 @@ ok "large tree: a removed directory, every file of it" sh -c \
      pk-index --diff r $d \$(cut -c 1-12 big3) >rm5 &&
      [ \$(grep -c '^-  big/d5/' rm5) -eq 1501 ] && [ \$(wc -l <rm5) -eq 1502 ]"
 
+ok "large tree: scattered changes, each found once, none else" sh -c \
+    "i=0; : >want-big
+     for f in \$(cd big && find . -type f | sort | awk 'NR % 997 == 1'); do
+	f=\${f#./}; echo x >>big/\$f; touch -d 2023-03-03 big/\$f
+	echo \"M  big/\$f (mtime)\" >>want-big
+     done
+     touch -d 2023-03-03 big/d7/new-file && echo '+  big/d7/new-file' >>want-big
+     touch -r big/d8 big/d7
+     pk-walk big | pk-chunk | pk-store r >big4 &&
+     pk-index --diff r \$(cut -c 1-12 big3) \$(cut -c 1-12 big4) | grep -v '^U  big/d7/ (mtime)\$' >got-big &&
+     LC_ALL=C sort want-big >w && LC_ALL=C sort got-big >g && diff w g"
+
 # --find: by name or by path, the newest snapshot first.
 ok "--find by name: in every snapshot that has it" sh -c \
     'pk-index --find new r >found && [ $(grep -c " t/dir/new$" found) -eq 1 ]'
