@@ -68,7 +68,7 @@ bin/json.o: bin/json.c .build-flags
 
 # The tools that open a repository; the filters link none of its code.
 bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget bin/pk-gc: bin/unlock.o
-bin/pk-index bin/pk-forget bin/pk-store: bin/json.o
+bin/pk-index bin/pk-forget bin/pk-store bin/pk-gc: bin/json.o
 
 bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) lib/libpk.a $(LDLIBS)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "json.h"
 #include "pk.h"
 #include "unlock.h"
 
@@ -15,7 +16,8 @@
 #define MAX_UNUSED_DEFAULT 5.0
 
 static const char usage_text[] =
-    "usage: pk-gc [-v] [--dry-run] [--grace duration] [--max-unused percent]\n"
+    "usage: pk-gc [-v] [--json] [--dry-run] [--grace duration]\n"
+    "             [--max-unused percent]\n"
     "             [--passphrase-file file | --key-file file] repository\n";
 
 static const char options_text[] =
@@ -23,6 +25,7 @@ static const char options_text[] =
     "  --max-unused PERCENT     repack while more is unused (5)\n"
     "  --dry-run                say what would be marked and deleted; change nothing\n"
     "  -v, --verbose            print each step\n"
+    "  --json                   print the report as one JSON object\n"
     "  --passphrase-file FILE   read the passphrase from FILE\n"
     "  --key-file FILE          open with the key file FILE\n"
     "  -h, --help               print this help\n"
@@ -131,6 +134,32 @@ report(const struct pk_gc_report *r, const struct pk_gc_options *o)
 		    o->dry_run ? "would remove" : "removed", r->removed_tmp);
 }
 
+/* The report as one JSON object: the counts of struct pk_gc_report. */
+static void
+report_json(const struct pk_gc_report *r, const struct pk_gc_options *o)
+{
+	printf("{\"dry_run\":%s,\"snapshots\":%" PRIu64 ",\"packs\":%" PRIu64
+	    ",\"blobs\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"unused_blobs\":%"
+	    PRIu64 ",\"unused_bytes\":%" PRIu64 ",\"orphan_packs\":%" PRIu64
+	    ",\"missing_blobs\":%" PRIu64 ",\"marked_packs\":%" PRIu64
+	    ",\"marked_bytes\":%" PRIu64 ",\"marked_repack\":%" PRIu64
+	    ",\"deleted_packs\":%" PRIu64 ",\"freed_bytes\":%" PRIu64
+	    ",\"copied_blobs\":%" PRIu64 ",\"copied_bytes\":%" PRIu64
+	    ",\"removed_tmp\":%" PRIu64 ",\"waiting\":%" PRIu64,
+	    o->dry_run ? "true" : "false", r->snapshots, r->packs, r->blobs,
+	    r->bytes, r->unused_blobs, r->unused_bytes, r->orphan_packs,
+	    r->missing_blobs, r->marked_packs, r->marked_bytes,
+	    r->marked_repack, r->deleted_packs, r->freed_bytes,
+	    r->copied_blobs, r->copied_bytes, r->removed_tmp, r->waiting);
+	if (r->waiting) {
+		printf(",\"waiting_for\":");
+		pk_put_jsonz(r->wait_why[0] ? r->wait_why : "grace time");
+		printf(",\"deletable_at\":");
+		pk_put_time(r->ripe_at, 0, 1);
+	}
+	printf("}\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -139,6 +168,7 @@ main(int argc, char **argv)
 		{ "grace", required_argument, NULL, 'g' },
 		{ "max-unused", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -150,7 +180,7 @@ main(int argc, char **argv)
 	const char *passfile = NULL, *keyfile = NULL;
 	struct pk_gc_report rep;
 	struct pk_repo *r;
-	int ch, e;
+	int ch, e, json = 0;
 
 	pk_tool_init("pk-gc");
 	opterr = 0;
@@ -160,6 +190,7 @@ main(int argc, char **argv)
 		case 'g': o.grace = parse_duration(optarg); break;
 		case 'u': o.max_unused = parse_percent(optarg); break;
 		case 'v': o.say = say; break;
+		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'h': pk_help(usage_text, options_text);
@@ -176,7 +207,7 @@ main(int argc, char **argv)
 	pk_repo_close(r);
 	if (e < 0)
 		pk_die_lib(e);
-	report(&rep, &o);
+	json ? report_json(&rep, &o) : report(&rep, &o);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;
 	return PK_EXIT_OK;

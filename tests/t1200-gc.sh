@@ -49,6 +49,13 @@ state >before
 ok "--dry-run" status_of 0 pk-gc --dry-run --grace 0 repo
 ok "... says what it would mark" grep -q "^would mark 1 packs (1 to repack), " .so
 ok "... and changes nothing" nothing_written
+ok "--dry-run --json: one object with the counts" sh -c \
+    'pk-gc --dry-run --json --grace 0 repo >js && [ $(wc -l <js) = 1 ] && python3 -c "
+import json
+r = json.load(open(\"js\"))
+assert r[\"dry_run\"] is True and r[\"snapshots\"] == 2 and r[\"marked_packs\"] == 1
+assert r[\"marked_repack\"] == 1 and r[\"unused_bytes\"] > 0 and r[\"deleted_packs\"] == 0"'
+ok "... and changes nothing" nothing_written
 
 # --- A mark waits out its grace time; a backup meanwhile stores again
 # what the mark names as dead.
@@ -58,8 +65,12 @@ ok "... the generation changed" test -e repo/gc/gen-0000000000000001
 ok "... says it waits for the grace time" grep -q "^waiting: gc/mark-.* is in its grace time for 3[0-9]* s more" .so
 ok "... deleted nothing" unchanged
 ok "... and every snapshot still checks" pk-index --check=data repo
-ok "a second pk-gc within the grace time" status_of 0 pk-gc repo
-ok "... waits too" grep -q "^waiting: " .so
+ok "a second pk-gc within the grace time" status_of 0 pk-gc --json repo
+ok "... waits too, and says until when" sh -c 'python3 -c "
+import json
+r = json.load(open(\".so\"))
+assert r[\"waiting\"] == 1 and \"grace time\" in r[\"waiting_for\"]
+assert r[\"deletable_at\"].endswith(\"Z\")"'
 ok "... and makes no second mark" one_mark
 # again N M: snapshot N holds snapshot M's own file again.
 again() {
