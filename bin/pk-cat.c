@@ -88,7 +88,7 @@ main(int argc, char **argv)
 	    .warn = warn_file };
 	struct pk_extract_result res;
 	const char *passfile = NULL, *keyfile = NULL;
-	struct pk_snapshot_filter only;
+	static struct pk_snapshot_filter only;	/* --host, --tag, --path */
 	struct pk_snapshot snap;
 	struct pk_index ix;
 	struct pk_repo *repo;
