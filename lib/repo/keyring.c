@@ -434,8 +434,10 @@ pk_keyring_unlock(struct pk_storage *s, const struct pk_config *c,
 	if (pass == NULL)
 		return pk_err(-EACCES, "%s: passphrase required", place);
 	if (pk_config_holds_key(c)) {
-		if ((e = unwrap_config(s, c, pass, passlen, master)) == 0)
+		if ((e = unwrap_config(s, c, pass, passlen, master)) == 0) {
 			used->how = PK_USED_CONFIG;
+			used->passphrase = 1;
+		}
 		return e == -EACCES ? pk_err(e, "%s: wrong passphrase", place) : e;
 	}
 	if ((e = list_ids(s, &l)) < 0)
@@ -457,6 +459,7 @@ pk_keyring_unlock(struct pk_storage *s, const struct pk_config *c,
 		e = unwrap_object(&k, text, c->id, pass, passlen, NULL, master);
 		if (e == 0) {
 			used->how = PK_USED_KEY;
+			used->passphrase = 1;
 			memcpy(used->id, k.id, sizeof used->id);
 		}
 	}
@@ -823,18 +826,15 @@ int
 pk_keyring_passwd(struct pk_repo *r, const char *pass, size_t passlen,
     uint8_t id[PK_KEY_ID_BYTES])
 {
-	char old[ID_HEX], neu[ID_HEX], text[PK_KEY_OBJECT_MAX];
+	char old[ID_HEX], neu[ID_HEX], name[8 + ID_HEX];
 	uint8_t nid[PK_KEY_ID_BYTES];
-	struct pk_key_object k;
 	int e;
 
 	if ((e = pk_keyring_migrate(r)) < 0)
 		return e;
-	if (r->used.how != PK_USED_KEY ||
-	    (e = get_object(r->store, r->used.id, &k, text)) < 0 ||
-	    k.kind != PK_KEY_PASSPHRASE)
-		return e < 0 ? e : pk_err(-EINVAL, "%s: opened with a key file, "
-		    "not a passphrase: give the passphrase to change", r->path);
+	if (r->used.how != PK_USED_KEY || !r->used.passphrase)
+		return pk_err(-EINVAL, "%s: opened with a key file, not a "
+		    "passphrase: give the passphrase to change", r->path);
 	/* New before old: a run that stops between leaves both keys, never
 	 * none. */
 	if ((e = pk_keyring_add_passphrase(r, pass, passlen, nid)) < 0)
@@ -843,8 +843,8 @@ pk_keyring_passwd(struct pk_repo *r, const char *pass, size_t passlen,
 		memcpy(id, nid, sizeof nid);
 	pk_hex(old, r->used.id, PK_KEY_ID_BYTES);
 	pk_hex(neu, nid, PK_KEY_ID_BYTES);
-	snprintf(text, sizeof text, "keys/%s", old);
-	if ((e = pk_storage_remove(r->store, text)) < 0)
+	snprintf(name, sizeof name, "keys/%s", old);
+	if ((e = pk_storage_remove(r->store, name)) < 0)
 		return pk_err(e, "%s: the new passphrase opens it (key %s), but "
 		    "the old one still does: removing key %s failed (%s)",
 		    r->path, neu, old, pk_errmsg(e));

@@ -111,7 +111,7 @@ pk_repo_open(struct pk_repo **rp, const char *path, const char *pass,
     size_t passlen)
 {
 	uint8_t master[PK_KEY_BYTES];
-	struct pk_key_used used = { PK_USED_NONE, { 0 } };
+	struct pk_key_used used = { PK_USED_NONE, { 0 }, 0 };
 	struct pk_storage *s;
 	struct pk_config c;
 	int e;

@@ -39,6 +39,7 @@ enum pk_key_how {
 struct pk_key_used {
 	enum pk_key_how how;
 	uint8_t id[PK_KEY_ID_BYTES];	/* PK_USED_KEY */
+	int passphrase;			/* opened with a passphrase */
 };
 
 struct pk_repo_params {
