@@ -233,7 +233,7 @@ pk_keyfile_encode(char out[PK_KEYFILE_MAX], const struct pk_keyfile *f)
 
 int
 pk_keyfile_decode(struct pk_keyfile *f, const char *text, size_t n,
-    const char *file)
+    const char *file, const uint8_t *repo_id)
 {
 	char buf[PK_KEYFILE_MAX + 1], want[PK_KEYFILE_MAX];
 	char repo[2 * PK_REPO_ID_BYTES + 1], id[ID_HEX];
@@ -258,6 +258,8 @@ pk_keyfile_decode(struct pk_keyfile *f, const char *text, size_t n,
 	if (f->version == 0 || pk_unhex(f->repo, sizeof f->repo, repo) < 0 ||
 	    pk_unhex(f->secret, sizeof f->secret, secret) < 0)
 		e = pk_err(-EBADMSG, "%s: not a pk key file", file);
+	else if (repo_id != NULL && memcmp(f->repo, repo_id, sizeof f->repo))
+		e = pk_err(-EACCES, "%s: the key of another repository", file);
 	else if ((len = keyfile_text(want, f)) != n ||
 	    memcmp(want, buf, n - 2 * CHECK_BYTES - 1) != 0 || buf[n - 1] != '\n')
 		e = pk_err(-EBADMSG, "%s: not a pk key file", file);
@@ -274,7 +276,8 @@ pk_keyfile_decode(struct pk_keyfile *f, const char *text, size_t n,
 
 /* Reads a key file: what a private key file must be, as ssh has it. */
 static int
-read_keyfile(const char *file, struct pk_keyfile *f)
+read_keyfile(const char *file, const uint8_t repo[PK_REPO_ID_BYTES],
+    struct pk_keyfile *f)
 {
 	char text[PK_KEYFILE_MAX + 1];
 	struct stat st;
@@ -297,7 +300,7 @@ read_keyfile(const char *file, struct pk_keyfile *f)
 	close(fd);
 	if (n < 0)
 		return pk_err((int)n, "%s: %s", file, strerror((int)-n));
-	e = pk_keyfile_decode(f, text, (size_t)n, file);
+	e = pk_keyfile_decode(f, text, (size_t)n, file, repo);
 	sodium_memzero(text, sizeof text);
 	return e;
 }
@@ -482,11 +485,9 @@ pk_keyring_unlock_file(struct pk_storage *s, const struct pk_config *c,
 	int e;
 
 	memset(used, 0, sizeof *used);
-	if ((e = read_keyfile(file, &f)) < 0)
+	if ((e = read_keyfile(file, c->id, &f)) < 0)
 		return e;
-	if (memcmp(f.repo, c->id, sizeof f.repo) != 0) {
-		e = pk_err(-EACCES, "%s: the key of another repository", file);
-	} else if (f.version == 1) {
+	if (f.version == 1) {
 		/* The master key itself: nothing in the repository can
 		 * revoke it (pk-repo(5), SECURITY). */
 		memcpy(master, f.secret, PK_KEY_BYTES);

@@ -73,9 +73,10 @@ struct pk_keyfile {
 /* The text of a key file of version 2 into out: its length. */
 size_t pk_keyfile_encode(char out[PK_KEYFILE_MAX], const struct pk_keyfile *f);
 /* Parses a key file of either version: 0, -EBADMSG (not a key file, or
- * damaged: a message names file). */
+ * damaged), or, with repo_id, -EACCES for the key of another repository;
+ * a message names file. */
 int pk_keyfile_decode(struct pk_keyfile *f, const char *text, size_t n,
-    const char *file);
+    const char *file, const uint8_t *repo_id);
 
 /*
  * Unlocking, for repo.c.  Passphrase: each passphrase key of keys/ in
