@@ -341,6 +341,22 @@ get_object(struct pk_storage *s, const uint8_t id[PK_KEY_ID_BYTES],
 	return e;
 }
 
+/* 0 when keys/ID exists, -ENOENT when not.  Asked of the storage itself:
+ * an object store's work directory keeps copies of key objects, and a
+ * copy of a removed one must not open anything. */
+static int
+present(struct pk_storage *s, const uint8_t id[PK_KEY_ID_BYTES])
+{
+	char hex[ID_HEX], name[8 + ID_HEX];
+	int e;
+
+	pk_hex(hex, id, PK_KEY_ID_BYTES);
+	snprintf(name, sizeof name, "keys/%s", hex);
+	if ((e = pk_storage_exists(s, name)) < 0)
+		return e;
+	return e ? 0 : -ENOENT;
+}
+
 struct ids {
 	uint8_t (*id)[PK_KEY_ID_BYTES];
 	size_t n, cap;
@@ -497,7 +513,8 @@ pk_keyring_unlock_file(struct pk_storage *s, const struct pk_config *c,
 			e = pk_err(-EACCES, "%s: not this repository's key", file);
 	} else if (!c->p.encrypted) {
 		e = pk_err(-EACCES, "%s: not this repository's key", file);
-	} else if ((e = get_object(s, f.id, &k, text)) == -ENOENT) {
+	} else if ((e = present(s, f.id)) == -ENOENT ||
+	    (e == 0 && (e = get_object(s, f.id, &k, text)) == -ENOENT)) {
 		pk_hex(hex, f.id, sizeof f.id);
 		e = pk_err(-EACCES, "%s: key %s was removed from the repository: "
 		    "it no longer opens it", file, hex);
