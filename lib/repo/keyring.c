@@ -307,19 +307,28 @@ read_keyfile(const char *file, const uint8_t repo[PK_REPO_ID_BYTES],
 
 /* --- Reading keys/. */
 
+#define NAME_BYTES	(5 + ID_HEX)
+
+/* "keys/ID", the name of key id's object. */
+static void
+object_name(char name[NAME_BYTES], const uint8_t id[PK_KEY_ID_BYTES])
+{
+	memcpy(name, "keys/", 5);
+	pk_hex(name + 5, id, PK_KEY_ID_BYTES);
+}
+
 /* The object of key id into k, its text into text: 0, -ENOENT, or
  * another error with a message naming it. */
 static int
 get_object(struct pk_storage *s, const uint8_t id[PK_KEY_ID_BYTES],
     struct pk_key_object *k, char text[PK_KEY_OBJECT_MAX])
 {
-	char hex[ID_HEX], name[8 + ID_HEX], place[4200];
+	char name[NAME_BYTES], place[4200];
 	uint8_t *p;
 	size_t n;
 	int e;
 
-	pk_hex(hex, id, PK_KEY_ID_BYTES);
-	snprintf(name, sizeof name, "keys/%s", hex);
+	object_name(name, id);
 	if ((e = pk_storage_get(s, name, PK_KEY_OBJECT_MAX, &p, &n)) < 0) {
 		if (e == -EFBIG)
 			e = -EBADMSG;
@@ -347,11 +356,10 @@ get_object(struct pk_storage *s, const uint8_t id[PK_KEY_ID_BYTES],
 static int
 present(struct pk_storage *s, const uint8_t id[PK_KEY_ID_BYTES])
 {
-	char hex[ID_HEX], name[8 + ID_HEX];
+	char name[NAME_BYTES];
 	int e;
 
-	pk_hex(hex, id, PK_KEY_ID_BYTES);
-	snprintf(name, sizeof name, "keys/%s", hex);
+	object_name(name, id);
 	if ((e = pk_storage_exists(s, name)) < 0)
 		return e;
 	return e ? 0 : -ENOENT;
@@ -402,14 +410,15 @@ list_ids(struct pk_storage *s, struct ids *l)
 		l->id = NULL;
 		return e;
 	}
-	qsort(l->id, l->n, sizeof *l->id, id_cmp);
+	if (l->n > 1)
+		qsort(l->id, l->n, sizeof *l->id, id_cmp);
 	return 0;
 }
 
 /* --- Unlocking. */
 
 static int
-unwrap_config(struct pk_storage *s, const struct pk_config *c,
+unwrap_config(const struct pk_config *c,
     const char *pass, size_t passlen, uint8_t master[PK_KEY_BYTES])
 {
 	uint8_t ad[64];
@@ -453,7 +462,7 @@ pk_keyring_unlock(struct pk_storage *s, const struct pk_config *c,
 	if (pass == NULL)
 		return pk_err(-EACCES, "%s: passphrase required", place);
 	if (pk_config_holds_key(c)) {
-		if ((e = unwrap_config(s, c, pass, passlen, master)) == 0) {
+		if ((e = unwrap_config(c, pass, passlen, master)) == 0) {
 			used->how = PK_USED_CONFIG;
 			used->passphrase = 1;
 		}
@@ -578,7 +587,7 @@ put_object(struct pk_storage *s, const uint8_t repo[PK_REPO_ID_BYTES],
     struct pk_key_object *k, const uint8_t master[PK_KEY_BYTES],
     const char *pass, size_t passlen, const uint8_t *secret)
 {
-	char text[PK_KEY_OBJECT_MAX], hex[ID_HEX], name[8 + ID_HEX];
+	char text[PK_KEY_OBJECT_MAX], name[NAME_BYTES];
 	uint8_t ad[PK_KEY_OBJECT_MAX + 64], kek[PK_KEY_BYTES];
 	size_t adlen, n;
 	int e = 0;
@@ -600,8 +609,7 @@ put_object(struct pk_storage *s, const uint8_t repo[PK_REPO_ID_BYTES],
 	if (e < 0)
 		return e;
 	n = pk_key_object_encode(text, k);
-	pk_hex(hex, k->id, sizeof k->id);
-	snprintf(name, sizeof name, "keys/%s", hex);
+	object_name(name, k->id);
 	return pk_storage_put(s, name, text, n);
 }
 
@@ -639,7 +647,7 @@ encrypted(struct pk_repo *r)
 int
 pk_keyring_migrate(struct pk_repo *r)
 {
-	char cfg[PK_CONFIG_MAX_BYTES], hex[ID_HEX], name[8 + ID_HEX];
+	char cfg[PK_CONFIG_MAX_BYTES], name[NAME_BYTES];
 	struct pk_key_object k;
 	struct pk_config c;
 	size_t n;
@@ -661,8 +669,7 @@ pk_keyring_migrate(struct pk_repo *r)
 	k.mem = c.mem;
 	memcpy(k.salt, c.salt, sizeof k.salt);
 	memcpy(k.wrapped, c.key, sizeof k.wrapped);
-	pk_hex(hex, k.id, sizeof k.id);
-	snprintf(name, sizeof name, "keys/%s", hex);
+	object_name(name, k.id);
 	if ((e = pk_storage_exists(r->store, name)) < 0 || (e == 0 &&
 	    (e = put_object(r->store, c.id, &k, NULL, NULL, 0, NULL)) < 0))
 		goto out;
@@ -800,7 +807,7 @@ int
 pk_keyring_remove(struct pk_repo *r, const char *prefix,
     uint8_t id[PK_KEY_ID_BYTES])
 {
-	char hex[ID_HEX], name[8 + ID_HEX];
+	char hex[ID_HEX], name[NAME_BYTES];
 	struct pk_key_entry *l;
 	size_t i, n, len = strlen(prefix), match = 0, which = 0;
 	int e;
@@ -830,8 +837,7 @@ pk_keyring_remove(struct pk_repo *r, const char *prefix,
 		e = pk_err(-EPERM, "%s: %s is the last key, which opens the "
 		    "repository: add another first", r->path, prefix);
 	if (e == 0) {
-		pk_hex(hex, l[which].k.id, PK_KEY_ID_BYTES);
-		snprintf(name, sizeof name, "keys/%s", hex);
+		object_name(name, l[which].k.id);
 		e = pk_storage_remove(r->store, name);
 		if (e == 0 && id != NULL)
 			memcpy(id, l[which].k.id, PK_KEY_ID_BYTES);
@@ -844,7 +850,7 @@ int
 pk_keyring_passwd(struct pk_repo *r, const char *pass, size_t passlen,
     uint8_t id[PK_KEY_ID_BYTES])
 {
-	char old[ID_HEX], neu[ID_HEX], name[8 + ID_HEX];
+	char old[ID_HEX], neu[ID_HEX], name[NAME_BYTES];
 	uint8_t nid[PK_KEY_ID_BYTES];
 	int e;
 
@@ -861,7 +867,7 @@ pk_keyring_passwd(struct pk_repo *r, const char *pass, size_t passlen,
 		memcpy(id, nid, sizeof nid);
 	pk_hex(old, r->used.id, PK_KEY_ID_BYTES);
 	pk_hex(neu, nid, PK_KEY_ID_BYTES);
-	snprintf(name, sizeof name, "keys/%s", old);
+	object_name(name, r->used.id);
 	if ((e = pk_storage_remove(r->store, name)) < 0)
 		return pk_err(e, "%s: the new passphrase opens it (key %s), but "
 		    "the old one still does: removing key %s failed (%s)",
