@@ -18,6 +18,14 @@ static const char usage_text[] =
     "                  repository\n"
     "       pk-key remove [--passphrase-file file] repository id\n";
 
+static const char options_text[] =
+    "  --json                      list: as a JSON array\n"
+    "  --new-passphrase-file FILE  add, passwd: the new passphrase, from FILE\n"
+    "  --key-file FILE             add: write a key file to FILE\n"
+    "  --passphrase-file FILE      read the passphrase that opens from FILE\n"
+    "  -h, --help                  print this help\n"
+    "  --version                   print the version\n";
+
 enum verb { LIST, ADD, PASSWD, REMOVE };
 
 static void
@@ -101,13 +109,13 @@ main(int argc, char **argv)
 
 	pk_tool_init("pk-key");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'P': passfile = optarg; break;
 		case 'N': newfile = optarg; break;
 		case 'k': keyfile = optarg; break;
-		case 'h': pk_help(usage_text);
+		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		default: pk_usage(usage_text, PK_BAD_OPTION, argv[optind - 1]);
 		}
