@@ -999,6 +999,8 @@ workdir(struct s3 *s, const char *place)
 	mkdirs(tmp);
 	snprintf(tmp, sizeof tmp, "%s/objects/index", path);
 	mkdirs(tmp);
+	snprintf(tmp, sizeof tmp, "%s/objects/keys", path);
+	mkdirs(tmp);
 	snprintf(tmp, sizeof tmp, "%s/tmp", path);
 	mkdirs(tmp);
 	if (stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode))
