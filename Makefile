@@ -27,7 +27,8 @@ endif
 # flags do: a build with other flags (SANITIZE=, CFLAGS=) rebuilds it all.
 BUILDFLAGS = $(CC) $(ALLCFLAGS) $(LDFLAGS) $(LDLIBS)
 
-TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc
+TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc \
+	pk-key
 LIBSRC  = $(sort $(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LIBDIRS)))))
 LIBOBJ  = $(LIBSRC:.c=.o)
 UNITSRC = $(sort $(wildcard tests/unit/t-*.c))
@@ -67,8 +68,8 @@ bin/json.o: bin/json.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 # The tools that open a repository; the filters link none of its code.
-bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget bin/pk-gc: bin/unlock.o
-bin/pk-index bin/pk-forget bin/pk-store bin/pk-gc: bin/json.o
+bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget bin/pk-gc bin/pk-key: bin/unlock.o
+bin/pk-index bin/pk-forget bin/pk-store bin/pk-gc bin/pk-key: bin/json.o
 
 bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) lib/libpk.a $(LDLIBS)

@@ -498,23 +498,14 @@ export_known(struct pk_repo *r, const char *sel, const char *path)
 	return PK_EXIT_OK;
 }
 
-/* Writes the repository's key file: the one command that needs the
- * passphrase even when PK_KEY_FILE is set. */
+/* Adds a key file to the repository, as pk-key add --key-file does. */
 static int
 export_key(const char *path, const char *passfile, const char *file)
 {
-	struct pk_repo_params params;
-	char *pass = NULL;
-	int e;
+	struct pk_repo *r = pk_open_repo(path, passfile, NULL);
+	int e = pk_keyring_add_file(r, file, NULL);
 
-	/* No passphrase is asked for a plaintext repository: it has no key
-	 * file, as the library says. */
-	if ((e = pk_repo_read_params(path, &params)) < 0)
-		pk_die_lib(e);
-	if (params.encrypted)
-		pass = pk_passphrase(passfile, 0);
-	e = pk_repo_export_key(path, pass, pass ? strlen(pass) : 0, file);
-	pk_passphrase_free(pass);
+	pk_repo_close(r);
 	if (e < 0)
 		pk_die_lib(e);
 	return PK_EXIT_OK;

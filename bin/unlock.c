@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <sodium.h>
 
@@ -49,35 +50,42 @@ ask(FILE *tty, const char *prompt)
 	return line;
 }
 
-char *
-pk_passphrase(const char *file, int confirm)
+/* A passphrase file: its first line.  Held to the rule of key files, as
+ * it is as good as one: its owner's alone. */
+static char *
+from_file(const char *file)
 {
-	const char *env = getenv("PK_PASSPHRASE");
-	char *p, *again;
+	struct stat st;
+	char *p;
+	FILE *f;
+	int e;
+
+	if ((f = fopen(file, "re")) == NULL)
+		pk_die(PK_EXIT_FAIL, "%s: %s", file, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 &&
+	    (e = pk_private_mode(file, (unsigned)st.st_mode)) < 0)
+		pk_die_lib(e);
+	p = read_line(f);
+	fclose(f);
+	if (p == NULL || p[0] == '\0')
+		pk_die(PK_EXIT_FAIL, "%s: empty passphrase", file);
+	return p;
+}
+
+/* Asks on the terminal, twice when confirm is set. */
+static char *
+from_tty(const char *what, int confirm)
+{
+	char prompt[64], *p, *again;
 	FILE *f;
 
-	if (file != NULL) {
-		if ((f = fopen(file, "re")) == NULL)
-			pk_die(PK_EXIT_FAIL, "%s: %s", file, strerror(errno));
-		p = read_line(f);
-		fclose(f);
-		if (p == NULL || p[0] == '\0')
-			pk_die(PK_EXIT_FAIL, "%s: empty passphrase", file);
-		return p;
-	}
-	if (env != NULL) {
-		if (env[0] == '\0')
-			pk_die(PK_EXIT_FAIL, "PK_PASSPHRASE: empty passphrase");
-		if ((p = strdup(env)) == NULL)
-			pk_die(PK_EXIT_FAIL, "out of memory");
-		return p;
-	}
 	if ((f = fopen("/dev/tty", "r+e")) == NULL)
-		pk_die(PK_EXIT_FAIL, "passphrase needed: set PK_PASSPHRASE, use "
-		    "--passphrase-file, or run on a terminal");
-	p = ask(f, "passphrase: ");
+		return NULL;
+	snprintf(prompt, sizeof prompt, "%s: ", what);
+	p = ask(f, prompt);
 	if (p != NULL && confirm) {
-		again = ask(f, "passphrase again: ");
+		snprintf(prompt, sizeof prompt, "%s again: ", what);
+		again = ask(f, prompt);
 		if (again == NULL || strcmp(p, again) != 0) {
 			fclose(f);
 			pk_die(PK_EXIT_FAIL, "passphrases do not match");
@@ -87,6 +95,40 @@ pk_passphrase(const char *file, int confirm)
 	fclose(f);
 	if (p == NULL || p[0] == '\0')
 		pk_die(PK_EXIT_FAIL, "empty passphrase");
+	return p;
+}
+
+char *
+pk_passphrase(const char *file, int confirm)
+{
+	const char *env = getenv("PK_PASSPHRASE");
+	char *p;
+
+	if (file != NULL)
+		return from_file(file);
+	if (env != NULL) {
+		if (env[0] == '\0')
+			pk_die(PK_EXIT_FAIL, "PK_PASSPHRASE: empty passphrase");
+		if ((p = strdup(env)) == NULL)
+			pk_die(PK_EXIT_FAIL, "out of memory");
+		return p;
+	}
+	if ((p = from_tty("passphrase", confirm)) == NULL)
+		pk_die(PK_EXIT_FAIL, "passphrase needed: set PK_PASSPHRASE, use "
+		    "--passphrase-file, or run on a terminal");
+	return p;
+}
+
+char *
+pk_new_passphrase(const char *file)
+{
+	char *p;
+
+	if (file != NULL)
+		return from_file(file);
+	if ((p = from_tty("new passphrase", 1)) == NULL)
+		pk_die(PK_EXIT_FAIL, "new passphrase needed: use "
+		    "--new-passphrase-file, or run on a terminal");
 	return p;
 }
 

@@ -19,6 +19,7 @@
 #include "storage.h"	/* where a repository lives: a directory, S3 */
 #include "repo.h"	/* repository layout */
 #include "config.h"	/* a repository's config file */
+#include "keyring.h"	/* its keys: passphrases, key files */
 #include "blob.h"	/* a blob: its box and its location */
 #include "pack.h"	/* pack files: names, writing */
 #include "packread.h"	/* pack files: reading */

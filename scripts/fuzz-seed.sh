@@ -101,16 +101,20 @@ seed statcache stat
 { le32 80; head -c 80 statcache; cat "$stat.lists"; } >stat-noslots
 seed statcache stat-noslots
 
-# Configs and key files.
+# Configs, key files and key objects.
 { cat repo/config; printf '\0'; } >config-plain
 seed config config-plain
 pk-store --init --min 512 --avg 1024 --max 4096 enc 2>/dev/null
 pk-index --export-key key enc
-{ cat enc/config; printf '\0'; cat key; } >config-keyfile
+{ cat enc/config; printf '\0'; cat key; printf '\0'
+    cat "enc/keys/$(sed -n 's/^id //p' key)"; } >config-keyfile
 seed config config-keyfile
-{ sed 's/^pk-repository 1/pk-repository 2/' repo/config; printf '\0'; } \
-    >config-version2
-seed config config-version2
+{ cat enc/config; printf '\0\0'
+    cat $(grep -l '^kind passphrase' enc/keys/*); } >config-keyobjects
+seed config config-keyobjects
+{ sed 's/^pk-repository 2/pk-repository 3/' repo/config; printf '\0'; } \
+    >config-version3
+seed config config-version3
 
 # Streams: a walk deduplicated against the repository (mostly references,
 # like a catalog) and a snapshot's stream (with its META record).

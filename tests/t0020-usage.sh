@@ -27,7 +27,7 @@ documented() {
 	done <"$S/.opts"
 }
 
-for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc; do
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc pk-key; do
 	ok "$t --help: usage on stdout, exit 0" sh -c \
 	    "$t --help >out && head -n 1 out | grep -q '^usage: $t '"
 	ok "$t -h: the same" sh -c "$t -h >out-h && cmp out out-h"
@@ -70,4 +70,13 @@ ok "pk-gc: no repository" bad "no repository named" pk-gc
 ok "pk-gc: two" bad "b: extra operand" pk-gc a b
 ok "pk-gc: a bad grace" bad "--grace 3x: not a duration (30m, 2h, 1d)" pk-gc --grace 3x r
 ok "pk-gc: a bad share" bad "--max-unused 101: not a percentage from 0 to 100" pk-gc --max-unused 101 r
+ok "pk-key: no command" bad "no command named (list, add, passwd, remove)" pk-key
+ok "pk-key: an unknown command" bad "rotate: not a command (list, add, passwd, remove)" pk-key rotate r
+ok "pk-key: no repository" bad "no repository named" pk-key list
+ok "pk-key remove: no id" bad "no key id named" pk-key remove r
+ok "pk-key list: two" bad "b: extra operand" pk-key list r b
+ok "pk-key add --json" bad "--json goes with list only" pk-key add --json r
+ok "pk-key list --key-file" bad "--key-file goes with add only (the key file it writes; PK_KEY_FILE opens)" pk-key list --key-file k r
+ok "pk-key remove --new-passphrase-file" bad "--new-passphrase-file goes with add and passwd only" pk-key remove --new-passphrase-file p r abcd
+ok "pk-key add: a new passphrase and a key file" bad "--new-passphrase-file and --key-file exclude each other" pk-key add --new-passphrase-file p --key-file k r
 ok "nothing was created" sh -c '! ls r k c 2>/dev/null'

@@ -125,6 +125,7 @@ ok "wrong passphrase: no snapshot, nothing left" diff before after
 
 printf '%s\n' "$PK_PASSPHRASE" >passfile
 printf 'not-the-one\n' >badfile
+chmod 600 passfile badfile
 ok "--passphrase-file: pk-index" sh -c \
     'env -u PK_PASSPHRASE pk-index --passphrase-file passfile repo | grep -q "^$(cut -c 1-12 id) "'
 ok "--passphrase-file: pk-cat" sh -c \
@@ -161,7 +162,7 @@ ok "--export-key with the wrong passphrase: exit 1, no file" sh -c \
     'PK_PASSPHRASE=not-the-one pk-index --export-key key2 repo 2>err; [ $? = 1 ] &&
     grep -qx "pk-index: repo: wrong passphrase" err && [ ! -e key2 ]'
 ok "--export-key of a plaintext repository: exit 1" sh -c \
-    '! pk-index --export-key key3 plain 2>err && grep -q "needs no key file" err && [ ! -e key3 ]'
+    '! pk-index --export-key key3 plain 2>err && grep -q "not encrypted: it has no keys" err && [ ! -e key3 ]'
 nopass() { env -u PK_PASSPHRASE setsid -w "$@" </dev/null; }
 ok "--key-file: pk-cat with no passphrase" sh -c \
     'env -u PK_PASSPHRASE setsid -w pk-cat --key-file key repo latest:t/random </dev/null | cmp - t/random'
@@ -182,8 +183,8 @@ keyfail() {
 }
 cp key open && chmod 644 open
 ok "a key file others may read is refused" keyfail open "open: others may read it (mode 0644): chmod 600 it"
-# The first digit of the key changed: 0 to 1, anything else to 0.
-sed 's/^key 0/key 1/; t; s/^key ./key 0/' key >damaged && chmod 600 damaged
+# The first digit of the secret changed: 0 to 1, anything else to 0.
+sed 's/^secret 0/secret 1/; t; s/^secret ./secret 0/' key >damaged && chmod 600 damaged
 ok "a damaged key file is refused" keyfail damaged "damaged: damaged key file (its check does not match)"
 head -n 2 key >short && chmod 600 short
 ok "a key file cut short is refused" keyfail short "short: not a pk key file"
@@ -192,10 +193,10 @@ ok "a key file cut short is refused" keyfail short "short: not a pk key file"
 malformed() {
 	sed "$2" key >"$1" && chmod 600 "$1" && keyfail "$1" "$1: not a pk key file"
 }
-ok "a key file in upper case is refused" malformed upper 's/^key .*/\U&/; s/^KEY/key/'
+ok "a key file in upper case is refused" malformed upper 's/^secret .*/\U&/; s/^SECRET/secret/'
 ok "a key file with a blank line at its end is refused" malformed blank '$a\\'
-ok "a key file with two spaces is refused" malformed spaces 's/^key /key  /'
-head -c 160 key >nonl && chmod 600 nonl
+ok "a key file with two spaces is refused" malformed spaces 's/^secret /secret  /'
+head -c 199 key >nonl && chmod 600 nonl
 ok "a key file without its last newline is refused" keyfail nonl "nonl: not a pk key file"
 ln -s key link
 ok "a symbolic link to a key file is refused" keyfail link "link: a symbolic link, not a key file"

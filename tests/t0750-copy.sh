@@ -31,7 +31,7 @@ touch -r tref t
 files_of() { pk-index "$1" | tail -n 1 | awk '{ print $5 }'; }
 
 # --- Into an encrypted repository with another passphrase.
-printf 'another passphrase\n' >pass.b
+printf 'another passphrase\n' >pass.b && chmod 600 pass.b
 pk-store --init --passphrase-file pass.b b
 # copy FROM SNAPSHOT TO [--passphrase-file FILE]: pk-cat --stream | pk-store.
 copy() {

@@ -56,7 +56,7 @@ ln -s ../big tree/sub/link
 ln tree/big tree/sub/hard
 gen_file dump.sql 3000000 5
 printf '*.tmp\n' >excludes
-printf 'wrong\n' >wrong
+printf 'wrong\n' >wrong && chmod 600 wrong
 mkdir fakebin
 printf '#!/bin/sh\n"%s/bin/pk-walk" "$@"\nexit 3\n' "$PK_TOP" >fakebin/pk-walk
 chmod +x fakebin/pk-walk

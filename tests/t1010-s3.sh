@@ -43,8 +43,9 @@ ok "list: one snapshot" sh -c "pk-index '$R' | grep -c src | grep -qx 1"
 # The requests of a nightly backup of an unchanged tree, the caches warm:
 # a handful, not one per file or chunk.  Each filter reads the config, and
 # pk-walk and pk-dedup list gc/ for the generation their caches must have;
-# pk-store reads the config, stores and removes its lease, lists gc/ for
-# marks, index/ and packs/, and stores the snapshot: 12.
+# pk-store reads the config, lists keys/ (its key object is kept in the
+# work directory), stores and removes its lease, lists gc/ for marks,
+# index/ and packs/, and stores the snapshot: 13.
 ok "again with -r" sh -c "pk-walk -r '$R' src | pk-chunk -r '$R' |
     pk-dedup -r '$R' | pk-store '$R' >/dev/null"
 unchanged() {
@@ -57,17 +58,18 @@ unchanged() {
 		n=$((n + $(s3_requests "$S/t.$f")))
 	done
 	echo "$n requests"
-	[ "$n" -le 12 ]
+	[ "$n" -le 13 ]
 }
-ok "unchanged backup with -r: 12 requests at most" unchanged
+ok "unchanged backup with -r: 13 requests at most" unchanged
 one_file() {
 	traced "$S/t.cat" pk-cat "$R" latest:src/e/other >"$S/one" &&
 	    cmp "$S/one" src/e/other || return 1
 	n=$(s3_requests "$S/t.cat")
 	echo "$n requests"
-	[ "$n" -le 5 ]
+	[ "$n" -le 6 ]
 }
-ok "one file, cache warm: 5 requests at most" one_file
+# The config, the listing of keys/, and what the file needs.
+ok "one file, cache warm: 6 requests at most" one_file
 
 # Copies, with pk-cat --stream | pk-store, both ways.
 ok "copy: S3 to local" sh -c "pk-store --init local &&
@@ -120,6 +122,24 @@ noplace() {
 	grep -q 'not s3:http' "$S/e"
 }
 ok "bad place: says the form" noplace
+
+# Keys on S3: a key file added opens the repository; once its key is
+# removed it opens it no more, though the work directory keeps a copy of
+# the key object; a passphrase added opens it.
+keys_s3() {
+	pk-key add --key-file "$S/s3.key" "$R" >"$S/s3.keyid" || return 1
+	env -u PK_PASSPHRASE PK_KEY_FILE="$S/s3.key" pk-index "$R" >/dev/null ||
+	    return 1
+	pk-key remove "$R" "$(cat "$S/s3.keyid")" || return 1
+	env -u PK_PASSPHRASE PK_KEY_FILE="$S/s3.key" pk-index "$R" \
+	    >/dev/null 2>"$S/e" && return 1
+	grep -q 'was removed from the repository' "$S/e" || return 1
+	printf 'a second passphrase\n' >"$S/s3.pass" && chmod 600 "$S/s3.pass"
+	pk-key add --new-passphrase-file "$S/s3.pass" "$R" >/dev/null &&
+	    env -u PK_PASSPHRASE pk-index --passphrase-file "$S/s3.pass" "$R" \
+	    >/dev/null && [ "$(pk-key list "$R" | grep -c ' passphrase ')" = 2 ]
+}
+ok "keys: a key file added opens, removed opens no more" keys_s3
 
 # pk-forget on S3: a snapshot forgotten, the others still restore.
 forget_s3() {

@@ -287,6 +287,15 @@ pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n)
 	return 0;
 }
 
+int
+pk_private_mode(const char *file, unsigned st_mode)
+{
+	if (st_mode & 077)
+		return pk_err(-EPERM, "%s: others may read it (mode %04o): "
+		    "chmod 600 it", file, st_mode & 07777);
+	return 0;
+}
+
 #define DROP_STEP	(1u << 20)
 
 void

@@ -57,6 +57,10 @@ int pk_read_file(const char *path, size_t max, uint8_t **p, size_t *n);
 void pk_mkdir_parents(char *path);
 /* fsync of a directory. */
 int pk_fsync_dir(const char *dir);
+/* A secret's file (a key file, a passphrase file) of mode st_mode is its
+ * owner's alone, as ssh wants a private key: 0, or -EPERM with a message
+ * naming file when its group or others have any of the bits 077. */
+int pk_private_mode(const char *file, unsigned st_mode);
 
 /*
  * For a sequential pass over a shared mapping: lets go of the pages before

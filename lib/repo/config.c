@@ -1,5 +1,6 @@
 /* config.c: reading a repository's config file. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,48 @@ parse_line(struct pk_config *c, char *line)
 	return -1;
 }
 
+/* The lines a config of its version and encryption must have, and no
+ * other: version 1 wraps an encrypted repository's key in its config,
+ * version 2 in keys/. */
+static int
+complete(const struct pk_config *c)
+{
+	const int base = HAVE_VERSION | HAVE_ID | HAVE_CHUNKER | HAVE_ENC;
+
+	if (c->version == 1)
+		return (c->have | HAVE_KDF) == 63 &&
+		    (!c->p.encrypted || (c->have & HAVE_KDF)) && c->keylen ==
+		    (c->p.encrypted ? PK_WRAPPED_KEY_BYTES : PK_KEY_BYTES);
+	if (c->p.encrypted)
+		return c->have == base;
+	return c->have == (base | HAVE_KEY) && c->keylen == PK_KEY_BYTES;
+}
+
+int
+pk_config_holds_key(const struct pk_config *c)
+{
+	return c->version == 1 && c->p.encrypted;
+}
+
+size_t
+pk_config_format(char out[CONFIG_MAX], const struct pk_config *c)
+{
+	char idhex[2 * PK_REPO_ID_BYTES + 1], keyhex[2 * PK_KEY_BYTES + 1];
+	int n;
+
+	pk_hex(idhex, c->id, sizeof c->id);
+	n = snprintf(out, CONFIG_MAX, "pk-repository %d\nid %s\nchunker %" PRIu32
+	    " %" PRIu32 " %" PRIu32 "\nencryption %s\n", PK_REPO_VERSION, idhex,
+	    c->p.chunk_min, c->p.chunk_avg, c->p.chunk_max,
+	    c->p.encrypted ? "xchacha20-poly1305" : "none");
+	if (!c->p.encrypted) {
+		pk_hex(keyhex, c->key, PK_KEY_BYTES);
+		n += snprintf(out + n, CONFIG_MAX - (size_t)n, "key %s\n", keyhex);
+		sodium_memzero(keyhex, sizeof keyhex);
+	}
+	return (size_t)n;
+}
+
 int
 pk_config_read(struct pk_storage *s, struct pk_config *c)
 {
@@ -116,18 +159,18 @@ pk_config_read(struct pk_storage *s, struct pk_config *c)
 		else
 			e = parse_line(c, line);
 		/* A later version may have other keys: say so, not "corrupt". */
-		if (lineno == 1 && e == 0 && c->version != PK_REPO_VERSION)
+		if (lineno == 1 && e == 0 && (c->version < 1 ||
+		    c->version > PK_REPO_VERSION))
 			break;
 	}
 	sodium_memzero(data, n);
 	free(data);
-	if (e == 0 && c->version != PK_REPO_VERSION && (c->have & HAVE_VERSION))
+	if (e == 0 && (c->have & HAVE_VERSION) && (c->version < 1 ||
+	    c->version > PK_REPO_VERSION))
 		return pk_err(-EPROTO, "%s: repository version %d not supported "
-		    "(this is version %d)", file, c->version, PK_REPO_VERSION);
-	/* The key is wrapped when encrypted, the master key itself if not. */
-	if (e < 0 || (c->have | HAVE_KDF) != 63 ||
-	    (c->p.encrypted && !(c->have & HAVE_KDF)) || c->keylen !=
-	    (c->p.encrypted ? PK_WRAPPED_KEY_BYTES : PK_KEY_BYTES))
+		    "(this reads versions 1 to %d)", file, c->version,
+		    PK_REPO_VERSION);
+	if (e < 0 || !complete(c))
 		return pk_err(-EBADMSG, "%s: corrupt config (line %d)", file, lineno);
 	return 0;
 }

@@ -77,10 +77,7 @@ pk_key_wrap(uint8_t out[PK_WRAPPED_KEY_BYTES], const uint8_t master[PK_KEY_BYTES
 
 	if ((r = kek(k, pass, passlen, salt, ops, mem)) < 0)
 		return r;
-	randombytes_buf(out, PK_NONCE_BYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PK_NONCE_BYTES, NULL,
-	    master,
-	    PK_KEY_BYTES, ad, adlen, NULL, out, k);
+	pk_key_seal(out, master, k, ad, adlen);
 	sodium_memzero(k, sizeof k);
 	return 0;
 }
@@ -95,11 +92,31 @@ pk_key_unwrap(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_BYTE
 
 	if ((r = kek(k, pass, passlen, salt, ops, mem)) < 0)
 		return r;
-	r = crypto_aead_xchacha20poly1305_ietf_decrypt(master, NULL, NULL,
-	    in + PK_NONCE_BYTES, PK_WRAPPED_KEY_BYTES - PK_NONCE_BYTES, ad, adlen,
-	    in, k);
+	r = pk_key_unseal(master, in, k, ad, adlen);
 	sodium_memzero(k, sizeof k);
-	return r == 0 ? 0 : -EACCES;
+	return r;
+}
+
+void
+pk_key_seal(uint8_t out[PK_WRAPPED_KEY_BYTES], const uint8_t master[PK_KEY_BYTES],
+    const uint8_t kek_[PK_KEY_BYTES], const uint8_t *ad, size_t adlen)
+{
+	randombytes_buf(out, PK_NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PK_NONCE_BYTES, NULL,
+	    master, PK_KEY_BYTES, ad, adlen, NULL, out, kek_);
+}
+
+int
+pk_key_unseal(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_BYTES],
+    const uint8_t kek_[PK_KEY_BYTES], const uint8_t *ad, size_t adlen)
+{
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(master, NULL, NULL,
+	    in + PK_NONCE_BYTES, PK_WRAPPED_KEY_BYTES - PK_NONCE_BYTES, ad, adlen,
+	    in, kek_) != 0) {
+		sodium_memzero(master, PK_KEY_BYTES);
+		return -EACCES;
+	}
+	return 0;
 }
 
 size_t

@@ -3,8 +3,9 @@
  * byte pk-store writes (pk-repo(5), "KEYS" and "BOXES").  libsodium only.
  *
  * A repository has one random 32-byte master key.  In an encrypted
- * repository it is stored wrapped by a key derived from the passphrase with
- * Argon2id; in a plaintext one it is stored as is.  Subkeys derive from it:
+ * repository it is stored wrapped, once for each key (keyring.h), by a key
+ * derived from a passphrase with Argon2id or from a key file's secret; in
+ * a plaintext one it is stored as is.  Subkeys derive from it:
  * one for the AEAD of boxes, one for the MAC that turns chunk ids into
  * storage ids, one for the plaintext boxes' integrity tags and snapshot ids.
  */
@@ -57,6 +58,14 @@ int pk_key_wrap(uint8_t out[PK_WRAPPED_KEY_BYTES], const uint8_t master[PK_KEY_B
 int pk_key_unwrap(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_BYTES],
     const char *pass, size_t passlen, const uint8_t salt[PK_SALT_BYTES],
     uint64_t ops, uint64_t mem, const uint8_t *ad, size_t adlen);
+
+/* The same wrapping under a key-encryption key given whole (a key file's,
+ * keyring.h): seal draws the nonce; unseal returns -EACCES when in does
+ * not authenticate under kek and ad. */
+void pk_key_seal(uint8_t out[PK_WRAPPED_KEY_BYTES], const uint8_t master[PK_KEY_BYTES],
+    const uint8_t kek[PK_KEY_BYTES], const uint8_t *ad, size_t adlen);
+int pk_key_unseal(uint8_t master[PK_KEY_BYTES], const uint8_t in[PK_WRAPPED_KEY_BYTES],
+    const uint8_t kek[PK_KEY_BYTES], const uint8_t *ad, size_t adlen);
 
 /* The bytes a box adds to its plaintext. */
 size_t pk_box_overhead(const struct pk_keys *k);

@@ -2,7 +2,8 @@
  * repo.h: a repository (pk-repo(5)), in a local directory or an object
  * store (storage.h):
  *
- *	REPO/config		parameters and the wrapped master key (text)
+ *	REPO/config		parameters (text)
+ *	REPO/keys/ID		keys: the master key wrapped (keyring.h)
  *	REPO/packs/XX/ID	pack files: sealed blobs, sealed trailer
  *	REPO/index/ID		index deltas: where each new blob lives
  *	REPO/snapshots/ID	snapshots, the only commit points
@@ -24,8 +25,22 @@
 #include "crypto.h"
 #include "storage.h"
 
-#define PK_REPO_VERSION		1
+#define PK_REPO_VERSION		2	/* of config; 1 is read too */
 #define PK_REPO_ID_BYTES	16
+#define PK_KEY_ID_BYTES		16
+
+/* The key a repository was opened with (keyring.h). */
+enum pk_key_how {
+	PK_USED_NONE,		/* plaintext: the key in config */
+	PK_USED_CONFIG,		/* the passphrase key of a version 1 config */
+	PK_USED_KEY,		/* keys/ID, a passphrase or a key file */
+	PK_USED_OLD_FILE,	/* a key file of version 1: the master key */
+};
+struct pk_key_used {
+	enum pk_key_how how;
+	uint8_t id[PK_KEY_ID_BYTES];	/* PK_USED_KEY */
+	int passphrase;			/* opened with a passphrase */
+};
 
 struct pk_repo_params {
 	uint32_t chunk_min, chunk_avg, chunk_max;
@@ -39,6 +54,10 @@ struct pk_repo {
 	uint8_t id[PK_REPO_ID_BYTES];
 	struct pk_repo_params params;
 	struct pk_keys keys;
+	/* The master key, for adding keys (keyring.h), and how it was
+	 * had. */
+	uint8_t master[PK_KEY_BYTES];
+	struct pk_key_used used;
 	/* generation.h: 0 until pk_gcmark_list or pk_gc_bump reads it, or
 	 * whoever needs it does (a listing costs a request on S3). */
 	uint64_t generation;
@@ -64,11 +83,12 @@ int pk_repo_open(struct pk_repo **r, const char *path, const char *pass,
 void pk_repo_close(struct pk_repo *r);
 
 /*
- * Key files (pk-repo(5), "KEY FILES").  Export unwraps the master key of an
- * encrypted repository with pass and writes it to a new file (mode 0600; an
- * existing file is never replaced).  Open uses such a file instead of the
- * passphrase, so no Argon2id runs; it refuses a file others may read
- * (-EPERM), another repository's key (-EACCES) and a damaged one (-EBADMSG).
+ * Key files (pk-repo(5), "KEY FILES").  Export opens an encrypted
+ * repository with pass and adds a key file (pk_keyring_add_file): a new
+ * file of mode 0600; an existing file is never replaced.  Open uses such a
+ * file instead of the passphrase, so no Argon2id runs; it refuses a file
+ * others may read (-EPERM), another repository's key and a removed one
+ * (-EACCES), and a damaged one (-EBADMSG).
  */
 int pk_repo_export_key(const char *path, const char *pass, size_t passlen,
     const char *file);

@@ -367,7 +367,10 @@ static void
 kept(struct s3 *s, char out[4096], const char *name)
 {
 	out[0] = '\0';
-	if (strncmp(name, "snapshots/", 10) == 0 || strncmp(name, "index/", 6) == 0)
+	/* A key object is kept too: it is listed, for the keys that exist,
+	 * before it is read, so a key removed since is never used. */
+	if (strncmp(name, "snapshots/", 10) == 0 || strncmp(name, "index/", 6) == 0 ||
+	    strncmp(name, "keys/", 5) == 0)
 		(void)pk_path(out, 4096, "%s/objects/%s", s->s.work, name);
 }
 
@@ -488,8 +491,11 @@ s3_put(struct pk_storage *st, const char *name, const void *p, size_t n)
 	struct source src = { p, -1, n, 0 };
 	int e;
 
-	if ((e = put_source((struct s3 *)st, name, &src)) == 0)
+	if ((e = put_source((struct s3 *)st, name, &src)) == 0) {
 		keep((struct s3 *)st, name, p, n);
+		/* pk-key rewrites config once, and reads it again after. */
+		config_keep((struct s3 *)st, name, p, n);
+	}
 	return e;
 }
 
@@ -992,6 +998,8 @@ workdir(struct s3 *s, const char *place)
 		return e;
 	mkdirs(tmp);
 	snprintf(tmp, sizeof tmp, "%s/objects/index", path);
+	mkdirs(tmp);
+	snprintf(tmp, sizeof tmp, "%s/objects/keys", path);
 	mkdirs(tmp);
 	snprintf(tmp, sizeof tmp, "%s/tmp", path);
 	mkdirs(tmp);

@@ -119,11 +119,11 @@ test_repo(void)
 	/* Configs: another version, damage. */
 	pk_repo_init(SCRATCH "/cfg", &plain, NULL, 0);
 	get_file(SCRATCH "/cfg/config", &cfg, &n);
-	cfg[14] = '2';
+	cfg[14] = '3';
 	unit_put_file(SCRATCH "/cfg/config", cfg, n);
-	CHECK("repo: config of version 2 is EPROTO",
+	CHECK("repo: config of version 3 is EPROTO",
 	    pk_repo_open(&r, SCRATCH "/cfg", NULL, 0) == -EPROTO);
-	cfg[14] = '1';
+	cfg[14] = '2';
 	unit_put_file(SCRATCH "/cfg/config", cfg, n - 1);
 	CHECK("repo: a config cut short is EBADMSG",
 	    pk_repo_open(&r, SCRATCH "/cfg", NULL, 0) == -EBADMSG);

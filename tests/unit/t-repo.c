@@ -184,7 +184,7 @@ test_config(void)
 		return;
 	}
 	CHECK("config: the lines of pk-repo(5), in order",
-	    strncmp(good, "pk-repository 1\nid ", 19) == 0 &&
+	    strncmp(good, "pk-repository 2\nid ", 19) == 0 &&
 	    strstr(good, "\nchunker 2048 8192 65536\nencryption none\nkey ") != NULL);
 	for (nlines = 0, at = good; (nl = strchr(at, '\n')) != NULL; at = nl + 1)
 		nlines++;
@@ -209,9 +209,9 @@ test_config(void)
 	CHECK("config: any line missing or twice is EBADMSG", bad == 0);
 
 	static const char *const edits[][2] = {
-		{ "pk-repository 1\n", "pk-repository 1 \n" },
-		{ "pk-repository 1\n", "pk-repository x\n" },
-		{ "pk-repository 1\n", "pk-repository\n" },
+		{ "pk-repository 2\n", "pk-repository 2 \n" },
+		{ "pk-repository 2\n", "pk-repository x\n" },
+		{ "pk-repository 2\n", "pk-repository\n" },
 		{ "chunker 2048 8192 65536", "chunker 2048 8192" },
 		{ "chunker 2048 8192 65536", "chunker 2048 8192 65536 1" },
 		{ "chunker 2048 8192 65536", "chunker 2048 8192 4294967296" },
@@ -254,15 +254,15 @@ test_config(void)
 	CHECK("config: no newline at the end is EBADMSG",
 	    open_with_config(dir, text, NULL) == -EBADMSG);
 	CHECK("config: empty is EBADMSG", open_with_config(dir, "", NULL) == -EBADMSG);
-	edit(text, sizeof text, good, "pk-repository 1\n", "pk-repository 2\n");
-	CHECK("config: version 2 is EPROTO",
+	edit(text, sizeof text, good, "pk-repository 2\n", "pk-repository 3\n");
+	CHECK("config: version 3 is EPROTO",
 	    open_with_config(dir, text, NULL) == -EPROTO);
-	CHECK("read_params: version 2 is EPROTO too",
+	CHECK("read_params: version 3 is EPROTO too",
 	    pk_repo_read_params(dir, &(struct pk_repo_params){ 0 }) == -EPROTO);
-	snprintf(line, sizeof line, "pk-repository 2\nsomething new\n");
-	CHECK("config: version 2 with keys unknown to 1 is EPROTO, not corrupt",
+	snprintf(line, sizeof line, "pk-repository 3\nsomething new\n");
+	CHECK("config: version 3 with keys unknown to 2 is EPROTO, not corrupt",
 	    open_with_config(dir, line, NULL) == -EPROTO);
-	edit(text, sizeof text, good, "pk-repository 1\n", "pk-repository 0\n");
+	edit(text, sizeof text, good, "pk-repository 2\n", "pk-repository 0\n");
 	CHECK("config: version 0 is EPROTO", open_with_config(dir, text, NULL) ==
 	    -EPROTO);
 	/* Larger than 4096 bytes: a long unknown line at the end. */
@@ -282,6 +282,41 @@ test_config(void)
 	free(good);
 }
 
+/*
+ * Writes r's config as pk-store wrote it before keys/ (version 1), with
+ * r's master key wrapped in it under pass, and empties keys/: its text.
+ */
+static char *
+v1_config(const struct pk_repo *r)
+{
+	char text[1024], idhex[33], salthex[33], keyhex[145], path[256];
+	uint8_t salt[PK_SALT_BYTES], wrapped[PK_WRAPPED_KEY_BYTES], ad[64];
+	struct pk_key_entry *l;
+	size_t n, i;
+
+	if (pk_keyring_list((struct pk_repo *)r, &l, &n) < 0)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		pk_hex(idhex, l[i].k.id, sizeof l[i].k.id);
+		snprintf(path, sizeof path, "%s/keys/%s", r->path, idhex);
+		unlink(path);
+	}
+	free(l);
+	pk_random(salt, sizeof salt);
+	if (pk_key_wrap(wrapped, r->master, pass, strlen(pass), salt, 3,
+	    33554432, ad, pk_ad_make(ad, "pk master key", r->id, 16)) < 0)
+		return NULL;
+	pk_hex(idhex, r->id, 16);
+	pk_hex(salthex, salt, sizeof salt);
+	pk_hex(keyhex, wrapped, sizeof wrapped);
+	snprintf(text, sizeof text, "pk-repository 1\nid %s\nchunker 4096 16384 "
+	    "131072\nencryption xchacha20-poly1305\nargon2id 3 33554432 %s\n"
+	    "key %s\n", idhex, salthex, keyhex);
+	snprintf(path, sizeof path, "%s/config", r->path);
+	put_text(path, text, 0400);
+	return strdup(text);
+}
+
 /* The one encrypted repository: passphrases, key files. */
 static void
 test_encrypted(void)
@@ -299,11 +334,11 @@ test_encrypted(void)
 	if (e < 0)
 		return;
 	cfg = unit_get_text(SCRATCH "/enc/config");
-	CHECK("encrypted: config with the Argon2id cost of pk-repo(5)",
-	    cfg && strstr(cfg, "\nencryption xchacha20-poly1305\nargon2id 3 "
-	    "33554432 ") != NULL);
-	CHECK("encrypted: ... and no master key in the clear",
-	    cfg && strlen(strstr(cfg, "\nkey ")) == 5 + 144 + 1);
+	CHECK("encrypted: config of version 2 with no key",
+	    cfg && strncmp(cfg, "pk-repository 2\n", 16) == 0 &&
+	    strstr(cfg, "\nencryption xchacha20-poly1305\n") != NULL &&
+	    strstr(cfg, "key") == NULL && strstr(cfg, "argon2id") == NULL);
+	free(cfg);
 	CHECK("encrypted: read_params without a passphrase",
 	    pk_repo_read_params(dir, &p) == 0 && p.encrypted == 1 &&
 	    p.chunk_min == 4096 && p.chunk_max == 131072);
@@ -319,6 +354,15 @@ test_encrypted(void)
 	CHECK("encrypted: the passphrase and a byte more is EACCES",
 	    pk_repo_open(&rk, dir, "correct horse!", strlen(pass) + 1) == -EACCES);
 	CHECK("encrypted: no passphrase is EACCES", try_open(dir, NULL) == -EACCES);
+
+	/* The config as pk-store wrote it before keys/, version 1. */
+	cfg = v1_config(r);
+	CHECK("encrypted: a version 1 config opens with the passphrase",
+	    cfg != NULL && pk_repo_open(&rk, dir, pass, strlen(pass)) == 0 &&
+	    same_keys(r, rk) && rk->used.how == PK_USED_CONFIG);
+	if (cfg == NULL)
+		return;
+	pk_repo_close(rk);
 
 	/* Config rules that only encrypted repositories have; no passphrase
 	 * given, so that a config that parses costs no Argon2id. */
@@ -364,8 +408,8 @@ test_encrypted(void)
 	CHECK("key file: exported, mode 0600", e == 0 &&
 	    unit_mode_of(kf) == 0600);
 	key = unit_get_text(kf);
-	CHECK("key file: four lines, 161 bytes", key && strlen(key) == 161 &&
-	    strncmp(key, "pk-key 1\nrepository ", 20) == 0);
+	CHECK("key file: five lines, 200 bytes", key && strlen(key) == 200 &&
+	    strncmp(key, "pk-key 2\nrepository ", 20) == 0);
 	e = pk_repo_open_keyfile(&rk, dir, kf);
 	CHECK("key file: opens with the passphrase's keys", e == 0 &&
 	    same_keys(r, rk));
@@ -423,9 +467,10 @@ test_encrypted(void)
 		const char *dk = SCRATCH "/damaged";
 		size_t len = strlen(key), pos[] = { 30, 60, 100, 140, 150 };
 		static const char *const forms[][2] = {
-			{ "pk-key 1\n", "pk-key 2\n" },
-			{ "pk-key 1\n", "pk-key 1 \n" },
-			{ "\nkey ", "\nkey  " },
+			{ "pk-key 2\n", "pk-key 3\n" },
+			{ "pk-key 2\n", "pk-key 1\n" },
+			{ "pk-key 2\n", "pk-key 2 \n" },
+			{ "\nsecret ", "\nsecret  " },
 			{ "\ncheck ", "\ncheck  " },
 			{ "\ncheck ", "\nCheck " },
 		};
@@ -441,8 +486,8 @@ test_encrypted(void)
 				bad++;
 			}
 		}
-		CHECK("key file: a digit of the key or check changed is EBADMSG "
-		    "(of the id EACCES)", bad == 0);
+		CHECK("key file: a digit of the key id, secret or check changed "
+		    "is EBADMSG (of the repository id EACCES)", bad == 0);
 		for (i = 0, bad = 0; i < sizeof forms / sizeof *forms; i++) {
 			edit(text, sizeof text, key, forms[i][0], forms[i][1]);
 			put_text(dk, text, 0600);
