@@ -114,6 +114,7 @@ dump(void)
 		return 1;
 	if ((k = pk_reader_header(r, &h)) < 0) {
 		fprintf(stderr, "t-walk: %s\n", pk_errmsg(k));
+		pk_reader_free(r);
 		return 1;
 	}
 	crypto_hash_sha256_init(&sha);
