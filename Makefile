@@ -67,9 +67,14 @@ bin/unlock.o: bin/unlock.c .build-flags
 bin/json.o: bin/json.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+bin/meter.o: bin/meter.c .build-flags
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
 # The tools that open a repository; the filters link none of its code.
 bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget bin/pk-gc bin/pk-key: bin/unlock.o
 bin/pk-index bin/pk-forget bin/pk-store bin/pk-gc bin/pk-key: bin/json.o
+# The tools that draw a progress line.
+bin/pk-store bin/pk-cat: bin/meter.o
 
 bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) lib/libpk.a $(LDLIBS)

@@ -8,12 +8,14 @@
 
 #include "common.h"
 #include "json.h"
+#include "meter.h"
 #include "pk.h"
 #include "unlock.h"
 
 static const char usage_text[] =
     "usage: pk-store [-v] [--json] [-j jobs] [-l level] [-t tag]... [--host name]\n"
     "                [--cache file | --no-cache] [--trust-refs]\n"
+    "                [--progress | --no-progress]\n"
     "                [--passphrase-file file | --key-file file] repository\n"
     "       pk-store --init [--no-encryption] [--min size] [--avg size] "
     "[--max size]\n"
@@ -32,6 +34,8 @@ static const char options_text[] =
     "  --trust-refs             take REFs to any chunk the repository holds\n"
     "  --passphrase-file FILE   read the passphrase from FILE\n"
     "  --key-file FILE          open with the key file FILE\n"
+    "  --progress               draw a progress line, even off a terminal\n"
+    "  --no-progress            draw no progress line\n"
     "  -v, --verbose            print progress every 64 MiB and a summary\n"
     "  --json                   print the snapshot as JSON, not its id\n"
     "  -h, --help               print this help\n"
@@ -102,12 +106,42 @@ note_newest(const char *repo, const struct pk_snapshot *snap)
 		pk_warn("%s", pk_errmsg(e));
 }
 
+struct caches {
+	const char *repo;
+	int nocache;
+	char cache[4096], known[4200];
+};
+
+/* The stat cache and known-chunk set of the stream's host, which its WALK
+ * record may name: the default ones unless --cache or --no-cache. */
+static void
+choose_caches(void *arg, struct pk_store_options *o, const char *host)
+{
+	struct caches *c = arg;
+	int e;
+
+	if (!c->nocache && o->cache == NULL) {
+		pk_default_cache(c->repo, host, c->cache, sizeof c->cache, 1);
+		o->cache = c->cache;
+	}
+	if (o->cache) {
+		if ((e = pk_path(c->known, sizeof c->known, "%s.known",
+		    o->cache)) < 0)
+			pk_die_lib(e);
+		o->known = c->known;
+	}
+}
+
 /* The store verb: the stream on standard input into repo, a snapshot. */
 static int
 store(const char *reponame, struct pk_store_options *o, const char *passfile,
-    const char *keyfile, int nocache, int verbose, int json)
+    const char *keyfile, int nocache, int verbose, int json,
+    enum pk_meter_opt meter)
 {
-	char host[256], name[PK_SNAPSHOT_NAME_BYTES], cache[4096], known[4200];
+	char host[256], name[PK_SNAPSHOT_NAME_BYTES];
+	struct caches caches = { reponame, nocache, "", "" };
+	struct pk_progress count;
+	struct pk_meter *m = NULL;
 	struct pk_snapshot snap;
 	struct pk_reader *r;
 	struct pk_repo *repo;
@@ -124,19 +158,20 @@ store(const char *reponame, struct pk_store_options *o, const char *passfile,
 		o->user = pw->pw_name;
 	if (verbose)
 		o->progress = progress;
+	o->choose_caches = choose_caches;
+	o->choose_arg = &caches;
 	repo = pk_open_repo(reponame, passfile, keyfile);
-	if (!nocache && o->cache == NULL) {
-		pk_default_cache(reponame, o->host, cache, sizeof cache, 1);
-		o->cache = cache;
-	}
-	if (o->cache) {
-		if ((e = pk_path(known, sizeof known, "%s.known", o->cache)) < 0)
-			pk_die_lib(e);
-		o->known = known;
-	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0)
 		pk_die_lib(e);
+	/* -v logs a line now and then instead, for cron. */
+	if (pk_meter_wanted(verbose && meter == PK_METER_AUTO ? PK_METER_OFF :
+	    meter, 0)) {
+		pk_progress_init(&count);
+		o->count = &count;
+		m = pk_meter_start(&count);
+	}
 	e = pk_store_stream(repo, r, o, &snap);
+	pk_meter_stop(m);
 	pk_reader_free(r);
 	pk_repo_close(repo);
 	if (e < 0 && o->missing_chunk)
@@ -193,6 +228,8 @@ main(int argc, char **argv)
 		{ "min", required_argument, NULL, 'm' },
 		{ "avg", required_argument, NULL, 'a' },
 		{ "max", required_argument, NULL, 'M' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "no-progress", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
@@ -208,6 +245,7 @@ main(int argc, char **argv)
 	const char *initonly = NULL, *storeonly = NULL;	/* an option of each */
 	const char *tags[PK_SNAPSHOT_MAX_TAGS];
 	char *end;
+	enum pk_meter_opt meter = PK_METER_AUTO;
 	int ch, code, verbose = 0, json = 0, nocache = 0;
 	long level;
 
@@ -238,6 +276,8 @@ main(int argc, char **argv)
 		case 'T': o.trust_refs = 1; storeonly = "--trust-refs"; break;
 		case 'v': verbose = 1; storeonly = "-v"; break;
 		case 'J': json = 1; storeonly = "--json"; break;
+		case 'p': meter = PK_METER_ON; storeonly = "--progress"; break;
+		case 'q': meter = PK_METER_OFF; storeonly = "--no-progress"; break;
 		case 'j':
 			o.threads = pk_parse_jobs(optarg);
 			storeonly = "-j";
@@ -283,7 +323,7 @@ main(int argc, char **argv)
 		return init(argv[optind], &params, passfile);
 	o.tags = tags;
 	code = store(argv[optind], &o, passfile, keyfile, nocache, verbose,
-	    json);
+	    json, meter);
 	if (fflush(stdout) != 0)
 		return PK_EXIT_FAIL;
 	return code;

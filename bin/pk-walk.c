@@ -1,6 +1,7 @@
 /* pk-walk: walks file trees and writes them as a pk record stream. */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,8 @@
 static const char usage_text[] =
     "usage: pk-walk [-vx] [--exclude PATTERN]... [--exclude-from FILE]\n"
     "               [--exclude-caches] [--exclude-if-present NAME]...\n"
-    "               [--one-file-system] [--cache FILE | -r REPO [--host NAME] |\n"
-    "               --no-cache]\n"
-    "               [--name NAME] PATH...\n";
+    "               [--one-file-system] [--cache FILE | -r REPO | --no-cache]\n"
+    "               [--host NAME] [--name NAME] PATH...\n";
 
 static const char options_text[] =
     "  --exclude PATTERN        skip files whose path or name matches PATTERN\n"
@@ -27,7 +27,7 @@ static const char options_text[] =
     "  -x, --one-file-system    do not cross into other file systems\n"
     "  --cache FILE             skip unchanged files known to the stat cache FILE\n"
     "  -r, --repository REPO    use REPO's stat cache for this host\n"
-    "  --host NAME              with -r, the stat cache of host NAME\n"
+    "  --host NAME              walk as host NAME (its stat cache with -r)\n"
     "  --no-cache               read every file\n"
     "  --name NAME              the stored name of standard input (PATH -)\n"
     "  -v, --verbose            print files, bytes and rate once a second\n"
@@ -179,6 +179,43 @@ check_args(char **paths, int n, const char *name)
 		pk_die(PK_EXIT_USAGE, "--name is only for '-' (standard input)");
 }
 
+/*
+ * The WALK record: this host (or --host), this user, the time now and the
+ * arguments as given, before they are put in walk order.
+ */
+static void
+put_origin(struct pk_writer *w, char **args, int n, const char *name,
+    const char *host)
+{
+	struct pk_root roots[PK_ORIGIN_MAX_ROOTS];
+	struct pk_origin o = { 0 };
+	struct timespec ts;
+	struct passwd *pw;
+	char me[256];
+	const char *user = (pw = getpwuid(getuid())) ? pw->pw_name : "";
+	int i, r;
+
+	if (host == NULL)
+		host = pk_host_name(me, sizeof me);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o.start_sec = ts.tv_sec;
+	o.start_nsec = (uint32_t)ts.tv_nsec;
+	o.host = (struct pk_str){ (const uint8_t *)host, strlen(host) };
+	o.user = (struct pk_str){ (const uint8_t *)user, strlen(user) };
+	/* Past the limit, the first ones stand for the walk. */
+	o.nroots = n > PK_ORIGIN_MAX_ROOTS ? PK_ORIGIN_MAX_ROOTS : (uint32_t)n;
+	for (i = 0; i < (int)o.nroots; i++) {
+		roots[i].kind = strcmp(args[i], "-") ? PK_ROOT_PATH : PK_ROOT_STDIN;
+		roots[i].path.p = (const uint8_t *)(roots[i].kind ? name : args[i]);
+		roots[i].path.len = strlen((const char *)roots[i].path.p);
+		if (roots[i].path.len > PK_ORIGIN_MAX_STRING)
+			roots[i].path.len = PK_ORIGIN_MAX_STRING;
+	}
+	o.roots = roots;
+	if ((r = pk_write_origin(w, &o)) < 0)
+		pk_die_lib(r);
+}
+
 static int
 exit_code(const struct pk_walk_report *rep)
 {
@@ -248,8 +285,8 @@ main(int argc, char **argv)
 	struct pk_writer *w;
 	struct pk_walk *wk;
 	const char *name = NULL, *cachefile = NULL, *repo = NULL, *host = NULL;
-	char cachepath[4096];
-	int c, i, r, code, nargs, nocache = 0;
+	char cachepath[4096], **given;
+	int c, i, r, code, nargs, ngiven, nocache = 0, stdin_walked = 0;
 	size_t k;
 
 	pk_tool_init("pk-walk");
@@ -280,10 +317,18 @@ main(int argc, char **argv)
 	}
 	if (optind == argc)
 		pk_usage(usage_text, "no path named (- for standard input)");
-	if (host && !repo)
-		pk_usage(usage_text, "--host goes with -r only");
+	if (host && (strlen(host) > PK_ORIGIN_MAX_STRING || host[0] == '\0'))
+		pk_usage(usage_text, "--host: empty or longer than %d bytes",
+		    PK_ORIGIN_MAX_STRING);
 	check_args(argv + optind, argc - optind, name);
-	nargs = argc - optind;
+	nargs = ngiven = argc - optind;
+	/* The arguments as given, for the WALK record. */
+	if ((given = malloc((size_t)nargs * sizeof *given)) == NULL)
+		pk_die(PK_EXIT_FAIL, "out of memory");
+	for (i = 0; i < nargs; i++) {
+		given[i] = argv[optind + i];
+		stdin_walked |= strcmp(given[i], "-") == 0;
+	}
 	if ((r = pk_walk_order_args(argv + optind, &nargs, name)) < 0)
 		pk_die_lib(r);
 	if (isatty(STDOUT_FILENO))
@@ -300,22 +345,29 @@ main(int argc, char **argv)
 	o.warn = on_warn;
 	o.progress = on_progress;
 	o.arg = &pr;
+	/* Standard input has no size to count ahead. */
+	if (!stdin_walked && (r = pk_scan_start(&o.scan, argv + optind,
+	    (size_t)nargs, o.excludes, o.nexcludes, o.one_file_system)) < 0)
+		pk_die_lib(r);
 	pr.start = pr.last = now();
 	if ((r = pk_writer_new(&w, STDOUT_FILENO, NULL)) < 0 ||
 	    (r = pk_walk_new(&wk, w, &o)) < 0)
 		pk_die_lib(r);
+	put_origin(w, given, ngiven, name, host);
 	for (i = optind; i < optind + nargs; i++) {
 		r = strcmp(argv[i], "-") == 0 ? pk_walk_fd(wk, STDIN_FILENO, name) :
 		    pk_walk_path(wk, argv[i]);
 		if (r < 0)
 			pk_die_lib(r);	/* no END: the stream reads as cut */
 	}
-	if ((r = pk_writer_end(w)) < 0)
+	if ((r = pk_walk_end(wk)) < 0)
 		pk_die_lib(r);
 	if (pr.verbose)
 		print_summary(pk_walk_report(wk), now() - pr.start);
 	code = exit_code(pk_walk_report(wk));
 	pk_walk_free(wk);
+	pk_scan_free(o.scan);
+	free(given);
 	pk_statcache_close(o.cache);
 	pk_writer_free(w);
 	for (k = 0; k < pats.n; k++)

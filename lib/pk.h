@@ -12,6 +12,8 @@
 #include "chunker.h"	/* FastCDC */
 #include "hash.h"	/* chunk ids */
 #include "walk.h"	/* the walker behind pk-walk */
+#include "scan.h"	/* counting what a walk will write */
+#include "origin.h"	/* the WALK record: where and when */
 #include "tar.h"	/* pax tar output */
 #include "chunkstream.h"	/* the pk-chunk filter */
 #include "crypto.h"	/* keys, sealed boxes */

@@ -38,7 +38,7 @@ for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc pk-k
 done
 
 ok "pk-walk: no path" bad "no path named (- for standard input)" pk-walk
-ok "pk-walk --host without -r" bad "--host goes with -r only" pk-walk --host h .
+ok "pk-walk --host empty" bad "--host: empty or longer than 4096 bytes" pk-walk --host '' .
 ok "pk-chunk: an operand" bad "x: extra operand (pk-chunk is a filter)" pk-chunk x
 ok "pk-chunk: a size too big" status_of 2 pk-chunk --max 5G
 ok "... says so" grep -qx "pk-chunk: 5G: not a size below 4G" "$S/.se"

@@ -13,6 +13,7 @@
 #include "entry.h"
 #include "err.h"
 #include "hash.h"
+#include "origin.h"
 #include "refscope.h"
 #include "statcache.h"
 #include "store.h"
@@ -35,8 +36,10 @@ struct store {
 	struct pk_buf cache_content;
 	struct pk_refscope *refs;	/* the chunks it may refer to */
 	int have_meta;			/* a copy: times from the original */
+	int started;			/* past the first record */
 	int64_t meta_end_sec;
 	uint32_t meta_end_nsec;
+	char *scope_host;		/* whose chunks REFs may name */
 	char *root;			/* the current top-level path */
 	size_t rootlen;
 	uint64_t next_progress;
@@ -165,6 +168,7 @@ on_entry(struct store *s, const struct pk_record *rec)
 	if ((e = validate(s, rec)) < 0 || (e = track_root(s, &en->path)) < 0)
 		return e;
 	s->snap->entries++;
+	pk_progress_add(s->opt->count, 1, 0);
 	if (en->type == PK_FT_DIR)
 		s->snap->dirs++;
 	if (en->type == PK_FT_REG) {
@@ -188,6 +192,7 @@ on_chunk(struct store *s, const struct pk_record *rec)
 		return e;
 	pk_record_chunk(rec, &id, &data, &len);
 	s->snap->bytes += len;
+	pk_progress_add(s->opt->count, 0, len);
 	s->snap->chunks++;
 	if ((e = put_chunk(s, id, data, len, 1)) < 0 ||
 	    (e = pk_refscope_note(s->refs, id)) < 0)
@@ -210,6 +215,7 @@ on_ref(struct store *s, const struct pk_record *rec)
 	if ((e = cache_content(s, PK_REC_REF, rec->data, rec->len)) < 0)
 		return e;
 	s->snap->bytes += len;
+	pk_progress_add(s->opt->count, 0, len);
 	pk_hex(hex, id, 8);
 	if ((e = pk_refscope_allows(s->refs, id)) < 0)
 		return e;
@@ -217,7 +223,7 @@ on_ref(struct store *s, const struct pk_record *rec)
 		return bad(s, "REF to chunk %s…, which the stream did not carry "
 		    "and no snapshot of host %s holds: refused (pk-store "
 		    "--trust-refs accepts any chunk of the repository)", hex,
-		    s->opt->host ? s->opt->host : "(none)");
+		    s->scope_host ? s->scope_host : "(none)");
 	}
 	marked = pk_blobstore_stats(s->blobs)->marked_blobs;
 	if (!pk_blobstore_has(s->blobs, id, &raw)) {
@@ -246,6 +252,7 @@ on_hole(struct store *s, const struct pk_record *rec)
 		return e;
 	pk_record_hole(rec, &n);
 	s->snap->bytes += n;
+	pk_progress_add(s->opt->count, 0, n);
 	if ((e = cache_content(s, PK_REC_HOLE, rec->data, rec->len)) < 0)
 		return e;
 	return pk_catwriter_put(s->cat, PK_REC_HOLE, rec->data, rec->len);
@@ -305,6 +312,59 @@ on_meta(struct store *s, const struct pk_record *rec)
 	return e;
 }
 
+/* Replaces a string of the snapshot with a non-empty one of the stream. */
+static int
+take_str(char **to, const struct pk_str *from)
+{
+	char *p;
+
+	if (from->len == 0)
+		return 0;
+	if ((p = strndup((const char *)from->p, from->len)) == NULL)
+		return -ENOMEM;
+	free(*to);
+	*to = p;
+	return 0;
+}
+
+/* A walk's own host, user and start, read before anything else: the host
+ * chooses the stat cache and the chunks the stream may refer to, and the
+ * start is when its files were read. */
+static int
+on_walk(struct store *s, const struct pk_record *rec)
+{
+	struct pk_buf roots = PK_BUF_INIT;
+	struct pk_origin o;
+	int e;
+
+	if (s->started)
+		return bad(s, "%s", "WALK record not right after the header");
+	e = pk_record_origin(rec, &o, &roots);
+	if (e == -EBADMSG)
+		e = bad(s, "%s", "bad WALK record");
+	if (e == 0) {
+		s->snap->start_sec = o.start_sec;
+		s->snap->start_nsec = o.start_nsec;
+		if (s->opt->host == NULL || s->opt->host_is_default)
+			e = take_str(&s->snap->host, &o.host);
+	}
+	if (e == 0)
+		e = take_str(&s->snap->user, &o.user);
+	pk_buf_release(&roots);
+	return e;
+}
+
+static int
+on_total(struct store *s, const struct pk_record *rec)
+{
+	uint64_t files, bytes;
+
+	if (pk_record_total(rec, &files, &bytes) < 0)
+		return bad(s, "%s", "bad TOTAL record");
+	pk_progress_total(s->opt->count, files, bytes);
+	return 0;
+}
+
 static int
 on_record(struct store *s, const struct pk_record *rec)
 {
@@ -332,6 +392,10 @@ on_record(struct store *s, const struct pk_record *rec)
 		    "through pk-chunk)");
 	case PK_REC_META:
 		return on_meta(s, rec);
+	case PK_REC_WALK:
+		return on_walk(s, rec);
+	case PK_REC_TOTAL:
+		return on_total(s, rec);
 	}
 	return validate(s, rec);
 }
@@ -400,6 +464,14 @@ run(struct store *s)
 	for (i = 0; i < s->opt->ntags; i++)
 		if ((e = pk_snapshot_add_tag(s->snap, s->opt->tags[i])) < 0)
 			return e;
+	/* A walk's record comes first: its host and time set up the rest. */
+	if ((n = pk_reader_next(s->in, &rec)) < 0)
+		return n;
+	if (n > 0 && rec.type == PK_REC_WALK && (e = on_walk(s, &rec)) < 0)
+		return e;
+	s->started = 1;
+	if (s->opt->choose_caches)
+		s->opt->choose_caches(s->opt->choose_arg, s->opt, s->snap->host);
 	if ((e = pk_blobstore_open(&s->blobs, s->repo, s->opt->level,
 	    s->opt->threads, pk_reader_name(s->in))) < 0 ||
 	    (e = pk_catwriter_new(&s->cat, &h, s->snap, put_catalog_chunk,
@@ -409,12 +481,17 @@ run(struct store *s)
 	    s->opt->cache, s->repo->id, s->repo->generation,
 	    s->snap->start_sec)) < 0)
 		cache_fail(s, e);
+	/* A copy's META, later, changes the snapshot's host, not this. */
+	if (s->snap->host && (s->scope_host = strdup(s->snap->host)) == NULL)
+		return -ENOMEM;
 	if ((e = pk_refscope_open(&s->refs, s->repo,
-	    pk_blobstore_index(s->blobs), s->opt->host, s->opt->known,
+	    pk_blobstore_index(s->blobs), s->scope_host, s->opt->known,
 	    s->opt->trust_refs)) < 0)
 		return e;
 	s->next_progress = PROGRESS_BYTES;
-	while ((n = pk_reader_next(s->in, &rec)) > 0) {
+	if (n > 0 && rec.type == PK_REC_WALK)
+		n = pk_reader_next(s->in, &rec);
+	for (; n > 0; n = pk_reader_next(s->in, &rec)) {
 		if ((e = on_record(s, &rec)) < 0)
 			return e;
 		if (s->opt->progress && pk_reader_bytes(s->in) >= s->next_progress) {
@@ -460,6 +537,7 @@ pk_store_stream(struct pk_repo *repo, struct pk_reader *r,
 	pk_buf_release(&s->cache_content);
 	pk_refscope_free(s->refs);
 	pk_validator_release(&s->v);
+	free(s->scope_host);
 	free(s->root);
 	free(s);
 	return e;

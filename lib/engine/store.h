@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "progress.h"
 #include "record.h"
 #include "repo.h"
 #include "snapshot.h"
@@ -28,12 +29,26 @@ struct pk_store_options {
 	int level;			/* zstd level, 0 for none */
 	int threads;			/* workers that seal blobs, >= 1 */
 	const char *host, *user;
-	int host_is_default;		/* a copy's META host may replace it */
+	/* The stream's own host, the one its WALK record (or a copy's META)
+	 * names, replaces host; so does a WALK's user replace user. */
+	int host_is_default;
 	const char *const *tags;
 	size_t ntags;
 	/* Called about every 64 MiB of input, from the calling thread. */
 	void (*progress)(void *arg, const struct pk_store_progress *p);
 	void *progress_arg;
+	/* Counters of the entries and content bytes read, and of the total a
+	 * TOTAL record announces (progress.h); or NULL. */
+	struct pk_progress *count;
+	/*
+	 * Called once the stream's host is known (host, or the one of its
+	 * WALK record), before cache and known below are used, so that a
+	 * program can choose the host's; from the calling thread; may be
+	 * NULL.
+	 */
+	void (*choose_caches)(void *arg, struct pk_store_options *o,
+	    const char *host);
+	void *choose_arg;
 	/* Where to write the stat cache of the new snapshot (statcache.h),
 	 * or NULL for none.  It replaces the file there once the snapshot is
 	 * committed. */

@@ -57,6 +57,8 @@ pk_record_type_name(uint8_t type, char tmp[8])
 	case PK_REC_EOF: return "EOF";
 	case PK_REC_ERROR: return "ERROR";
 	case PK_REC_META: return "META";
+	case PK_REC_WALK: return "WALK";
+	case PK_REC_TOTAL: return "TOTAL";
 	case PK_REC_END: return "END";
 	}
 	snprintf(tmp, 8, "0x%02x", type);
@@ -564,5 +566,26 @@ pk_record_error(const struct pk_record *rec, int *errnum,
 	*msg = pk_get_str(&c, rec->len, msglen);
 	if (pk_cursor_ok(&c) < 0 || c.left != 0)
 		return -EBADMSG;
+	return 0;
+}
+
+int
+pk_write_total(struct pk_writer *w, uint64_t files, uint64_t bytes)
+{
+	uint8_t p[16];
+
+	pk_put_u64(p, files);
+	pk_put_u64(p + 8, bytes);
+	return pk_writer_put(w, PK_REC_TOTAL, PK_RECF_IGNORABLE, p, sizeof p);
+}
+
+int
+pk_record_total(const struct pk_record *rec, uint64_t *files, uint64_t *bytes)
+{
+	*files = *bytes = 0;
+	if (rec->len != 16)
+		return -EBADMSG;
+	*files = pk_load_u64(rec->data);
+	*bytes = pk_load_u64(rec->data + 8);
 	return 0;
 }

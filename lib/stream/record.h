@@ -37,6 +37,10 @@ enum pk_record_type {
 	PK_REC_ERROR = 0x07,	/* a file that could not be read */
 	PK_REC_META  = 0x08,	/* a copied snapshot's time, host, tags;
 				 * always written ignorable */
+	PK_REC_WALK  = 0x09,	/* where, when and what a walk read
+				 * (origin.h); always ignorable */
+	PK_REC_TOTAL = 0x0a,	/* u64 files, u64 bytes the walk will
+				 * write, estimated; always ignorable */
 	PK_REC_END   = 0x7f,	/* counts and checksum; last record */
 };
 
@@ -130,6 +134,11 @@ int pk_write_error(struct pk_writer *w, int errnum, const char *path,
     size_t pathlen, const char *msg);
 int pk_record_error(const struct pk_record *rec, int *errnum,
     const uint8_t **path, size_t *pathlen, const uint8_t **msg, size_t *msglen);
+/* TOTAL: the ENTRY records and the content bytes (holes included) a walk
+ * expects to write; written ignorable, between files. */
+int pk_write_total(struct pk_writer *w, uint64_t files, uint64_t bytes);
+int pk_record_total(const struct pk_record *rec, uint64_t *files,
+    uint64_t *bytes);
 
 /* Passes a record through unchanged. */
 int pk_writer_copy(struct pk_writer *w, const struct pk_record *rec);

@@ -86,6 +86,7 @@ struct pk_walk {
 	struct pk_buf linkpaths;
 
 	struct idname users[WALK_IDCACHE_SLOTS], groups[WALK_IDCACHE_SLOTS];
+	int total_written;	/* the scan's TOTAL record */
 };
 
 static int walk_file(struct pk_walk *wk, int dirfd, const char *name,
@@ -180,17 +181,26 @@ file_error(struct pk_walk *wk, int err, const char *msg)
 	return put_error(wk, err, msg ? msg : strerror(err));
 }
 
+int
+pk_walk_excluded(const char *const *patterns, size_t n, const char *path,
+    const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fnmatch(patterns[i], path, 0) == 0 ||
+		    fnmatch(patterns[i], base, 0) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 excluded(const struct pk_walk *wk, const char *base)
 {
-	size_t i, len;
-	const char *p = stored(wk, &len);
+	size_t len;
 
-	for (i = 0; i < wk->o.nexcludes; i++)
-		if (fnmatch(wk->o.excludes[i], p, 0) == 0 ||
-		    fnmatch(wk->o.excludes[i], base, 0) == 0)
-			return 1;
-	return 0;
+	return pk_walk_excluded(wk->o.excludes, wk->o.nexcludes,
+	    stored(wk, &len), base);
 }
 
 int
@@ -590,6 +600,23 @@ get_xattrs(struct pk_walk *wk, int fd, int dirfd, const char *name,
 
 /* Entries. */
 
+/* The scan's counts go out as a TOTAL record once it is done (or, with
+ * wait, once it is), between two files. */
+static int
+put_total(struct pk_walk *wk, int wait)
+{
+	uint64_t files, bytes;
+
+	if (wk->o.scan == NULL || wk->total_written)
+		return 0;
+	if (wait)
+		pk_scan_wait(wk->o.scan, &files, &bytes);
+	else if (!pk_scan_done(wk->o.scan, &files, &bytes))
+		return 0;
+	wk->total_written = 1;
+	return pk_write_total(wk->w, files, bytes);
+}
+
 static int
 put_entry(struct pk_walk *wk, uint8_t type, const struct stat *st,
     uint64_t size, const void *link, size_t linklen, uint32_t nx)
@@ -624,7 +651,8 @@ put_entry(struct pk_walk *wk, uint8_t type, const struct stat *st,
 	e.nxattrs = nx;
 	e.xattrs = nx ? (struct pk_xattr *)(void *)wk->xattrs.data : NULL;
 	pk_buf_reset(&wk->entry);
-	if ((r = pk_entry_encode(&e, &wk->entry)) < 0 ||
+	if ((r = put_total(wk, 0)) < 0 ||
+	    (r = pk_entry_encode(&e, &wk->entry)) < 0 ||
 	    (r = pk_writer_put(wk->w, PK_REC_ENTRY, 0, wk->entry.data,
 	    wk->entry.len)) < 0)
 		return r;
@@ -1294,6 +1322,16 @@ pk_walk_free(struct pk_walk *wk)
 	free(wk->links);
 	free(wk->data);
 	free(wk);
+}
+
+int
+pk_walk_end(struct pk_walk *wk)
+{
+	int r;
+
+	if ((r = put_total(wk, 1)) < 0)
+		return r;
+	return pk_writer_end(wk->w);
 }
 
 const struct pk_walk_report *

@@ -40,6 +40,7 @@
 
 #include "buf.h"
 #include "record.h"
+#include "scan.h"
 
 struct pk_walk_report {
 	uint64_t files;		/* ENTRY records written */
@@ -83,6 +84,11 @@ struct pk_walk_options {
 	 * show progress; it should be cheap.  May be NULL. */
 	void (*progress)(void *arg, const struct pk_walk_report *rep);
 	void *arg;		/* for warn and progress */
+	/* A scan of the same paths with the same excludes and rule (scan.h):
+	 * once it is done, its counts go out as a TOTAL record before the
+	 * next ENTRY, or at the latest by pk_walk_end().  Borrowed; may be
+	 * NULL. */
+	struct pk_scan *scan;
 };
 
 struct pk_walk;
@@ -117,6 +123,13 @@ int pk_walk_path(struct pk_walk *wk, const char *path);
  */
 int pk_walk_fd(struct pk_walk *wk, int fd, const char *name);
 
+/*
+ * Ends the stream: the scan's TOTAL record if it is not out yet (waiting
+ * for the scan, which does less work than the walk), then END
+ * (pk_writer_end).  0 or a negative errno.
+ */
+int pk_walk_end(struct pk_walk *wk);
+
 /* The counts so far. */
 const struct pk_walk_report *pk_walk_report(const struct pk_walk *wk);
 
@@ -126,6 +139,11 @@ const struct pk_walk_report *pk_walk_report(const struct pk_walk *wk);
  * (message set) when the argument is empty or has a ".." component.
  */
 int pk_walk_stored_path(const char *arg, struct pk_buf *out);
+
+/* 1 when one of the fnmatch(3) patterns matches the stored path or the
+ * base name of a file: the rule of pk_walk_options.excludes. */
+int pk_walk_excluded(const char *const *patterns, size_t n, const char *path,
+    const char *base);
 
 /*
  * Puts the command-line arguments of a walk in the order their stored
