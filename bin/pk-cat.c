@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "common.h"
+#include "meter.h"
 #include "pk.h"
 #include "unlock.h"
 
 static const char usage_text[] =
     "usage: pk-cat [-j jobs] [--tar | --stream] [--host name]... [--tag tag]...\n"
     "              [--path path]... [--passphrase-file file | --key-file file]\n"
-    "              repository snapshot[:path]\n"
+    "              [--progress | --no-progress] repository snapshot[:path]\n"
     "       pk-cat -\n";
 
 static const char options_text[] =
@@ -21,12 +22,15 @@ static const char options_text[] =
     PK_FILTER_HELP
     "  --passphrase-file FILE   read the passphrase from FILE\n"
     "  --key-file FILE          open with the key file FILE\n"
+    "  --progress               draw a progress line, even off a terminal\n"
+    "  --no-progress            draw no progress line\n"
     "  -h, --help               print this help\n"
     "  --version                print the version\n";
 
 static void
 warn_file(void *arg, const char *path, const char *msg)
 {
+	pk_meter_break(*(struct pk_meter **)arg);
 	pk_warn("%s: %s", path, msg);
 }
 
@@ -80,12 +84,17 @@ main(int argc, char **argv)
 		PK_FILTER_OPTIONS,
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "key-file", required_argument, NULL, 'k' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "no-progress", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct pk_meter *m = NULL;
 	struct pk_extract_options o = { .mode = PK_EXTRACT_AUTO, .fd = 1,
-	    .warn = warn_file };
+	    .warn = warn_file, .arg = &m };
+	enum pk_meter_opt meter = PK_METER_AUTO;
+	struct pk_progress count;
 	struct pk_extract_result res;
 	const char *passfile = NULL, *keyfile = NULL;
 	static struct pk_snapshot_filter only;	/* --host, --tag, --path */
@@ -105,6 +114,8 @@ main(int argc, char **argv)
 		case 'S': o.mode = PK_EXTRACT_STREAM; break;
 		case 'P': passfile = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'p': meter = PK_METER_ON; break;
+		case 'q': meter = PK_METER_OFF; break;
 		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		default:
@@ -127,7 +138,17 @@ main(int argc, char **argv)
 		pk_die_lib(e);
 	if (ix.rebuilt && ix.why[0])
 		pk_warn("%s; rebuilt it", ix.why);
+	if (pk_meter_wanted(meter, 1)) {
+		pk_progress_init(&count);
+		/* A path's share of the snapshot is not known ahead. */
+		if (o.path == NULL)
+			pk_progress_total(&count, snap.entries, snap.bytes);
+		o.count = &count;
+		m = pk_meter_start(&count);
+	}
 	e = pk_extract(repo, &ix, &snap, &o, &res);
+	pk_meter_stop(m);
+	m = NULL;
 	if (ix.mem != NULL)
 		pk_warn("%s; rebuilt it", ix.why);
 	if (e < 0)

@@ -306,6 +306,7 @@ emit_content(struct extract *x, int raw)
 		if (e < 0)
 			return e;
 		done += n;
+		pk_progress_add(x->o->count, 0, n);
 	}
 	x->res->bytes += done;
 	x->res->failed += (uint64_t)failed;
@@ -355,9 +356,12 @@ static int
 stream_record(struct extract *x, const struct pk_record *rec)
 {
 	const uint8_t *id;
+	uint64_t n;
 	uint32_t len;
 	int e;
 
+	if (rec->type == PK_REC_HOLE && pk_record_hole(rec, &n) == 0)
+		pk_progress_add(x->o->count, 0, n);
 	if (rec->type != PK_REC_REF)
 		return pk_writer_copy(x->out, rec);
 	if (pk_record_ref(rec, &id, &len) < 0)
@@ -366,6 +370,7 @@ stream_record(struct extract *x, const struct pk_record *rec)
 		return pk_err(e, "%.*s: %s", (int)x->e.path.len, x->e.path.p,
 		    pk_errmsg(e));
 	x->res->bytes += len;
+	pk_progress_add(x->o->count, 0, len);
 	return pk_writer_put2(x->out, PK_REC_CHUNK, 0, id, PK_ID_BYTES,
 	    x->data.data, len);
 }
@@ -467,6 +472,7 @@ on_entry(struct extract *x, const struct pk_record *rec)
 		return pk_err(e, "catalog: %s", pk_errmsg(e));
 	}
 	x->res->entries++;
+	pk_progress_add(x->o->count, 1, 0);
 	if (x->mode == PK_EXTRACT_AUTO) {
 		int exact = x->sel && x->e.path.len == x->sellen;
 
@@ -523,6 +529,10 @@ run(struct extract *x, const struct pk_snapshot *snap)
 		    (e = pk_snapshot_meta_encode(snap, &x->data)) < 0 ||
 		    (e = pk_writer_put(x->out, PK_REC_META, PK_RECF_IGNORABLE,
 		    x->data.data, x->data.len)) < 0)
+			return e;
+		/* What a whole snapshot holds, for the progress of a copy. */
+		if (x->sel == NULL && (e = pk_write_total(x->out,
+		    snap->entries, snap->bytes)) < 0)
 			return e;
 	}
 	/* Everything is selected from the start: an ERROR before the first

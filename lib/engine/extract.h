@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "index.h"
+#include "progress.h"
 #include "snapshot.h"
 
 enum pk_extract_mode {
@@ -27,6 +28,10 @@ struct pk_extract_options {
 	 * goes on, zero-filling it), and about entries tar cannot hold. */
 	void (*warn)(void *arg, const char *path, const char *msg);
 	void *arg;
+	/* Counts the entries and the content bytes (holes included) written,
+	 * as they go (progress.h); or NULL.  The total is the caller's to
+	 * set: the snapshot's entries and bytes, when it writes all of it. */
+	struct pk_progress *count;
 };
 
 struct pk_extract_result {

@@ -439,6 +439,11 @@ test_stream(struct pk_repo *r, const struct pk_index *ix,
 	}
 	pk_snapshot_release(&m);
 	CHECK("stream: META first, with the snapshot's times and host", ok);
+	/* Then TOTAL: what the snapshot holds, for a progress line. */
+	ok = pk_get_u8(&c) == PK_REC_TOTAL && pk_get_u8(&c) == PK_RECF_IGNORABLE &&
+	    pk_get_u32(&c) == 16 && pk_get_u64(&c) == snap->entries &&
+	    pk_get_u64(&c) == snap->bytes;
+	CHECK("stream: then TOTAL, the snapshot's entries and bytes", ok);
 	/* Then what was stored, but the ignorable records. */
 	records_of(stored, &b, &h);
 	CHECK("stream: then the stored stream, every chunk with its data",
