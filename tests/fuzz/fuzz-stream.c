@@ -10,7 +10,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_src s = { data, size, 4093 };
-	struct pk_buf xbuf = PK_BUF_INIT;
+	struct pk_buf xbuf = PK_BUF_INIT, roots = PK_BUF_INIT;
+	struct pk_origin origin;
 	struct pk_stream_header h;
 	struct pk_reader *r;
 	struct pk_record rec;
@@ -18,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pk_entry e;
 	const uint8_t *a, *b;
 	uint32_t len, flags;
-	uint64_t n64;
+	uint64_t n64, m64;
 	size_t l1, l2;
 	int en;
 
@@ -50,10 +51,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pk_snapshot_meta_decode(&snap, rec.data, rec.len);
 				pk_snapshot_release(&snap);
 				break;
+			case PK_REC_WALK:
+				pk_record_origin(&rec, &origin, &roots);
+				break;
+			case PK_REC_TOTAL:
+				pk_record_total(&rec, &n64, &m64);
+				break;
 			}
 		}
 	}
 	pk_reader_free(r);
 	pk_buf_release(&xbuf);
+	pk_buf_release(&roots);
 	return 0;
 }

@@ -204,6 +204,22 @@ add_chunk(struct script *s, const uint8_t *p, size_t n)
 }
 
 /* The same list through pk_writer and its payload helpers. */
+/* A WALK record of a script through the decoder and the encoder. */
+static int
+rewrite_origin(struct pk_writer *w, const struct rec *r)
+{
+	struct pk_record rec = { r->type, r->flags, (uint32_t)r->pay.len,
+	    r->pay.data };
+	struct pk_buf roots = PK_BUF_INIT;
+	struct pk_origin o;
+	int e;
+
+	if ((e = pk_record_origin(&rec, &o, &roots)) == 0)
+		e = pk_write_origin(w, &o);
+	pk_buf_release(&roots);
+	return e;
+}
+
 static int
 write_script(const struct script *s, struct pk_writer *w)
 {
@@ -217,6 +233,14 @@ write_script(const struct script *s, struct pk_writer *w)
 	for (i = 0; i < s->n && e == 0; i++) {
 		r = &s->v[i];
 		p = r->pay.data;
+		if (r->flags && r->type == PK_REC_WALK) {
+			e = rewrite_origin(w, r);
+			continue;
+		}
+		if (r->flags && r->type == PK_REC_TOTAL) {
+			e = pk_write_total(w, pk_load_u64(p), pk_load_u64(p + 8));
+			continue;
+		}
 		if (r->flags) {
 			e = pk_writer_put(w, r->type, r->flags, p, r->pay.len);
 			continue;
@@ -503,6 +527,44 @@ stream_chunked(struct script *s)
 	add_bytes(s, 0x40, PK_RECF_IGNORABLE, "later", 5);
 }
 
+/* A WALK payload, by hand: a path and standard input as roots. */
+static void
+pay_walk(struct pk_buf *b)
+{
+	pk_buf_add_u64(b, (uint64_t)1767225600);	/* 2026-01-01 */
+	pk_buf_add_u32(b, 123456789);
+	pk_buf_add_str(b, "web1.example.org", 16);
+	pk_buf_add_str(b, "root", 4);
+	pk_buf_add_u32(b, 2);
+	pk_buf_add_u8(b, PK_ROOT_PATH);
+	pk_buf_add_str(b, "/var/www/", 9);
+	pk_buf_add_u8(b, PK_ROOT_STDIN);
+	pk_buf_add_str(b, "db.dump", 7);
+}
+
+/* stream-valid-walk: a walk's WALK and TOTAL records, then one file. */
+static void
+stream_walk(struct script *s)
+{
+	static const struct pk_entry file = {
+		.type = PK_FT_REG, .mode = 0644, .size = 5,
+		.mtime_sec = 1767225000, .ctime_sec = 1767225000, .nlink = 1,
+		.path = S("var/www/index.html"), .uname = S("www-data"),
+		.gname = S("www-data"), .uid = 33, .gid = 33,
+	};
+	struct pk_buf total = PK_BUF_INIT;
+
+	memset(s, 0, sizeof *s);
+	pay_walk(&add_rec(s, PK_REC_WALK, PK_RECF_IGNORABLE)->pay);
+	pk_buf_add_u64(&total, 1);
+	pk_buf_add_u64(&total, 5);
+	add_bytes(s, PK_REC_TOTAL, PK_RECF_IGNORABLE, total.data, total.len);
+	pk_buf_release(&total);
+	add_entry(s, &file);
+	add_bytes(s, PK_REC_DATA, 0, "hello", 5);
+	add_eof(s, 5, 0);
+}
+
 /* A stream with big records, for the read sizes. */
 static void
 stream_big(struct script *s, uint8_t *big, size_t bign)
@@ -528,6 +590,7 @@ static const struct golden valid[] = {
 	{ "stream-valid-empty.pks", 0 },
 	{ "stream-valid-entries.pks", 0 },
 	{ "stream-valid-chunked.pks", 0 },
+	{ "stream-valid-walk.pks", 0 },
 };
 
 static const struct golden invalid[] = {
@@ -559,6 +622,8 @@ golden_script(const char *name, struct script *s)
 		stream_empty(s);
 	else if (strstr(name, "entries"))
 		stream_entries(s);
+	else if (strstr(name, "walk"))
+		stream_walk(s);
 	else
 		stream_chunked(s);
 }
@@ -1067,6 +1132,84 @@ test_corruption(void)
 
 /* Payload helpers. */
 
+/* WALK and TOTAL: decoded fields, and what a decoder refuses. */
+static void
+test_origin(void)
+{
+	static const struct { const char *name; size_t at; uint8_t byte; } bad[] = {
+		{ "nanoseconds out of range", 11, 0x40 },
+		{ "a NUL in the host", 16, 0 },
+		{ "a root of kind 2", 44, 2 },
+		{ "nroots above 1024", 41, 0x04 },
+	};
+	struct pk_buf p = PK_BUF_INIT, roots = PK_BUF_INIT, w = PK_BUF_INIT;
+	struct pk_record rec = { PK_REC_WALK, PK_RECF_IGNORABLE, 0, NULL };
+	struct pk_root r[1] = { { PK_ROOT_PATH, S("") } };
+	struct pk_origin o;
+	struct pk_writer *wr;
+	uint64_t files, bytes;
+	char name[128];
+	size_t i;
+	int e;
+
+	pay_walk(&p);
+	rec.data = p.data;
+	rec.len = (uint32_t)p.len;
+	e = pk_record_origin(&rec, &o, &roots);
+	CHECK("WALK: decodes", e == 0 && o.start_sec == 1767225600 &&
+	    o.start_nsec == 123456789 && o.host.len == 16 &&
+	    memcmp(o.host.p, "web1.example.org", 16) == 0 &&
+	    o.user.len == 4 && o.nroots == 2 &&
+	    o.roots[0].kind == PK_ROOT_PATH && o.roots[0].path.len == 9 &&
+	    memcmp(o.roots[0].path.p, "/var/www/", 9) == 0 &&
+	    o.roots[1].kind == PK_ROOT_STDIN && o.roots[1].path.len == 7);
+	for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+		pk_buf_reset(&p);
+		pay_walk(&p);
+		p.data[bad[i].at] = bad[i].byte;
+		rec.data = p.data;
+		snprintf(name, sizeof name, "WALK: refused: %s", bad[i].name);
+		CHECK(name, pk_record_origin(&rec, &o, &roots) == -EBADMSG);
+	}
+	pk_buf_reset(&p);
+	pay_walk(&p);
+	pk_buf_add_u8(&p, 0);
+	rec.data = p.data;
+	rec.len = (uint32_t)p.len;
+	CHECK("WALK: refused: a byte after the roots",
+	    pk_record_origin(&rec, &o, &roots) == -EBADMSG);
+	rec.len = (uint32_t)p.len - 2;
+	CHECK("WALK: refused: truncated",
+	    pk_record_origin(&rec, &o, &roots) == -EBADMSG);
+	pk_writer_new_sink(&wr, unit_sink, &w, NULL);
+	memset(&o, 0, sizeof o);
+	o.nroots = 1;
+	o.roots = r;
+	CHECK("WALK: an empty root is not written",
+	    pk_write_origin(wr, &o) == -EINVAL);
+	pk_err_clear();
+	o.host = (struct pk_str)S("a\0b");
+	o.nroots = 0;
+	CHECK("WALK: a host with a NUL is not written",
+	    pk_write_origin(wr, &o) == -EINVAL);
+	pk_err_clear();
+	pk_writer_free(wr);
+	pk_buf_reset(&p);
+	pk_buf_add_u64(&p, 7);
+	pk_buf_add_u64(&p, 9);
+	rec.type = PK_REC_TOTAL;
+	rec.data = p.data;
+	rec.len = 16;
+	CHECK("TOTAL: decodes", pk_record_total(&rec, &files, &bytes) == 0 &&
+	    files == 7 && bytes == 9);
+	rec.len = 15;
+	CHECK("TOTAL: refused: 15 bytes",
+	    pk_record_total(&rec, &files, &bytes) == -EBADMSG);
+	pk_buf_release(&p);
+	pk_buf_release(&roots);
+	pk_buf_release(&w);
+}
+
 static void
 test_payloads(void)
 {
@@ -1427,6 +1570,7 @@ main(int argc, char **argv)
 	test_reader_misc();
 	test_corruption();
 	test_payloads();
+	test_origin();
 	test_entry();
 	test_path_valid();
 	UNIT_END();
