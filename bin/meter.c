@@ -70,11 +70,12 @@ size_str(char *out, size_t n, double v, const double *of)
 {
 	double div;
 	const char *u = unit(of ? *of : v, &div);
+	int prec = div > 1;	/* bytes are whole */
 
 	if (of)
-		snprintf(out, n, "%.1f/%.1f %s", v / div, *of / div, u);
+		snprintf(out, n, "%.*f/%.*f %s", prec, v / div, prec, *of / div, u);
 	else
-		snprintf(out, n, div > 1 ? "%.1f %s" : "%.0f %s", v / div, u);
+		snprintf(out, n, "%.*f %s", prec, v / div, u);
 }
 
 /* 0:34, 12:05, 3:02:45. */

@@ -347,7 +347,7 @@ main(int argc, char **argv)
 	o.arg = &pr;
 	/* Standard input has no size to count ahead. */
 	if (!stdin_walked && (r = pk_scan_start(&o.scan, argv + optind,
-	    (size_t)nargs, o.excludes, o.nexcludes, o.one_file_system)) < 0)
+	    (size_t)nargs, &o)) < 0)
 		pk_die_lib(r);
 	pr.start = pr.last = now();
 	if ((r = pk_writer_new(&w, STDOUT_FILENO, NULL)) < 0 ||

@@ -62,6 +62,18 @@ ok "the TOTAL record passes pk-chunk and pk-dedup" sh -c \
     "$walk | pk-chunk | pk-dedup | od -A n -t x1 -v | tr -d ' \n' |
     grep -q '0a01000010000000060000000000000005093d0000000000'"
 
+# The scan skips what the walk skips: tagged directories' other files.
+mkdir -p tg/c tg/d
+printf 'Signature: 8a477f597d28d172789f06886806bc55' >tg/c/CACHEDIR.TAG
+printf junk >tg/c/junk
+printf keep >tg/d/keep
+: >tg/d/.nobackup
+ok "tagged directories: stored" pipeline_ok "pk-walk --exclude-caches \
+    --exclude-if-present .nobackup tg | pk-chunk | pk-store --progress repo >id 2>err"
+tr '\r' '\n' <err >err.lines
+ok "... the total counts what the walk writes" has err.lines \
+    "^pk-store: 100% 5/5 files, 43/43 B, $rate\$"
+
 # --- Off a terminal, nothing; --progress forces it, into a file.
 ok "backup off a terminal" pipeline_ok "$walk | pk-chunk | pk-store repo >id 2>err"
 ok "... says nothing on standard error" test ! -s err

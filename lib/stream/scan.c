@@ -21,9 +21,7 @@ struct ino {
 struct pk_scan {
 	char *const *paths;
 	size_t npaths;
-	const char *const *excludes;
-	size_t nexcludes;
-	int one_file_system;
+	struct pk_walk_options o;	/* the rules, not the callbacks */
 
 	pthread_t thread;
 	atomic_int done, stop;
@@ -32,7 +30,7 @@ struct pk_scan {
 
 	struct ino *inos;	/* open addressing, cap a power of 2 */
 	size_t ninos, inocap;
-	struct pk_buf fs, stored, pending;
+	struct pk_buf fs, stored, pending, names, ptrs;
 };
 
 /* 1 when the file was seen before (or there is no memory to tell). */
@@ -79,7 +77,7 @@ count(struct pk_scan *sc, const struct stat *st, dev_t argdev)
 	if (S_ISREG(st->st_mode) && (st->st_nlink < 2 || !seen_before(sc, st)))
 		sc->bytes += (uint64_t)st->st_size;
 	return S_ISDIR(st->st_mode) &&
-	    !(sc->one_file_system && st->st_dev != argdev);
+	    !(sc->o.one_file_system && st->st_dev != argdev);
 }
 
 /* Sets sc->fs and sc->stored to the argument's paths with rel below them
@@ -128,14 +126,43 @@ pop(struct pk_scan *sc, struct pk_buf *rel)
 	return 1;
 }
 
+/* The names in the directory d, in names, and pointers to them, in ptrs:
+ * their count, or -ENOMEM. */
+static ssize_t
+read_names(struct pk_scan *sc, DIR *d)
+{
+	struct dirent *de;
+	size_t n = 0, off;
+	char *p;
+
+	pk_buf_reset(&sc->names);
+	pk_buf_reset(&sc->ptrs);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (pk_buf_add(&sc->names, de->d_name, strlen(de->d_name) + 1) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	if (pk_buf_reserve(&sc->ptrs, n * sizeof p) < 0)
+		return -ENOMEM;
+	for (off = 0; off < sc->names.len; off += strlen(p) + 1) {
+		p = (char *)sc->names.data + off;
+		memcpy(sc->ptrs.data + sc->ptrs.len, &p, sizeof p);
+		sc->ptrs.len += sizeof p;
+	}
+	return (ssize_t)n;
+}
+
 /* Counts what one directory holds; pushes its directories. */
 static int
 scan_dir(struct pk_scan *sc, const char *arg, const struct pk_buf *argstored,
     const char *rel, dev_t argdev)
 {
-	size_t rellen = strlen(rel), base;
-	struct dirent *de;
+	size_t rellen = strlen(rel), base, i, n;
+	char **names;
 	struct stat st;
+	ssize_t k;
 	DIR *d;
 	int e = 0;
 
@@ -143,29 +170,32 @@ scan_dir(struct pk_scan *sc, const char *arg, const struct pk_buf *argstored,
 		return -ENOMEM;
 	if ((d = opendir((const char *)sc->fs.data)) == NULL)
 		return 0;	/* the walk will say why */
+	if ((k = read_names(sc, d)) < 0) {
+		closedir(d);
+		return (int)k;
+	}
+	names = (char **)(void *)sc->ptrs.data;
+	n = pk_walk_keep_tags(&sc->o, dirfd(d), names, (size_t)k);
 	base = sc->stored.len - 1;
 	if (strcmp((const char *)sc->stored.data, ".") == 0)
 		base = 0;
 	else
 		sc->stored.data[base++] = '/';
-	while (e == 0 && !atomic_load_explicit(&sc->stop,
-	    memory_order_relaxed) && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	for (i = 0; i < n && e == 0 && !atomic_load_explicit(&sc->stop,
+	    memory_order_relaxed); i++) {
 		sc->stored.len = base;
-		if (pk_buf_add(&sc->stored, de->d_name, strlen(de->d_name) + 1) < 0) {
+		if (pk_buf_add(&sc->stored, names[i], strlen(names[i]) + 1) < 0) {
 			e = -ENOMEM;
 			break;
 		}
-		if (pk_walk_excluded(sc->excludes, sc->nexcludes,
-		    (const char *)sc->stored.data, de->d_name) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (pk_walk_excluded(sc->o.excludes, sc->o.nexcludes,
+		    (const char *)sc->stored.data, names[i]) ||
+		    fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !count(sc, &st, argdev))
 			continue;
 		if ((rellen && (pk_buf_add(&sc->pending, rel, rellen) < 0 ||
 		    pk_buf_add_u8(&sc->pending, '/') < 0)) ||
-		    pk_buf_add(&sc->pending, de->d_name,
-		    strlen(de->d_name) + 1) < 0)
+		    pk_buf_add(&sc->pending, names[i], strlen(names[i]) + 1) < 0)
 			e = -ENOMEM;
 	}
 	closedir(d);
@@ -186,7 +216,7 @@ scan_arg(struct pk_scan *sc, const char *arg)
 	}
 	s = (const char *)argstored.data;
 	base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
-	if (pk_walk_excluded(sc->excludes, sc->nexcludes, s, base) ||
+	if (pk_walk_excluded(sc->o.excludes, sc->o.nexcludes, s, base) ||
 	    lstat(arg, &st) < 0 || !count(sc, &st, st.st_dev))
 		goto out;
 	sc->pending.len = 0;
@@ -216,7 +246,7 @@ run(void *arg)
 
 int
 pk_scan_start(struct pk_scan **scp, char *const *paths, size_t n,
-    const char *const *excludes, size_t nexcludes, int one_file_system)
+    const struct pk_walk_options *o)
 {
 	struct pk_scan *sc;
 	int e;
@@ -226,9 +256,12 @@ pk_scan_start(struct pk_scan **scp, char *const *paths, size_t n,
 		return -ENOMEM;
 	sc->paths = paths;
 	sc->npaths = n;
-	sc->excludes = excludes;
-	sc->nexcludes = nexcludes;
-	sc->one_file_system = one_file_system;
+	sc->o.excludes = o->excludes;
+	sc->o.nexcludes = o->nexcludes;
+	sc->o.one_file_system = o->one_file_system;
+	sc->o.exclude_caches = o->exclude_caches;
+	sc->o.tags = o->tags;
+	sc->o.ntags = o->ntags;
 	atomic_init(&sc->done, 0);
 	atomic_init(&sc->stop, 0);
 	if ((e = pthread_create(&sc->thread, NULL, run, sc)) != 0) {
@@ -272,5 +305,7 @@ pk_scan_free(struct pk_scan *sc)
 	pk_buf_release(&sc->fs);
 	pk_buf_release(&sc->stored);
 	pk_buf_release(&sc->pending);
+	pk_buf_release(&sc->names);
+	pk_buf_release(&sc->ptrs);
 	free(sc);
 }

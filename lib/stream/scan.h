@@ -2,7 +2,8 @@
  * scan.h: counts, on a thread of its own, what a walk of the same paths
  * will write: its ENTRY records and the content bytes of its regular files
  * (holes included, a file with several links once), with the same
- * excludes and one-file-system rule as the walker (walk.h).  It costs an
+ * excludes, tagged directories and one-file-system rule as the walker
+ * (walk.h).  It costs an
  * lstat per file and reads no file, so it is done long before the walk,
  * which can then write the counts as a TOTAL record (pk-stream(5)) for a
  * progress display.  The counts are an estimate: the tree may change
@@ -14,16 +15,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "walk.h"
+
 struct pk_scan;
 
 /*
  * Starts a scan of paths[0..n) (command-line arguments, ordered and
- * without repeats as pk_walk_order_args() leaves them; none is "-").
- * paths and excludes are borrowed until pk_scan_free().  0, or a negative
- * errno (message set) when the thread cannot start.
+ * without repeats as pk_walk_order_args() leaves them; none is "-") with
+ * the rules of o: excludes, one_file_system, exclude_caches and tags.
+ * paths and what o points to are borrowed until pk_scan_free().  0, or a
+ * negative errno (message set) when the thread cannot start.
  */
 int pk_scan_start(struct pk_scan **sc, char *const *paths, size_t n,
-    const char *const *excludes, size_t nexcludes, int one_file_system);
+    const struct pk_walk_options *o);
 
 /*
  * 1 and the counts once the scan is done, 0 while it runs.  An atomic

@@ -16,6 +16,7 @@
 #include "entry.h"
 #include "err.h"
 #include "io.h"
+#include "scan.h"
 #include "statcache.h"
 #include "walk.h"
 
@@ -1009,10 +1010,10 @@ sort_names(struct names *nl)
 	return 0;
 }
 
-/* Whether the child name of the directory fd is a tag file
- * (pk_walk_options.tags, exclude_caches). */
+/* Whether the child name of the directory fd is a tag file of o (tags,
+ * exclude_caches). */
 static int
-is_tag(const struct pk_walk *wk, int fd, const char *name)
+is_tag(const struct pk_walk_options *o, int fd, const char *name)
 {
 	static const char sig[] = "Signature: 8a477f597d28d172789f06886806bc55";
 	char buf[sizeof sig - 1];
@@ -1021,10 +1022,10 @@ is_tag(const struct pk_walk *wk, int fd, const char *name)
 	size_t i;
 	int tfd;
 
-	for (i = 0; i < wk->o.ntags; i++)
-		if (strcmp(name, wk->o.tags[i]) == 0)
+	for (i = 0; i < o->ntags; i++)
+		if (strcmp(name, o->tags[i]) == 0)
 			return 1;
-	if (!wk->o.exclude_caches || strcmp(name, "CACHEDIR.TAG") != 0)
+	if (!o->exclude_caches || strcmp(name, "CACHEDIR.TAG") != 0)
 		return 0;
 	tfd = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (tfd < 0)
@@ -1035,18 +1036,18 @@ is_tag(const struct pk_walk *wk, int fd, const char *name)
 	return k == (ssize_t)sizeof buf && memcmp(buf, sig, sizeof buf) == 0;
 }
 
-/* A tagged directory keeps only its tag files among its children. */
-static void
-keep_tags(const struct pk_walk *wk, int fd, struct names *nl)
+size_t
+pk_walk_keep_tags(const struct pk_walk_options *o, int fd, char **names,
+    size_t n)
 {
-	char **v = (char **)(void *)nl->ptrs.data;
 	size_t i, k = 0;
 
-	for (i = 0; i < nl->n; i++)
-		if (is_tag(wk, fd, v[i]))
-			v[k++] = v[i];
-	if (k > 0)
-		nl->n = k;
+	if (!o->exclude_caches && o->ntags == 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (is_tag(o, fd, names[i]))
+			names[k++] = names[i];
+	return k > 0 ? k : n;
 }
 
 /* Reads the names in an open directory, sorted bytewise.  A duplicate
@@ -1253,8 +1254,8 @@ walk_dir(struct pk_walk *wk, int dirfd, const char *name,
 		close(fd);
 		r = file_error(wk, -err, NULL);
 	} else {
-		if (wk->o.exclude_caches || wk->o.ntags)
-			keep_tags(wk, fd, &nl);
+		nl.n = pk_walk_keep_tags(&wk->o, fd,
+		    (char **)(void *)nl.ptrs.data, nl.n);
 		r = walk_children(wk, fd, &st, name, &nl);
 	}
 	names_release(&nl);

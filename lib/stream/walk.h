@@ -40,7 +40,8 @@
 
 #include "buf.h"
 #include "record.h"
-#include "scan.h"
+
+struct pk_scan;		/* scan.h */
 
 struct pk_walk_report {
 	uint64_t files;		/* ENTRY records written */
@@ -139,6 +140,12 @@ const struct pk_walk_report *pk_walk_report(const struct pk_walk *wk);
  * (message set) when the argument is empty or has a ".." component.
  */
 int pk_walk_stored_path(const char *arg, struct pk_buf *out);
+
+/* The children names[0..n) of the directory fd that a walk with o goes
+ * into: all, or, when the directory is tagged (tags, exclude_caches), its
+ * tag files only, moved to the front.  Returns their count. */
+size_t pk_walk_keep_tags(const struct pk_walk_options *o, int fd, char **names,
+    size_t n);
 
 /* 1 when one of the fnmatch(3) patterns matches the stored path or the
  * base name of a file: the rule of pk_walk_options.excludes. */
