@@ -117,6 +117,6 @@ ok "pk-dedup -r --host alpha: references only" sh -c \
 ok "pk-dedup -r under this machine's name: the data" sh -c \
     'pk-dedup -r repo3 <plain | cmp - plain'
 ok "--host without -r: usage" status_of 2 pk-dedup --host alpha
-ok "pk-walk --host without -r: usage" status_of 2 pk-walk --host alpha alpha
+ok "pk-walk --host empty: usage" status_of 2 pk-walk --host '' alpha
 ok "--check: the repository is sound" pk-index --check=data repo
 
