@@ -46,7 +46,8 @@ hasnt() {
 }
 
 rate='[0-9.]+ (B|KiB|MiB|GiB)/s'
-full="^pk-store: 100% 6/6 files, 3\\.8/3\\.8 MiB, $rate\$"
+# The last line keeps the spaces that wipe a longer line drawn before it.
+full="^pk-store: 100% 6/6 files, 3\\.8/3\\.8 MiB, $rate *\$"
 
 # --- A backup under a terminal.
 ok "backup on a terminal" pty b "$walk | pk-chunk | pk-dedup | pk-store repo"
@@ -72,7 +73,7 @@ ok "tagged directories: stored" pipeline_ok "pk-walk --exclude-caches \
     --exclude-if-present .nobackup tg | pk-chunk | pk-store --progress repo >id 2>err"
 tr '\r' '\n' <err >err.lines
 ok "... the total counts what the walk writes" has err.lines \
-    "^pk-store: 100% 5/5 files, 43/43 B, $rate\$"
+    "^pk-store: 100% 5/5 files, 43/43 B, $rate *\$"
 
 # --- Off a terminal, nothing; --progress forces it, into a file.
 ok "backup off a terminal" pipeline_ok "$walk | pk-chunk | pk-store repo >id 2>err"
@@ -92,17 +93,17 @@ ok "standard input: stored with --progress" pipeline_ok \
     "cat t/f1 | pk-walk --name f1 - | pk-chunk | pk-store --progress repo >id 2>err"
 tr '\r' '\n' <err >err.lines
 ok "... the line has files and bytes, no percentage" has err.lines \
-    "^pk-store: 1 files, 2\\.9 MiB, $rate\$"
+    "^pk-store: 1 files, 2\\.9 MiB, $rate *\$"
 ok "... and no % at all" hasnt err.lines '%'
 
 # --- Restores.
 ok "restore to a pipe on a terminal" pty r "pk-cat repo $first | tar -xf - -C ."
 ok "... draws pk-cat's line: files, bytes, percent" has r \
-    "^pk-cat: 100% 6/6 files, 3\\.8/3\\.8 MiB, $rate\$"
+    "^pk-cat: 100% 6/6 files, 3\\.8/3\\.8 MiB, $rate *\$"
 rm -rf x && mkdir x
 ok "restore of a path on a terminal" pty rp "pk-cat repo $first:t/sub | tar -xf - -C x"
 ok "... draws the line without a percentage" has rp \
-    "^pk-cat: 3 files, [0-9.]+ (KiB|MiB), $rate\$"
+    "^pk-cat: 3 files, [0-9.]+ (KiB|MiB), $rate *\$"
 ok "a file to the terminal itself" pty cat "pk-cat repo $first:t/small"
 ok "... is the file's bytes, no line" sh -c '[ "$(cat cat.raw)" = small ]'
 ok "restore off a terminal says nothing" sh -c \
@@ -111,7 +112,7 @@ ok "restore with --progress into a file" sh -c \
     "pk-cat --progress repo $first 2>err >/dev/null"
 tr '\r' '\n' <err >err.lines
 ok "... draws the line into it" has err.lines \
-    "^pk-cat: 100% 6/6 files, 3\\.8/3\\.8 MiB, $rate\$"
+    "^pk-cat: 100% 6/6 files, 3\\.8/3\\.8 MiB, $rate *\$"
 ok "--no-progress restore on a terminal" pty nr \
     "pk-cat --no-progress repo $first | cat >/dev/null"
 ok "... draws nothing" hasnt nr '^pk-'
