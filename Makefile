@@ -28,7 +28,7 @@ endif
 BUILDFLAGS = $(CC) $(ALLCFLAGS) $(LDFLAGS) $(LDLIBS)
 
 TOOLS   = pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc \
-	pk-key
+	pk-key pk-mount
 LIBSRC  = $(sort $(wildcard $(addsuffix /*.c,$(addprefix lib/,$(LIBDIRS)))))
 LIBOBJ  = $(LIBSRC:.c=.o)
 UNITSRC = $(sort $(wildcard tests/unit/t-*.c))
@@ -71,13 +71,20 @@ bin/meter.o: bin/meter.c .build-flags
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 # The tools that open a repository; the filters link none of its code.
-bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget bin/pk-gc bin/pk-key: bin/unlock.o
+bin/pk-store bin/pk-index bin/pk-cat bin/pk-forget bin/pk-gc bin/pk-key bin/pk-mount: bin/unlock.o
 bin/pk-index bin/pk-forget bin/pk-store bin/pk-gc bin/pk-key: bin/json.o
 # The tools that draw a progress line.
 bin/pk-store bin/pk-cat: bin/meter.o
 
 bin/%: bin/%.c bin/common.o lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) lib/libpk.a $(LDLIBS)
+
+# Only pk-mount links libfuse3.
+FUSECFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSELIBS   = $(shell pkg-config --libs fuse3 2>/dev/null)
+
+bin/pk-mount: bin/pk-mount.c bin/common.o lib/libpk.a .build-flags
+	$(CC) $(ALLCFLAGS) $(FUSECFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) lib/libpk.a $(FUSELIBS) $(LDLIBS)
 
 tests/unit/t-%: tests/unit/t-%.c lib/libpk.a .build-flags
 	$(CC) $(ALLCFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< lib/libpk.a $(LDLIBS)

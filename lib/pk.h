@@ -35,6 +35,7 @@
 #include "seektable.h"	/* a catalog's seek table */
 #include "fetch.h"	/* a chunk out of a repository */
 #include "extract.h"	/* the pk-cat engine */
+#include "mount.h"	/* the pk-mount engine */
 #include "fetchpool.h"	/* chunks opened ahead on threads */
 #include "workers.h"	/* the threads of a pool */
 #include "dedup.h"	/* the pk-dedup filter */

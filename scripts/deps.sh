@@ -6,7 +6,8 @@
 # missing with apt-get; otherwise it prints the command and fails.
 cd "$(dirname "$0")/.." || exit 1
 libs="libsodium:libsodium-dev libzstd:libzstd-dev libxxhash:libxxhash-dev
-libarchive:libarchive-dev libcrypto:libssl-dev libcurl:libcurl4-openssl-dev"
+libarchive:libarchive-dev libcrypto:libssl-dev libcurl:libcurl4-openssl-dev
+fuse3:libfuse3-dev"
 # Debian's own PATH: a command found only in a user's directory (a
 # version manager's shims, ~/bin) does not count, as the tests do not see it.
 std=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -39,6 +39,10 @@ struct pk_catalog {
 	uint64_t next_off, nk_off;
 	uint32_t nk;
 	size_t enter_at;
+	/* The subtree pk_catalog_skip() leaves out, at the next call. */
+	uint8_t *past;
+	size_t pastlen;
+	int skip_past;
 	struct pk_reader *r;
 	char name[32];
 };
@@ -180,6 +184,17 @@ may_hold(const struct pk_snapshot *s, const struct pk_catalog_chunk *cc,
 	    pk_path_under(lo, cc->lolen, path, len);
 }
 
+/* The chunk the current record starts in, into c->at and c->at_off. */
+static void
+locate(struct pk_catalog *c)
+{
+	const struct pk_snapshot *s = c->snap;
+	uint64_t here = pk_reader_offset(c->r);
+
+	while (c->at + 1 < s->ncatalog && c->at_off + s->catalog[c->at].len <= here)
+		c->at_off += s->catalog[c->at++].len;
+}
+
 /* Skips to the next ENTRY that may be the path selected or below it, when
  * no entry of the chunk the current record starts in can be: the chunks
  * between are not fetched.  1 when no chunk to come can hold it. */
@@ -188,13 +203,10 @@ skip(struct pk_catalog *c)
 {
 	const struct pk_snapshot *s = c->snap;
 	const struct pk_catalog_chunk *cc;
-	uint64_t here = pk_reader_offset(c->r);
 	uint32_t i;
 	int e;
 
-	/* The chunk the current record starts in. */
-	while (c->at + 1 < s->ncatalog && c->at_off + s->catalog[c->at].len <= here)
-		c->at_off += s->catalog[c->at++].len;
+	locate(c);
 	if (c->at == c->held)
 		return 0;	/* it may hold the path: read on */
 	cc = &s->catalog[c->at];
@@ -224,6 +236,67 @@ skip(struct pk_catalog *c)
 	return 0;
 }
 
+/*
+ * Whether every entry that starts in chunk cc lies below path (at or
+ * after the current one, which does): its greatest path does.  A greatest
+ * path cut to the key size is not trusted for it.
+ */
+static int
+all_below(const struct pk_snapshot *s, const struct pk_catalog_chunk *cc,
+    const uint8_t *path, size_t len)
+{
+	const uint8_t *hi = s->keys.data + cc->key + cc->lolen;
+
+	if (cc->entry == PK_CATALOG_NO_ENTRY)
+		return 1;
+	return cc->hilen < PK_CATALOG_KEY_MAX &&
+	    pk_path_under(hi, cc->hilen, path, len);
+}
+
+/* pk_catalog_skip(), done: 1 when no chunk to come starts an entry past
+ * the subtree. */
+static int
+skip_subtree(struct pk_catalog *c)
+{
+	const struct pk_snapshot *s = c->snap;
+	const struct pk_catalog_chunk *cc;
+	uint32_t i;
+	int e;
+
+	locate(c);
+	for (i = c->at; i < s->ncatalog; i++)
+		if (!all_below(s, &s->catalog[i], c->past, c->pastlen))
+			break;
+	if (i == c->at)
+		return 0;
+	if (i == s->ncatalog)
+		return 1;
+	cc = &s->catalog[i];
+	for (; c->at < i; c->at++)
+		c->at_off += s->catalog[c->at].len;
+	if (c->next != i + 1 && (e = chunk_load(c, i)) < 0)
+		return e;
+	c->next = i + 1;
+	c->pos = cc->entry;
+	pk_reader_seek(c->r, c->at_off + cc->entry, cc->recno);
+	return 0;
+}
+
+void
+pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len)
+{
+	uint8_t *p;
+
+	if (!c->snap->seekable)
+		return;
+	if ((p = realloc(c->past, len ? len : 1)) == NULL)
+		return;		/* read on: the same records, slower */
+	memcpy(p, path, len);
+	c->past = p;
+	c->pastlen = len;
+	c->skip_past = 1;
+}
+
 int
 pk_catalog_select(struct pk_catalog *c, const uint8_t *path, size_t len)
 {
@@ -246,6 +319,12 @@ pk_catalog_next(struct pk_catalog *c, struct pk_record *rec)
 	if (c->skip && !c->ended) {
 		c->skip = 0;
 		if ((e = skip(c)) < 0)
+			return e;
+		c->ended = e;
+	}
+	if (c->skip_past && !c->ended) {
+		c->skip_past = 0;
+		if ((e = skip_subtree(c)) < 0)
 			return e;
 		c->ended = e;
 	}
@@ -315,6 +394,7 @@ pk_catalog_close(struct pk_catalog *c)
 		return;
 	pk_reader_free(c->r);
 	free(c->sel);
+	free(c->past);
 	pk_blob_reader_release(&c->br);
 	pk_buf_release(&c->chunk);
 	free(c);

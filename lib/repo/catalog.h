@@ -43,8 +43,18 @@ int pk_catalog_open_fetch(struct pk_catalog **c, const struct pk_snapshot *snap,
  * Without a seek table, c reads everything.  0 or a negative errno.
  */
 int pk_catalog_select(struct pk_catalog *c, const uint8_t *path, size_t len);
+/*
+ * After an ENTRY at or below path was returned: the entries below path
+ * are not wanted (a listing of one directory passes over its children's
+ * subtrees).  The next pk_catalog_next() goes on at the first chunk that
+ * may start an entry past them, by the seek table, without fetching the
+ * chunks between; records of the subtree before that chunk still come.
+ * Without a seek table it does nothing.
+ */
+void pk_catalog_skip(struct pk_catalog *c, const uint8_t *path, size_t len);
 /* Like pk_reader_next(): 1 and a record, 0 at the verified END or, with
- * a path selected, when no chunk to come can hold it, <0. */
+ * a path selected or skipped past, when no chunk to come can hold what is
+ * wanted, <0. */
 int pk_catalog_next(struct pk_catalog *c, struct pk_record *rec);
 void pk_catalog_close(struct pk_catalog *c);
 
