@@ -122,6 +122,78 @@ same_tree() {
 	    tree_diff "$S/.xattr.a" "$S/.xattr.b"
 }
 
+# gen_tree DIR: a tree with every kind of file and odd name (t0200, t1300):
+# files of many sizes, a sparse one, hard and symbolic links, a fifo, a
+# character device (when mknod works: have_dev set), modes, owners, times,
+# names with newlines and bytes that are not UTF-8, a path of 4431 bytes
+# (its directories' name in long, the chain in chain), and xattrs (when
+# the file system has them: have_xattr set).
+gen_tree() {
+	mkdir -p "$1"/files "$1"/links "$1"/special "$1"/modes "$1"/names "$1"/empty/a/b "$1"/empty/c "$1"/deep
+	: >"$1"/files/zero
+	printf x >"$1"/files/one
+	gen_file "$1"/files/4095 4095 1
+	gen_file "$1"/files/1m1 1048577 2
+	gen_file "$1"/files/9m 9437184 3
+	"$PK_TOP/tests/gen" 3000000 4 text >"$1"/files/text
+	truncate -s 100M "$1"/files/sparse
+	for off in 0 4000 50000 102399; do
+		printf 'data at %s' $off |
+		    dd of="$1"/files/sparse bs=1024 seek=$off conv=notrunc 2>/dev/null
+	done
+	gen_file "$1"/links/h1 5000 5
+	ln "$1"/links/h1 "$1"/links/h2
+	ln "$1"/links/h1 "$1"/files/h3
+	ln -s ../files/one "$1"/links/rel
+	ln -s /etc/passwd "$1"/links/abs
+	ln -s nowhere/at/all "$1"/links/dangling
+	ln -s "$(printf '%0300d' 7)" "$1"/links/long
+	mkfifo "$1"/special/fifo
+	have_dev=
+	if mknod "$1"/special/null c 1 3 2>/dev/null; then
+		have_dev=1
+	else
+		skip "character device" "mknod failed: not root"
+	fi
+	printf a >"$1"/modes/m0000
+	printf b >"$1"/modes/m4755
+	printf c >"$1"/modes/m0640
+	mkdir "$1"/modes/d1777 "$1"/modes/d0700
+	printf nl >"$1/names/$(printf 'new\nline')"
+	printf ff >"$1/names/$(printf 'x\377y')"
+	printf long >"$1/names/$(printf '%0200d' 1)"
+	printf sp >"$1/names/ lead and trail "
+	printf utf8 >"$1/names/$(printf 'caf\303\251')"
+	# A path of 4431 bytes, more than PATH_MAX: 22 directories of 200-byte
+	# names and a file, made as two chains of 11, one moved into the other,
+	# as no path given to a system call may be that long.
+	long=$(printf '%0200d' 2)
+	chain=$long
+	for i in 2 3 4 5 6 7 8 9 10 11; do chain=$chain/$long; done
+	mkdir -p "$1/deep/$chain" "$1.sub/$chain"
+	printf bottom >"$1.sub/$chain/file"
+	mv "$1.sub/$long" "$1/deep/$chain/"
+	rmdir "$1.sub"
+	have_xattr=
+	if setfattr -n user.pk -v value "$1"/files/one 2>/dev/null; then
+		setfattr -n user.bin -v 0x00ff00 "$1"/files/one
+		setfattr -n user.dir -v d "$1"/empty
+		setfattr -h -n user.deep -v deep "$1/deep/$chain"
+		have_xattr=1
+	else
+		skip "xattrs" "setfattr failed on this file system"
+	fi
+	touch -d '2020-01-02 03:04:05.123456789' "$1"/files/text "$1"/empty/a/b
+	touch -h -d '2019-05-06 07:08:09.987654321' "$1"/links/rel
+	chown 1234:2345 "$1"/files/4095 "$1"/modes/d0700
+	chown -h 1234:2345 "$1"/links/abs
+	chmod 0000 "$1"/modes/m0000
+	chmod 4755 "$1"/modes/m4755
+	chmod 0640 "$1"/modes/m0640
+	chmod 1777 "$1"/modes/d1777
+	chmod 0700 "$1"/modes/d0700
+}
+
 # backup REPO PATH...: pk-walk PATH... | pk-chunk | pk-dedup | pk-store
 # REPO; the snapshot id in $S/id.  Fails, saying which, when a stage fails.
 backup() {

@@ -60,69 +60,7 @@ else
 fi
 
 # --- A generated tree with every kind of file.
-mkdir -p g/files g/links g/special g/modes g/names g/empty/a/b g/empty/c g/deep
-: >g/files/zero
-printf x >g/files/one
-gen_file g/files/4095 4095 1
-gen_file g/files/1m1 1048577 2
-gen_file g/files/9m 9437184 3
-"$PK_TOP/tests/gen" 3000000 4 text >g/files/text
-truncate -s 100M g/files/sparse
-for off in 0 4000 50000 102399; do
-	printf 'data at %s' $off |
-	    dd of=g/files/sparse bs=1024 seek=$off conv=notrunc 2>/dev/null
-done
-gen_file g/links/h1 5000 5
-ln g/links/h1 g/links/h2
-ln g/links/h1 g/files/h3
-ln -s ../files/one g/links/rel
-ln -s /etc/passwd g/links/abs
-ln -s nowhere/at/all g/links/dangling
-ln -s "$(printf '%0300d' 7)" g/links/long
-mkfifo g/special/fifo
-have_dev=
-if mknod g/special/null c 1 3 2>/dev/null; then
-	have_dev=1
-else
-	skip "character device" "mknod failed: not root"
-fi
-printf a >g/modes/m0000
-printf b >g/modes/m4755
-printf c >g/modes/m0640
-mkdir g/modes/d1777 g/modes/d0700
-printf nl >"g/names/$(printf 'new\nline')"
-printf ff >"g/names/$(printf 'x\377y')"
-printf long >"g/names/$(printf '%0200d' 1)"
-printf sp >"g/names/ lead and trail "
-printf utf8 >"g/names/$(printf 'caf\303\251')"
-# A path of 4431 bytes, more than PATH_MAX: 22 directories of 200-byte
-# names and a file, made as two chains of 11, one moved into the other,
-# as no path given to a system call may be that long.
-long=$(printf '%0200d' 2)
-chain=$long
-for i in 2 3 4 5 6 7 8 9 10 11; do chain=$chain/$long; done
-mkdir -p "g/deep/$chain" "sub/$chain"
-printf bottom >"sub/$chain/file"
-mv "sub/$long" "g/deep/$chain/"
-have_xattr=
-if setfattr -n user.pk -v value g/files/one 2>/dev/null; then
-	setfattr -n user.bin -v 0x00ff00 g/files/one
-	setfattr -n user.dir -v d g/empty
-	setfattr -h -n user.deep -v deep "g/deep/$chain"
-	have_xattr=1
-else
-	skip "xattrs" "setfattr failed on this file system"
-fi
-touch -d '2020-01-02 03:04:05.123456789' g/files/text g/empty/a/b
-touch -h -d '2019-05-06 07:08:09.987654321' g/links/rel
-chown 1234:2345 g/files/4095 g/modes/d0700
-chown -h 1234:2345 g/links/abs
-chmod 0000 g/modes/m0000
-chmod 4755 g/modes/m4755
-chmod 0640 g/modes/m0640
-chmod 1777 g/modes/d1777
-chmod 0700 g/modes/d0700
-
+gen_tree g
 ok "generated tree: backup" backup "$REPO" g
 
 # GNU tar cannot make a path longer than PATH_MAX: it fails on the 21st
