@@ -191,6 +191,52 @@ ok "SIGTERM" sh -c "kill -TERM \$(cat m2.pid)"
 ok "... pk-mount exits 0" ended m2 0
 ok "... and the mount is gone" unmounted m2
 
+# --- A directory is listed from the catalog chunks that may hold it: its
+# children's subtrees are passed over by the seek table.  40 directories of
+# 150 files make a catalog of many chunks.
+awk 'BEGIN {
+	for (d = 0; d < 40; d++) {
+		dir = sprintf("t/a/d%02d", d)
+		system("mkdir -p " dir)
+		for (f = 0; f < 150; f++) {
+			p = sprintf("%s/f%04d", dir, f)
+			printf "file %d of %s\n", f, dir > p
+			close(p)
+		}
+	}
+}'
+mkdir t/b && echo last >t/b/file
+pk-store --init --no-encryption many
+ok "backup of many files" backup many t
+if strace -f -qq -o /dev/null true 2>/dev/null; then
+	# traced NAME COMMAND: the blobs pk-mount reads (pread64 calls) while
+	# COMMAND runs on its mount; LeakSanitizer cannot run under ptrace.
+	traced() {
+		_n=$1; shift
+		mkdir -p "$_n"
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		    strace -f -qq -e trace=pread64 -o "$_n.trace" \
+		    pk-mount -f -o readahead=0 many "$_n" 2>/dev/null &
+		mounted "$_n" || return 1
+		sh -c "$*" >"$_n.out"
+		_e=$?
+		fusermount3 -u "$_n"
+		wait
+		[ $_e = 0 ] && grep -c pread64 "$_n.trace"
+	}
+	few() {
+		n=$(traced m4 "ls m4/latest/t && cat m4/latest/t/b/file") &&
+		    all=$(traced m5 "find m5/latest/t | wc -l") &&
+		    echo "$n of $all" && [ "$n" -le 6 ] && [ "$all" -gt 12 ] &&
+		    [ "$(cat m4.out)" = "$(printf 'a\nb\nlast')" ] &&
+		    [ "$(cat m5.out)" = 6044 ]
+	}
+	mounts="$mounts m4 m5"
+	ok "a listing reads few catalog chunks" few
+else
+	skip "a listing reads few catalog chunks" "strace cannot trace here (ptrace not permitted)"
+fi
+
 # --- Failures before mounting.
 mkdir -p m3
 ok "a wrong passphrase: exit 1" status_of 1 env PK_PASSPHRASE=wrong pk-mount repo m3
