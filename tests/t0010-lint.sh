@@ -24,6 +24,12 @@ for t in pk-walk pk-chunk pk-dedup; do
 	    "! nm '$PK_TOP/bin/$t' | grep -E ' T pk_(repo_open|box|key|catalog|index|pack|snapshot|blob)'"
 done
 
+# Only pk-mount links libfuse3: the other tools run where FUSE is not.
+ok "pk-mount links libfuse3" sh -c "nm '$PK_TOP/bin/pk-mount' | grep -q ' U fuse_new'"
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc; do
+	ok "$t does not link libfuse3" sh -c "! nm '$PK_TOP/bin/$t' | grep -q ' U fuse_'"
+done
+
 # The library's floors (Makefile's LIBDIRS) use only those before them.
 floors=$(sed -n 's/^LIBDIRS = //p' "$PK_TOP/Makefile")
 for f in $floors; do

@@ -27,7 +27,8 @@ documented() {
 	done <"$S/.opts"
 }
 
-for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc pk-key; do
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc pk-key \
+    pk-mount; do
 	ok "$t --help: usage on stdout, exit 0" sh -c \
 	    "$t --help >out && head -n 1 out | grep -q '^usage: $t '"
 	ok "$t -h: the same" sh -c "$t -h >out-h && cmp out out-h"
@@ -53,6 +54,11 @@ ok "pk-store: --init with --host" bad "--host does not go with --init" pk-store 
 ok "pk-store: --init with a key file" bad "--key-file does not go with --init" pk-store --init --key-file k r
 ok "pk-store: --cache and --no-cache" bad "--cache and --no-cache exclude each other" pk-store --cache c --no-cache r
 ok "pk-store: a level too high" status_of 2 pk-store -l 20 r
+ok "pk-mount: no repository" bad "no repository named" pk-mount
+ok "pk-mount: no mount point" bad "no mount point named" pk-mount r
+ok "pk-mount: three operands" bad "c: extra operand" pk-mount a b c
+ok "pk-mount: a cache too small" bad "cache_size=1: not a size from 1M to 1T" pk-mount -o cache_size=1 r m
+ok "pk-mount: readahead out of range" bad "readahead=99: not a count of threads from 0 to 64" pk-mount -o ro,readahead=99 r m
 ok "pk-index: no repository" bad "no repository named" pk-index
 ok "pk-index: --check and --export-known" bad "--check and --export-known exclude each other" pk-index --check --export-known k r
 ok "pk-index --check with a snapshot" bad "s: extra operand" pk-index --check r s
