@@ -207,6 +207,35 @@ ok "dump: dump command fails at once, exit 1" t_dump_fails "exit 5" 5
 ok "dump: still no new snapshot" test "$(count repo)" -eq "$n"
 ok "the repository checks after all" pk-index --check=data repo
 
+# browse-and-diff.sh, through a FUSE mount
+mkdir -p b/etc/conf.d
+echo 'listen 80' >b/etc/web.conf
+echo same >b/etc/conf.d/same
+pk-store --init brepo
+ok "browse: first backup" backup brepo b
+echo 'listen 8080' >b/etc/web.conf
+echo new >b/etc/conf.d/added
+ok "browse: second backup" backup brepo b
+printf '%s\n' "$PK_PASSPHRASE" >pass
+t_browse() {
+	( unset PK_PASSPHRASE
+	  status_is 0 "$E/browse-and-diff.sh" -p pass -g '^listen' brepo /b/etc/ ) &&
+	    grep -q '^[0-9T:-]*/b/etc/web.conf:1:listen 80$' "$S/.cmd.out" &&
+	    grep -q '^[0-9T:-]*/b/etc/web.conf:1:listen 8080$' "$S/.cmd.out" &&
+	    grep -qx '< listen 80' "$S/.cmd.out" &&
+	    grep -qx '> listen 8080' "$S/.cmd.out" &&
+	    grep -qx '> new' "$S/.cmd.out" &&
+	    ! grep -q same "$S/.cmd.out"
+}
+ok "browse: usage, exit 2" status_is 2 "$E/browse-and-diff.sh" brepo
+ok "browse: grep of every snapshot, diff of the last two, exit 0" t_browse
+ok "browse: a directory in neither, exit 1" status_is 1 \
+    "$E/browse-and-diff.sh" brepo b/nothing
+ok "browse: not a repository, exit 1" status_is 1 \
+    "$E/browse-and-diff.sh" nonexistent b/etc
+ok "browse: nothing left mounted" sh -c "! grep -q ' $S/tmp/' /proc/mounts"
+ok "browse: nor in TMPDIR" sh -c "! ls '$TMPDIR' | grep -q browse"
+
 # scripts/demo.sh, on the small tree
 t_demo() {
 	cd demo-run && sh "$PK_TOP/scripts/demo.sh" "$S/tree" >out 2>&1 &&
