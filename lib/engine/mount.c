@@ -1155,66 +1155,69 @@ found_release(struct pk_mount *m, struct found *f)
 }
 
 /* Finds path (len bytes, "" for the root) in s; a hard link is followed
- * to the file it names. */
+ * to the file it names (hops: how many were followed to get here). */
+static int
+find_file_hops(struct pk_mount *m, struct msnap *s, const uint8_t *path,
+    size_t len, struct found *f, int hops)
+{
+	const uint8_t *slash;
+	struct dir *held;
+	struct node *n;
+	int e;
+
+	memset(f, 0, sizeof *f);
+	f->path = path;
+	f->pathlen = len;
+	f->ino = ino_of(s, path, len);
+	if (len == 0) {
+		if ((e = dir_get(m, s, path, 0, &f->dir)) < 0)
+			return e;
+		if (f->dir->has_self)
+			f->node = f->dir->self;
+		else
+			node_made(m, &f->node, s);
+		f->node.type = PK_FT_DIR;
+		return 0;
+	}
+	for (slash = path + len; slash > path && slash[-1] != '/';)
+		slash--;
+	if ((e = dir_get(m, s, path, slash > path ?
+	    (size_t)(slash - path - 1) : 0, &f->dir)) < 0)
+		return e;
+	if ((n = dir_find(f->dir, (const char *)slash,
+	    len - (size_t)(slash - path))) == NULL) {
+		found_release(m, f);
+		return -ENOENT;
+	}
+	f->node = *n;
+	if (n->type != PK_FT_HARDLINK)
+		return 0;
+	if (hops >= 8) {
+		found_release(m, f);
+		return pk_err(-ELOOP, "catalog: hard links in a loop");
+	}
+	/* The path it names lives in the directory held until then. */
+	held = f->dir;
+	f->dir = NULL;
+	e = find_file_hops(m, s, (const uint8_t *)n->link, n->linklen, f,
+	    hops + 1);
+	dir_put(m, held);
+	if (e == -ENOENT)
+		return pk_err(-EIO, "catalog: hard link to a file not in the "
+		    "snapshot");
+	if (e == 0 && f->node.type != PK_FT_REG) {
+		found_release(m, f);
+		return pk_err(-EIO, "catalog: hard link to a file that is not "
+		    "regular");
+	}
+	return e;
+}
+
 static int
 find_file(struct pk_mount *m, struct msnap *s, const uint8_t *path, size_t len,
     struct found *f)
 {
-	const uint8_t *slash;
-	struct node *n;
-	int e, hops = 0;
-
-	memset(f, 0, sizeof *f);
-	for (;;) {
-		f->path = path;
-		f->pathlen = len;
-		f->ino = ino_of(s, path, len);
-		if (len == 0) {
-			if ((e = dir_get(m, s, path, 0, &f->dir)) < 0)
-				return e;
-			if (f->dir->has_self)
-				f->node = f->dir->self;
-			else
-				node_made(m, &f->node, s);
-			f->node.type = PK_FT_DIR;
-			return 0;
-		}
-		for (slash = path + len; slash > path && slash[-1] != '/';)
-			slash--;
-		if ((e = dir_get(m, s, path, slash > path ?
-		    (size_t)(slash - path - 1) : 0, &f->dir)) < 0)
-			return e == -ENOENT ? -ENOENT : e;
-		if ((n = dir_find(f->dir, (const char *)slash,
-		    len - (size_t)(slash - path))) == NULL) {
-			found_release(m, f);
-			return -ENOENT;
-		}
-		f->node = *n;
-		if (n->type != PK_FT_HARDLINK)
-			return 0;
-		if (++hops > 8) {
-			found_release(m, f);
-			return pk_err(-ELOOP, "catalog: hard links in a loop");
-		}
-		/* Its path lives in the dir held until the next turn. */
-		{
-			struct dir *held = f->dir;
-			int r;
-
-			f->dir = NULL;
-			r = find_file(m, s, (const uint8_t *)n->link, n->linklen, f);
-			dir_put(m, held);
-			if (r < 0)
-				return r == -ENOENT ? pk_err(-EIO, "catalog: hard "
-				    "link to a file not in the snapshot") : r;
-			if (f->node.type != PK_FT_REG) {
-				found_release(m, f);
-				return pk_err(-EIO, "catalog: hard link to a "
-				    "file that is not regular");
-			}
-			return 0;
-		}
-	}
+	return find_file_hops(m, s, path, len, f, 0);
 }
 
 static void
