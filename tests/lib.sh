@@ -194,6 +194,22 @@ gen_tree() {
 	chmod 0700 "$1"/modes/d0700
 }
 
+# gen_dirs DIR N M: N directories DIR/d00 … of M small files f0000 … each
+# (a catalog of many chunks: 40 of 150 make about 1 MB).
+gen_dirs() {
+	awk -v top="$1" -v n="$2" -v m="$3" 'BEGIN {
+		for (d = 0; d < n; d++) {
+			dir = sprintf("%s/d%02d", top, d)
+			system("mkdir -p \"" dir "\"")
+			for (f = 0; f < m; f++) {
+				p = sprintf("%s/f%04d", dir, f)
+				printf "file %d of %s\n", f, dir > p
+				close(p)
+			}
+		}
+	}'
+}
+
 # backup REPO PATH...: pk-walk PATH... | pk-chunk | pk-dedup | pk-store
 # REPO; the snapshot id in $S/id.  Fails, saying which, when a stage fails.
 backup() {

@@ -10,17 +10,7 @@
 . "${PK_TOP:-$(cd "$(dirname "$0")/.." && pwd)}/tests/lib.sh"
 
 # 40 directories of 150 small files: a catalog of about 1 MB.
-awk 'BEGIN {
-	for (d = 0; d < 40; d++) {
-		dir = sprintf("t/a/d%02d", d)
-		system("mkdir -p " dir)
-		for (f = 0; f < 150; f++) {
-			p = sprintf("%s/f%04d", dir, f)
-			printf "file %d of %s\n", f, dir > p
-			close(p)
-		}
-	}
-}'
+gen_dirs t/a 40 150
 ln t/a/d00/f0000 t/z-link
 # Paths of more than 256 bytes that share their first 256.
 long=t/long/$(printf '%0250d' 0)

@@ -194,17 +194,7 @@ ok "... and the mount is gone" unmounted m2
 # --- A directory is listed from the catalog chunks that may hold it: its
 # children's subtrees are passed over by the seek table.  40 directories of
 # 150 files make a catalog of many chunks.
-awk 'BEGIN {
-	for (d = 0; d < 40; d++) {
-		dir = sprintf("t/a/d%02d", d)
-		system("mkdir -p " dir)
-		for (f = 0; f < 150; f++) {
-			p = sprintf("%s/f%04d", dir, f)
-			printf "file %d of %s\n", f, dir > p
-			close(p)
-		}
-	}
-}'
+gen_dirs t/a 40 150
 mkdir t/b && echo last >t/b/file
 pk-store --init --no-encryption many
 ok "backup of many files" backup many t

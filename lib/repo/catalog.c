@@ -195,6 +195,24 @@ locate(struct pk_catalog *c)
 		c->at_off += s->catalog[c->at++].len;
 }
 
+/* Goes on at the first ENTRY that starts in chunk i, after the current
+ * record: the chunks between are not fetched. */
+static int
+jump(struct pk_catalog *c, uint32_t i)
+{
+	const struct pk_catalog_chunk *cc = &c->snap->catalog[i];
+	int e;
+
+	for (; c->at < i; c->at++)
+		c->at_off += c->snap->catalog[c->at].len;
+	if (c->next != i + 1 && (e = chunk_load(c, i)) < 0)
+		return e;
+	c->next = i + 1;
+	c->pos = cc->entry;
+	pk_reader_seek(c->r, c->at_off + cc->entry, cc->recno);
+	return 0;
+}
+
 /* Skips to the next ENTRY that may be the path selected or below it, when
  * no entry of the chunk the current record starts in can be: the chunks
  * between are not fetched.  1 when no chunk to come can hold it. */
@@ -204,7 +222,6 @@ skip(struct pk_catalog *c)
 	const struct pk_snapshot *s = c->snap;
 	const struct pk_catalog_chunk *cc;
 	uint32_t i;
-	int e;
 
 	locate(c);
 	if (c->at == c->held)
@@ -225,15 +242,8 @@ skip(struct pk_catalog *c)
 	}
 	if (i == s->ncatalog)
 		return 1;
-	for (; c->at < i; c->at++)
-		c->at_off += s->catalog[c->at].len;
 	c->held = i;
-	if (c->next != i + 1 && (e = chunk_load(c, i)) < 0)
-		return e;
-	c->next = i + 1;
-	c->pos = cc->entry;
-	pk_reader_seek(c->r, c->at_off + cc->entry, cc->recno);
-	return 0;
+	return jump(c, i);
 }
 
 /*
@@ -259,9 +269,7 @@ static int
 skip_subtree(struct pk_catalog *c)
 {
 	const struct pk_snapshot *s = c->snap;
-	const struct pk_catalog_chunk *cc;
 	uint32_t i;
-	int e;
 
 	locate(c);
 	for (i = c->at; i < s->ncatalog; i++)
@@ -271,15 +279,7 @@ skip_subtree(struct pk_catalog *c)
 		return 0;
 	if (i == s->ncatalog)
 		return 1;
-	cc = &s->catalog[i];
-	for (; c->at < i; c->at++)
-		c->at_off += s->catalog[c->at].len;
-	if (c->next != i + 1 && (e = chunk_load(c, i)) < 0)
-		return e;
-	c->next = i + 1;
-	c->pos = cc->entry;
-	pk_reader_seek(c->r, c->at_off + cc->entry, cc->recno);
-	return 0;
+	return jump(c, i);
 }
 
 void
