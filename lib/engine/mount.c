@@ -1220,8 +1220,10 @@ find_file(struct pk_mount *m, struct msnap *s, const uint8_t *path, size_t len,
 	return find_file_hops(m, s, path, len, f, 0);
 }
 
-static void
-node_stat(const struct node *n, uint64_t ino, struct stat *st)
+/* The S_IF* bits of a file type; a hard link is the regular file it
+ * names. */
+static mode_t
+type_bits(uint8_t type)
 {
 	static const mode_t types[] = {
 		[PK_FT_REG] = S_IFREG, [PK_FT_DIR] = S_IFDIR,
@@ -1230,10 +1232,17 @@ node_stat(const struct node *n, uint64_t ino, struct stat *st)
 		[PK_FT_FIFO] = S_IFIFO, [PK_FT_SOCK] = S_IFSOCK,
 	};
 
+	return type < sizeof types / sizeof *types && types[type] ? types[type] :
+	    S_IFREG;
+}
+
+static void
+node_stat(const struct node *n, uint64_t ino, struct stat *st)
+{
+
 	memset(st, 0, sizeof *st);
 	st->st_ino = ino;
-	st->st_mode = (n->type < sizeof types / sizeof *types ? types[n->type] :
-	    S_IFREG) | (n->mode & 07777);
+	st->st_mode = type_bits(n->type) | (n->mode & 07777);
 	/* A directory's count is unknown: 1 says so to find(1). */
 	st->st_nlink = n->type == PK_FT_DIR ? 1 : n->nlink;
 	st->st_uid = n->uid;
@@ -1484,12 +1493,6 @@ int
 pk_mount_readdir(struct pk_mount *m, const char *path, pk_mount_fill_fn *fill,
     void *arg)
 {
-	static const mode_t types[] = {
-		[PK_FT_REG] = S_IFREG, [PK_FT_DIR] = S_IFDIR,
-		[PK_FT_SYMLINK] = S_IFLNK, [PK_FT_HARDLINK] = S_IFREG,
-		[PK_FT_CHR] = S_IFCHR, [PK_FT_BLK] = S_IFBLK,
-		[PK_FT_FIFO] = S_IFIFO, [PK_FT_SOCK] = S_IFSOCK,
-	};
 	struct pk_buf p = PK_BUF_INIT;
 	struct place pl;
 	struct found f;
@@ -1528,8 +1531,7 @@ pk_mount_readdir(struct pk_mount *m, const char *path, pk_mount_fill_fn *fill,
 			break;
 		ino = ino_of(pl.snap, p.data, p.len);
 		if ((e = fill_dir(fill, arg, n->name, ino,
-		    n->type < sizeof types / sizeof *types ? types[n->type] :
-		    S_IFREG)) != 0) {
+		    type_bits(n->type))) != 0) {
 			e = 0;
 			break;
 		}
