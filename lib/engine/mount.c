@@ -124,6 +124,7 @@ struct pk_mount {
 	size_t nlist;
 	struct msnap *latest;
 	struct timespec refreshed;
+	int ixstale;		/* snapshots read, the chunk index not yet */
 	int64_t newest_sec;
 };
 
@@ -908,7 +909,9 @@ refresh(struct pk_mount *m, int force)
 		}
 		list[n++] = s;
 	}
-	if (added && !force) {
+	/* Until the chunk index is read again, the new ones stay unlisted. */
+	if ((added || m->ixstale) && !force) {
+		m->ixstale = 1;
 		if ((ix = calloc(1, sizeof *ix)) == NULL) {
 			e = -ENOMEM;
 			goto out;
@@ -916,6 +919,25 @@ refresh(struct pk_mount *m, int force)
 		if ((e = pk_index_open(ix, m->repo)) < 0) {
 			free(ix);
 			goto out;
+		}
+		m->ixstale = 0;
+	}
+	/* The new snapshots' chunks are found before they are listed. */
+	if (ix != NULL) {
+		struct pk_index **p;
+
+		pthread_mutex_lock(&m->lock);
+		p = realloc(m->ixold, (m->nixold + 1) * sizeof *p);
+		if (p != NULL) {
+			m->ixold = p;
+			m->ixold[m->nixold++] = m->ix;
+			m->ix = ix;
+			ix = NULL;
+		}
+		pthread_mutex_unlock(&m->lock);
+		if (ix != NULL) {
+			pk_index_close(ix);
+			free(ix);
 		}
 	}
 	qsort(list, n, sizeof *list, msnap_cmp);
@@ -952,23 +974,6 @@ refresh(struct pk_mount *m, int force)
 		m->latest = m->list[n - 1];
 	m->newest_sec = n ? m->list[n - 1]->s.start_sec : 0;
 	pthread_rwlock_unlock(&m->snaps);
-	if (ix != NULL) {
-		struct pk_index **p;
-
-		pthread_mutex_lock(&m->lock);
-		p = realloc(m->ixold, (m->nixold + 1) * sizeof *p);
-		if (p != NULL) {
-			m->ixold = p;
-			m->ixold[m->nixold++] = m->ix;
-			m->ix = ix;
-			ix = NULL;
-		}
-		pthread_mutex_unlock(&m->lock);
-		if (ix != NULL) {
-			pk_index_close(ix);
-			free(ix);
-		}
-	}
 	e = 0;
 out:
 	pthread_mutex_unlock(&m->refreshing);
