@@ -1472,18 +1472,24 @@ top_readdir(struct pk_mount *m, const struct place *pl,
 				    s->s.tags[j];
 		}
 		if (e == 0 && nkeys > 0) {
+			struct pk_buf p = PK_BUF_INIT;
+
 			qsort(keys, nkeys, sizeof *keys, str_cmp);
 			for (i = 0; e == 0 && i < nkeys; i++) {
 				if ((i > 0 && strcmp(keys[i], keys[i - 1]) == 0) ||
 				    !name_ok(keys[i]))
 					continue;
-				snprintf(path, sizeof path, "/%s/",
-				    pl->at == AT_HOSTS ? "hosts" : "tags");
-				e = fill_dir(fill, arg, keys[i], hash_bytes(
-				    ino_of(NULL, (const uint8_t *)path,
-				    strlen(path)), keys[i], strlen(keys[i])) | 2,
-				    S_IFDIR);
+				/* The inode getattr gives the same path. */
+				pk_buf_reset(&p);
+				if ((e = pk_buf_add(&p, pl->at == AT_HOSTS ?
+				    "/hosts/" : "/tags/", pl->at == AT_HOSTS ?
+				    7 : 6)) < 0 || (e = pk_buf_add(&p, keys[i],
+				    strlen(keys[i]))) < 0)
+					break;
+				e = fill_dir(fill, arg, keys[i],
+				    ino_of(NULL, p.data, p.len), S_IFDIR);
 			}
+			pk_buf_release(&p);
 		}
 		break;
 	case AT_SNAP:
