@@ -1,14 +1,14 @@
 #!/bin/sh
 # bench-deps.sh: installs what `make bench` compares pk with and measures
-# with, from Debian's packages: the peers restic, borg and casync, GNU time,
-# hyperfine, the zstd and openssl command-line tools, and for the S3 part
-# python3 (the counting proxy, tests/s3proxy.py) and curl (which removes the
-# part's buckets).  `make bench` itself installs nothing: a peer that is
+# with, from Debian's packages: the peers restic, borg (with llfuse, for borg
+# mount) and casync, GNU time, hyperfine, the zstd and openssl command-line
+# tools, and for the S3 part python3 (the counting proxy, tests/s3proxy.py)
+# and curl (which removes the part's buckets).  `make bench` itself installs nothing: a peer that is
 # missing is reported as n/a.
 #
 # usage: scripts/bench-deps.sh    (run by `make bench-deps`; needs root for
 # apt-get, otherwise prints the command to run)
-debs="restic borgbackup casync hyperfine time zstd openssl python3 curl"
+debs="restic borgbackup python3-llfuse casync hyperfine time zstd openssl python3 curl"
 missing=
 for d in $debs; do
 	dpkg-query -W -f '${Status}\n' "$d" 2>/dev/null | grep -q 'ok installed' ||

@@ -21,6 +21,12 @@
 # changed, and restore it whole and one file, each through its own
 # tests/s3proxy.py, which counts the requests and the bytes of each case.
 #
+# The mount part mounts the repositories of the tree part (pk-mount, restic
+# mount, borg mount) and times the first listing of the latest snapshot, a
+# find over it against one over the source tree, a cat of the large files
+# against pk-cat's, and 4 KiB random reads, cold and warm; it runs after the
+# tree part, and only with it.
+#
 # The lifecycle part backs up a generated tree that changes about 2% a day,
 # 30 times, then forgets the snapshots that --keep-daily 7 --keep-weekly 4
 # does not keep: pk-forget and pk-gc against restic forget --prune, the
@@ -42,7 +48,8 @@
 #                files, backed up and restored, and the S3 part), ceiling
 #                (the cost of each primitive), scale (1x, 4x, 16x), small
 #                (many small files), lifecycle (forgetting and garbage
-#                collection)
+#                collection), mount (browsing the tree part's repositories
+#                mounted: pk-mount, restic mount, borg mount)
 #   BENCH_KEEP   1: keep the datasets and repositories afterwards (the logs
 #                and results are always kept), the S3 buckets too
 #   S3_ENDPOINT  the S3 part's gateway, http://HOST:PORT (unset: the part is
@@ -104,7 +111,7 @@ else
 	scale=$(bytes_of "${BENCH_SCALE:-256M}")
 fi
 runs=${BENCH_RUNS:-3}
-allparts="tree ceiling scale small lifecycle"
+allparts="tree mount ceiling scale small lifecycle"
 parts=
 for p in ${BENCH_PARTS:-$allparts}; do
 	case " $allparts " in
@@ -818,6 +825,139 @@ if part tree; then
 	done
 	measure pk.bigcatnull "pk-cat $(q "$(repo big pk)") latest >/dev/null"
 	rm -rf "$B"/restore/floor-big.* "$B"/restore/big-* "$W/floor-big.tar"
+fi
+
+# --- browsing a mounted repository -----------------------------------------
+# Each tool mounts its repository of the tree (the changed tree, the last
+# backup) and then of the large files, in the foreground of a background
+# process: the time from the mount command to the first listing of the
+# latest snapshot, a find that stats every entry over the mounted tree (the
+# source tree's is the floor), a cat of the large files to /dev/null, 4 KiB
+# random reads in the first 32 MiB of the file of noise (cold: right after
+# the mount; warm: other offsets of the same chunks, which the tools' own
+# caches hold, not the kernel's), and the mount's peak RSS.
+
+# mount_cmd TOOL SET NAME DIR: the command that mounts TOOL's repository of
+# SET on DIR and stays in the foreground (borg: the archive NAME).
+mount_cmd() {
+	_r=$(q "$(repo $2 $1)")
+	case $1 in
+	pk) echo "pk-mount -f $_r $(q "$4")" ;;
+	restic) echo "restic -r $_r mount $(q "$4")" ;;
+	borg) echo "borg mount -f $_r::$3 $(q "$4")" ;;
+	esac
+}
+
+# mount_root TOOL DIR [ID]: where the / of the latest snapshot, or of the
+# snapshot ID (borg: the archive mounted), is in the mount.
+mount_root() {
+	case $1:${3:-} in
+	pk:) echo "$2/latest" ;;
+	restic:) echo "$2/snapshots/latest" ;;
+	pk:* | restic:*) echo "$2/ids/$3" ;;
+	borg:*) echo "$2" ;;
+	esac
+}
+
+# tree_id TOOL: the id of the last snapshot of the tree in TOOL's repository
+# (the last backup there is the tar stream); pk's in full, restic's short.
+tree_id() {
+	case $1 in
+	pk) pk-index --json "$(repo tree pk)" ;;
+	restic) restic -r "$(repo tree restic)" snapshots --json ;;
+	esac 2>>"$L/$1.mount.err" | python3 -c '
+import json, sys
+want, key = sys.argv[1:]
+ids = [s[key] for s in json.load(sys.stdin) if s["paths"] in ([want], [want.lstrip("/")])]
+print(ids[-1] if ids else "")' "$B/tree" "$([ $1 = pk ] && echo id || echo short_id)"
+}
+
+# mount_up TOOL SET NAME ID: mounts on $W/mnt, its pid in $mpid, and adds to
+# $L/ID.res the seconds until the latest snapshot's root lists (60 at most).
+mpid=
+mount_up() {
+	mkdir -p "$W/mnt"
+	_t0=$(date +%s.%N)
+	sh -c "exec $(mount_cmd $1 $2 $3 "$W/mnt")" >>"$L/$4.err" 2>&1 &
+	mpid=$!
+	_i=0
+	until [ -n "$(ls -A "$(mount_root $1 "$W/mnt")" 2>/dev/null)" ]; do
+		_i=$((_i + 1))
+		if [ $_i -gt 6000 ] || ! kill -0 $mpid 2>/dev/null; then
+			echo failed >>"$L/$4.res"
+			echo "$4" >>"$L/failures"
+			say "$4: FAILED (see $L/$4.err)"
+			return 1
+		fi
+		sleep 0.01
+	done
+	_t1=$(date +%s.%N)
+	echo "$(calc "$_t1 - $_t0") 0 0" >>"$L/$4.res"
+	say "$4: mounted and listed in $(calc "$_t1 - $_t0") s"
+}
+
+# mount_down TOOL ID: the mount's peak RSS into $L/ID.res, then unmounts it.
+mount_down() {
+	_k=$(awk '/^VmHWM:/ { print $2 }' /proc/$mpid/status 2>/dev/null)
+	[ -n "$_k" ] && echo "0 $_k 0" >>"$L/$2.res"
+	fusermount3 -u "$W/mnt" 2>>"$L/$2.err" || fusermount -u "$W/mnt" 2>>"$L/$2.err" ||
+		kill $mpid
+	wait $mpid 2>/dev/null
+	mpid=
+}
+
+# randreads FILE ID: 4 KiB reads at 2000 random offsets in the first 32 MiB
+# of FILE, twice (other offsets the second time): each pass's p50 and p99
+# latency into $L/ID.{c,w}{50,99}.res, in seconds.
+randreads() {
+	python3 - "$1" >"$L/$2.rand" 2>>"$L/$2.err" <<'PY' || { echo failed >"$L/$2.c50.res"; return 0; }
+import os, random, sys, time
+f = os.open(sys.argv[1], os.O_RDONLY)
+span = min(32 << 20, os.fstat(f).st_size) - 4096
+for seed in (1, 2):
+    rnd, lat = random.Random(seed), []
+    for i in range(2000):
+        off = rnd.randrange(span)
+        t = time.perf_counter()
+        if len(os.pread(f, 4096, off)) != 4096:
+            sys.exit("short read")
+        lat.append(time.perf_counter() - t)
+    lat.sort()
+    print(lat[len(lat) // 2], lat[len(lat) * 99 // 100])
+PY
+	sed -n 1p "$L/$2.rand" | awk '{ print $1, 0, 0 }' >>"$L/$2.c50.res"
+	sed -n 1p "$L/$2.rand" | awk '{ print $2, 0, 0 }' >>"$L/$2.c99.res"
+	sed -n 2p "$L/$2.rand" | awk '{ print $1, 0, 0 }' >>"$L/$2.w50.res"
+	sed -n 2p "$L/$2.rand" | awk '{ print $2, 0, 0 }' >>"$L/$2.w99.res"
+}
+
+if part mount && ! part tree; then
+	say "mount: skipped: it mounts the tree part's repositories, and the tree part is not run"
+elif part mount; then
+	say "mount: the tree's repositories, mounted"
+	tpath=${B#/}/tree bpath=${B#/}/big
+	measure floor.mfind "find $(q "$B/tree") -printf '%s\n' >/dev/null"
+	for t in $tools; do
+		installed $t || continue
+		[ $t = casync ] && continue
+		_id=
+		[ $t = borg ] || _id=$(tree_id $t)
+		mount_up $t tree changed $t.mup || { kill $mpid 2>/dev/null; continue; }
+		_root=$(mount_root $t "$W/mnt" ${_id:-none})
+		mcheck="[ \"\$(find $(q "$_root/$tpath") -type f | wc -l)\" = $(find "$B/tree" -type f | wc -l) ]"
+		measure $t.mfind "find $(q "$_root/$tpath") -printf '%s\n' >/dev/null"
+		mount_down $t $t.mrss
+	done
+	for t in $tools; do
+		installed $t || continue
+		[ $t = casync ] && continue
+		mount_up $t big first $t.mbigup || { kill $mpid 2>/dev/null; continue; }
+		_root=$(mount_root $t "$W/mnt")
+		randreads "$_root/$bpath/random" $t.mrand
+		mcheck="cmp $(q "$_root/$bpath/random") $(q "$B/big/random")"
+		measure $t.mcat "cat $(q "$_root/$bpath")/* >/dev/null"
+		mount_down $t $t.mbigrss
+	done
 fi
 
 # --- the machine's ceiling for pk -------------------------------------------
@@ -1582,6 +1722,32 @@ out=$B/results-$stamp.md
 			done
 			echo
 		fi
+	fi
+
+	if part mount && part tree; then
+		echo "## Browsing a mounted repository"
+		echo
+		echo "pk-mount, restic mount and borg mount (llfuse) of each tool's repository of the tree part: the time from the"
+		echo "mount command to the first listing of the latest snapshot; find -printf '%s' (a stat of every entry) over the"
+		echo "changed tree in the mount, cold; the mount's peak RSS after it; then of the large files' repository: 4 KiB"
+		echo "reads at 2000 random offsets in the first 32 MiB of the file of noise right after mounting (cold), then at"
+		echo "2000 others (warm: the same chunks, in the tool's own cache), and a cat of the three files to /dev/null."
+		echo "One run each."
+		echo
+		table_head
+		row "mounted, first listing of latest" mup ms ms
+		row "find over the mounted tree" mfind s s
+		row "  peak RSS of the mount after it" mrss rss MB
+		row "4 KiB random read, p50, cold" mrand.c50 ms ms
+		row "4 KiB random read, p99, cold" mrand.c99 ms ms
+		row "4 KiB random read, p50, warm" mrand.w50 ms ms
+		row "4 KiB random read, p99, warm" mrand.w99 ms ms
+		row "cat of the large files, mounted" mcat rate MB/s $big_bytes
+		row "  peak RSS of the mount after it" mbigrss rss MB
+		echo
+		printf 'The same find over the source tree: %s.  pk-cat of the large files to /dev/null (above): %s.\n' \
+			"$(fmt "$(stat_of floor.mfind 1)" s)" "$(fmt "$(value pk bigcatnull rate $big_bytes)" MB/s)"
+		echo
 	fi
 
 	if part ceiling; then
