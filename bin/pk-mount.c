@@ -120,21 +120,23 @@ fs_release(const char *path, struct fuse_file_info *fi)
 struct filling {
 	void *buf;
 	fuse_fill_dir_t fill;
+	int plus;		/* the kernel takes attributes with names */
 };
 
 static int
-fill(void *arg, const char *name, const struct stat *st)
+fill(void *arg, const char *name, const struct stat *st, int full)
 {
 	struct filling *fl = arg;
 
-	return fl->fill(fl->buf, name, st, 0, 0);
+	return fl->fill(fl->buf, name, st, 0, full && fl->plus ?
+	    FUSE_FILL_DIR_PLUS : 0);
 }
 
 static int
 fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
     struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-	struct filling fl = { buf, filler };
+	struct filling fl = { buf, filler, (flags & FUSE_READDIR_PLUS) != 0 };
 
 	if (filler(buf, ".", NULL, 0, 0) || filler(buf, "..", NULL, 0, 0))
 		return -ENOMEM;

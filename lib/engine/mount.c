@@ -1420,7 +1420,7 @@ fill_dir(pk_mount_fill_fn *fill, void *arg, const char *name, uint64_t ino,
 	memset(&st, 0, sizeof st);
 	st.st_ino = ino;
 	st.st_mode = type;
-	return fill(arg, name, &st);
+	return fill(arg, name, &st, 0);
 }
 
 static int
@@ -1507,6 +1507,7 @@ pk_mount_readdir(struct pk_mount *m, const char *path, pk_mount_fill_fn *fill,
 	struct pk_buf p = PK_BUF_INIT;
 	struct place pl;
 	struct found f;
+	struct stat st;
 	struct dir *d;
 	size_t i;
 	int e;
@@ -1541,8 +1542,20 @@ pk_mount_readdir(struct pk_mount *m, const char *path, pk_mount_fill_fn *fill,
 		if (e < 0)
 			break;
 		ino = ino_of(pl.snap, p.data, p.len);
-		if ((e = fill_dir(fill, arg, n->name, ino,
-		    type_bits(n->type))) != 0) {
+		/* Whole attributes, so that the kernel need not ask for each
+		 * entry again (a hard link's are its file's). */
+		if (n->type != PK_FT_HARDLINK) {
+			node_stat(n, ino, &st);
+			e = fill(arg, n->name, &st, 1);
+		} else if (find_file(m, pl.snap, p.data, p.len, &f) == 0) {
+			node_stat(&f.node, ino, &st);
+			found_release(m, &f);
+			e = fill(arg, n->name, &st, 1);
+		} else {
+			pk_err_clear();
+			e = fill_dir(fill, arg, n->name, ino, S_IFREG);
+		}
+		if (e != 0) {
 			e = 0;
 			break;
 		}

@@ -60,10 +60,13 @@ int pk_mount_getattr(struct pk_mount *m, const char *path, struct stat *st);
 /* The target of a symbolic link, NUL-terminated, cut to n - 1 bytes. */
 int pk_mount_readlink(struct pk_mount *m, const char *path, char *buf,
     size_t n);
-/* Calls fill(arg, name, st) for each entry of a directory but "." and
- * "..", st holding only st_ino and the type bits of st_mode; a non-zero
- * return from fill stops the listing (and is not an error). */
-typedef int pk_mount_fill_fn(void *arg, const char *name, const struct stat *st);
+/* Calls fill(arg, name, st, full) for each entry of a directory but "."
+ * and "..": st holds all of the entry's attributes when full is set, else
+ * only st_ino and the type bits of st_mode (the top directories, whose
+ * snapshots' attributes cost a catalog read each); a non-zero return from
+ * fill stops the listing (and is not an error). */
+typedef int pk_mount_fill_fn(void *arg, const char *name, const struct stat *st,
+    int full);
 int pk_mount_readdir(struct pk_mount *m, const char *path,
     pk_mount_fill_fn *fill, void *arg);
 /* Extended attributes: the size of the value (name list) when n is 0,
