@@ -1515,6 +1515,7 @@ stat_of() {
 
 # value TOOL CASE KIND [BYTES]: one cell's number, or n/a, or failed.
 #   rate: BYTES / wall in MB/s; s: wall seconds; ms: wall milliseconds;
+#   us: wall microseconds;
 #   msnet: the same less the harness's own (a true timed the same way);
 #   rss: peak RSS in MB; cpu: CPU seconds; size: stored bytes in MB;
 #   req, sent, recv: the requests, the bytes of their bodies sent and
@@ -1523,7 +1524,7 @@ value() {
 	installed $1 || { echo n/a; return; }
 	case $3 in
 	rate) v=$(stat_of $1.$2 1) ;;
-	s | ms | msnet) v=$(stat_of $1.$2 1) ;;
+	s | ms | us | msnet) v=$(stat_of $1.$2 1) ;;
 	rss) v=$(stat_of $1.$2 2) ;;
 	cpu) v=$(stat_of $1.$2 3) ;;
 	size) v=$(cat "$L/$1.$2.res" 2>/dev/null || echo failed) ;;
@@ -1536,6 +1537,7 @@ value() {
 	rate) calc "$v > 0 ? $4 / 1e6 / $v : 0" ;;
 	s | cpu | req | sent | recv) echo "$v" ;;
 	ms) calc "$v * 1000" ;;
+	us) calc "$v * 1e6" ;;
 	msnet) h=$(stat_of harness.one 1)
 		case $h in n/a | failed) h=0 ;; esac
 		calc "($v - $h) * 1000" ;;
@@ -1738,10 +1740,10 @@ out=$B/results-$stamp.md
 		row "mounted, first listing of latest" mup ms ms
 		row "find over the mounted tree" mfind s s
 		row "  peak RSS of the mount after it" mrss rss MB
-		row "4 KiB random read, p50, cold" mrand.c50 ms ms
-		row "4 KiB random read, p99, cold" mrand.c99 ms ms
-		row "4 KiB random read, p50, warm" mrand.w50 ms ms
-		row "4 KiB random read, p99, warm" mrand.w99 ms ms
+		row "4 KiB random read, p50, cold" mrand.c50 us µs
+		row "4 KiB random read, p99, cold" mrand.c99 us µs
+		row "4 KiB random read, p50, warm" mrand.w50 us µs
+		row "4 KiB random read, p99, warm" mrand.w99 us µs
 		row "cat of the large files, mounted" mcat rate MB/s $big_bytes
 		row "  peak RSS of the mount after it" mbigrss rss MB
 		echo
