@@ -28,8 +28,6 @@ struct msnap {
 	struct msnap *next;	/* every one read */
 };
 
-/* An opened chunk of the cache; a failed one is taken out of the table
- * at once, its waiters holding it until they have its error. */
 struct link {
 	struct link *prev, *next;
 };
@@ -39,6 +37,8 @@ struct lru {
 	struct link *lru, *mru;
 };
 
+/* An opened chunk of the cache; a failed one is taken out of the table
+ * at once, its waiters holding it until they have its error. */
 struct chunk {
 	struct link l;		/* first: a struct link * is the chunk */
 	uint8_t id[PK_ID_BYTES];
@@ -111,7 +111,8 @@ struct pk_mount {
 	struct dir *dirs[HASH_SLOTS];
 	struct lru dlru;
 	size_t dir_bytes;
-	struct pk_workers w;	/* lock and work are ours, w.lock unused */
+	struct pk_workers w;	/* prefetchers: they wait on w.work under
+				 * lock, and stop is set under it too */
 	struct prefetch pf[PREFETCH_MAX];
 	size_t pfhead, pftail;
 	int started;
