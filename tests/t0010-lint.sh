@@ -26,7 +26,7 @@ done
 
 # Only pk-mount links libfuse3: the other tools run where FUSE is not.
 ok "pk-mount links libfuse3" sh -c "nm '$PK_TOP/bin/pk-mount' | grep -q ' U fuse_new'"
-for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc; do
+for t in pk-walk pk-chunk pk-dedup pk-store pk-index pk-cat pk-forget pk-gc pk-key; do
 	ok "$t does not link libfuse3" sh -c "! nm '$PK_TOP/bin/$t' | grep -q ' U fuse_'"
 done
 
