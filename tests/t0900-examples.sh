@@ -216,7 +216,7 @@ ok "browse: first backup" backup brepo b
 echo 'listen 8080' >b/etc/web.conf
 echo new >b/etc/conf.d/added
 ok "browse: second backup" backup brepo b
-printf '%s\n' "$PK_PASSPHRASE" >pass
+(umask 077 && printf '%s\n' "$PK_PASSPHRASE" >pass)
 t_browse() {
 	( unset PK_PASSPHRASE
 	  status_is 0 "$E/browse-and-diff.sh" -p pass -g '^listen' brepo /b/etc/ ) &&
