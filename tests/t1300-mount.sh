@@ -244,3 +244,16 @@ ok "background mount returns 0 once mounted" pk-mount -o cache_size=8M repo m3
 ok "... serves files" cmp g/files/9m m3/ids/$id1/g/files/9m
 ok "... fusermount3 -u" fusermount3 -u m3
 ok "... gone" unmounted m3
+
+# --- A repository on the S3 gateway, as every other tool opens it.
+if R=$(s3_place mount); then
+	pk-store --init "$R" >/dev/null 2>&1
+	ok "s3: a backup" backup "$R" g/files
+	mounts="$mounts m6"
+	ok "s3: mounted" start m6 "$R"
+	ok "s3: a file read through the mount" cmp g/files/9m m6/latest/g/files/9m
+	ok "s3: fusermount3 -u" fusermount3 -u m6
+	ok "s3: exit 0" ended m6 0
+else
+	skip "s3" "no S3 gateway (S3_ENDPOINT)"
+fi
