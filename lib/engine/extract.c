@@ -63,25 +63,21 @@ warn(struct extract *x, const char *msg)
 	pk_err_clear();		/* said; the restore goes on */
 }
 
-/*
- * Reads the current file's content records up to its EOF into held (type,
- * u32 length, payload), so that tar gets the map of holes first.
- */
-static int
-hold_content(struct extract *x, struct pk_catalog *cat)
+int
+pk_extract_hold(struct pk_catalog *cat, struct pk_buf *held, size_t *nrefs)
 {
 	struct pk_record rec;
 	int n, e;
 
-	pk_buf_reset(&x->held);
-	x->nrefs = 0;
+	pk_buf_reset(held);
+	*nrefs = 0;
 	while ((n = pk_catalog_next(cat, &rec)) > 0) {
-		x->nrefs += rec.type == PK_REC_REF;
+		*nrefs += rec.type == PK_REC_REF;
 		if (rec.type != PK_REC_REF && rec.type != PK_REC_HOLE &&
 		    rec.type != PK_REC_EOF)
 			return pk_err(-EBADMSG, "catalog: unexpected record in a file");
-		if ((e = pk_buf_add_u8(&x->held, rec.type)) < 0 ||
-		    (e = pk_buf_add_str(&x->held, rec.data, rec.len)) < 0)
+		if ((e = pk_buf_add_u8(held, rec.type)) < 0 ||
+		    (e = pk_buf_add_str(held, rec.data, rec.len)) < 0)
 			return e;
 		if (rec.type == PK_REC_EOF)
 			return 0;
@@ -105,11 +101,7 @@ build_map(struct extract *x, size_t *nmap)
 	*nmap = 0;
 	pk_cursor_init(&c, x->held.data, x->held.len);
 	while (c.left > 0) {
-		size_t l;
-
-		rec.type = pk_get_u8(&c);
-		rec.data = pk_get_str(&c, SIZE_MAX, &l);
-		rec.len = (uint32_t)l;
+		pk_extract_next_held(&c, &rec);
 		if (rec.type == PK_REC_HOLE) {
 			if (pk_record_hole(&rec, &n) < 0)
 				return pk_err(-EBADMSG, "catalog: bad HOLE");
@@ -142,9 +134,8 @@ build_map(struct extract *x, size_t *nmap)
 	return holes;
 }
 
-/* The next held record at c. */
-static void
-next_held(struct pk_cursor *c, struct pk_record *rec)
+void
+pk_extract_next_held(struct pk_cursor *c, struct pk_record *rec)
 {
 	size_t l;
 
@@ -163,7 +154,7 @@ fetch_ahead(struct extract *x, struct pk_cursor *c)
 	uint32_t len;
 
 	while (c->left > 0 && pk_fetchpool_room(x->pool)) {
-		next_held(c, &rec);
+		pk_extract_next_held(c, &rec);
 		if (rec.type == PK_REC_REF && pk_record_ref(&rec, &id, &len) == 0)
 			pk_fetchpool_add(x->pool, id, len);
 	}
@@ -228,7 +219,7 @@ skip_entry(struct extract *x, const char *why)
 		x->held_ready = 0;
 		pk_cursor_init(&c, x->held.data, x->held.len);
 		while (c.left > 0) {
-			next_held(&c, &rec);
+			pk_extract_next_held(&c, &rec);
 			if ((e = skip_ref(x, &rec)) < 0)
 				return e;
 		}
@@ -258,7 +249,7 @@ emit_content(struct extract *x, int raw)
 	pk_cursor_init(&c, x->held.data, x->held.len);
 	ahead = c;
 	while (c.left > 0) {
-		next_held(&c, &rec);
+		pk_extract_next_held(&c, &rec);
 		if (rec.type == PK_REC_HOLE) {
 			pk_record_hole(&rec, &n);
 			e = raw ? pk_write_zeros(x->o->fd, n) : pk_tar_hole(x->tar, n);
@@ -323,7 +314,8 @@ tar_entry(struct extract *x)
 	if (x->tar == NULL && (e = pk_tar_new(&x->tar, x->o->fd)) < 0)
 		return e;
 	if (x->e.type == PK_FT_REG) {
-		if (!x->held_ready && (e = hold_content(x, x->cat)) < 0)
+		if (!x->held_ready &&
+		    (e = pk_extract_hold(x->cat, &x->held, &x->nrefs)) < 0)
 			return e;
 		x->held_ready = 1;
 		if ((e = build_map(x, &nmap)) < 0)
@@ -382,7 +374,6 @@ stream_file(struct extract *x)
 {
 	struct pk_record rec = { 0 };
 	struct pk_cursor c;
-	size_t l;
 	int e;
 
 	pk_buf_reset(&x->data);
@@ -392,9 +383,7 @@ stream_file(struct extract *x)
 		return e;
 	pk_cursor_init(&c, x->held.data, x->held.len);
 	while (c.left > 0) {
-		rec.type = pk_get_u8(&c);
-		rec.data = pk_get_str(&c, SIZE_MAX, &l);
-		rec.len = (uint32_t)l;
+		pk_extract_next_held(&c, &rec);
 		if ((e = stream_record(x, &rec)) < 0)
 			return e;
 	}
@@ -404,10 +393,27 @@ stream_file(struct extract *x)
 /*
  * A hard link whose target is outside the selection would name a file the
  * output does not have: it becomes a regular file with the target's
- * content, found by a second pass over the catalog.
+ * content.
  */
 static int
 resolve_outside_link(struct extract *x)
+{
+	int e;
+
+	if ((e = pk_extract_link_content(x->repo, x->ix, x->snap, &x->e.path,
+	    &x->e.link, &x->e.size, &x->held, &x->nrefs)) < 0)
+		return e;
+	x->e.type = PK_FT_REG;
+	x->e.link.len = 0;
+	x->held_ready = 1;
+	return 0;
+}
+
+int
+pk_extract_link_content(struct pk_repo *r, const struct pk_index *ix,
+    const struct pk_snapshot *snap, const struct pk_str *path,
+    const struct pk_str *target, uint64_t *size, struct pk_buf *held,
+    size_t *nrefs)
 {
 	struct pk_buf xb = PK_BUF_INIT;
 	struct pk_stream_header h;
@@ -416,21 +422,22 @@ resolve_outside_link(struct extract *x)
 	struct pk_entry t;
 	int n, e;
 
-	if ((e = pk_catalog_open(&c2, x->repo, x->ix, x->snap, &h)) < 0)
+	/* A second pass over the catalog, from the target's place. */
+	if ((e = pk_catalog_open(&c2, r, ix, snap, &h)) < 0)
 		return e;
 	e = -ENOENT;
-	n = pk_catalog_select(c2, x->e.link.p, x->e.link.len);
+	n = pk_catalog_select(c2, target->p, target->len);
 	while (n >= 0 && (n = pk_catalog_next(c2, &rec)) > 0) {
 		if (rec.type != PK_REC_ENTRY)
 			continue;
 		if ((e = pk_entry_decode(&t, rec.data, rec.len, &xb)) < 0)
 			break;
 		e = -ENOENT;
-		if (t.type != PK_FT_REG || t.path.len != x->e.link.len ||
-		    memcmp(t.path.p, x->e.link.p, t.path.len) != 0)
+		if (t.type != PK_FT_REG || t.path.len != target->len ||
+		    memcmp(t.path.p, target->p, t.path.len) != 0)
 			continue;
-		x->e.size = t.size;
-		e = hold_content(x, c2);
+		*size = t.size;
+		e = pk_extract_hold(c2, held, nrefs);
 		break;
 	}
 	if (n < 0)
@@ -439,13 +446,8 @@ resolve_outside_link(struct extract *x)
 	pk_buf_release(&xb);
 	if (e == -ENOENT)
 		return pk_err(e, "catalog: %.*s: hard link to a file not in the "
-		    "snapshot", (int)x->e.path.len, x->e.path.p);
-	if (e < 0)
-		return e;
-	x->e.type = PK_FT_REG;
-	x->e.link.len = 0;
-	x->held_ready = 1;
-	return 0;
+		    "snapshot", (int)path->len, path->p);
+	return e;
 }
 
 static int
@@ -492,7 +494,8 @@ on_entry(struct extract *x, const struct pk_record *rec)
 		}
 	}
 	if (x->mode == PK_EXTRACT_FILE) {
-		if ((e = hold_content(x, x->cat)) < 0 || (e = emit_content(x, 1)) < 0)
+		if ((e = pk_extract_hold(x->cat, &x->held, &x->nrefs)) < 0 ||
+		    (e = emit_content(x, 1)) < 0)
 			return e;
 		return 1;	/* done */
 	}

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+#include "catalog.h"
+#include "entry.h"
 #include "index.h"
 #include "progress.h"
 #include "snapshot.h"
@@ -49,5 +52,28 @@ struct pk_extract_result {
 int pk_extract(struct pk_repo *r, const struct pk_index *ix,
     const struct pk_snapshot *snap, const struct pk_extract_options *o,
     struct pk_extract_result *res);
+
+/*
+ * A regular file's content records, from the catalog cat up to and with
+ * its EOF, held in held (reset first) as a type byte and a u32-length
+ * payload each (pk_buf_add_str), for pk_extract_next_held() to give back;
+ * *nrefs counts the REF records.  0, or -EBADMSG for a record that is not
+ * content, or a read error.
+ */
+int pk_extract_hold(struct pk_catalog *cat, struct pk_buf *held,
+    size_t *nrefs);
+/* The next held record at c, which must have one left. */
+void pk_extract_next_held(struct pk_cursor *c, struct pk_record *rec);
+
+/*
+ * The content of the regular file target of snap, held as
+ * pk_extract_hold() does, and its size: what a hard link at path becomes
+ * when its target is outside what is restored.  -ENOENT with a message
+ * naming path when snap has no such file.
+ */
+int pk_extract_link_content(struct pk_repo *r, const struct pk_index *ix,
+    const struct pk_snapshot *snap, const struct pk_str *path,
+    const struct pk_str *target, uint64_t *size, struct pk_buf *held,
+    size_t *nrefs);
 
 #endif
