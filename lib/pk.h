@@ -36,6 +36,7 @@
 #include "fetch.h"	/* a chunk out of a repository */
 #include "extract.h"	/* the pk-cat engine */
 #include "mount.h"	/* the pk-mount engine */
+#include "restore.h"	/* pk-cat -C: a restore into a directory */
 #include "fetchpool.h"	/* chunks opened ahead on threads */
 #include "workers.h"	/* the threads of a pool */
 #include "dedup.h"	/* the pk-dedup filter */
