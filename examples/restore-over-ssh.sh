@@ -13,8 +13,11 @@
 # pk-index lists them; ":path" restores one file or directory of it.  The
 # pipeline is
 #
-#   pk-cat repository latest | ssh host 'tar -xpf - -C /'
+#   pk-cat repository latest |
+#       ssh host "tar --xattrs --xattrs-include='*' -xpf - -C /"
 #
+# GNU tar on the host restores every extended attribute with these options
+# (with --xattrs alone, only user.*: file capabilities would be lost).
 # PK_SSH replaces ssh (for instance PK_SSH="ssh -p 2222", or the local
 # stand-in examples/ssh-local).  Run it as root on the host (ssh root@host)
 # to restore owners.
@@ -63,7 +66,7 @@ echo "$prog: restoring $repo $snap onto $host:$dir" >&2
 	fi
 	echo $? >"$st/cat"
 } | {
-	$ssh "$host" "tar -xpf - -C $(q "$dir")"
+	$ssh "$host" "tar --xattrs --xattrs-include='*' -xpf - -C $(q "$dir")"
 	echo $? >"$st/ssh"
 }
 
