@@ -261,6 +261,12 @@ restore() {
 	only "$S/.tar.err" "unknown extended header keyword .hdrcharset."
 }
 
+# restream IN OUT CODE: the stream IN with CODE applied, as OUT (see
+# tests/restream.py).
+restream() {
+	python3 "$PK_TOP/tests/restream.py" "$@"
+}
+
 # s3_place NAME: a fresh place on the S3 gateway of S3_ENDPOINT (started by
 # .ci/run), in a bucket of this test's own, with the AWS variables set
 # from S3_ACCESS_KEY, S3_SECRET_KEY and S3_REGION.  Without a gateway it

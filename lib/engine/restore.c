@@ -319,6 +319,7 @@ resolve(struct resolver *rs, const uint8_t *dir, size_t len, int create,
 {
 	size_t at, end;
 	const char *name;
+	struct stat st;
 	int fd, e;
 
 	*h = NULL;
@@ -334,6 +335,10 @@ resolve(struct resolver *rs, const uint8_t *dir, size_t len, int create,
 		if ((name = cstr(&rs->name, dir + at, end - at)) == NULL)
 			return -ENOMEM;
 		fd = open_dir(rs->lv[rs->n - 1].h->fd, name, create);
+		/* O_DIRECTORY says ENOTDIR for a link too: tell them apart. */
+		if (fd == -ENOTDIR && fstatat(rs->lv[rs->n - 1].h->fd, name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			fd = -ELOOP;
 		if (fd == -ELOOP || fd == -ENOTDIR)
 			return pk_err(fd, "%.*s: %s", (int)end, (const char *)dir,
 			    fd == -ELOOP ? "a symbolic link, not followed" :
@@ -996,13 +1001,6 @@ on_entry(struct restore *x, struct job *j)
 		job_put(x, j);
 		return 0;
 	case PK_FT_HARDLINK:
-		/* Its target is resolved like any path: never "..". */
-		if (!pk_path_valid(j->e.link.p, j->e.link.len)) {
-			report(x, &j->e.path, "hard link to a path that is not "
-			    "valid", 1);
-			job_put(x, j);
-			return 0;
-		}
 		if ((e = pk_buf_add_str(&x->links, j->e.path.p, j->e.path.len)) < 0 ||
 		    (e = pk_buf_add_str(&x->links, j->e.link.p, j->e.link.len)) < 0)
 			return e;
