@@ -39,6 +39,9 @@
 struct dirh {
 	int fd;
 	int refs;
+	/* Neither setgid nor with a default ACL: a file made in it gets the
+	 * restore's owner and its mode less the umask. */
+	int plain;
 };
 
 struct level {
@@ -72,6 +75,8 @@ struct job {
 	struct pk_entry e;
 	uint32_t uid, gid;
 	size_t nrefs;
+	mode_t cmode;		/* the mode to make it with */
+	unsigned meta;		/* what is left to set: META_* */
 };
 
 struct restore;
@@ -112,10 +117,19 @@ struct restore {
 	size_t nring;
 	uint64_t head, tail;
 	int busy;
+	/* Threads waiting for work, and what the reader waits for: room in
+	 * the queue, woken when half of it is free, or the end.  A signal
+	 * only when someone waits, and for room only by halves, saves two
+	 * system calls a file when the threads are the slower side. */
+	int idle;
+	enum { WAIT_NONE, WAIT_ROOM, WAIT_END } waiting;
 	struct job *free;
 	/* Kept to the end: directories (path, then struct dirmeta) and hard
 	 * links (path and target, as u32-length strings). */
 	struct pk_buf dirs, links;
+	uid_t euid;
+	gid_t egid;
+	mode_t umask;
 };
 
 struct dirmeta {
@@ -167,6 +181,7 @@ static struct dirh *
 dirh_new(int fd)
 {
 	struct dirh *h = malloc(sizeof *h);
+	struct stat st;
 
 	if (h == NULL) {
 		close(fd);
@@ -174,6 +189,8 @@ dirh_new(int fd)
 	}
 	h->fd = fd;
 	h->refs = 1;
+	h->plain = fstat(fd, &st) == 0 && !(st.st_mode & S_ISGID) &&
+	    fgetxattr(fd, "system.posix_acl_default", NULL, 0) < 0;
 	return h;
 }
 
@@ -426,6 +443,28 @@ owner_id(struct idcache *c, int group, const struct pk_str *name, uint32_t id)
 #define META_ALL	0xf
 
 /*
+ * What j needs set once made in d: its owner unless the restore's own in
+ * a plain directory, its mode unless it was made with it (setuid and
+ * setgid are set after, as chown and a write clear them).  Each saves a
+ * system call a file.
+ */
+static void
+plan(const struct restore *x, struct job *j, const struct dirh *d)
+{
+	int chown = x->o->owners && (!d->plain || j->uid != (uint32_t)x->euid ||
+	    j->gid != (uint32_t)x->egid);
+
+	j->meta = META_XATTRS | META_TIMES;
+	j->cmode = 0600;
+	if (chown)
+		j->meta |= META_OWNER;
+	if (!d->plain || (j->e.mode & 06000) || (j->e.mode & x->umask))
+		j->meta |= META_MODE;
+	else
+		j->cmode = j->e.mode;
+}
+
+/*
  * Sets what flags says of j's metadata on fd, or, when fd is -1, on name
  * in dfd without following it.  Owner before mode (chown clears setuid),
  * mode before xattrs (an ACL sets the mode's group bits), times last.
@@ -523,7 +562,7 @@ file_open(struct worker *w, struct job *j, int dfd, const char *name)
 
 	for (tries = 0; tries < 2; tries++) {
 		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+		    O_CLOEXEC, j->cmode);
 		if (fd >= 0 || errno != EEXIST || clear(dfd, name) < 0)
 			break;
 	}
@@ -585,7 +624,7 @@ file_close(struct worker *w, struct job *j, struct wfile *f)
 		report(w->x, &j->e.path, pk_errmsg(-errno), 1);
 		f->failed = 1;
 	}
-	if (set_meta(w, j, f->fd, -1, NULL, META_ALL) < 0)
+	if (set_meta(w, j, f->fd, -1, NULL, j->meta) < 0)
 		f->failed = 1;
 	close(f->fd);
 	f->fd = -1;
@@ -670,6 +709,7 @@ make_entry(struct worker *w, struct job *j, struct pk_fetchpool *pool)
 	int dfd = j->dir->fd, tries, r = -1, e = 0;
 
 	parent_len(&j->e.path, &base);
+	plan(x, j, j->dir);
 	if ((name = strndup((const char *)j->e.path.p + base,
 	    j->e.path.len - base)) == NULL)
 		return -ENOMEM;
@@ -703,7 +743,7 @@ make_entry(struct worker *w, struct job *j, struct pk_fetchpool *pool)
 	}
 	for (tries = 0; tries < 2; tries++) {
 		r = target ? symlinkat(target, dfd, name) :
-		    mknodat(dfd, name, kind | 0600, dev);
+		    mknodat(dfd, name, kind | j->cmode, dev);
 		if (r == 0 || errno != EEXIST || clear(dfd, name) < 0)
 			break;
 	}
@@ -712,7 +752,7 @@ make_entry(struct worker *w, struct job *j, struct pk_fetchpool *pool)
 		pk_err(-errno, "cannot create it: %s", strerror(errno));
 		report(x, &j->e.path, pk_errmsg(-errno), 1);
 	} else {
-		set_meta(w, j, -1, dfd, name, META_ALL);
+		set_meta(w, j, -1, dfd, name, j->meta);
 		count(&x->res->files, 1);
 		count(&x->prog->entries, 1);
 	}
@@ -796,20 +836,25 @@ thread_main(void *arg)
 	worker_init(&w, x);
 	pthread_mutex_lock(&x->w.lock);
 	for (;;) {
-		while (x->head == x->tail && !x->w.stop)
+		while (x->head == x->tail && !x->w.stop) {
+			x->idle++;
 			pthread_cond_wait(&x->w.work, &x->w.lock);
+			x->idle--;
+		}
 		if (x->head == x->tail)
 			break;
 		j = x->ring[x->head++ % x->nring];
 		x->busy++;
-		pthread_cond_signal(&x->w.finished);
+		if (x->waiting == WAIT_ROOM && x->tail - x->head <= x->nring / 2)
+			pthread_cond_signal(&x->w.finished);
 		pthread_mutex_unlock(&x->w.lock);
 		/* Without a pool, nothing here stops the restore. */
 		make_entry(&w, j, NULL);
 		pthread_mutex_lock(&x->w.lock);
 		job_put_locked(x, j);
 		x->busy--;
-		pthread_cond_signal(&x->w.finished);
+		if (x->waiting == WAIT_END && x->head == x->tail && x->busy == 0)
+			pthread_cond_signal(&x->w.finished);
 	}
 	pthread_mutex_unlock(&x->w.lock);
 	worker_release(&w);
@@ -823,8 +868,10 @@ drain(struct restore *x)
 	if (!x->threads)
 		return;
 	pthread_mutex_lock(&x->w.lock);
+	x->waiting = WAIT_END;
 	while (x->head != x->tail || x->busy > 0)
 		pthread_cond_wait(&x->w.finished, &x->w.lock);
+	x->waiting = 0;
 	pthread_mutex_unlock(&x->w.lock);
 }
 
@@ -837,10 +884,13 @@ dispatch(struct restore *x, struct job *j)
 
 	if (x->threads && !(j->e.type == PK_FT_REG && j->nrefs > POOL_REFS)) {
 		pthread_mutex_lock(&x->w.lock);
+		x->waiting = WAIT_ROOM;
 		while (x->tail - x->head == x->nring)
 			pthread_cond_wait(&x->w.finished, &x->w.lock);
+		x->waiting = 0;
 		x->ring[x->tail++ % x->nring] = j;
-		pthread_cond_signal(&x->w.work);
+		if (x->idle > 0)
+			pthread_cond_signal(&x->w.work);
 		pthread_mutex_unlock(&x->w.lock);
 		return 0;
 	}
@@ -893,6 +943,8 @@ make_dir(struct restore *x, struct job *j)
 	count(&x->res->dirs, 1);
 	count(&x->prog->entries, 1);
 	set_meta(&x->main, j, h->fd, -1, NULL, META_OWNER | META_XATTRS);
+	h->plain = h->plain && fgetxattr(h->fd, "system.posix_acl_default",
+	    NULL, 0) < 0;
 	return;
 fail:
 	report(x, &j->e.path, pk_errmsg(e), 1);
@@ -1171,7 +1223,8 @@ run_stream(struct restore *x, struct pk_reader *rd)
 			} else if ((name = cstr(&x->main.name, j->e.path.p + base,
 			    j->e.path.len - base)) == NULL) {
 				e = -ENOMEM;
-			} else if ((f.fd = file_open(&x->main, j, h->fd, name)) >= 0) {
+			} else if (plan(x, j, h),
+			    (f.fd = file_open(&x->main, j, h->fd, name)) >= 0) {
 				f.failed = 0;
 			}
 			break;
@@ -1239,6 +1292,10 @@ restore(struct restore *x, struct pk_reader *rd)
 
 	pthread_mutex_init(&x->warnlock, NULL);
 	worker_init(&x->main, x);
+	x->euid = geteuid();
+	x->egid = getegid();
+	x->umask = umask(0);
+	umask(x->umask);
 	if ((e = resolver_init(&x->rs, x->o->dirfd)) < 0)
 		goto out;
 	if (threads) {
