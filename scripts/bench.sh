@@ -21,6 +21,10 @@
 # changed, and restore it whole and one file, each through its own
 # tests/s3proxy.py, which counts the requests and the bytes of each case.
 #
+# The restore part restores the tree into a directory, BENCH_RUNS times
+# each, alternating: pk-cat -C, tar -xpf of pk-cat's archive of it from
+# the page cache (the floor), pk-cat | tar -xpf, and restic restore.
+#
 # The mount part mounts the repositories of the tree part (pk-mount, restic
 # mount, borg mount) and times the first listing of the latest snapshot, a
 # find over it against one over the source tree, a cat of the large files
@@ -45,7 +49,9 @@
 #                /usr/lib/*-linux-gnu* /usr/share, those that exist)
 #   BENCH_TOOLS  the tools compared (default: pk restic borg casync)
 #   BENCH_PARTS  the parts run (default: all): tree (the tree and the large
-#                files, backed up and restored, and the S3 part), ceiling
+#                files, backed up and restored, and the S3 part), restore
+#                (the tree restored into a directory: pk-cat -C, tar -xpf
+#                from the page cache, pk-cat | tar, restic), ceiling
 #                (the cost of each primitive), scale (1x, 4x, 16x), small
 #                (many small files), lifecycle (forgetting and garbage
 #                collection), mount (browsing the tree part's repositories
@@ -111,7 +117,7 @@ else
 	scale=$(bytes_of "${BENCH_SCALE:-256M}")
 fi
 runs=${BENCH_RUNS:-3}
-allparts="tree mount ceiling scale small lifecycle"
+allparts="tree restore mount ceiling scale small lifecycle"
 parts=
 for p in ${BENCH_PARTS:-$allparts}; do
 	case " $allparts " in
@@ -525,7 +531,7 @@ s3_wipe() {
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "scratch directory $B; tools:$tools (installed:$have)"
-if part tree || part ceiling; then
+if part tree || part restore || part ceiling; then
 	say "building the tree: up to $((size / 1048576)) MiB of$src"
 	# Every regular file of the sources in name order, sampled evenly until the
 	# size cap (a file is taken while the bytes taken stay within the cap's share
@@ -744,6 +750,46 @@ if part tree; then
 	# (ext4) creating files right after many were deleted is much slower, which
 	# would charge each restore with the deletes of the one before it.
 	rm -rf "$B"/restore/floor-tree.* "$B"/restore/tree-* "$B"/restore/s3-* "$W/floor-tree.tar"
+fi
+
+# --- restores into a directory ----------------------------------------------
+# The tree backed up once by pk and restic into repositories of their own
+# (set rs), then restored BENCH_RUNS times by each way, alternating, every
+# restore into a new directory kept until all have run (see above).
+
+# rs_restore WAY RUN: one restore of set rs by WAY into its own directory.
+rs_restore() {
+	_d=$B/restore/rs-$1.$2
+	mkdir -p "$_d"
+	mcheck="[ \"\$(fsum $(q "$_d"))\" = '$tree_files $tree_sum' ]"
+	case $1 in
+	pkdir) warm "$(repo rs pk)" "$HOME"
+		measure pk.rsdir "pk-cat -C $(q "$_d") $(q "$(repo rs pk)") latest" ;;
+	pktar) warm "$(repo rs pk)" "$HOME"
+		measure pk.rstar "pk-cat $(q "$(repo rs pk)") latest" "tar -xpf - -C $(q "$_d")" ;;
+	floor) measure floor.rs "tar -xpf $(q "$W/floor-rs.tar") -C $(q "$_d")" ;;
+	restic) restore restic rs restic.rs latest "$_d" ;;
+	esac
+}
+
+if part restore; then
+	say "restore part: backing up the tree for it"
+	rs_ways="pkdir floor pktar"
+	for t in pk restic; do
+		installed $t && init_repo $t rs && backup $t rs $t.rsbackup first "$B/tree"
+	done
+	installed restic && rs_ways="$rs_ways restic"
+	pk-cat "$(repo rs pk)" latest >"$W/floor-rs.tar" 2>>"$L/floor.rs.err" &&
+		cat "$W/floor-rs.tar" >/dev/null
+	say "restore part: $(echo $rs_ways), $runs runs"
+	i=1
+	while [ $i -le "$runs" ]; do
+		for w in $(rotate $i $rs_ways); do
+			rs_restore $w $i
+		done
+		i=$((i + 1))
+	done
+	rm -rf "$B"/restore/rs-* "$W/floor-rs.tar" "$(repo rs pk)" "$(repo rs restic)"
 fi
 
 # --- the changed tree -------------------------------------------------------
@@ -1749,6 +1795,33 @@ out=$B/results-$stamp.md
 		echo
 		printf 'The same find over the source tree: %s.  pk-cat of the large files to /dev/null (above): %s.\n' \
 			"$(fmt "$(stat_of floor.mfind 1)" s)" "$(fmt "$(value pk bigcatnull rate $big_bytes)" MB/s)"
+		echo
+	fi
+
+	if part restore; then
+		echo "## Restore into a directory"
+		echo
+		echo "The tree ($tree_files files, $(mb $tree_bytes) MB) restored into a new directory, the median of $runs runs"
+		echo "of each, alternating; the repositories and the floor's archive warm in the page cache.  The floor is"
+		echo "tar -xpf of pk-cat's archive of the tree from a file in the page cache.  x: the way's wall time over"
+		echo "pk-cat -C's (above 1: pk-cat -C is faster)."
+		echo
+		echo "| restore | wall | files/s | MB/s | CPU | x |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+		rs_pk=$(stat_of pk.rsdir 1)
+		for w in pk.rsdir:"pk-cat -C DIR REPO latest" floor.rs:"tar -xpf ARCHIVE (the floor)" \
+			pk.rstar:"pk-cat REPO latest \| tar -xpf -" restic.rs:"restic restore latest --target DIR"; do
+			id=${w%%:*}
+			v=$(stat_of $id 1)
+			case $v in
+			n/a | failed) echo "| ${w#*:} | $v | | | | |"; continue ;;
+			esac
+			x=—
+			case $rs_pk in n/a | failed) ;; *) [ $id = pk.rsdir ] || x=$(calc "$v / $rs_pk" | awk '{ printf "%.2fx", $1 }') ;; esac
+			echo "| ${w#*:} | $(fmt "$v" s) | $(fmt "$(calc "$tree_files / $v")" "") | $(fmt "$(calc "$tree_bytes / 1e6 / $v")" "") | $(fmt "$(stat_of $id 3)" s) | $x |"
+		done
+		echo
+		echo "Goals: pk-cat -C faster than the floor (x above 1) and twice as fast as restic restore (x 2 or more)."
 		echo
 	fi
 
