@@ -47,6 +47,21 @@ selected(const struct extract *x, const struct pk_str *p)
 	    (const uint8_t *)x->sel, x->sellen);
 }
 
+int
+pk_extract_select(const struct pk_record *rec, const char *sel,
+    size_t sellen, int *seen)
+{
+	struct pk_str path;
+
+	if (pk_entry_path(&path, rec->data, rec->len) < 0)
+		return pk_err(-EBADMSG, "catalog: entry: truncated path");
+	if (sel != NULL && !pk_path_under(path.p, path.len,
+	    (const uint8_t *)sel, sellen))
+		return *seen ? PK_EXTRACT_PAST : 0;
+	*seen = 1;
+	return 1;
+}
+
 static void
 warn(struct extract *x, const char *msg)
 {
@@ -542,19 +557,15 @@ run(struct extract *x, const struct pk_snapshot *snap)
 	 * entry (a walk argument that could not be read) is counted too. */
 	while ((n = pk_catalog_next(x->cat, &rec)) > 0) {
 		if (rec.type == PK_REC_ENTRY) {
-			struct pk_str path;
-
 			/* Entries that are used are decoded in full, and
 			 * checked, by on_entry(). */
-			if (pk_entry_path(&path, rec.data, rec.len) < 0)
-				return pk_err(-EBADMSG, "catalog: entry: "
-				    "truncated path");
-			in = selected(x, &path);
-			if (!in && seen)
-				break;	/* a subtree's entries are contiguous */
+			in = pk_extract_select(&rec, x->sel, x->sellen, &seen);
+			if (in < 0)
+				return in;
+			if (in == PK_EXTRACT_PAST)
+				break;
 			if (!in)
 				continue;
-			seen = 1;
 			if ((e = on_entry(x, &rec)) != 0)
 				break;
 		} else if (in && x->skipping) {

@@ -54,6 +54,17 @@ int pk_extract(struct pk_repo *r, const struct pk_index *ix,
     struct pk_extract_result *res);
 
 /*
+ * In a scan of the catalog for the stored path sel (sellen bytes; NULL:
+ * everything), the ENTRY record rec: 1 when it is sel or below it, 0 when
+ * not, PK_EXTRACT_PAST when the entries of sel are all behind (they are
+ * contiguous), -EBADMSG when its path cannot be read.  *seen, 0 at the
+ * start, is set at the first entry of sel.
+ */
+#define PK_EXTRACT_PAST	2
+int pk_extract_select(const struct pk_record *rec, const char *sel,
+    size_t sellen, int *seen);
+
+/*
  * A regular file's content records, from the catalog cat up to and with
  * its EOF, held in held (reset first) as a type byte and a u32-length
  * payload each (pk_buf_add_str), for pk_extract_next_held() to give back;

@@ -1108,19 +1108,11 @@ take_entry(struct restore *x, const struct pk_record *rec, struct job **jp)
 }
 
 static int
-selected(const struct restore *x, const struct pk_str *p)
-{
-	return x->sel == NULL || pk_path_under(p->p, p->len,
-	    (const uint8_t *)x->sel, x->sellen);
-}
-
-static int
 run(struct restore *x)
 {
 	struct pk_stream_header h;
 	struct pk_catalog *cat;
 	struct pk_record rec;
-	struct pk_str path;
 	struct job *j;
 	int n, e = 0, in = x->sel == NULL, seen = 0;
 
@@ -1137,16 +1129,14 @@ run(struct restore *x)
 				count(&x->res->errors, 1);
 			continue;	/* content of an entry left out */
 		}
-		if (pk_entry_path(&path, rec.data, rec.len) < 0) {
-			e = pk_err(-EBADMSG, "catalog: entry: truncated path");
+		if ((in = pk_extract_select(&rec, x->sel, x->sellen, &seen)) < 0) {
+			e = in;
 			break;
 		}
-		in = selected(x, &path);
-		if (!in && seen)
-			break;	/* a subtree's entries are contiguous */
+		if (in == PK_EXTRACT_PAST)
+			break;
 		if (!in)
 			continue;
-		seen = 1;
 		if ((e = take_entry(x, &rec, &j)) <= 0) {
 			if (e < 0)
 				break;
@@ -1154,7 +1144,9 @@ run(struct restore *x)
 		}
 		if (j->e.type == PK_FT_REG)
 			e = pk_extract_hold(cat, &j->held, &j->nrefs);
-		else if (j->e.type == PK_FT_HARDLINK && !selected(x, &j->e.link)) {
+		else if (j->e.type == PK_FT_HARDLINK && x->sel != NULL &&
+		    !pk_path_under(j->e.link.p, j->e.link.len,
+		    (const uint8_t *)x->sel, x->sellen)) {
 			e = pk_extract_link_content(x->repo, x->ix, x->snap,
 			    &j->e.path, &j->e.link, &j->e.size, &j->held,
 			    &j->nrefs);
