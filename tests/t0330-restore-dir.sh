@@ -52,6 +52,24 @@ if [ -n "$have_dev" ]; then
 	    "[ \"\$(stat -c '%F %t,%T' out1/g/special/null)\" = 'character special file 1,3' ]"
 fi
 
+# --- 100 levels of directories, a file at each on the way back up: more
+# than pk-cat keeps open, the others opened again through "..".
+p=deep
+for i in $(seq 100); do p=$p/x; done
+mkdir -p "$p"
+while [ "$p" != deep ]; do
+	printf '%s' "$p" >"$p/z"
+	p=${p%/x}
+done
+chmod 0500 deep/x/x/x
+pk-store --init deeprepo >/dev/null
+ok "deep: backup" backup deeprepo deep
+mkdir out4
+ok "deep: exit 0" pk-cat -C out4 deeprepo latest
+ok "deep: identical" same_tree deep out4/deep
+chmod -R u+w deep out4
+rm -rf out4
+
 # --- -j 1 and -j 4 give the same tree.
 mkdir out2 out3
 ok "-j 1: exit 0" pk-cat -j 1 -C out2 repo latest
