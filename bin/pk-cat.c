@@ -221,7 +221,10 @@ main(int argc, char **argv)
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ro.path = o.path;
-		if ((e = pk_restore(repo, &ix, &snap, &ro, &rres)) < 0)
+		e = pk_restore(repo, &ix, &snap, &ro, &rres);
+		if (ix.mem != NULL)
+			pk_warn("%s; rebuilt it", ix.why);
+		if (e < 0)
 			pk_die_lib(e);
 		e = restore_done(&rres, json, &t0);
 		pk_index_close(&ix);
