@@ -575,12 +575,15 @@ if part tree || part restore || part ceiling; then
 	[ "$tree_files" -gt 0 ] || die "the tree is empty"
 	say "tree: $tree_files files, $((tree_bytes / 1000000)) MB"
 
+	# The large files (the restore part needs the tree only).
 	mkdir "$B/big" || die "$B/big: cannot create it"
-	"$gen" "$big" 1 text >"$B/big/text-1" &&
-		"$gen" "$big" 2 text >"$B/big/text-2" &&
-		"$gen" "$big" 3 >"$B/big/random" || die "cannot write the large files"
+	if part tree || part ceiling; then
+		"$gen" "$big" 1 text >"$B/big/text-1" &&
+			"$gen" "$big" 2 text >"$B/big/text-2" &&
+			"$gen" "$big" 3 >"$B/big/random" || die "cannot write the large files"
+		say "large files: 3 x $((big / 1000000)) MB"
+	fi
 	big_bytes=$(dsize "$B/big")
-	say "large files: 3 x $((big / 1000000)) MB"
 
 	# The file restored alone: the first in name order of 1 to 8 MiB, else the
 	# largest.
