@@ -441,6 +441,7 @@ owner_id(struct idcache *c, int group, const struct pk_str *name, uint32_t id)
 #define META_XATTRS	0x4
 #define META_TIMES	0x8
 #define META_ALL	0xf
+#define META_QUIET	0x10	/* a failure was said already: say no more */
 
 /*
  * What j needs set once made in d: its owner unless the restore's own in
@@ -468,7 +469,7 @@ plan(const struct restore *x, struct job *j, const struct dirh *d)
  * Sets what flags says of j's metadata on fd, or, when fd is -1, on name
  * in dfd without following it.  Owner before mode (chown clears setuid),
  * mode before xattrs (an ACL sets the mode's group bits), times last.
- * Reports the first failure; 0 or -1 when one was reported.
+ * Reports the first failure, unless META_QUIET; 0, or -1 when one failed.
  */
 static int
 set_meta(struct worker *w, struct job *j, int fd, int dfd, const char *name,
@@ -528,6 +529,8 @@ set_meta(struct worker *w, struct job *j, int fd, int dfd, const char *name,
 	}
 	if (!err)
 		return 0;
+	if (flags & META_QUIET)
+		return -1;
 	pk_err(-err, "%s: %s", what, strerror(err));
 	report(w->x, &j->e.path, pk_errmsg(-err), 1);
 	return -1;
@@ -624,7 +627,8 @@ file_close(struct worker *w, struct job *j, struct wfile *f)
 		report(w->x, &j->e.path, pk_errmsg(-errno), 1);
 		f->failed = 1;
 	}
-	if (set_meta(w, j, f->fd, -1, NULL, j->meta) < 0)
+	if (set_meta(w, j, f->fd, -1, NULL, j->meta |
+	    (f->failed ? META_QUIET : 0)) < 0)
 		f->failed = 1;
 	close(f->fd);
 	f->fd = -1;
