@@ -1,6 +1,6 @@
 #!/bin/sh
 # demo.sh: backs up a directory into a fresh repository under ./demo, backs
-# it up again to show deduplication, restores it through tar, compares the
+# it up again to show deduplication, restores it with pk-cat -C, compares the
 # restore with the source, restores one file and checks every blob.
 #
 # usage: scripts/demo.sh [DIRECTORY]    (or DEMO_DIR=DIRECTORY; default
@@ -110,9 +110,9 @@ echo "# The snapshots, and the first files of the latest one."
 run pk-index "$repo"
 pipe "pk-index $repo latest" "sed -n 1,5p"
 echo
-echo "# Restore the latest snapshot through tar and compare it with the source."
+echo "# Restore the latest snapshot into a directory and compare it with the source."
 run mkdir "$restore"
-pipe "pk-cat $repo latest" "tar -xpf - -C $restore"
+run pk-cat -C "$restore" "$repo" latest
 run diff -r --no-dereference "$src" "$restore/$stored"
 echo
 one=$(find "$src" -type f -size +0 | LC_ALL=C sort | sed -n 1p)
