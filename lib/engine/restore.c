@@ -42,6 +42,9 @@ struct dirh {
 	/* Neither setgid nor with a default ACL: a file made in it gets the
 	 * restore's owner and its mode less the umask. */
 	int plain;
+	/* Under the threads' lock: its entries queued or being made, and the
+	 * thread they went to. */
+	int pending, worker;
 };
 
 struct level {
@@ -113,10 +116,11 @@ struct restore {
 	/* The threads and their queue, under w.lock. */
 	int threads;
 	struct pk_workers w;
-	struct job **ring;
-	size_t nring;
-	uint64_t head, tail;
-	int busy;
+	struct queue {
+		struct job **ring;
+		uint64_t head, tail;
+	} *q;			/* one a thread, QUEUE_PER_THREAD long */
+	int nq, nextid, busy, waitq;
 	/* Threads waiting for work, and what the reader waits for: room in
 	 * the queue, woken when half of it is free, or the end.  A signal
 	 * only when someone waits, and for room only by halves, saves two
@@ -189,6 +193,7 @@ dirh_new(int fd)
 	}
 	h->fd = fd;
 	h->refs = 1;
+	h->pending = h->worker = 0;
 	h->plain = fstat(fd, &st) == 0 && !(st.st_mode & S_ISGID) &&
 	    fgetxattr(fd, "system.posix_acl_default", NULL, 0) < 0;
 	return h;
@@ -830,34 +835,76 @@ worker_release(struct worker *w)
 	pk_buf_release(&w->path);
 }
 
+/* Entries queued and not taken (under the lock). */
+static uint64_t
+queued(const struct restore *x)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < x->nq; i++)
+		n += x->q[i].tail - x->q[i].head;
+	return n;
+}
+
+/*
+ * The thread for an entry in d (under the lock): the one d's entries went
+ * to while any of them is left, else the least busy.  Two threads making
+ * files in one directory take turns at its lock in the kernel, which spins
+ * for it; kept apart, they make files in different directories at once.
+ */
+static int
+pick(struct restore *x, struct dirh *d)
+{
+	uint64_t best = UINT64_MAX, n;
+	int i;
+
+	if (d->pending > 0)
+		return d->worker;
+	for (i = 0; i < x->nq; i++) {
+		n = x->q[i].tail - x->q[i].head;
+		if (n < best) {
+			best = n;
+			d->worker = i;
+		}
+	}
+	return d->worker;
+}
+
 static void *
 thread_main(void *arg)
 {
 	struct restore *x = arg;
 	struct worker w;
+	struct queue *q;
 	struct job *j;
+	int id;
 
 	worker_init(&w, x);
 	pthread_mutex_lock(&x->w.lock);
+	id = x->nextid++;
+	q = &x->q[id];
 	for (;;) {
-		while (x->head == x->tail && !x->w.stop) {
+		while (q->head == q->tail && !x->w.stop) {
 			x->idle++;
 			pthread_cond_wait(&x->w.work, &x->w.lock);
 			x->idle--;
 		}
-		if (x->head == x->tail)
+		if (q->head == q->tail)
 			break;
-		j = x->ring[x->head++ % x->nring];
+		j = q->ring[q->head++ % QUEUE_PER_THREAD];
 		x->busy++;
-		if (x->waiting == WAIT_ROOM && x->tail - x->head <= x->nring / 2)
+		if (x->waiting == WAIT_ROOM && x->waitq == id &&
+		    q->tail - q->head <= QUEUE_PER_THREAD / 2)
 			pthread_cond_signal(&x->w.finished);
 		pthread_mutex_unlock(&x->w.lock);
 		/* Without a pool, nothing here stops the restore. */
 		make_entry(&w, j, NULL);
 		pthread_mutex_lock(&x->w.lock);
+		j->dir->pending--;
 		job_put_locked(x, j);
 		x->busy--;
-		if (x->waiting == WAIT_END && x->head == x->tail && x->busy == 0)
+		if (x->waiting == WAIT_END && x->busy == 0 && queued(x) == 0)
 			pthread_cond_signal(&x->w.finished);
 	}
 	pthread_mutex_unlock(&x->w.lock);
@@ -873,7 +920,7 @@ drain(struct restore *x)
 		return;
 	pthread_mutex_lock(&x->w.lock);
 	x->waiting = WAIT_END;
-	while (x->head != x->tail || x->busy > 0)
+	while (queued(x) > 0 || x->busy > 0)
 		pthread_cond_wait(&x->w.finished, &x->w.lock);
 	x->waiting = 0;
 	pthread_mutex_unlock(&x->w.lock);
@@ -884,17 +931,21 @@ static int
 dispatch(struct restore *x, struct job *j)
 {
 	struct pk_fetchpool *pool = NULL;
+	struct queue *q;
 	int e;
 
 	if (x->threads && !(j->e.type == PK_FT_REG && j->nrefs > POOL_REFS)) {
 		pthread_mutex_lock(&x->w.lock);
+		q = &x->q[pick(x, j->dir)];
+		j->dir->pending++;
+		x->waitq = (int)(q - x->q);
 		x->waiting = WAIT_ROOM;
-		while (x->tail - x->head == x->nring)
+		while (q->tail - q->head == QUEUE_PER_THREAD)
 			pthread_cond_wait(&x->w.finished, &x->w.lock);
-		x->waiting = 0;
-		x->ring[x->tail++ % x->nring] = j;
+		x->waiting = WAIT_NONE;
+		q->ring[q->tail++ % QUEUE_PER_THREAD] = j;
 		if (x->idle > 0)
-			pthread_cond_signal(&x->w.work);
+			pthread_cond_broadcast(&x->w.work);
 		pthread_mutex_unlock(&x->w.lock);
 		return 0;
 	}
@@ -1283,7 +1334,7 @@ run_stream(struct restore *x, struct pk_reader *rd)
 static int
 restore(struct restore *x, struct pk_reader *rd)
 {
-	int e, threads = x->o->jobs > 1 && rd == NULL ? x->o->jobs : 0;
+	int e, i, threads = x->o->jobs > 1 && rd == NULL ? x->o->jobs : 0;
 	struct job *j;
 
 	pthread_mutex_init(&x->warnlock, NULL);
@@ -1295,10 +1346,19 @@ restore(struct restore *x, struct pk_reader *rd)
 	if ((e = resolver_init(&x->rs, x->o->dirfd)) < 0)
 		goto out;
 	if (threads) {
-		x->nring = (size_t)threads * QUEUE_PER_THREAD;
-		if ((x->ring = calloc(x->nring, sizeof *x->ring)) != NULL &&
-		    pk_workers_start(&x->w, threads, thread_main, x) == 0)
-			x->threads = x->w.n;
+		/* A queue for each thread that may start. */
+		if ((x->q = calloc((size_t)threads, sizeof *x->q)) != NULL)
+			while (x->nq < threads && (x->q[x->nq].ring =
+			    calloc(QUEUE_PER_THREAD, sizeof *x->q->ring)) != NULL)
+				x->nq++;
+		if (x->nq > 0 && pk_workers_start(&x->w, x->nq, thread_main,
+		    x) == 0) {
+			/* Threads that did not start: their queues get
+			 * nothing. */
+			pthread_mutex_lock(&x->w.lock);
+			x->threads = x->nq = x->w.n;
+			pthread_mutex_unlock(&x->w.lock);
+		}
 	}
 	e = rd != NULL ? run_stream(x, rd) : run(x);
 	drain(x);
@@ -1314,7 +1374,9 @@ out:
 		x->free = j->next;
 		job_free(j);
 	}
-	free(x->ring);
+	for (i = 0; x->q != NULL && i < threads; i++)
+		free(x->q[i].ring);
+	free(x->q);
 	resolver_release(&x->rs);
 	worker_release(&x->main);
 	while (x->users.n > 0)
