@@ -26,7 +26,8 @@
  *
  * Order.  One thread reads the catalog in order and makes the directories
  * as it meets them; the other entries are made on jobs threads, each in a
- * directory already made.  Hard links are made once every other file is,
+ * directory already made, the entries of one directory on one thread at a
+ * time.  Hard links are made once every other file is,
  * so that their targets exist; then the directories get their modes and
  * times, deepest first, so that a directory made read-only is set after
  * its contents.  Memory: the entries queued for the threads (a bounded
