@@ -221,7 +221,18 @@ main(int argc, char **argv)
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ro.path = o.path;
+		/* Standard output carries no data: the line may go to the
+		 * terminal it is on. */
+		if (pk_meter_wanted(meter, 0)) {
+			pk_progress_init(&count);
+			if (o.path == NULL)
+				pk_progress_total(&count, snap.entries, snap.bytes);
+			ro.count = &count;
+			m = pk_meter_start(&count);
+		}
 		e = pk_restore(repo, &ix, &snap, &ro, &rres);
+		pk_meter_stop(m);
+		m = NULL;
 		if (ix.mem != NULL)
 			pk_warn("%s; rebuilt it", ix.why);
 		if (e < 0)

@@ -126,6 +126,12 @@ assert d["bytes"] == int(sys.argv[2]) and d["failed"] == 0, d
 assert d["seconds"] >= 0, d' "$(find g/files | sed 1d | wc -l)" \
     "$(find g/files -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')"
 
+# --progress: the progress line's last state, the whole snapshot.
+mkdir pg
+ok "--progress: exit 0" status_of 0 pk-cat --progress -C pg repo latest:g/files
+ok "--progress: the line on stderr" grep -q "pk-cat: .* files, " .se
+rm -rf pg
+
 # --- A stream on standard input.
 mkdir st
 ok "stream: exit 0" sh -c 'pk-walk g | pk-cat -C st -'

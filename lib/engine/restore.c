@@ -106,7 +106,6 @@ struct restore {
 	const struct pk_snapshot *snap;
 	const struct pk_restore_options *o;
 	struct pk_restore_result *res;
-	struct pk_restore_progress *prog, ownprog;
 	const char *sel;
 	size_t sellen;
 	struct resolver rs;
@@ -148,15 +147,12 @@ count(uint64_t *c, uint64_t n)
 	__atomic_add_fetch(c, n, __ATOMIC_RELAXED);
 }
 
-void
-pk_restore_progress_get(const struct pk_restore_progress *live,
-    struct pk_restore_progress *out)
+/* n bytes of content done, written or left as a hole. */
+static void
+wrote(struct restore *x, uint64_t n)
 {
-	out->entries_total = __atomic_load_n(&live->entries_total,
-	    __ATOMIC_RELAXED);
-	out->bytes_total = __atomic_load_n(&live->bytes_total, __ATOMIC_RELAXED);
-	out->entries = __atomic_load_n(&live->entries, __ATOMIC_RELAXED);
-	out->bytes = __atomic_load_n(&live->bytes, __ATOMIC_RELAXED);
+	count(&x->res->bytes, n);
+	pk_progress_add(x->o->count, 0, n);
 }
 
 /* Tells about path (a stored path, not NUL-terminated) and counts it as
@@ -604,14 +600,14 @@ file_data(struct worker *w, struct job *j, struct wfile *f,
 		f->end = f->off + len;
 	}
 	f->off += len;
-	count(&w->x->prog->bytes, len);
+	wrote(w->x, len);
 }
 
 static void
 file_hole(struct worker *w, struct wfile *f, uint64_t n)
 {
 	f->off += n;
-	count(&w->x->prog->bytes, n);
+	wrote(w->x, n);
 }
 
 /* Ends the file: its size (trailing holes), then its metadata; closes it. */
@@ -728,7 +724,7 @@ make_entry(struct worker *w, struct job *j, struct pk_fetchpool *pool)
 			e = write_held(w, j, &f, pool);
 			file_close(w, j, &f);
 			count(&x->res->files, 1);
-			count(&x->prog->entries, 1);
+			pk_progress_add(x->o->count, 1, 0);
 		}
 		free(name);
 		return e;
@@ -763,7 +759,7 @@ make_entry(struct worker *w, struct job *j, struct pk_fetchpool *pool)
 	} else {
 		set_meta(w, j, -1, dfd, name, j->meta);
 		count(&x->res->files, 1);
-		count(&x->prog->entries, 1);
+		pk_progress_add(x->o->count, 1, 0);
 	}
 	free(name);
 	return 0;
@@ -996,7 +992,7 @@ make_dir(struct restore *x, struct job *j)
 	    (e = pk_buf_add(&x->dirs, &m, sizeof m)) < 0)
 		goto fail;
 	count(&x->res->dirs, 1);
-	count(&x->prog->entries, 1);
+	pk_progress_add(x->o->count, 1, 0);
 	set_meta(&x->main, j, h->fd, -1, NULL, META_OWNER | META_XATTRS);
 	h->plain = h->plain && fgetxattr(h->fd, "system.posix_acl_default",
 	    NULL, 0) < 0;
@@ -1053,7 +1049,7 @@ make_links(struct restore *x)
 			report(x, &p, pk_errmsg(-errno), 1);
 		} else {
 			count(&x->res->files, 1);
-			count(&x->prog->entries, 1);
+			pk_progress_add(x->o->count, 1, 0);
 		}
 	}
 	resolver_release(&trs);
@@ -1303,7 +1299,7 @@ run_stream(struct restore *x, struct pk_reader *rd)
 			if (f.fd >= 0) {
 				file_close(&x->main, cur, &f);
 				count(&x->res->files, 1);
-				count(&x->prog->entries, 1);
+				pk_progress_add(x->o->count, 1, 0);
 			}
 			job_put(x, cur);
 			cur = NULL;
@@ -1369,7 +1365,6 @@ restore(struct restore *x, struct pk_reader *rd)
 	if (e >= 0 && (e = make_links(x)) >= 0)
 		finish_dirs(x);
 out:
-	x->res->bytes = __atomic_load_n(&x->prog->bytes, __ATOMIC_RELAXED);
 	while ((j = x->free) != NULL) {
 		x->free = j->next;
 		job_free(j);
@@ -1398,15 +1393,7 @@ pk_restore(struct pk_repo *r, const struct pk_index *ix,
 	    .res = res, .sel = o->path };
 
 	memset(res, 0, sizeof *res);
-	x.prog = o->progress != NULL ? o->progress : &x.ownprog;
-	memset(x.prog, 0, sizeof *x.prog);
 	x.sellen = o->path != NULL ? strlen(o->path) : 0;
-	if (o->path == NULL) {
-		__atomic_store_n(&x.prog->entries_total, snap->entries,
-		    __ATOMIC_RELAXED);
-		__atomic_store_n(&x.prog->bytes_total, snap->bytes,
-		    __ATOMIC_RELAXED);
-	}
 	return restore(&x, NULL);
 }
 
@@ -1417,7 +1404,5 @@ pk_restore_stream(struct pk_reader *rd, const struct pk_restore_options *o,
 	struct restore x = { .o = o, .res = res };
 
 	memset(res, 0, sizeof *res);
-	x.prog = o->progress != NULL ? o->progress : &x.ownprog;
-	memset(x.prog, 0, sizeof *x.prog);
 	return restore(&x, rd);
 }

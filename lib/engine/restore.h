@@ -45,23 +45,9 @@
 #include <stdint.h>
 
 #include "index.h"
+#include "progress.h"
 #include "record.h"
 #include "snapshot.h"
-
-/*
- * Counters a caller may read while the restore runs, from another thread:
- * pk_restore_progress_get() copies them.  Totals are the snapshot's (0
- * when not known: a subtree, a stream); done counts entries made (files,
- * links, directories) and content bytes written, holes included.
- */
-struct pk_restore_progress {
-	uint64_t entries_total, bytes_total;
-	uint64_t entries, bytes;
-};
-
-/* A consistent enough copy of live (each field read atomically). */
-void pk_restore_progress_get(const struct pk_restore_progress *live,
-    struct pk_restore_progress *out);
 
 struct pk_restore_options {
 	int dirfd;		/* the directory restored into, borrowed */
@@ -72,7 +58,11 @@ struct pk_restore_options {
 	 * socket skipped; called from any thread, one call at a time. */
 	void (*warn)(void *arg, const char *path, const char *msg);
 	void *arg;
-	struct pk_restore_progress *progress;	/* NULL: not kept */
+	/* Counts the entries made and the content bytes (holes included)
+	 * done, from any thread, as they go (progress.h); or NULL.  The total
+	 * is the caller's to set: the snapshot's entries and bytes, when it
+	 * restores all of it. */
+	struct pk_progress *count;
 };
 
 struct pk_restore_result {
