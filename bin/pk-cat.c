@@ -215,21 +215,22 @@ main(int argc, char **argv)
 		pk_die_lib(e);
 	if (ix.rebuilt && ix.why[0])
 		pk_warn("%s; rebuilt it", ix.why);
+	/* With -C, standard output carries no data: the line may go to the
+	 * terminal it is on. */
+	if (pk_meter_wanted(meter, dir == NULL)) {
+		pk_progress_init(&count);
+		/* A path's share of the snapshot is not known ahead. */
+		if (o.path == NULL)
+			pk_progress_total(&count, snap.entries, snap.bytes);
+		o.count = ro.count = &count;
+		m = pk_meter_start(&count);
+	}
 	if (dir != NULL) {
 		struct pk_restore_result rres;
 		struct timespec t0;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ro.path = o.path;
-		/* Standard output carries no data: the line may go to the
-		 * terminal it is on. */
-		if (pk_meter_wanted(meter, 0)) {
-			pk_progress_init(&count);
-			if (o.path == NULL)
-				pk_progress_total(&count, snap.entries, snap.bytes);
-			ro.count = &count;
-			m = pk_meter_start(&count);
-		}
 		e = pk_restore(repo, &ix, &snap, &ro, &rres);
 		pk_meter_stop(m);
 		m = NULL;
@@ -242,14 +243,6 @@ main(int argc, char **argv)
 		pk_snapshot_release(&snap);
 		pk_repo_close(repo);
 		return e;
-	}
-	if (pk_meter_wanted(meter, 1)) {
-		pk_progress_init(&count);
-		/* A path's share of the snapshot is not known ahead. */
-		if (o.path == NULL)
-			pk_progress_total(&count, snap.entries, snap.bytes);
-		o.count = &count;
-		m = pk_meter_start(&count);
 	}
 	e = pk_extract(repo, &ix, &snap, &o, &res);
 	pk_meter_stop(m);
