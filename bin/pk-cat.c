@@ -161,6 +161,8 @@ main(int argc, char **argv)
 	struct pk_restore_options ro = { .dirfd = -1, .warn = warn_file,
 	    .arg = &m };
 	struct pk_extract_result res;
+	struct pk_restore_result rres;
+	struct timespec t0;
 	const char *passfile = NULL, *keyfile = NULL, *dir = NULL;
 	static struct pk_snapshot_filter only;	/* --host, --tag, --path */
 	struct pk_snapshot snap;
@@ -225,32 +227,23 @@ main(int argc, char **argv)
 		o.count = ro.count = &count;
 		m = pk_meter_start(&count);
 	}
-	if (dir != NULL) {
-		struct pk_restore_result rres;
-		struct timespec t0;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ro.path = o.path;
-		e = pk_restore(repo, &ix, &snap, &ro, &rres);
-		pk_meter_stop(m);
-		m = NULL;
-		if (ix.mem != NULL)
-			pk_warn("%s; rebuilt it", ix.why);
-		if (e < 0)
-			pk_die_lib(e);
-		e = restore_done(&rres, json, &t0);
-		pk_index_close(&ix);
-		pk_snapshot_release(&snap);
-		pk_repo_close(repo);
-		return e;
-	}
-	e = pk_extract(repo, &ix, &snap, &o, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ro.path = o.path;
+	e = dir != NULL ? pk_restore(repo, &ix, &snap, &ro, &rres) :
+	    pk_extract(repo, &ix, &snap, &o, &res);
 	pk_meter_stop(m);
 	m = NULL;
 	if (ix.mem != NULL)
 		pk_warn("%s; rebuilt it", ix.why);
 	if (e < 0)
 		pk_die_lib(e);
+	if (dir != NULL) {
+		e = restore_done(&rres, json, &t0);
+		pk_index_close(&ix);
+		pk_snapshot_release(&snap);
+		pk_repo_close(repo);
+		return e;
+	}
 	if (res.failed)
 		pk_warn("%llu files could not be restored whole",
 		    (unsigned long long)res.failed);
