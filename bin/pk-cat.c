@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,12 +73,29 @@ restore_done(const struct pk_restore_result *res, int json,
 	    PK_EXIT_OK;
 }
 
-/* -C dir: the directory restored into, which must exist. */
+/*
+ * -C dir: the directory restored into, made with its parents when missing,
+ * as mkdir -p does, but private (0700): what a restore writes into it may
+ * be secret, and the snapshot's own modes apply only below it.
+ */
 static int
 open_target(const char *dir)
 {
+	char path[PATH_MAX], *p;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+	if (fd < 0 && errno == ENOENT && strlen(dir) < sizeof path) {
+		strcpy(path, dir);
+		for (p = path + 1; (p = strchr(p, '/')) != NULL; *p++ = '/') {
+			*p = '\0';
+			if (mkdir(path, 0700) < 0 && errno != EEXIST)
+				pk_die(PK_EXIT_FAIL, "%s: %s", path,
+				    strerror(errno));
+		}
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			pk_die(PK_EXIT_FAIL, "%s: %s", dir, strerror(errno));
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		pk_die(PK_EXIT_FAIL, "%s: %s", dir, strerror(errno));
 	return fd;

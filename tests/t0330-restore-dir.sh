@@ -110,8 +110,12 @@ ok "subtree: one file" sh -c \
     'pk-cat -C subt repo latest:/g/files/9m && cmp subt/g/files/9m g/files/9m'
 
 # --- DIR missing, and options that do not go together.
-ok "missing DIR: exit 1" status_of 1 pk-cat -C nowhere repo latest
-ok "missing DIR: named" grep -q "^pk-cat: nowhere: No such file or directory$" .se
+ok "missing DIR: made, with its parents" sh -c \
+    'pk-cat -C made/deeper repo latest:g/files/9m && cmp made/deeper/g/files/9m g/files/9m &&
+     [ "$(stat -c %a made/deeper)" = 700 ] && [ "$(stat -c %a made)" = 700 ]'
+: >afile
+ok "DIR under a file: exit 1" status_of 1 pk-cat -C afile/x repo latest
+ok "... named" grep -q "^pk-cat: afile/x: Not a directory$" .se
 ok "-C with --tar: usage" status_of 2 pk-cat -C subt --tar repo latest
 ok "--json without -C: usage" status_of 2 pk-cat --json repo latest
 
