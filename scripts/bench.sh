@@ -132,8 +132,9 @@ part() {
 	return 1
 }
 # pk-store's default compression level, which the ceiling assumes, and the
-# higher one a second first backup uses to compare repository sizes.
-level=2 hilevel=4
+# others a first backup of the tree runs at once each, for the curve of
+# rate against repository size.
+level=2 curvelevels="1 3 4 5 6"
 case $runs in '' | *[!0-9]* | 0) die "BENCH_RUNS=$runs: need a number of runs" ;; esac
 B=${BENCH_DIR:-$PWD/bench}
 mkdir -p "$B" || die "$B: cannot create it"
@@ -626,14 +627,15 @@ if part tree; then
 	for t in $tools; do
 		installed $t && size $t tree size1 first
 	done
-	say "first backup of the tree, pk at -l $hilevel"
-	if init_repo pk treehi; then
-		_r=$(q "$(repo treehi pk)")
-		measure pk.firsthi "pk-walk --no-cache $(q "$B/tree")" "pk-chunk -r $_r" \
-			"pk-dedup -r $_r" "pk-store --no-cache -l $hilevel $_r"
-		size pk treehi sizehi firsthi
-		rm -rf "$(repo treehi pk)"
-	fi
+	for l in $curvelevels; do
+		say "first backup of the tree, pk at -l $l"
+		init_repo pk treel$l || continue
+		_r=$(q "$(repo treel$l pk)")
+		measure pk.firstl$l "pk-walk --no-cache $(q "$B/tree")" "pk-chunk -r $_r" \
+			"pk-dedup -r $_r" "pk-store --no-cache -l $l $_r"
+		size pk treel$l sizel$l firstl$l
+		rm -rf "$(repo treel$l pk)"
+	done
 
 	say "re-backup of the unchanged tree, $runs runs"
 	i=1
@@ -1750,12 +1752,27 @@ out=$B/results-$stamp.md
 		printf 'Single-file restore by pk with a key file of the last file of the catalog (%s, %s bytes), as above: %s.\n' \
 			"${lastfile:-n/a}" "$(stat -c %s "/$lastfile" 2>/dev/null || echo n/a)" \
 			"$(fmt "$(value pk onelast msnet)" ms)"
-		hi=$(value pk firsthi rate $tree_bytes) his=$(value pk sizehi size)
-		printf 'pk at -l %s, first backup of the tree (one run): %s, %s repository; ' \
-			$hilevel "$(fmt "$hi" MB/s)" "$(fmt "$his" MB)"
-		printf 'after their first backups, pk at -l %s: %s, restic: %s, borg: %s, casync: %s.\n' $level \
-			"$(fmt "$(value pk size1 size)" MB)" "$(fmt "$(value restic size1 size)" MB)" \
+		printf 'After their first backups of the tree, the repositories of restic: %s, borg: %s, casync: %s.\n' \
+			"$(fmt "$(value restic size1 size)" MB)" \
 			"$(fmt "$(value borg size1 size)" MB)" "$(fmt "$(value casync size1 size)" MB)"
+		echo
+		echo "pk's first backup of the tree at each zstd level (-l; $level is the default, the median above;"
+		echo "the others one run each): its rate, and its repository against restic's."
+		echo
+		echo "| level | first backup | vs restic's rate | repository | vs restic's size |"
+		echo "| ---: | ---: | ---: | ---: | ---: |"
+		rr=$(value restic first rate $tree_bytes) rs=$(value restic size1 size)
+		for l in $(echo $level $curvelevels | tr ' ' '\n' | sort -n); do
+			if [ $l = $level ]; then
+				lr=$(value pk first rate $tree_bytes) ls=$(value pk size1 size)
+			else
+				lr=$(value pk firstl$l rate $tree_bytes) ls=$(value pk sizel$l size)
+			fi
+			printf '| %s | %s | %s | %s | %s |\n' $l "$(fmt "$lr" MB/s)" \
+				"$(awk -v a="$lr" -v b="$rr" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "n/a" }')" \
+				"$(fmt "$ls" MB)" \
+				"$(awk -v a="$ls" -v b="$rs" 'BEGIN { if (a > 0 && b > 0) printf "%.3fx", a / b; else print "n/a" }')"
+		done
 		echo
 
 		if installed pk && [ -s "$L/pk.first.stages" ]; then
