@@ -202,7 +202,7 @@ pk_filter_init(struct pk_snapshot_filter *f, int argc)
 int
 pk_filter_option(struct pk_snapshot_filter *f, int ch, char *arg)
 {
-	char *end;
+	struct pk_buf b = PK_BUF_INIT;
 
 	switch (ch) {
 	case PK_OPT_HOST:
@@ -212,13 +212,17 @@ pk_filter_option(struct pk_snapshot_filter *f, int ch, char *arg)
 		f->tags[f->ntags++] = arg;
 		return 1;
 	case PK_OPT_PATH:
-		/* As pk-walk stores a root: /etc/ is etc, / is ".". */
-		while (*arg == '/' || (arg[0] == '.' && arg[1] == '/'))
-			arg += arg[0] == '/' ? 1 : 2;
-		end = arg + strlen(arg);
-		while (end > arg && end[-1] == '/')
-			*--end = '\0';
-		f->paths[f->npaths++] = *arg ? arg : ".";
+		/* As pk-walk stores a root: /etc/ is etc, / is ".".  The
+		 * stored path is never longer than the argument, so it
+		 * takes its place; one pk-walk refuses (empty, or with a
+		 * "..") is kept as given, and no snapshot has it. */
+		switch (pk_walk_stored_path(arg, &b)) {
+		case 0: memcpy(arg, b.data, b.len + 1); break;
+		case -ENOMEM: pk_die(PK_EXIT_FAIL, "out of memory");
+		default: pk_err_clear();
+		}
+		pk_buf_release(&b);
+		f->paths[f->npaths++] = arg;
 		return 1;
 	}
 	return 0;

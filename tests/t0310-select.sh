@@ -33,6 +33,8 @@ ok "latest --host web2: the newest of web2" sh -c \
     'pk-cat --host web2 r latest:home/u/notes >out && grep -qx notes out'
 ok "--path /etc/ is etc" sh -c \
     'pk-cat --path /etc/ --host web1 r latest:etc/passwd | grep -qx web1-passwd'
+ok "--path ./etc/./ is etc too, as pk-walk stores it" sh -c \
+    'pk-cat --path ./etc/./ --host web1 r latest:etc/passwd | grep -qx web1-passwd'
 ok "--path twice: snapshots holding both" sh -c \
     'pk-cat --path home --path etc r latest:etc/passwd | grep -qx web2-passwd'
 ok "--tag daily: the newest tagged daily" sh -c \
