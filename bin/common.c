@@ -227,3 +227,30 @@ pk_filter_option(struct pk_snapshot_filter *f, int ch, char *arg)
 	}
 	return 0;
 }
+
+/* The unit to show v in: its divisor and name. */
+static const char *
+unit(double v, double *div)
+{
+	static const char *const name[] = { "B", "KiB", "MiB", "GiB", "TiB",
+	    "PiB" };
+	int u = 0;
+
+	for (*div = 1; v >= 1024 && u < 5; u++, v /= 1024)
+		*div *= 1024;
+	return name[u];
+}
+
+const char *
+pk_size_str(char *out, size_t n, double v, const double *of)
+{
+	double div;
+	const char *u = unit(of ? *of : v, &div);
+	int prec = div > 1;	/* bytes are whole */
+
+	if (of)
+		snprintf(out, n, "%.*f/%.*f %s", prec, v / div, prec, *of / div, u);
+	else
+		snprintf(out, n, "%.*f %s", prec, v / div, u);
+	return out;
+}

@@ -73,6 +73,10 @@ struct pk_snapshot_filter;
 void pk_filter_init(struct pk_snapshot_filter *f, int argc);
 int pk_filter_option(struct pk_snapshot_filter *f, int ch, char *arg);
 
+/* Bytes for people, in out (of size n): "12.3 MiB", whole bytes below
+ * 1 KiB; with of, "0.3/1.2 GiB", both in the unit of of.  Returns out. */
+const char *pk_size_str(char *out, size_t n, double v, const double *of);
+
 /* Prints "name version" and exits 0. */
 void pk_print_version(void) __attribute__((noreturn));
 

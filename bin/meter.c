@@ -51,33 +51,6 @@ since(const struct timespec *t0)
 	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* The unit to show v in: its divisor and name. */
-static const char *
-unit(double v, double *div)
-{
-	static const char *const name[] = { "B", "KiB", "MiB", "GiB", "TiB",
-	    "PiB" };
-	int u = 0;
-
-	for (*div = 1; v >= 1024 && u < 5; u++, v /= 1024)
-		*div *= 1024;
-	return name[u];
-}
-
-/* "1.2 GiB", or with of, "0.3/1.2 GiB" in the unit of of. */
-static void
-size_str(char *out, size_t n, double v, const double *of)
-{
-	double div;
-	const char *u = unit(of ? *of : v, &div);
-	int prec = div > 1;	/* bytes are whole */
-
-	if (of)
-		snprintf(out, n, "%.*f/%.*f %s", prec, v / div, prec, *of / div, u);
-	else
-		snprintf(out, n, "%.*f %s", prec, v / div, u);
-}
-
 /* 0:34, 12:05, 3:02:45. */
 static void
 time_str(char *out, size_t n, double secs)
@@ -104,15 +77,16 @@ format(struct pk_meter *m, char *buf, int last)
 	double secs = since(&m->start), pct, total;
 
 	pk_progress_read(m->c, &c);
-	size_str(rate, sizeof rate, secs > 0 ? (double)c.bytes / secs : 0, NULL);
+	pk_size_str(rate, sizeof rate, secs > 0 ? (double)c.bytes / secs : 0,
+	    NULL);
 	if (!c.has_total) {
-		size_str(size, sizeof size, (double)c.bytes, NULL);
+		pk_size_str(size, sizeof size, (double)c.bytes, NULL);
 		snprintf(buf, METER_LINE, "%s: %" PRIu64 " files, %s, "
 		    "%s/s", pk_progname, c.files, size, rate);
 		return;
 	}
 	total = (double)c.total_bytes;
-	size_str(size, sizeof size, (double)c.bytes, &total);
+	pk_size_str(size, sizeof size, (double)c.bytes, &total);
 	/* By bytes; by files for a tree of empty files. */
 	if (c.total_bytes > 0)
 		pct = 100.0 * (double)c.bytes / total;

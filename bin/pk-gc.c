@@ -75,22 +75,6 @@ say(void *arg, const char *line)
 	fprintf(stderr, "pk-gc: %s\n", line);
 }
 
-/* Bytes for people: "12.3 MiB". */
-static const char *
-human(char *out, size_t n, uint64_t b)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
-	return out;
-}
-
 static void
 report(const struct pk_gc_report *r, const struct pk_gc_options *o)
 {
@@ -100,9 +84,9 @@ report(const struct pk_gc_report *r, const struct pk_gc_options *o)
 
 	printf("%" PRIu64 " snapshots, %" PRIu64 " packs, %s in %" PRIu64
 	    " blobs; unused: %s in %" PRIu64 " blobs (%.1f%%)\n", r->snapshots,
-	    r->packs, human(a, sizeof a, r->bytes), r->blobs,
-	    human(b, sizeof b, r->unused_bytes), r->unused_blobs,
-	    r->bytes ? 100.0 * (double)r->unused_bytes / (double)r->bytes : 0.0);
+	    r->packs, pk_size_str(a, sizeof a, (double)r->bytes, NULL),
+	    r->blobs, pk_size_str(b, sizeof b, (double)r->unused_bytes, NULL),
+	    r->unused_blobs, r->bytes ? 100.0 * (double)r->unused_bytes / (double)r->bytes : 0.0);
 	if (r->orphan_packs)
 		printf("%" PRIu64 " packs that no index delta names\n",
 		    r->orphan_packs);
@@ -113,12 +97,13 @@ report(const struct pk_gc_report *r, const struct pk_gc_options *o)
 	if (r->marked_packs)
 		printf("%s %" PRIu64 " packs (%" PRIu64 " to repack), %s unused\n",
 		    o->dry_run ? "would mark" : "marked", r->marked_packs,
-		    r->marked_repack, human(a, sizeof a, r->marked_bytes));
+		    r->marked_repack,
+		    pk_size_str(a, sizeof a, (double)r->marked_bytes, NULL));
 	if (r->swept_marks)
 		printf("deleted %" PRIu64 " packs, copied %" PRIu64 " blobs (%s); "
 		    "freed %s\n", r->deleted_packs, r->copied_blobs,
-		    human(a, sizeof a, r->copied_bytes),
-		    human(b, sizeof b, r->freed_bytes));
+		    pk_size_str(a, sizeof a, (double)r->copied_bytes, NULL),
+		    pk_size_str(b, sizeof b, (double)r->freed_bytes, NULL));
 	if (r->waiting) {
 		if (localtime_r(&t, &tm) == NULL ||
 		    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0)
