@@ -513,6 +513,7 @@ export_key(const char *path, const char *passfile, const char *file)
 
 /* What pk-index does: one verb, set by at most one option. */
 /* What changed from snapshot old to snapshot new. */
+/* The PK_DIFF_MODE ... bits in order. */
 static const char *const diff_names[] = { "mode", "owner", "mtime", "xattrs",
     "target", "device", "link" };
 
@@ -546,7 +547,7 @@ diff_out(void *arg, const struct pk_diff_change *c)
 		if (c->new)
 			printf(",\"new_type\":\"%s\"", pk_ftype_name(c->new->type));
 		printf(",\"what\":[");
-		for (i = 0; i < 7; i++)
+		for (i = 0; i < sizeof diff_names / sizeof *diff_names; i++)
 			if (c->what & (1u << i))
 				printf("%s\"%s\"", n++ ? "," : "", diff_names[i]);
 		putchar(']');
@@ -561,7 +562,7 @@ diff_out(void *arg, const struct pk_diff_change *c)
 		if (e && e->type == PK_FT_DIR && !(c->pathlen == 1 &&
 		    c->path[0] == '.'))
 			putchar('/');
-		for (i = 0; i < 7; i++)
+		for (i = 0; i < sizeof diff_names / sizeof *diff_names; i++)
 			if (c->what & (1u << i))
 				printf("%s%s", n++ ? ", " : " (", diff_names[i]);
 		if (c->error) {
