@@ -719,6 +719,26 @@ dir_put(struct pk_mount *m, struct dir *d)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* The cached directory path of s in its slot, held and made the most
+ * recently used; NULL when not cached.  Lock held. */
+static struct dir *
+dir_hit(struct pk_mount *m, size_t slot, struct msnap *s, const uint8_t *path,
+    size_t len)
+{
+	struct dir *d;
+
+	for (d = m->dirs[slot]; d != NULL; d = d->hnext)
+		if (d->snap == s && d->pathlen == len &&
+		    memcmp(d->path, path, len) == 0)
+			break;
+	if (d != NULL) {
+		d->refs++;
+		lru_unlink(&m->dlru, &d->l);
+		lru_push(&m->dlru, &d->l);
+	}
+	return d;
+}
+
 /* Directory path of s, held until dir_put(): cached, or read (two threads
  * may both read it; the first to finish is kept). */
 static int
@@ -729,21 +749,11 @@ dir_get(struct pk_mount *m, struct msnap *s, const uint8_t *path, size_t len,
 	struct dir *d, *o;
 	int e;
 
-	*out = NULL;
 	pthread_mutex_lock(&m->lock);
-	for (d = m->dirs[slot]; d != NULL; d = d->hnext)
-		if (d->snap == s && d->pathlen == len &&
-		    memcmp(d->path, path, len) == 0)
-			break;
-	if (d != NULL) {
-		d->refs++;
-		lru_unlink(&m->dlru, &d->l);
-		lru_push(&m->dlru, &d->l);
-		pthread_mutex_unlock(&m->lock);
-		*out = d;
-		return 0;
-	}
+	*out = dir_hit(m, slot, s, path, len);
 	pthread_mutex_unlock(&m->lock);
+	if (*out != NULL)
+		return 0;
 
 	if ((d = calloc(1, sizeof *d)) == NULL ||
 	    (d->path = malloc(len ? len : 1)) == NULL) {
@@ -760,12 +770,7 @@ dir_get(struct pk_mount *m, struct msnap *s, const uint8_t *path, size_t len,
 		return e;
 	}
 	pthread_mutex_lock(&m->lock);
-	for (o = m->dirs[slot]; o != NULL; o = o->hnext)
-		if (o->snap == s && o->pathlen == len &&
-		    memcmp(o->path, path, len) == 0)
-			break;
-	if (o != NULL) {
-		o->refs++;
+	if ((o = dir_hit(m, slot, s, path, len)) != NULL) {
 		pthread_mutex_unlock(&m->lock);
 		dir_free(d);
 		*out = o;
