@@ -74,6 +74,9 @@ main(int argc, char **argv)
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
 	    (e = pk_reader_header(r, &h)) < 0)
 		pk_die_lib(e);
+	/* Chunks are passed through unread; the ids cover their data. */
+	pk_reader_defer_ids(r);
+	h.flags |= PK_STREAM_IDS_COVER_DATA;
 	h.chunk_min = c.min;
 	h.chunk_avg = c.avg;
 	h.chunk_max = c.max;

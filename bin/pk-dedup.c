@@ -81,8 +81,10 @@ main(int argc, char **argv)
 		known = NULL;
 	}
 	if ((e = pk_reader_new(&r, 0, "stdin")) < 0 ||
-	    (e = pk_reader_header(r, &h)) < 0 ||
-	    (e = pk_writer_new(&w, 1, &h)) < 0)
+	    (e = pk_reader_header(r, &h)) < 0)
+		pk_die_lib(e);
+	h.flags |= PK_STREAM_IDS_COVER_DATA;
+	if ((e = pk_writer_new(&w, 1, &h)) < 0)
 		pk_die_lib(e);
 	if ((e = pk_dedup_stream(r, w, known, &st)) < 0)
 		pk_die_lib(e);

@@ -62,9 +62,25 @@ done
 # the flags of the first record, in END's checksum.
 cp good f8; flip f8 8
 refused "version byte flipped" "stdin: stream version [0-9]+ not supported" f8
-cp good fmid; flip fmid $((size / 2))
+# Chunk data is outside the checksum: the ids cover it.  Readers that use
+# it check them: pk-store for the chunks it stores (the data of a chunk it
+# holds already is of no use to it: the snapshot names that chunk by its
+# id), and pk-cat.  pk-dedup passes chunks on between pipes unread; what it
+# passed on is refused by pk-store all the same.  The flipped chunk is new
+# to the repository.
+mkdir n
+gen_file n/a 3000000 5
+pk-walk n | pk-chunk >fresh
+cp fresh fmid; flip fmid $(($(stat -c %s fresh) / 2))
 refused "a byte of chunk data flipped" \
-    "(chunk [0-9a-f]+…: its id does not match its data|stdin: record [0-9]+ at byte [0-9]+: .*(checksum|corrupt))" fmid
+    "stdin: record [0-9]+ at byte [0-9]+: chunk [0-9a-f]+…: its id does not match its data" fmid
+cat fmid | pk-dedup | cat >fmid.dedup
+refused "a byte of chunk data flipped, through pk-dedup between pipes" \
+    "stdin: record [0-9]+ at byte [0-9]+: chunk [0-9a-f]+…: its id does not match its data" fmid.dedup
+pk-cat -C xflip - <fmid 2>err
+ok "a byte of chunk data flipped: pk-cat -C - exits 1" test $? -eq 1
+ok "a byte of chunk data flipped: pk-cat -C - says why" \
+    grep -q "record [0-9]* at byte [0-9]*: CHUNK: data does not match its id" err
 cp good f33; flip f33 33
 refused "a record flag flipped" "stdin: record [0-9]+ at byte [0-9]+: " f33
 cp good fend; flip fend $((size - 5))

@@ -104,3 +104,35 @@ ok "other chunk sizes: stored, with a warning" \
     grep -q "^pk-store: stream chunked with other sizes than the repository's" err
 ok "other chunk sizes: restores" sh -c 'pk-cat small latest:twice/b | cmp - twice/b'
 ok "other chunk sizes: the repository checks" pk-index --check=data small
+
+# --- Between two pipes pk-dedup moves new chunks with splice(2), without
+# reading them; into a file it reads and writes them.  Both give the same
+# bytes, and the stream stores and restores.
+mkdir zc
+gen_file zc/big 5000000 21
+cp zc/big zc/again
+"$PK_TOP/tests/gen" 300000 22 text >zc/text
+printf small >zc/small
+pk-walk zc | pk-chunk >zc.chunked
+cat zc.chunked | pk-dedup | cat >zc.piped
+pk-dedup <zc.chunked >zc.filed
+ok "pk-dedup: between pipes and into a file, the same stream" cmp zc.piped zc.filed
+pk-store --init zcrepo
+ok "the stream made between pipes stores and restores" sh -c \
+    'pk-store zcrepo <zc.piped >/dev/null && pk-cat zcrepo latest:zc/big | cmp - zc/big &&
+     pk-cat zcrepo latest:zc/again | cmp - zc/big && pk-index --check=data zcrepo'
+if strace -f -qq -o /dev/null true 2>/dev/null; then
+	# splices PIPELINE: how many splice calls PIPELINE makes.
+	# LeakSanitizer cannot run under ptrace.
+	splices() {
+		env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		    strace -f -qq -e trace=splice -o "$S/.trace" sh -c "$1"
+		grep -c "splice(" "$S/.trace"
+	}
+	n=$(splices 'cat zc.chunked | pk-dedup | cat >/dev/null')
+	ok "between pipes: the new chunks are spliced ($n calls)" test "$n" -ge 5
+	n=$(splices 'pk-dedup <zc.chunked >/dev/null')
+	ok "from a file: nothing is spliced ($n calls)" test "$n" -eq 0
+else
+	skip "pk-dedup splices between pipes" "strace cannot trace here (ptrace not permitted)"
+fi

@@ -543,6 +543,7 @@ run(struct extract *x, const struct pk_snapshot *snap)
 	if (x->mode == PK_EXTRACT_STREAM) {
 		/* The snapshot's own time, host and tags travel with it. */
 		pk_buf_reset(&x->data);
+		x->h.flags = PK_STREAM_IDS_COVER_DATA;
 		if ((e = pk_writer_new(&x->out, x->o->fd, &x->h)) < 0 ||
 		    (e = pk_snapshot_meta_encode(snap, &x->data)) < 0 ||
 		    (e = pk_writer_put(x->out, PK_REC_META, PK_RECF_IGNORABLE,

@@ -446,6 +446,8 @@ run(struct store *s)
 
 	if ((e = pk_reader_header(s->in, &h)) < 0)
 		return e;
+	/* Every chunk's id is checked as it is sealed (put_chunk). */
+	pk_reader_defer_ids(s->in);
 	if (h.chunk_max == 0)
 		return pk_err(-EBADMSG, "%s: stream is not chunked (pipe it "
 		    "through pk-chunk)", pk_reader_name(s->in));

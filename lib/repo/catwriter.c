@@ -71,9 +71,12 @@ int
 pk_catwriter_new(struct pk_catwriter **cp, const struct pk_stream_header *h,
     struct pk_snapshot *snap, pk_catwriter_put_fn *put, void *arg)
 {
+	/* A catalog holds no chunk data: its checksum covers every byte. */
+	struct pk_stream_header ch = *h;
 	struct pk_catwriter *c;
 	int e;
 
+	ch.flags = 0;
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return -ENOMEM;
 	c->snap = snap;
@@ -81,7 +84,7 @@ pk_catwriter_new(struct pk_catwriter **cp, const struct pk_stream_header *h,
 	c->arg = arg;
 	pk_chunker_init(&c->chunker, PK_CATALOG_CHUNK_MIN, PK_CATALOG_CHUNK_AVG,
 	    PK_CATALOG_CHUNK_MAX);
-	if ((e = pk_writer_new_sink(&c->w, sink, c, h)) < 0) {
+	if ((e = pk_writer_new_sink(&c->w, sink, c, &ch)) < 0) {
 		free(c);
 		return e;
 	}

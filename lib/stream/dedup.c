@@ -24,7 +24,7 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 	    .slot_bytes = PK_KNOWN_KEY_BYTES, .key_bytes = PK_KNOWN_KEY_BYTES };
 	struct pk_hashfile *seen;
 	struct pk_record rec;
-	const uint8_t *id, *data;
+	const uint8_t *id;
 	uint32_t len;
 	int n, e, dup;
 
@@ -32,6 +32,10 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 	if ((e = pk_hashfile_open(&seen, "chunks seen", &p,
 	    PK_HF_CREATE | PK_HF_MEMORY)) < 0)
 		return e;
+	/* Chunks are passed on, not used: their ids are checked where they
+	 * are stored, and between pipes their data is never read here. */
+	pk_reader_defer_ids(r);
+	(void)pk_reader_lazy(r, w);
 	while ((n = pk_reader_next(r, &rec)) > 0) {
 		if (rec.type != PK_REC_CHUNK) {
 			if ((rec.type < PK_REC_ENTRY || rec.type > PK_REC_ERROR) &&
@@ -45,11 +49,13 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 				break;
 			continue;
 		}
-		if (pk_record_chunk(&rec, &id, &data, &len) < 0) {
+		if (rec.len <= PK_ID_BYTES) {
 			e = pk_err(-EBADMSG, "%s: record %llu: bad CHUNK record",
 			    pk_reader_name(r), (unsigned long long)pk_reader_recno(r));
 			break;
 		}
+		id = rec.data;
+		len = rec.len - PK_ID_BYTES;
 		st->chunks++;
 		st->bytes += len;
 		if ((dup = seen_add(seen, id)) < 0) {
@@ -60,6 +66,10 @@ pk_dedup_stream(struct pk_reader *r, struct pk_writer *w,
 			st->refs++;
 			st->ref_bytes += len;
 			e = pk_write_ref(w, id, len);
+			if (e == 0 && rec.held < rec.len)
+				e = pk_reader_drop(r);
+		} else if (rec.held < rec.len) {
+			e = pk_writer_forward(w, r, &rec);
 		} else {
 			e = pk_writer_copy(w, &rec);
 		}

@@ -1,13 +1,16 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "err.h"
+#include "hash.h"
 #include "io.h"
 #include "record.h"
 
@@ -32,6 +35,11 @@ struct pk_reader {
 	uint64_t recno, recoff;	/* number and offset of the current record */
 	int started, done;
 	int seeked;		/* bytes were skipped: no checksum to check */
+	uint32_t sflags;	/* the stream header's flags */
+	int defer_ids;		/* the caller checks chunk ids, not the reader */
+	int lazy;		/* read nothing past the current record */
+	uint32_t pending;	/* bytes of the current CHUNK left in the fd */
+	int devnull;		/* where pk_reader_drop splices them, or -1 */
 	XXH3_state_t *xxh;
 };
 
@@ -42,8 +50,19 @@ struct pk_writer {
 	uint8_t *buf;
 	size_t len;
 	uint64_t bytes, records;
+	uint32_t flags;		/* the stream header's flags */
 	XXH3_state_t *xxh;
 };
+
+/* The bytes of a record's payload that the END checksum covers. */
+static size_t
+covered(uint32_t sflags, uint8_t type, size_t len)
+{
+	if ((sflags & PK_STREAM_IDS_COVER_DATA) && type == PK_REC_CHUNK &&
+	    len > PK_ID_BYTES)
+		return PK_ID_BYTES;
+	return len;
+}
 
 const char *
 pk_record_type_name(uint8_t type, char tmp[8])
@@ -83,6 +102,7 @@ pk_reader_new(struct pk_reader **rp, int fd, const char *name)
 	}
 	XXH3_64bits_reset(r->xxh);
 	r->fd = fd;
+	r->devnull = -1;
 	r->name = name;
 	if (fd >= 0)
 		pk_pipe_grow(fd);
@@ -111,6 +131,8 @@ pk_reader_free(struct pk_reader *r)
 	free(r->buf);
 	if (r->xxh)
 		XXH3_freeState(r->xxh);
+	if (r->devnull >= 0)
+		close(r->devnull);
 	free(r);
 }
 
@@ -143,7 +165,7 @@ fill(struct pk_reader *r, size_t n)
 	}
 	while (r->end - r->pos < n) {
 		want = n - (r->end - r->pos);
-		if (want < READ_STEP)
+		if (want < READ_STEP && !r->lazy)
 			want = READ_STEP;
 		if (want > r->cap - r->end)
 			want = r->cap - r->end;
@@ -169,10 +191,11 @@ fill(struct pk_reader *r, size_t n)
 	return (ssize_t)(r->end - r->pos);
 }
 
+/* Hands out n bytes of the buffer, of which the first hashed count. */
 static void
-consume(struct pk_reader *r, size_t n)
+consume(struct pk_reader *r, size_t n, size_t hashed)
 {
-	XXH3_64bits_update(r->xxh, r->buf + r->pos, n);
+	XXH3_64bits_update(r->xxh, r->buf + r->pos, hashed);
 	r->pos += n;
 	r->consumed += n;
 }
@@ -201,14 +224,16 @@ pk_reader_header(struct pk_reader *r, struct pk_stream_header *h)
 		return pk_err(-EPROTO, "%s: stream version %" PRIu32
 		    " not supported (this is version %d)", r->name, h->version,
 		    PK_STREAM_VERSION);
-	if (h->flags != 0 || pk_load_u32(p + 28) != 0)
+	if ((h->flags & ~(uint32_t)PK_STREAM_IDS_COVER_DATA) != 0 ||
+	    pk_load_u32(p + 28) != 0)
 		return pk_err(-EBADMSG, "%s: stream header: reserved bits set",
 		    r->name);
 	if (h->chunk_max > PK_RECORD_MAX_BYTES - PK_ID_BYTES ||
 	    h->chunk_min > h->chunk_avg || h->chunk_avg > h->chunk_max)
 		return pk_err(-EBADMSG, "%s: stream header: bad chunk sizes",
 		    r->name);
-	consume(r, PK_STREAM_HEADER_BYTES);
+	consume(r, PK_STREAM_HEADER_BYTES, PK_STREAM_HEADER_BYTES);
+	r->sflags = h->flags;
 	r->started = 1;
 	return 0;
 }
@@ -242,14 +267,18 @@ check_end(struct pk_reader *r, const uint8_t *p, uint32_t len)
 int
 pk_reader_next(struct pk_reader *r, struct pk_record *rec)
 {
+	uint8_t id[PK_ID_BYTES];
 	const uint8_t *p;
+	size_t want, need;
 	ssize_t k;
 	uint32_t len;
-	int e;
+	int e, lazy = 0;
 
 	memset(rec, 0, sizeof *rec);
 	if (!r->started)
 		return pk_err(-EINVAL, "%s: header not read", r->name);
+	if (r->pending)
+		return pk_err(-EINVAL, "%s: CHUNK data not passed on", r->name);
 	if (r->done)
 		return 0;
 	r->recno = r->nrec;
@@ -268,12 +297,32 @@ pk_reader_next(struct pk_reader *r, struct pk_record *rec)
 	rec->type = p[0];
 	rec->flags = p[1];
 	rec->len = len;
-	if ((k = fill(r, PK_RECORD_HEADER_BYTES + (size_t)len)) < 0)
+	rec->held = len;
+	need = want = PK_RECORD_HEADER_BYTES + (size_t)len;
+	if (r->lazy && rec->type == PK_REC_CHUNK &&
+	    len >= PK_ID_BYTES + PK_SPLICE_MIN &&
+	    r->end - r->pos <= PK_RECORD_HEADER_BYTES + PK_ID_BYTES) {
+		/* The data stays in the pipe, for pk_writer_forward. */
+		lazy = 1;
+		rec->held = PK_ID_BYTES;
+		need = want = PK_RECORD_HEADER_BYTES + PK_ID_BYTES;
+	} else if (r->lazy && rec->type != PK_REC_END) {
+		/* The next record's header is due: one read for both. */
+		want += PK_RECORD_HEADER_BYTES;
+	}
+	if ((k = fill(r, want)) < 0)
 		return (int)k;
-	if ((size_t)k < PK_RECORD_HEADER_BYTES + (size_t)len)
+	if ((size_t)k < need)
 		return bad(r, "truncated record");
 	p = r->buf + r->pos;
 	rec->data = p + PK_RECORD_HEADER_BYTES;
+	if (lazy) {
+		consume(r, need, need);
+		r->pending = len - PK_ID_BYTES;
+		r->consumed += r->pending;
+		r->nrec++;
+		return 1;
+	}
 	if (rec->type == PK_REC_END) {
 		/* END is outside the checksum: its header must be exact. */
 		if (rec->flags != 0)
@@ -289,9 +338,65 @@ pk_reader_next(struct pk_reader *r, struct pk_record *rec)
 		memset(rec, 0, sizeof *rec);
 		return 0;
 	}
-	consume(r, PK_RECORD_HEADER_BYTES + len);
+	if (covered(r->sflags, rec->type, len) < len && !r->defer_ids) {
+		pk_hash_id(id, rec->data + PK_ID_BYTES, len - PK_ID_BYTES);
+		if (memcmp(id, rec->data, PK_ID_BYTES) != 0)
+			return bad(r, "CHUNK: data does not match its id "
+			    "(corrupt stream)");
+	}
+	consume(r, PK_RECORD_HEADER_BYTES + len,
+	    PK_RECORD_HEADER_BYTES + covered(r->sflags, rec->type, len));
 	r->nrec++;
 	return 1;
+}
+
+void pk_reader_defer_ids(struct pk_reader *r) { r->defer_ids = 1; }
+
+static int
+is_pipe(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+int
+pk_reader_lazy(struct pk_reader *r, const struct pk_writer *w)
+{
+	r->lazy = (r->sflags & PK_STREAM_IDS_COVER_DATA) &&
+	    (w->flags & PK_STREAM_IDS_COVER_DATA) && r->source == NULL &&
+	    w->sink == NULL && is_pipe(r->fd) && is_pipe(w->fd);
+	return r->lazy;
+}
+
+/* Moves the pending bytes of the current CHUNK from r's pipe to fd. */
+static int
+splice_out(struct pk_reader *r, int fd)
+{
+	ssize_t k;
+
+	while (r->pending > 0) {
+		k = splice(r->fd, NULL, fd, NULL, r->pending, SPLICE_F_MOVE);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return pk_err(-errno, "%s: splice: %s", r->name,
+			    strerror(errno));
+		if (k == 0)
+			return bad(r, "truncated record");
+		r->pending -= (uint32_t)k;
+		r->fdbytes += (uint64_t)k;
+	}
+	return 0;
+}
+
+int
+pk_reader_drop(struct pk_reader *r)
+{
+	if (r->devnull < 0 &&
+	    (r->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+		return pk_err(-errno, "/dev/null: %s", strerror(errno));
+	return splice_out(r, r->devnull);
 }
 
 void
@@ -327,12 +432,14 @@ pk_writer_new(struct pk_writer **wp, int fd, const struct pk_stream_header *h)
 	}
 	XXH3_64bits_reset(w->xxh);
 	w->fd = fd;
+	w->flags = h ? h->flags : 0;
 	if (fd >= 0)
 		pk_pipe_grow(fd);
 	p = w->buf;
 	memset(p, 0, PK_STREAM_HEADER_BYTES);
 	memcpy(p, PK_STREAM_MAGIC, 8);
 	pk_put_u32(p + 8, PK_STREAM_VERSION);
+	pk_put_u32(p + 12, w->flags);
 	pk_put_u32(p + 16, h ? h->chunk_min : 0);
 	pk_put_u32(p + 20, h ? h->chunk_avg : 0);
 	pk_put_u32(p + 24, h ? h->chunk_max : 0);
@@ -390,14 +497,15 @@ pk_writer_flush(struct pk_writer *w)
 	return r;
 }
 
+/* Appends n bytes, of which the first hashed count in the checksum. */
 static int
-append(struct pk_writer *w, const void *p, size_t n)
+append(struct pk_writer *w, const void *p, size_t n, size_t hashed)
 {
 	int r;
 
 	if (n == 0)
 		return 0;
-	XXH3_64bits_update(w->xxh, p, n);
+	XXH3_64bits_update(w->xxh, p, hashed < n ? hashed : n);
 	w->bytes += n;
 	if (w->len + n > WRITE_BUF_BYTES) {
 		if ((r = pk_writer_flush(w)) < 0)
@@ -415,17 +523,38 @@ pk_writer_put2(struct pk_writer *w, uint8_t type, uint8_t flags,
     const void *a, size_t alen, const void *b, size_t blen)
 {
 	uint8_t h[PK_RECORD_HEADER_BYTES] = { type, flags, 0, 0 };
+	size_t cov = covered(w->flags, type, alen + blen);
 	int r;
 
 	if (alen + blen > PK_RECORD_MAX_BYTES)
 		return pk_err(-EMSGSIZE, "record of %zu bytes is too long",
 		    alen + blen);
 	pk_put_u32(h + 4, (uint32_t)(alen + blen));
-	if ((r = append(w, h, sizeof h)) < 0 || (r = append(w, a, alen)) < 0 ||
-	    (r = append(w, b, blen)) < 0)
+	if ((r = append(w, h, sizeof h, sizeof h)) < 0 ||
+	    (r = append(w, a, alen, cov)) < 0 ||
+	    (r = append(w, b, blen, cov > alen ? cov - alen : 0)) < 0)
 		return r;
 	w->records++;
 	return 0;
+}
+
+int
+pk_writer_forward(struct pk_writer *w, struct pk_reader *r,
+    const struct pk_record *rec)
+{
+	uint8_t h[PK_RECORD_HEADER_BYTES] = { rec->type, rec->flags, 0, 0 };
+	int e;
+
+	if (!r->lazy || r->pending != rec->len - rec->held)
+		return pk_err(-EINVAL, "%s: no CHUNK data to forward", r->name);
+	pk_put_u32(h + 4, rec->len);
+	if ((e = append(w, h, sizeof h, sizeof h)) < 0 ||
+	    (e = append(w, rec->data, rec->held, rec->held)) < 0 ||
+	    (e = pk_writer_flush(w)) < 0)
+		return e;
+	w->bytes += r->pending;
+	w->records++;
+	return splice_out(r, w->fd);
 }
 
 int
@@ -452,7 +581,7 @@ pk_writer_end(struct pk_writer *w)
 	pk_put_u64(h + 8, w->records);
 	pk_put_u64(h + 16, w->bytes);
 	pk_put_u64(h + 24, sum);
-	if ((r = append(w, h, sizeof h)) < 0)
+	if ((r = append(w, h, sizeof h, 0)) < 0)
 		return r;
 	return pk_writer_flush(w);
 }

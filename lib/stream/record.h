@@ -50,9 +50,17 @@ enum pk_record_type {
 /* EOF flag: the file changed while it was read (its size or times). */
 #define PK_EOF_CHANGED		0x01
 
+/*
+ * Stream flag: the END checksum leaves out the data of CHUNK records, all
+ * but their ids, which cover it (SHA-256).  Readers check each id instead,
+ * so that a stage that passes chunks on can move them between pipes
+ * without reading them (pk_writer_forward).
+ */
+#define PK_STREAM_IDS_COVER_DATA	0x01
+
 struct pk_stream_header {
 	uint32_t version;
-	uint32_t flags;		/* zero in version 1 */
+	uint32_t flags;		/* PK_STREAM_IDS_COVER_DATA or 0 */
 	uint32_t chunk_min;	/* chunker that made the CHUNK records, */
 	uint32_t chunk_avg;	/* or zeros when the stream is not chunked */
 	uint32_t chunk_max;
@@ -63,6 +71,9 @@ struct pk_record {
 	uint8_t flags;
 	uint32_t len;
 	const uint8_t *data;	/* valid until the next read */
+	uint32_t held;		/* bytes of the payload at data: len, but
+				 * PK_ID_BYTES for a CHUNK left in a pipe
+				 * (pk_reader_lazy) */
 };
 
 /*
@@ -96,6 +107,12 @@ uint64_t pk_reader_offset(const struct pk_reader *r);
 const char *pk_reader_name(const struct pk_reader *r);
 /* Bytes read from the fd so far. */
 uint64_t pk_reader_bytes(const struct pk_reader *r);
+/*
+ * In a stream with PK_STREAM_IDS_COVER_DATA the reader checks that each
+ * CHUNK's data hashes to its id.  A caller that only passes chunks on, or
+ * checks them itself, turns that off.
+ */
+void pk_reader_defer_ids(struct pk_reader *r);
 
 /*
  * Writing.  Output is buffered in large writes.  pk_writer_end() writes
@@ -142,6 +159,22 @@ int pk_record_total(const struct pk_record *rec, uint64_t *files,
 
 /* Passes a record through unchanged. */
 int pk_writer_copy(struct pk_writer *w, const struct pk_record *rec);
+
+/*
+ * Zero-copy forwarding.  pk_reader_lazy() returns 1 when r reads a pipe
+ * and w writes one, and both streams have PK_STREAM_IDS_COVER_DATA.  From
+ * then on r never reads past the record it returns, and returns each
+ * CHUNK of PK_SPLICE_MIN bytes or more with only its id read (held is
+ * PK_ID_BYTES).  Before the next pk_reader_next() the caller passes the
+ * rest on with pk_writer_forward(), which splices it from pipe to pipe,
+ * or drops it with pk_reader_drop().  Otherwise it returns 0 and r reads
+ * as before.
+ */
+#define PK_SPLICE_MIN	(32u * 1024)
+int pk_reader_lazy(struct pk_reader *r, const struct pk_writer *w);
+int pk_writer_forward(struct pk_writer *w, struct pk_reader *r,
+    const struct pk_record *rec);
+int pk_reader_drop(struct pk_reader *r);
 
 /* "ENTRY", "CHUNK", … or "0x5a". */
 const char *pk_record_type_name(uint8_t type, char tmp[8]);

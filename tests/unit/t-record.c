@@ -91,11 +91,41 @@ raw_record(struct pk_buf *b, uint8_t type, uint8_t flags, uint16_t zero,
 	pk_buf_add(b, p, n);
 }
 
-/* END: the record count, its own offset, the XXH3-64 of all before it. */
+/* The END checksum of the stream in b so far, as pk-stream(5) defines it:
+ * with PK_STREAM_IDS_COVER_DATA, the data of CHUNK records is left out. */
+static uint64_t
+raw_sum(const struct pk_buf *b)
+{
+	XXH3_state_t *x;
+	size_t off = PK_STREAM_HEADER_BYTES, len, cov;
+	uint64_t sum;
+
+	if (b->len < PK_STREAM_HEADER_BYTES ||
+	    !(pk_load_u32(b->data + 12) & PK_STREAM_IDS_COVER_DATA))
+		return XXH3_64bits(b->data, b->len);
+	x = XXH3_createState();
+	XXH3_64bits_reset(x);
+	XXH3_64bits_update(x, b->data, PK_STREAM_HEADER_BYTES);
+	while (off < b->len) {
+		len = off + PK_RECORD_HEADER_BYTES <= b->len ?
+		    pk_load_u32(b->data + off + 4) : 0;
+		cov = b->data[off] == PK_REC_CHUNK && len > PK_ID_BYTES ?
+		    PK_ID_BYTES : len;
+		cov += PK_RECORD_HEADER_BYTES;
+		XXH3_64bits_update(x, b->data + off,
+		    cov < b->len - off ? cov : b->len - off);
+		off += PK_RECORD_HEADER_BYTES + len;
+	}
+	sum = XXH3_64bits_digest(x);
+	XXH3_freeState(x);
+	return sum;
+}
+
+/* END: the record count, its own offset, the checksum of all before it. */
 static void
 raw_end(struct pk_buf *b, uint64_t nrec)
 {
-	uint64_t sum = XXH3_64bits(b->data, b->len), off = b->len;
+	uint64_t sum = raw_sum(b), off = b->len;
 
 	raw_record(b, PK_REC_END, 0, 0, 24, NULL, 0);
 	pk_buf_add_u64(b, nrec);
@@ -108,8 +138,8 @@ raw_stream(const struct script *s, struct pk_buf *b)
 {
 	size_t i;
 
-	raw_header(b, PK_STREAM_VERSION, 0, s->h.chunk_min, s->h.chunk_avg,
-	    s->h.chunk_max, 0);
+	raw_header(b, PK_STREAM_VERSION, s->h.flags, s->h.chunk_min,
+	    s->h.chunk_avg, s->h.chunk_max, 0);
 	for (i = 0; i < s->n; i++)
 		raw_record(b, s->v[i].type, s->v[i].flags, 0,
 		    (uint32_t)s->v[i].pay.len, s->v[i].pay.data, s->v[i].pay.len);
@@ -209,7 +239,7 @@ static int
 rewrite_origin(struct pk_writer *w, const struct rec *r)
 {
 	struct pk_record rec = { r->type, r->flags, (uint32_t)r->pay.len,
-	    r->pay.data };
+	    r->pay.data, (uint32_t)r->pay.len };
 	struct pk_buf roots = PK_BUF_INIT;
 	struct pk_origin o;
 	int e;
@@ -591,6 +621,7 @@ static const struct golden valid[] = {
 	{ "stream-valid-entries.pks", 0 },
 	{ "stream-valid-chunked.pks", 0 },
 	{ "stream-valid-walk.pks", 0 },
+	{ "stream-valid-ids-cover-data.pks", 0 },
 };
 
 static const struct golden invalid[] = {
@@ -613,6 +644,7 @@ static const struct golden invalid[] = {
 	{ "stream-invalid-record-flags.pks", -EBADMSG },
 	{ "stream-invalid-record-reserved.pks", -EBADMSG },
 	{ "stream-invalid-long-record.pks", -EBADMSG },
+	{ "stream-invalid-chunk-id.pks", -EBADMSG },
 };
 
 static void
@@ -626,6 +658,8 @@ golden_script(const char *name, struct script *s)
 		stream_walk(s);
 	else
 		stream_chunked(s);
+	if (strstr(name, "ids-cover-data"))
+		s->h.flags = PK_STREAM_IDS_COVER_DATA;
 }
 
 /* The invalid streams, built by hand from the valid ones. */
@@ -637,6 +671,8 @@ golden_invalid(const char *name, struct pk_buf *b)
 	size_t end;
 
 	stream_chunked(&s);
+	if (strstr(name, "chunk-id"))
+		s.h.flags = PK_STREAM_IDS_COVER_DATA;
 	raw_stream(&s, &v);
 	end = v.len - PK_RECORD_HEADER_BYTES - 24;
 	pk_buf_reset(b);
@@ -650,9 +686,11 @@ golden_invalid(const char *name, struct pk_buf *b)
 		pk_buf_add(b, v.data, v.len - 1);
 	else if (strstr(name, "no-end"))
 		pk_buf_add(b, v.data, end);
-	else if (strstr(name, "checksum")) {
+	else if (strstr(name, "checksum") || strstr(name, "chunk-id")) {
+		/* A byte of the first chunk's data: outside the checksum
+		 * when the ids cover the data, so its id must catch it. */
 		pk_buf_add(b, v.data, v.len);
-		b->data[end - 300] ^= 0x01;	/* in the first chunk */
+		b->data[end - 300] ^= 0x01;
 	} else if (strstr(name, "end-count")) {
 		pk_buf_add(b, v.data, end);
 		raw_end(b, s.n + 1);
@@ -680,7 +718,7 @@ golden_invalid(const char *name, struct pk_buf *b)
 		if (strstr(name, "version2"))
 			version = 2;
 		if (strstr(name, "header-flags"))
-			flags = 1;
+			flags = 2;
 		if (strstr(name, "header-reserved"))
 			reserved = 0x80000000u;
 		if (strstr(name, "chunk-sizes"))
@@ -1143,7 +1181,7 @@ test_origin(void)
 		{ "nroots above 1024", 41, 0x04 },
 	};
 	struct pk_buf p = PK_BUF_INIT, roots = PK_BUF_INIT, w = PK_BUF_INIT;
-	struct pk_record rec = { PK_REC_WALK, PK_RECF_IGNORABLE, 0, NULL };
+	struct pk_record rec = { PK_REC_WALK, PK_RECF_IGNORABLE, 0, NULL, 0 };
 	struct pk_root r[1] = { { PK_ROOT_PATH, S("") } };
 	struct pk_origin o;
 	struct pk_writer *wr;
@@ -1213,7 +1251,7 @@ test_origin(void)
 static void
 test_payloads(void)
 {
-	struct pk_record rec = { 0, 0, 0, NULL };
+	struct pk_record rec = { 0, 0, 0, NULL, 0 };
 	uint8_t p[64] = { 0 }, id[32];
 	const uint8_t *pid, *pdata, *ppath, *pmsg;
 	struct pk_buf b = PK_BUF_INIT;
