@@ -8,7 +8,7 @@
 #include "pk.h"
 
 static const char usage_text[] =
-    "usage: pk-chunk [-v] [-r repository] [--min size] [--avg size] "
+    "usage: pk-chunk [-v] [-j jobs] [-r repository] [--min size] [--avg size] "
     "[--max size]\n";
 
 static const char options_text[] =
@@ -16,6 +16,7 @@ static const char options_text[] =
     "  --min SIZE               smallest chunk (512K; K, M, G suffixes)\n"
     "  --avg SIZE               average chunk (1M)\n"
     "  --max SIZE               largest chunk (8M)\n"
+    "  -j, --jobs N             compute chunk ids on N threads (one per core)\n"
     "  -v, --verbose            print files, bytes and chunks at the end\n"
     "  -h, --help               print this help\n"
     "  --version                print the version\n";
@@ -28,6 +29,7 @@ main(int argc, char **argv)
 		{ "min", required_argument, NULL, 'm' },
 		{ "avg", required_argument, NULL, 'a' },
 		{ "max", required_argument, NULL, 'M' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -41,14 +43,15 @@ main(int argc, char **argv)
 	struct pk_chunker c;
 	struct pk_reader *r;
 	struct pk_writer *w;
-	int ch, e, verbose = 0;
+	int ch, e, verbose = 0, jobs = pk_default_jobs();
 
 	pk_tool_init("pk-chunk");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "hr:v", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hj:r:v", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': repo = optarg; break;
 		case 'v': verbose = 1; break;
+		case 'j': jobs = pk_parse_jobs(optarg); break;
 		case 'h': pk_help(usage_text, options_text);
 		case 'V': pk_print_version();
 		case 'm': min = pk_parse_chunk_size(optarg); break;
@@ -82,7 +85,7 @@ main(int argc, char **argv)
 	h.chunk_max = c.max;
 	if ((e = pk_writer_new(&w, 1, &h)) < 0)
 		pk_die_lib(e);
-	if ((e = pk_chunk_stream(r, w, &c, &st)) < 0)
+	if ((e = pk_chunk_stream(r, w, &c, jobs, &st)) < 0)
 		pk_die_lib(e);
 	if (verbose)
 		fprintf(stderr, "pk-chunk: %llu files, %llu bytes, %llu chunks\n",

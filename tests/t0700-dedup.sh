@@ -105,6 +105,24 @@ ok "other chunk sizes: stored, with a warning" \
 ok "other chunk sizes: restores" sh -c 'pk-cat small latest:twice/b | cmp - twice/b'
 ok "other chunk sizes: the repository checks" pk-index --check=data small
 
+# --- pk-chunk computes ids on -j threads, a batch of chunks and the records
+# between them at a time: any number of threads gives the same stream.
+# Many small files make batches of the most records, large ones of the most
+# bytes.
+mkdir j
+gen_tree j
+gen_dirs j/small 6 500
+pk-walk j >jt.walk
+pk-chunk -j 1 <jt.walk >jt.1
+pk-store --init jtrepo
+ok "pk-chunk -j 1: the stream stores" sh -c 'pk-store jtrepo <jt.1 >/dev/null'
+ok "pk-chunk -j 1: and restores" pk-cat -C o jtrepo latest
+ok "pk-chunk -j 1: the tree, every file" same_tree j o/j
+for j in 2 3 8; do
+	ok "pk-chunk -j $j: the same stream as -j 1" sh -c \
+	    "pk-chunk -j $j <jt.walk | cmp - jt.1"
+done
+
 # --- Between two pipes pk-dedup moves new chunks with splice(2), without
 # reading them; into a file it reads and writes them.  Both give the same
 # bytes, and the stream stores and restores.

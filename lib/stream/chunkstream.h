@@ -21,10 +21,11 @@ struct pk_chunk_stats {
 /*
  * Reads r (header already read) to its END and writes the chunked stream
  * to w (created with the chunker's sizes in its header).  CHUNK and REF
- * records already in the input pass through unchanged.  Returns 0, or a
- * negative errno with a message.
+ * records already in the input pass through unchanged.  Chunk ids are
+ * computed on up to threads threads; the output is the same for any
+ * number.  Returns 0, or a negative errno with a message.
  */
 int pk_chunk_stream(struct pk_reader *r, struct pk_writer *w,
-    const struct pk_chunker *c, struct pk_chunk_stats *st);
+    const struct pk_chunker *c, int threads, struct pk_chunk_stats *st);
 
 #endif
