@@ -134,7 +134,7 @@ part() {
 # pk-store's default compression level, which the ceiling assumes, and the
 # others a first backup of the tree runs at once each, for the curve of
 # rate against repository size.
-level=2 curvelevels="1 3 4 5 6"
+level=3 curvelevels="1 2 4 5 6"
 case $runs in '' | *[!0-9]* | 0) die "BENCH_RUNS=$runs: need a number of runs" ;; esac
 B=${BENCH_DIR:-$PWD/bench}
 mkdir -p "$B" || die "$B: cannot create it"

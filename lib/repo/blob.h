@@ -35,10 +35,11 @@ void pk_blobloc_decode(struct pk_blobloc *l, const uint8_t slot[PK_BLOBLOC_BYTES
 
 /*
  * Per-thread state for sealing blobs.  level is the zstd level, up to
- * PK_LEVEL_MAX; 0 stores blobs uncompressed.  The default is a level that
- * compresses at about the speed of the other stages.
+ * PK_LEVEL_MAX; 0 stores blobs uncompressed.  The default, zstd's own, is
+ * the lowest level whose repositories are no larger than restic's at its
+ * default (make bench, the curve of levels).
  */
-#define PK_LEVEL_DEFAULT	2
+#define PK_LEVEL_DEFAULT	3
 #define PK_LEVEL_MAX		19
 
 struct pk_sealer {
