@@ -31,6 +31,15 @@
 # against pk-cat's, and 4 KiB random reads, cold and warm; it runs after the
 # tree part, and only with it.
 #
+# The ceiling part measures the CPU per byte of each piece of work pk's
+# pipeline does on one core (reading, a pipe hop, pk-dedup passing a stream
+# from pipe to pipe, hashing, zstd, AEAD, writing), and of each stage on one
+# core from a saved stream; it runs each stage again with two threads on two
+# cores (-j 2 where the tool takes -j), and from those computes the
+# pipeline's bound on 1 to 32 cores (each stage's speedup by Amdahl's law
+# fitted to its two-thread speedup), checked against the whole pipeline run
+# on one core and on two.
+#
 # The lifecycle part backs up a generated tree that changes about 2% a day,
 # 30 times, then forgets the snapshots that --keep-daily 7 --keep-weekly 4
 # does not keep: pk-forget and pk-gc against restic forget --prune, the
@@ -52,7 +61,8 @@
 #                files, backed up and restored, and the S3 part), restore
 #                (the tree restored into a directory: pk-cat -C, tar -xpf
 #                from the page cache, pk-cat | tar, restic), ceiling
-#                (the cost of each primitive), scale (1x, 4x, 16x), small
+#                (the cost of each primitive and stage, the stages on two
+#                cores, the bound on more), scale (1x, 4x, 16x), small
 #                (many small files), lifecycle (forgetting and garbage
 #                collection), mount (browsing the tree part's repositories
 #                mounted: pk-mount, restic mount, borg mount)
@@ -154,6 +164,8 @@ done
 TIME=/usr/bin/time
 [ -x $TIME ] && $TIME -f %M true 2>/dev/null ||
 	die "GNU time is needed as $TIME (make bench-deps installs it)"
+! part ceiling || command -v taskset >/dev/null 2>&1 ||
+	die "taskset (util-linux) is needed by the ceiling part"
 gen=$top/tests/gen
 if [ ! -x "$gen" ] || [ "$top/tests/gen.c" -nt "$gen" ]; then
 	make -s -C "$top" tests/gen >&2 || die "cannot build tests/gen"
@@ -1043,20 +1055,89 @@ if part ceiling; then
 	done
 	# Saved streams go through cat: writing a new file costs more than the pipe
 	# the stage writes to in a backup.  The stages that take seconds count by
-	# their median too; pk-store, which takes longer, runs once at each level.
+	# their median too.
 	i=1
 	while [ $i -le "$runs" ]; do
 		measure prim.walk "pk-walk $tq/tree" "cat >$(q "$W/walk.stream")"
 		measure prim.chunk "pk-chunk <$(q "$W/walk.stream")" "cat >$(q "$W/chunk.stream")"
-		measure prim.dedup "pk-dedup <$(q "$W/chunk.stream") >/dev/null"
 		i=$((i + 1))
 	done
-	for l in 0 $level; do
-		pk-store --init "$W/r$l" >>"$L/pk.init.err" 2>&1
-		measure prim.store$l "pk-store -j 1 -l $l $(q "$W/r$l") <$(q "$W/chunk.stream")"
-		rm -rf "$W/r$l"
+	stream_bytes=$(($(stat -c %s "$W/chunk.stream" 2>/dev/null || echo 0)))
+
+	# The scaling of each stage: on one core with one thread (its cost per
+	# byte), and on two cores with two threads where it takes -j, the same
+	# command where it does not (a single-threaded stage); from the saved
+	# streams to /dev/null, alternating; pk-store into a new repository each
+	# time.
+	say "ceiling: each stage on one core and on two"
+	# The first two processors this shell may run on, as taskset names them.
+	cpus=$(taskset -cp $$ 2>/dev/null | sed 's/.*: *//' | awk -F, '{
+		for (i = 1; i <= NF && n < 2; i++) {
+			a = $i; b = $i
+			if (split($i, r, "-") == 2) { a = r[1]; b = r[2] }
+			for (c = a + 0; c <= b + 0 && n < 2; c++) l = l (n++ ? "," : "") c
+		}
+		print l }')
+	cpu1=${cpus%%,*}
+	case $cpus in *,*) ns="1 2" ;; *) ns=1 ;; esac
+	# pinned N TOOL ARGS: the command line of TOOL ARGS on the first N (1 or
+	# 2) of those processors, with -j N where TOOL takes -j.
+	pinned() {
+		_pc=$cpu1
+		[ "$1" = 1 ] || _pc=$cpus
+		_pn=$1 _pt=$2 _pj=
+		shift 2
+		"$_pt" --help 2>&1 | grep -q -e '-j' && _pj=" -j $_pn"
+		echo "taskset -c $_pc $_pt$_pj $*"
+	}
+	i=1
+	while [ $i -le "$runs" ]; do
+		for n in $(rotate $i $ns); do
+			measure cores$n.walk "$(pinned $n pk-walk "$tq/tree" '>/dev/null')"
+		done
+		for n in $(rotate $i $ns); do
+			measure cores$n.chunk "$(pinned $n pk-chunk "<$(q "$W/walk.stream") >/dev/null")"
+		done
+		for n in $(rotate $i $ns); do
+			measure cores$n.dedup "$(pinned $n pk-dedup "<$(q "$W/chunk.stream") >/dev/null")"
+		done
+		i=$((i + 1))
+	done
+	i=1
+	while [ $i -le "$runs" ]; do
+		for l in 0 $level; do
+			for n in $(rotate $i $ns); do
+				pk-store --init "$W/r$l" >>"$L/pk.init.err" 2>&1
+				measure cores$n.store$l "$(pinned $n pk-store "-l $l $(q "$W/r$l") <$(q "$W/chunk.stream")")"
+				rm -rf "$W/r$l"
+			done
+		done
+		i=$((i + 1))
+	done
+	# A pk hop: pk-dedup forwarding the chunk stream from a pipe to a pipe
+	# (without -r it drops only the chunks seen earlier in the stream, as
+	# into a new repository), its own CPU.
+	i=1
+	while [ $i -le "$runs" ]; do
+		measure hop.dedup "cat $(q "$W/chunk.stream")" "pk-dedup" "cat >/dev/null"
+		i=$((i + 1))
 	done
 	rm -f "$W/walk.stream" "$W/chunk.stream"
+	# The model's check: the whole pipeline at the default level, into a new
+	# repository each time, on one core and on two, alternating.
+	say "ceiling: the pipeline on one core and on two, $runs runs"
+	rq=$(q "$W/rp")
+	i=1
+	while [ $i -le "$runs" ]; do
+		for n in $(rotate $i $ns); do
+			pk-store --init "$W/rp" >>"$L/pk.init.err" 2>&1
+			measure cores$n.pipe "$(pinned $n pk-walk --no-cache "$tq/tree")" \
+				"$(pinned $n pk-chunk -r "$rq")" "$(pinned $n pk-dedup -r "$rq")" \
+				"$(pinned $n pk-store --no-cache -l $level "$rq")"
+			rm -rf "$W/rp"
+		done
+		i=$((i + 1))
+	done
 	dd_bytes=$((big < 268435456 ? big : 268435456))
 	measure prim.write "dd if=big/random of=$(q "$W/dd") bs=1M count=$((dd_bytes / 1048576)) conv=fsync status=none"
 	dd_bytes=$(($(stat -c %s "$W/dd" 2>/dev/null || echo 0)))
@@ -1860,9 +1941,10 @@ out=$B/results-$stamp.md
 		c_hop=$(calc "(${c_cat1:-0} - ${c_cat0:-0}) > 0.001 ? ${c_cat1:-0} - ${c_cat0:-0} : 0.001")
 		c_walk=$(cost prim.walk 1 "$tree_bytes")
 		c_chunk=$(cost prim.chunk 1 "$tree_bytes")
-		c_dedup=$(cost prim.dedup 1 "$tree_bytes")
-		c_store0=$(cost prim.store0 1 "$tree_bytes")
-		c_storel=$(cost prim.store$level 1 "$tree_bytes")
+		c_dedup=$(cost cores1.dedup 1 "$tree_bytes")
+		c_store0=$(cost cores1.store0 1 "$tree_bytes")
+		c_storel=$(cost cores1.store$level 1 "$tree_bytes")
+		c_pkhop=$(cost hop.dedup 2 "$stream_bytes")
 		c_sha=$([ -n "$sha_rate" ] && calc "1e9 / $sha_rate")
 		c_aead=$([ -n "$aead_rate" ] && calc "1e9 / $aead_rate")
 		w_wall=$(stat_of prim.write 1)
@@ -1877,6 +1959,7 @@ out=$B/results-$stamp.md
 		}
 		prow "read" "tar -c of the tree, tar's CPU" "$c_read"
 		prow "pipe hop" "cat \| cat, less cat" "$c_hop"
+		prow "pk hop (pk-dedup pipe to pipe)" "cat \| pk-dedup \| cat, pk-dedup's CPU per byte of the chunk stream" "$c_pkhop"
 		prow "chunking + id hash" "pk-chunk on a saved pk-walk stream" "$c_chunk"
 		prow "id hash" "openssl speed -evp sha256, 1 MiB" "$c_sha"
 		prow "zstd -$level" "zstd -$level -T1 of a tar of the tree (ratio $(printf %.2f "$ratio"))" "$c_zstd"
@@ -1931,6 +2014,108 @@ out=$B/results-$stamp.md
 				printf "; three times restic'"'"'s first backup would be %.0f MB/s", 3 * rs
 			printf ".\n"
 		}'
+		echo
+		# The scaling table: a line per stage, tab-separated: its name, its
+		# threads, its CPU ns/byte on one core, its median wall seconds and
+		# peak RSS (KiB) with two threads on two cores, its peak RSS on one.
+		for k in walk chunk dedup store0 store$level; do
+			case $k in
+			store*) t=pk-store; name="pk-store -l ${k#store}" ;;
+			*) t=pk-$k; name=pk-$k ;;
+			esac
+			j="1 (no -j)"
+			$t --help 2>&1 | grep -q -e '-j' && j="-j 1; -j 2"
+			c=$(cost cores1.$k 1 "$tree_bytes")
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$name" "$j" "${c:-failed}" \
+				"$(stat_of cores2.$k 1)" "$(stat_of cores1.$k 2)" "$(stat_of cores2.$k 2)"
+		done >"$W/cores.tab"
+		echo "Scaling: each stage on one core with one thread (taskset, -j 1 where it takes -j; its CPU per byte, and the"
+		echo "MB/s that makes), and on two cores with two threads (-j 2 where it takes -j, else the same command; wall,"
+		echo "median of $runs runs), from the saved streams to /dev/null; the speedup of two threads over one, and the"
+		echo "serial fraction fitted to it; peak RSS with one thread and two (goal: under 64 MiB a stage)."
+		echo
+		awk -F '\t' -v tb="$tree_bytes" -v hop="${c_hop:-0}" -v lv="$level" -v runs="$runs" \
+			-v w1="$(stat_of cores1.pipe 1)" -v w2="$(stat_of cores2.pipe 1)" '
+		function num(v) { return v != "" && v != "n/a" && v != "failed" }
+		function mib(k) { return num(k) ? sprintf("%.0f", k / 1024) : k }
+		function rate(v) { return v == "failed" ? v : v == "n/a" ? v : sprintf("%.0f MB/s", v) }
+		# bound(SET, N): the model bound of the stages of SET on N cores; who
+		# sets it in lim.
+		function bound(set, n,    i, k, sum, b, r, who) {
+			sum = 3 * hop
+			for (i = 1; i <= 4; i++) {
+				k = stage[set, i]
+				if (!(k in c)) return -1
+				sum += c[k]
+			}
+			b = n * 1000 / sum; who = "the cores"
+			for (i = 1; i <= 4; i++) {
+				k = stage[set, i]
+				r = 1000 / c[k] / (f[k] + (1 - f[k]) / n)
+				if (r < b) { b = r; who = name[k] }
+			}
+			lim = who
+			return b
+		}
+		{
+			name[$1] = $2
+			if (!num($4) || $4 <= 0) c1 = "failed"
+			else { c[$1] = $4; c1 = sprintf("%.2f", $4) }
+			r1 = num($4) && $4 > 0 ? 1000 / $4 : "failed"
+			r2 = num($5) && $5 > 0 ? tb / 1e6 / $5 : $5
+			if (num(r1) && num(r2)) {
+				s = r2 / r1; f[$1] = 2 / s - 1
+				if (f[$1] < 0) f[$1] = 0
+				if (f[$1] > 1) f[$1] = 1
+				sx = sprintf("%.2fx", s); fx = sprintf("%.2f", f[$1])
+			} else {
+				# Not measured on two cores: taken as serial.
+				f[$1] = 1; sx = num(r1) ? r2 : "failed"; fx = sx
+			}
+			g = num($6) && num($7) ? (($6 > $7 ? $6 : $7) < 65536 ? "met" : "missed") : "n/a"
+			row[NR] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |", $2, $3, c1,
+				rate(r1), rate(r2), sx, fx, mib($6), mib($7), g)
+			nr = NR
+		}
+		END {
+			print "| stage | threads | ns/byte, 1 core | 1 thread, 1 core | 2 threads, 2 cores | speedup | serial fraction | peak RSS MiB, 1 / 2 | under 64 MiB |"
+			print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+			for (i = 1; i <= nr; i++) print row[i]
+			printf "| pipe hop (x3) | cat \\| cat, less cat | %.2f | %.0f MB/s | | | | | |\n", hop, (hop > 0 ? 1000 / hop : 0)
+			print ""
+			split("walk chunk dedup store" lv, a, " ")
+			for (i = 1; i <= 4; i++) stage["l", i] = a[i]
+			split("walk chunk dedup store0", a, " ")
+			for (i = 1; i <= 4; i++) stage["0", i] = a[i]
+			print "Model: a stage on N cores runs at its one-core rate times Amdahl'"'"'s speedup 1 / (f + (1 - f) / N), with"
+			print "its serial fraction f = 2 / s - 1 fitted to its two-thread speedup s (clamped to 0..1); the pipeline'"'"'s bound"
+			print "on N cores is the smaller of N cores over the summed CPU per byte of its four stages and three pipe hops,"
+			print "and the slowest stage'"'"'s rate on N cores (a stage uses at most N)."
+			print ""
+			print "| cores | bound at -l " lv " | set by | bound at -l 0 | set by |"
+			print "| ---: | ---: | --- | ---: | --- |"
+			split("1 2 4 8 16 32", ncores, " ")
+			for (i = 1; i <= 6; i++) {
+				n = ncores[i]
+				bl = bound("l", n); ll = lim
+				b0 = bound("0", n); l0 = lim
+				printf "| %d | %s | %s | %s | %s |\n", n, (bl < 0 ? "failed" : rate(bl)), (bl < 0 ? "" : ll),
+					(b0 < 0 ? "failed" : rate(b0)), (b0 < 0 ? "" : l0)
+			}
+			print ""
+			print "The check: the whole pipeline, pk-walk --no-cache | pk-chunk | pk-dedup | pk-store --no-cache -l " lv ","
+			print "into a new repository, on one core and on two (taskset on each stage, -j as above), median of " runs " runs:"
+			print ""
+			print "| cores | measured | model'"'"'s bound | measured / bound |"
+			print "| ---: | ---: | ---: | ---: |"
+			for (n = 1; n <= 2; n++) {
+				w = n == 1 ? w1 : w2
+				m = num(w) && w > 0 ? tb / 1e6 / w : w
+				b = bound("l", n)
+				printf "| %d | %s | %s | %s |\n", n, rate(m), (b < 0 ? "failed" : rate(b)),
+					(num(m) && b > 0 ? sprintf("%.2f", m / b) : "n/a")
+			}
+		}' "$W/cores.tab"
 		echo
 	fi
 
