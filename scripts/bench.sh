@@ -2035,12 +2035,13 @@ out=$B/results-$stamp.md
 		echo "serial fraction fitted to it; peak RSS with one thread and two (goal: under 64 MiB a stage)."
 		echo
 		awk -F '\t' -v tb="$tree_bytes" -v hop="${c_hop:-0}" -v lv="$level" -v runs="$runs" \
-			-v w1="$(stat_of cores1.pipe 1)" -v w2="$(stat_of cores2.pipe 1)" '
+			-v w1="$(stat_of cores1.pipe 1)" -v w2="$(stat_of cores2.pipe 1)" \
+			-v p1="$(cost cores1.pipe 0 "$tree_bytes")" -v p2="$(cost cores2.pipe 0 "$tree_bytes")" '
 		function num(v) { return v != "" && v != "n/a" && v != "failed" }
 		function mib(k) { return num(k) ? sprintf("%.0f", k / 1024) : k }
 		function rate(v) { return v == "failed" ? v : v == "n/a" ? v : sprintf("%.0f MB/s", v) }
-		# bound(SET, N): the model bound of the stages of SET on N cores; who
-		# sets it in lim.
+		# bound(SET, N): the bound of the model for the stages of SET on N cores;
+		# what sets it in lim, the summed CPU per byte in cpu.
 		function bound(set, n,    i, k, sum, b, r, who) {
 			sum = 3 * hop
 			for (i = 1; i <= 4; i++) {
@@ -2054,7 +2055,7 @@ out=$B/results-$stamp.md
 				r = 1000 / c[k] / (f[k] + (1 - f[k]) / n)
 				if (r < b) { b = r; who = name[k] }
 			}
-			lim = who
+			lim = who; cpu = sum
 			return b
 		}
 		{
@@ -2104,16 +2105,19 @@ out=$B/results-$stamp.md
 			}
 			print ""
 			print "The check: the whole pipeline, pk-walk --no-cache | pk-chunk | pk-dedup | pk-store --no-cache -l " lv ","
-			print "into a new repository, on one core and on two (taskset on each stage, -j as above), median of " runs " runs:"
+			print "into a new repository, on one core and on two (taskset on each stage, -j as above), median of " runs " runs;"
+			print "its CPU per byte, all stages, against the model'"'"'s sum:"
 			print ""
-			print "| cores | measured | model'"'"'s bound | measured / bound |"
-			print "| ---: | ---: | ---: | ---: |"
+			print "| cores | measured | model'"'"'s bound | measured / bound | CPU ns/byte | model'"'"'s CPU ns/byte |"
+			print "| ---: | ---: | ---: | ---: | ---: | ---: |"
 			for (n = 1; n <= 2; n++) {
 				w = n == 1 ? w1 : w2
+				p = n == 1 ? p1 : p2
 				m = num(w) && w > 0 ? tb / 1e6 / w : w
 				b = bound("l", n)
-				printf "| %d | %s | %s | %s |\n", n, rate(m), (b < 0 ? "failed" : rate(b)),
-					(num(m) && b > 0 ? sprintf("%.2f", m / b) : "n/a")
+				printf "| %d | %s | %s | %s | %s | %s |\n", n, rate(m), (b < 0 ? "failed" : rate(b)),
+					(num(m) && b > 0 ? sprintf("%.2f", m / b) : "n/a"),
+					(num(p) ? sprintf("%.2f", p) : num(w) ? "failed" : w), (b < 0 ? "failed" : sprintf("%.2f", cpu))
 			}
 		}' "$W/cores.tab"
 		echo
