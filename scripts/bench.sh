@@ -2073,7 +2073,9 @@ out=$B/results-$stamp.md
 				# Not measured on two cores: taken as serial.
 				f[$1] = 1; sx = num(r1) ? r2 : "failed"; fx = sx
 			}
-			g = num($6) && num($7) ? (($6 > $7 ? $6 : $7) < 65536 ? "met" : "missed") : "n/a"
+			g = num($6) ? $6 : -1
+			if (num($7) && $7 > g) g = $7
+			g = g < 0 ? "n/a" : g < 65536 ? "met" : "missed"
 			row[NR] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |", $2, $3, c1,
 				rate(r1), rate(r2), sx, fx, mib($6), mib($7), g)
 			nr = NR
