@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -178,11 +179,18 @@ pk_parse_jobs(const char *arg)
 	return (int)n;
 }
 
+/* One thread per CPU this process may run on: taskset, cpusets and
+ * containers limit those, not only the online count. */
 int
 pk_default_jobs(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n;
 
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
