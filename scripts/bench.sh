@@ -38,7 +38,9 @@
 # cores (-j 2 where the tool takes -j), and from those computes the
 # pipeline's bound on 1 to 32 cores (each stage's speedup by Amdahl's law
 # fitted to its two-thread speedup), checked against the whole pipeline run
-# on one core and on two.
+# on one core and on two; and, from one more run of the pipeline under
+# strace, the bytes each stage copies through read and write calls and
+# moves with splice, per byte of the tree.
 #
 # The lifecycle part backs up a generated tree that changes about 2% a day,
 # 30 times, then forgets the snapshots that --keep-daily 7 --keep-weekly 4
@@ -1138,6 +1140,27 @@ if part ceiling; then
 		done
 		i=$((i + 1))
 	done
+	# Copies per byte: the pipeline once more under strace, which counts the
+	# bytes each stage moves through read and write calls (each a copy
+	# between the kernel and the stage) and through splice (moved, not
+	# copied).  Slowed by the tracing; only the counts are used.
+	if command -v strace >/dev/null 2>&1; then
+		pk-store --init "$W/rp" >>"$L/pk.init.err" 2>&1
+		(cd "$B" && env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+			strace -f -qq -s 0 -o "$W/copies.trace" \
+			-e trace=execve,read,write,pread64,pwrite64,readv,writev,splice,vmsplice \
+			sh -c "pk-walk --no-cache $tq/tree | pk-chunk -r $rq | pk-dedup -r $rq |
+				pk-store --no-cache -l $level $rq >/dev/null") 2>>"$L/copies.err"
+		awk '
+			/execve\(/ { if (match($0, /execve\("[^"]*"/)) {
+				n = split(substr($0, RSTART + 8, RLENGTH - 9), a, "/"); who[$1] = a[n] } next }
+			/ = [0-9]+$/ && ($1 in who) {
+				k = $2 == "<..." ? $3 : substr($2, 1, index($2, "(") - 1)
+				c = k ~ /splice/ ? "moved" : "copied"
+				b[who[$1] "\t" c] += $NF }
+			END { for (x in b) print x "\t" b[x] }' "$W/copies.trace" >"$W/copies.tab" 2>/dev/null
+		rm -rf "$W/rp" "$W/copies.trace"
+	fi
 	dd_bytes=$((big < 268435456 ? big : 268435456))
 	measure prim.write "dd if=big/random of=$(q "$W/dd") bs=1M count=$((dd_bytes / 1048576)) conv=fsync status=none"
 	dd_bytes=$(($(stat -c %s "$W/dd" 2>/dev/null || echo 0)))
@@ -2123,6 +2146,27 @@ out=$B/results-$stamp.md
 			}
 		}' "$W/cores.tab"
 		echo
+		if [ -s "$W/copies.tab" ]; then
+			echo "Copies: the bytes each stage passed through read and write calls (each a copy between the kernel and"
+			echo "the stage) and through splice (moved between pipes, not copied), per byte of the tree, in one run of the"
+			echo "pipeline at -l $level into a new repository.  Not counted: the copies within a stage, one each in pk-chunk"
+			echo "(the data into its chunk buffer) and pk-store (a new chunk into its seal job)."
+			echo
+			echo "| stage | copied, per byte | moved, per byte |"
+			echo "| --- | ---: | ---: |"
+			awk -F '\t' -v tb="$tree_bytes" '
+				{ v[$1 "\t" $2] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+				END {
+					split("pk-walk pk-chunk pk-dedup pk-store", st, " ")
+					for (i = 1; i <= 4; i++) {
+						c = v[st[i] "\tcopied"] + 0; m = v[st[i] "\tmoved"] + 0
+						tc += c; tm += m
+						printf "| %s | %.2f | %.2f |\n", st[i], c / tb, m / tb
+					}
+					printf "| all | %.2f | %.2f |\n", tc / tb, tm / tb
+				}' "$W/copies.tab"
+			echo
+		fi
 	fi
 
 	if part scale; then
