@@ -37,7 +37,7 @@ struct pk_reader {
 	int seeked;		/* bytes were skipped: no checksum to check */
 	uint32_t sflags;	/* the stream header's flags */
 	int defer_ids;		/* the caller checks chunk ids, not the reader */
-	int lazy;		/* read nothing past the current record */
+	int lazy;		/* read no further than the next header */
 	uint32_t pending;	/* bytes of the current CHUNK left in the fd */
 	int devnull;		/* where pk_reader_drop splices them, or -1 */
 	XXH3_state_t *xxh;

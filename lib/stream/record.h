@@ -163,8 +163,9 @@ int pk_writer_copy(struct pk_writer *w, const struct pk_record *rec);
 /*
  * Zero-copy forwarding.  pk_reader_lazy() returns 1 when r reads a pipe
  * and w writes one, and both streams have PK_STREAM_IDS_COVER_DATA.  From
- * then on r never reads past the record it returns, and returns each
- * CHUNK of PK_SPLICE_MIN bytes or more with only its id read (held is
+ * then on r reads no further than the header of the record after the one
+ * it returns (one read for both), and returns each CHUNK of
+ * PK_SPLICE_MIN bytes or more with only its id read (held is
  * PK_ID_BYTES).  Before the next pk_reader_next() the caller passes the
  * rest on with pk_writer_forward(), which splices it from pipe to pipe,
  * or drops it with pk_reader_drop().  Otherwise it returns 0 and r reads
