@@ -3,7 +3,8 @@
 # OUT with a correct END.  Helpers: find(path) -> index of its ENTRY,
 # entry(i) -> dict of its fields, put(i, d) re-encodes it; rec(t, p) makes
 # a record.  END is dropped on reading and written again, unless CODE sets
-# end (a list: records, bytes, checksum deltas, flags).
+# end (a list: records, bytes, checksum deltas, flags).  With the header's
+# IDS_COVER_DATA flag set, the checksum leaves out CHUNK data past the id.
 import ctypes, struct, sys
 xx = ctypes.CDLL("libxxhash.so.0")
 xx.XXH3_64bits.restype = ctypes.c_uint64
@@ -58,8 +59,16 @@ def rec(t, p, f=0):
     return [t, f, bytearray(p)]
 end = [0, 0, 0, 0]
 exec(sys.argv[3])
-out = bytes(hdr) + b"".join(struct.pack("<BBHI", t, f, 0, len(p)) + bytes(p) for t, f, p in recs)
-s = xx.XXH3_64bits(out, len(out))
+cover = struct.unpack_from("<I", hdr, 12)[0] & 1
+parts = [bytes(hdr)]
+summed = [bytes(hdr)]
+for t, f, p in recs:
+    r = struct.pack("<BBHI", t, f, 0, len(p)) + bytes(p)
+    parts.append(r)
+    summed.append(r[:8 + 32] if cover and t == 4 and len(p) > 32 else r)
+out = b"".join(parts)
+sb = b"".join(summed)
+s = xx.XXH3_64bits(sb, len(sb))
 out += struct.pack("<BBHIQQQ", 0x7f, end[3], 0, 24, len(recs) + end[0],
                    len(out) + end[1], (s + end[2]) % 2**64)
 open(sys.argv[2], "wb").write(out)

@@ -139,7 +139,7 @@ bad "END with a wrong byte count" 'end[1] = 1'
 bad "END with a flag" 'end[3] = 2'
 bad "END with the ignorable flag" 'end[3] = 1'
 bad "header version 2" 'hdr[8] = 2' "stream version 2 not supported"
-bad "header flags set" 'hdr[12] = 1' "[a-z]"
+bad "an unknown header flag set" 'hdr[12] |= 2' "[a-z]"
 bad "header chunk_min above chunk_max" 'hdr[16:20] = struct.pack("<I", 16777216)' "[a-z]"
 
 # A chunk that does not match its id, in a repository that does not have
