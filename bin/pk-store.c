@@ -25,7 +25,7 @@ static const char options_text[] =
     "  --init                   create the repository\n"
     "  --no-encryption          with --init, a repository that is not encrypted\n"
     "  --min, --avg, --max SIZE with --init, the chunk sizes\n"
-    "  -l, --level LEVEL        zstd level, 0 (none) to 19 (2)\n"
+    "  -l, --level LEVEL        zstd level, 0 (none) to 19 (3)\n"
     "  -j, --jobs N             compress and seal on N threads (one per core)\n"
     "  -t, --tag TAG            tag the snapshot (repeatable)\n"
     "  --host NAME              record the snapshot as host NAME's\n"
