@@ -2040,7 +2040,8 @@ out=$B/results-$stamp.md
 		echo
 		# The scaling table: a line per stage, tab-separated: its name, its
 		# threads, its CPU ns/byte on one core, its median wall seconds and
-		# peak RSS (KiB) with two threads on two cores, its peak RSS on one.
+		# peak RSS (KiB) with two threads on two cores, its peak RSS on one,
+		# its median wall seconds on one.
 		for k in walk chunk dedup store0 store$level; do
 			case $k in
 			store*) t=pk-store; name="pk-store -l ${k#store}" ;;
@@ -2049,13 +2050,15 @@ out=$B/results-$stamp.md
 			j="1 (no -j)"
 			$t --help 2>&1 | grep -q -e '-j' && j="-j 1; -j 2"
 			c=$(cost cores1.$k 1 "$tree_bytes")
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$name" "$j" "${c:-failed}" \
-				"$(stat_of cores2.$k 1)" "$(stat_of cores1.$k 2)" "$(stat_of cores2.$k 2)"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$name" "$j" "${c:-failed}" \
+				"$(stat_of cores2.$k 1)" "$(stat_of cores1.$k 2)" "$(stat_of cores2.$k 2)" \
+				"$(stat_of cores1.$k 1)"
 		done >"$W/cores.tab"
 		echo "Scaling: each stage on one core with one thread (taskset, -j 1 where it takes -j; its CPU per byte, and the"
 		echo "MB/s that makes), and on two cores with two threads (-j 2 where it takes -j, else the same command; wall,"
-		echo "median of $runs runs), from the saved streams to /dev/null; the speedup of two threads over one, and the"
-		echo "serial fraction fitted to it; peak RSS with one thread and two (goal: under 64 MiB a stage)."
+		echo "median of $runs runs), from the saved streams to /dev/null; the speedup of two threads over one (wall against"
+		echo "wall, so that waiting for the disk counts alike), and the serial fraction fitted to it; peak RSS with one"
+		echo "thread and two (goal: under 64 MiB a stage)."
 		echo
 		awk -F '\t' -v tb="$tree_bytes" -v lv="$level" -v runs="$runs" \
 			-v w1="$(stat_of cores1.pipe 1)" -v w2="$(stat_of cores2.pipe 1)" \
@@ -2087,8 +2090,10 @@ out=$B/results-$stamp.md
 			else { c[$1] = $4; c1 = sprintf("%.2f", $4) }
 			r1 = num($4) && $4 > 0 ? 1000 / $4 : "failed"
 			r2 = num($5) && $5 > 0 ? tb / 1e6 / $5 : $5
-			if (num(r1) && num(r2)) {
-				s = r2 / r1; f[$1] = 2 / s - 1
+			# The speedup compares wall with wall: a stage that waits
+			# for the disk waits on one core as on two.
+			if (num(r1) && num(r2) && num($8) && $8 > 0) {
+				s = $8 / $5; f[$1] = 2 / s - 1
 				if (f[$1] < 0) f[$1] = 0
 				if (f[$1] > 1) f[$1] = 1
 				sx = sprintf("%.2fx", s); fx = sprintf("%.2f", f[$1])
