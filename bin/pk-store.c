@@ -21,11 +21,16 @@ static const char usage_text[] =
     "[--max size]\n"
     "                [--passphrase-file file] repository\n";
 
+/* The level's bounds and default, spelled from the macros that set them. */
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+
 static const char options_text[] =
     "  --init                   create the repository\n"
     "  --no-encryption          with --init, a repository that is not encrypted\n"
     "  --min, --avg, --max SIZE with --init, the chunk sizes\n"
-    "  -l, --level LEVEL        zstd level, 0 (none) to 19 (3)\n"
+    "  -l, --level LEVEL        zstd level, 0 (none) to " XSTR(PK_LEVEL_MAX)
+    " (" XSTR(PK_LEVEL_DEFAULT) ")\n"
     "  -j, --jobs N             compress and seal on N threads (one per core)\n"
     "  -t, --tag TAG            tag the snapshot (repeatable)\n"
     "  --host NAME              record the snapshot as host NAME's\n"
